@@ -1,0 +1,62 @@
+import type { Actor } from "./actor.js";
+
+/** Options for calls made through one reference. */
+export interface CallOptions {
+  /** Fails the call with CallTimeoutError after this long. @default 30_000 (the silo's/client's callTimeoutMs) */
+  readonly timeoutMs?: number;
+  /** Recorded as `userId` in the metadata of every event the call raises. */
+  readonly userId?: string;
+  /** Recorded as `correlationId`; a new one is generated when absent (or inherited inside a call chain). */
+  readonly correlationId?: string;
+}
+
+/** Members every actor has that are not callable through a reference. */
+type ActorBaseKeys =
+  | "id"
+  | "get"
+  | "state"
+  | "version"
+  | "apply"
+  | "initialState"
+  | "onActivate"
+  | "onDeactivate"
+  | "toSnapshot"
+  | "fromSnapshot";
+
+type AsyncMethodKeys<T> = {
+  [K in keyof T]: K extends ActorBaseKeys
+    ? never
+    : K extends string
+      ? T[K] extends (...args: never[]) => Promise<unknown>
+        ? K
+        : never
+      : never;
+}[keyof T];
+
+/**
+ * A typed, location-transparent reference to an actor: exactly the actor's public async methods,
+ * each returning a Promise. Nothing else (no state, no base-class members) is reachable.
+ *
+ * @example
+ * const account: ActorRef<Account> = silo.get(Account, "acc-1");
+ * await account.deposit(5);
+ */
+export type ActorRef<T extends Actor> = {
+  readonly [K in AsyncMethodKeys<T>]: T[K] extends (...args: infer A) => Promise<infer R>
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
+
+/** The class of an actor: constructible without arguments and named by a static `type`. */
+export interface ActorClass<T extends Actor = Actor> {
+  new (): T;
+  /** Stable name of the actor type; part of every stream name, so never rename it. */
+  readonly type: string;
+  /** Methods that do not change state and may interleave with each other (not with other turns). */
+  readonly readOnly?: readonly string[];
+}
+
+/** Anything that hands out actor references: a silo, a client, or an actor calling another actor. */
+export interface ActorRefFactory {
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
+}

@@ -1,0 +1,171 @@
+import { InvalidArgumentError, InvalidEventError } from "../errors.js";
+import type { DomainEvent } from "../events/envelope.js";
+import { assertJsonCompatible, deepFreeze, type JsonObject, type JsonValue } from "../events/json-value.js";
+import type { Upcasters } from "../events/upcasting.js";
+import { eventSourcing } from "../internal/actor-host.js";
+import { Actor } from "./actor.js";
+import type { ActorClass } from "./actor-ref.js";
+
+/** An event raised in the current turn, not yet committed. */
+export interface PendingEvent {
+  readonly type: string;
+  readonly data: JsonObject;
+  readonly timestamp: string;
+}
+
+/** What the runtime drives on an event-sourced actor; not part of the user-facing API. */
+export interface EventSourcingControl {
+  /** Sets state and version after rehydration (from initialState, snapshot or replay). */
+  reset(state: unknown, version: number): void;
+  /** Applies one stored event during replay. */
+  replay(type: string, data: JsonObject): void;
+  /**
+   * Opens a turn (a savepoint). A reentrant call (A→B→A) opens a nested turn inside the suspended
+   * outer one; its events join the outer turn's buffer and commit with the outermost turn.
+   */
+  beginTurn(): void;
+  /**
+   * Closes the innermost turn, keeping its events. True when it is the outermost: the runtime must
+   * now append `pending()` and then call markCommitted() or abortAll().
+   */
+  endTurn(): boolean;
+  /** Discards the innermost turn's events and restores state and version from its beginTurn. */
+  rollbackTurn(): void;
+  /** Events raised and not yet committed, oldest first. */
+  pending(): readonly PendingEvent[];
+  /** The pending events are durable: forget them. */
+  markCommitted(): void;
+  /** Discards every open turn and pending event, restoring the state from before the outermost turn. */
+  abortAll(): void;
+  readonly state: unknown;
+  readonly version: number;
+}
+
+/** Class-level settings of an event-sourced actor. */
+export interface EventSourcedActorClass<
+  T extends EventSourcedActor<unknown, DomainEvent> = EventSourcedActor<unknown, DomainEvent>,
+> extends ActorClass<T> {
+  /** Take a snapshot after this many events since the last one. 0 disables. @default 100 */
+  readonly snapshotEvery?: number;
+  /** Bump when the state's shape changes: snapshots of another version are ignored, never misread. @default 1 */
+  readonly snapshotVersion?: number;
+  /** Upcasters applied to this actor's events on read. */
+  readonly upcasters?: Upcasters;
+}
+
+/**
+ * An actor whose state is the fold of its events. Command methods validate, then `raise` events;
+ * `apply` is the pure fold. A turn's events commit together at the end of the call, before the
+ * reply; a throw discards them and restores the state from before the call.
+ *
+ * @example
+ * type AccountEvent = { type: "Deposited"; amount: number };
+ * class Account extends EventSourcedActor<{ balance: number }, AccountEvent> {
+ *   static readonly type = "Account";
+ *   initialState() { return { balance: 0 }; }
+ *   apply(s: { balance: number }, e: AccountEvent) { return { balance: s.balance + e.amount }; }
+ *   async deposit(amount: number) { this.raise({ type: "Deposited", amount }); return this.state.balance; }
+ * }
+ */
+export abstract class EventSourcedActor<State, Event extends DomainEvent> extends Actor {
+  #state: State | undefined;
+  #version = 0;
+  #initialized = false;
+  #pending: PendingEvent[] = [];
+  #savepoints: { state: State; version: number; pendingLength: number }[] = [];
+
+  /** The state before any event. Must be JSON-compatible if snapshots are on. */
+  abstract initialState(): State;
+
+  /** Pure fold: returns the state after `event`. Must not mutate `state` or perform I/O. */
+  abstract apply(state: State, event: Event): State;
+
+  /** Current state, including events raised earlier in this turn. Treat as immutable. */
+  get state(): State {
+    if (!this.#initialized) this.#reset(this.initialState(), 0);
+    return this.#state as State;
+  }
+
+  /** Version of the last event applied (0 = no events). */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Converts state to the JSON a snapshot stores. Override when state holds non-JSON values. */
+  toSnapshot(state: State): JsonValue {
+    return state as unknown as JsonValue;
+  }
+
+  /** Rebuilds state from a snapshot's JSON. Override together with toSnapshot. */
+  fromSnapshot(snapshot: JsonValue): State {
+    return snapshot as unknown as State;
+  }
+
+  /**
+   * Applies `event` at once (the method sees the new state) and buffers it for the end-of-turn
+   * commit. Throws InvalidEventError if the payload is not plain JSON data.
+   */
+  protected raise(event: Event): void {
+    if (typeof event !== "object" || event === null || typeof event.type !== "string" || event.type === "") {
+      throw new InvalidEventError("$.type", "an event must be an object with a non-empty string `type`");
+    }
+    if (this.#savepoints.length === 0) {
+      throw new InvalidArgumentError(
+        "raise() was called outside a turn (in the constructor, onDeactivate, or after the method returned); raise events only inside command methods",
+      );
+    }
+    const { type, ...data } = event as Event & Record<string, unknown>;
+    assertJsonCompatible(data);
+    const next = this.apply(this.state, event);
+    this.#pending.push({ type, data: data as JsonObject, timestamp: new Date().toISOString() });
+    this.#reset(next, this.#version + 1);
+  }
+
+  #reset(state: State, version: number): void {
+    this.#state = this.host.freezeState ? deepFreeze(state) : state;
+    this.#version = version;
+    this.#initialized = true;
+  }
+
+  /** @internal */
+  get [eventSourcing](): EventSourcingControl {
+    const self = this;
+    return {
+      reset: (state, version) => self.#reset(state as State, version),
+      replay: (type, data) =>
+        self.#reset(self.apply(self.state, { ...data, type } as unknown as Event), self.#version + 1),
+      beginTurn: () => {
+        self.#savepoints.push({ state: self.state, version: self.#version, pendingLength: self.#pending.length });
+      },
+      endTurn: () => {
+        // The outermost savepoint stays until the commit settles, so a failed append can still roll back.
+        if (self.#savepoints.length <= 1) return true;
+        self.#savepoints.pop();
+        return false;
+      },
+      rollbackTurn: () => {
+        const start = self.#savepoints.pop();
+        if (!start) return;
+        self.#reset(start.state, start.version);
+        self.#pending.length = start.pendingLength;
+      },
+      pending: () => self.#pending,
+      markCommitted: () => {
+        self.#savepoints = [];
+        self.#pending = [];
+      },
+      abortAll: () => {
+        const outermost = self.#savepoints[0];
+        if (outermost) self.#reset(outermost.state, outermost.version);
+        self.#savepoints = [];
+        self.#pending = [];
+      },
+      get state() {
+        return self.state;
+      },
+      get version() {
+        return self.#version;
+      },
+    };
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * Every error Granary throws is a {@link GranaryError} with a stable string `code`, so callers can
+ * branch on `code` across processes where `instanceof` cannot work.
+ */
+
+export const ErrorCode = {
+  /** An append's expected version did not match the stream's current version. */
+  VersionConflict: "VERSION_CONFLICT",
+  /** An append carried a fencing epoch older than one the store has already accepted for the stream. */
+  FencedWrite: "FENCED_WRITE",
+  /** An event id was re-sent with content that differs from what the store already holds. */
+  IdempotencyConflict: "IDEMPOTENCY_CONFLICT",
+  /** The activation lost a commit race and was deactivated; the call may be retried. */
+  StaleActivation: "STALE_ACTIVATION",
+  /** No actor class is registered under the requested type name. */
+  UnknownActorType: "UNKNOWN_ACTOR_TYPE",
+  /** The actor class has no public method of that name. */
+  UnknownMethod: "UNKNOWN_METHOD",
+  /** The call did not complete within its timeout. */
+  CallTimeout: "CALL_TIMEOUT",
+  /** A value could not be encoded or decoded for the wire or the store. */
+  Serialization: "SERIALIZATION_ERROR",
+  /** A raised event (or snapshot) is not plain JSON-compatible data. */
+  InvalidEvent: "INVALID_EVENT",
+  /** Stored history could not be replayed (undecodable row, apply threw, gap in versions). */
+  CorruptHistory: "CORRUPT_HISTORY",
+  /** The stream was purged (right to be forgotten); its history can no longer be replayed. */
+  StreamPurged: "STREAM_PURGED",
+  /** An activation could not be started (onActivate threw, store unreachable). */
+  ActivationFailed: "ACTIVATION_FAILED",
+  /** Options or environment are invalid; the message names the option and the fix. */
+  InvalidConfiguration: "INVALID_CONFIGURATION",
+  /** An argument passed to a Granary API is invalid. */
+  InvalidArgument: "INVALID_ARGUMENT",
+  /** The silo or client is shutting down or closed and accepts no new calls. */
+  ShuttingDown: "SHUTTING_DOWN",
+  /** The call reached a silo that does not own the actor; retry after refreshing the directory. */
+  NotOwner: "NOT_OWNER",
+  /** A peer could not be reached or the connection broke. */
+  Connection: "CONNECTION_ERROR",
+  /** A peer failed authentication (wrong cluster key) or sent an invalid frame. */
+  Unauthorized: "UNAUTHORIZED",
+  /** An error thrown by actor code that is not a GranaryError, carried with its name and message. */
+  ActorError: "ACTOR_ERROR",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Extra context carried by an error; must be plain data so it can cross the wire. */
+export type ErrorData = Readonly<Record<string, unknown>>;
+
+export interface GranaryErrorOptions extends ErrorOptions {
+  /** Whether retrying the same call can succeed (the call provably had no effect). */
+  readonly retryable?: boolean;
+  readonly data?: ErrorData;
+}
+
+/**
+ * Base of all errors. `code` is stable across versions; `message` says what to change.
+ * Domain errors in user code may extend it with their own code (e.g. `INSUFFICIENT_FUNDS`).
+ */
+export class GranaryError extends Error {
+  override name = "GranaryError";
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly data: ErrorData;
+
+  constructor(code: string, message: string, options: GranaryErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.data = options.data ?? {};
+  }
+}
+
+/**
+ * Base class for errors that actor code throws on purpose to reject a command.
+ *
+ * @example
+ * class InsufficientFunds extends DomainError {
+ *   constructor(balance: number, amount: number) {
+ *     super("INSUFFICIENT_FUNDS", `balance ${balance} is less than ${amount}`, { data: { balance, amount } });
+ *   }
+ * }
+ */
+export class DomainError extends GranaryError {
+  override name = "DomainError";
+  constructor(code: string, message: string, options: GranaryErrorOptions = {}) {
+    super(code, message, options);
+    // Subclasses get their own class name without having to set it by hand.
+    this.name = new.target.name;
+  }
+}
+
+export class VersionConflictError extends GranaryError {
+  override name = "VersionConflictError";
+  constructor(
+    readonly stream: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
+    super(
+      ErrorCode.VersionConflict,
+      `stream "${stream}" is at version ${actualVersion}, but the append expected ${expectedVersion}: another writer committed first`,
+      { data: { stream, expectedVersion, actualVersion } },
+    );
+  }
+}
+
+export class FencedWriteError extends GranaryError {
+  override name = "FencedWriteError";
+  constructor(
+    readonly stream: string,
+    readonly epoch: number,
+    readonly currentEpoch: number,
+  ) {
+    super(
+      ErrorCode.FencedWrite,
+      `append to stream "${stream}" carries epoch ${epoch}, but epoch ${currentEpoch} has already written: this activation was superseded`,
+      { data: { stream, epoch, currentEpoch } },
+    );
+  }
+}
+
+export class IdempotencyConflictError extends GranaryError {
+  override name = "IdempotencyConflictError";
+  constructor(
+    readonly stream: string,
+    readonly eventId: string,
+  ) {
+    super(
+      ErrorCode.IdempotencyConflict,
+      `event id ${eventId} is already stored in stream "${stream}" with different content; an event id may only be re-sent unchanged`,
+      { data: { stream, eventId } },
+    );
+  }
+}
+
+export class StaleActivationError extends GranaryError {
+  override name = "StaleActivationError";
+  constructor(
+    readonly actor: string,
+    cause?: unknown,
+  ) {
+    super(
+      ErrorCode.StaleActivation,
+      `activation of ${actor} was stale (another activation committed first); it was deactivated and the call had no effect: retry it`,
+      { retryable: true, cause, data: { actor } },
+    );
+  }
+}
+
+export class UnknownActorTypeError extends GranaryError {
+  override name = "UnknownActorTypeError";
+  constructor(
+    readonly actorType: string,
+    known: readonly string[],
+  ) {
+    super(
+      ErrorCode.UnknownActorType,
+      `no actor class is registered as "${actorType}" (registered: ${known.join(", ") || "none"}); add it to the silo's \`actors\` option`,
+      { data: { actorType } },
+    );
+  }
+}
+
+export class UnknownMethodError extends GranaryError {
+  override name = "UnknownMethodError";
+  constructor(
+    readonly actorType: string,
+    readonly method: string,
+  ) {
+    super(ErrorCode.UnknownMethod, `actor type "${actorType}" has no public method "${method}"`, {
+      data: { actorType, method },
+    });
+  }
+}
+
+export class CallTimeoutError extends GranaryError {
+  override name = "CallTimeoutError";
+  constructor(
+    readonly actor: string,
+    readonly method: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      ErrorCode.CallTimeout,
+      `call ${actor}.${method} did not complete within ${timeoutMs} ms; it may or may not have executed (raise \`timeoutMs\` if the method is slow)`,
+      { data: { actor, method, timeoutMs } },
+    );
+  }
+}
+
+export class SerializationError extends GranaryError {
+  override name = "SerializationError";
+  constructor(message: string, options: GranaryErrorOptions = {}) {
+    super(ErrorCode.Serialization, message, options);
+  }
+}
+
+export class InvalidEventError extends GranaryError {
+  override name = "InvalidEventError";
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(
+      ErrorCode.InvalidEvent,
+      `event payload is not plain JSON data at ${path}: ${reason}. Events are replayed from JSON, so raise only strings, finite numbers, booleans, null, arrays and plain objects (convert a Date to an ISO string, a Map to an object)`,
+      { data: { path } },
+    );
+  }
+}
+
+export class CorruptHistoryError extends GranaryError {
+  override name = "CorruptHistoryError";
+  constructor(
+    readonly stream: string,
+    readonly version: number,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super(
+      ErrorCode.CorruptHistory,
+      `history of stream "${stream}" cannot be replayed at version ${version}: ${reason}. The actor was not activated; inspect it with readWithErrors()`,
+      { cause, data: { stream, version } },
+    );
+  }
+}
+
+export class StreamPurgedError extends GranaryError {
+  override name = "StreamPurgedError";
+  constructor(
+    readonly stream: string,
+    readonly purgedAt: string,
+    readonly reason: string,
+  ) {
+    super(
+      ErrorCode.StreamPurged,
+      `stream "${stream}" was purged at ${purgedAt} (${reason}); its history no longer exists and cannot be replayed`,
+      { data: { stream, purgedAt, reason } },
+    );
+  }
+}
+
+export class ActivationFailedError extends GranaryError {
+  override name = "ActivationFailedError";
+  constructor(
+    readonly actor: string,
+    cause: unknown,
+  ) {
+    super(ErrorCode.ActivationFailed, `activation of ${actor} failed: ${messageOf(cause)}`, {
+      cause,
+      retryable: false,
+      data: { actor },
+    });
+  }
+}
+
+export class InvalidConfigurationError extends GranaryError {
+  override name = "InvalidConfigurationError";
+  constructor(
+    readonly option: string,
+    problem: string,
+  ) {
+    super(ErrorCode.InvalidConfiguration, `invalid option \`${option}\`: ${problem}`, { data: { option } });
+  }
+}
+
+export class InvalidArgumentError extends GranaryError {
+  override name = "InvalidArgumentError";
+  constructor(message: string, data: ErrorData = {}) {
+    super(ErrorCode.InvalidArgument, message, { data });
+  }
+}
+
+export class ShuttingDownError extends GranaryError {
+  override name = "ShuttingDownError";
+  constructor(what: string) {
+    super(ErrorCode.ShuttingDown, `${what} is shutting down and accepts no new calls`, { retryable: true });
+  }
+}
+
+export class NotOwnerError extends GranaryError {
+  override name = "NotOwnerError";
+  constructor(readonly actor: string) {
+    super(ErrorCode.NotOwner, `this silo does not own ${actor}; refresh the directory and retry`, {
+      retryable: true,
+      data: { actor },
+    });
+  }
+}
+
+export class ConnectionError extends GranaryError {
+  override name = "ConnectionError";
+  constructor(message: string, options: GranaryErrorOptions = {}) {
+    super(ErrorCode.Connection, message, options);
+  }
+}
+
+export class UnauthorizedError extends GranaryError {
+  override name = "UnauthorizedError";
+  constructor(message: string) {
+    super(ErrorCode.Unauthorized, message);
+  }
+}
+
+/** A non-Granary error thrown inside an actor, rebuilt on the caller's side with its name and message. */
+export class ActorError extends GranaryError {
+  constructor(name: string, message: string, data: ErrorData = {}) {
+    super(ErrorCode.ActorError, message, { data });
+    this.name = name;
+  }
+}
+
+/**
+ * True when `error` is a Granary error (optionally with the given code). Works across processes and
+ * duplicate package copies, where `instanceof` does not.
+ */
+export function isGranaryError(error: unknown, code?: string): error is GranaryError {
+  if (typeof error !== "object" || error === null) return false;
+  const candidate = error as { code?: unknown; retryable?: unknown };
+  if (typeof candidate.code !== "string" || typeof candidate.retryable !== "boolean") return false;
+  return code === undefined || candidate.code === code;
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

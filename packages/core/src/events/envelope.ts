@@ -1,0 +1,51 @@
+import type { JsonObject } from "./json-value.js";
+
+/** Who and why: carried by every event, so history can be audited and traced back to its call. */
+export interface EventMetadata {
+  /** Shared by every event and call that stems from one external request. */
+  readonly correlationId: string;
+  /** The id of the message (call or event) that directly caused this event. */
+  readonly causationId: string;
+  /** The id of the command (actor call) whose turn raised this event. */
+  readonly commandId: string;
+  /** The authenticated user on whose behalf the call was made, when the caller gave one. */
+  readonly userId?: string;
+  /** W3C trace id of the span active when the event was raised, when tracing is on. */
+  readonly traceId?: string;
+  readonly spanId?: string;
+}
+
+/**
+ * An event as it is written: immutable, identified by a ULID that doubles as the idempotency key.
+ * Versions in a stream start at 1 and have no gaps.
+ */
+export interface EventEnvelope<Data extends JsonObject = JsonObject> {
+  /** ULID; re-sending an append with the same ids and content is a no-op. */
+  readonly id: string;
+  readonly type: string;
+  /** Stream name, e.g. `Account/acc-1` (see {@link streamOf}). */
+  readonly stream: string;
+  readonly version: number;
+  /** Shape version of `data`; upcasters bring older shapes to the current one on read. */
+  readonly schemaVersion: number;
+  readonly data: Data;
+  readonly metadata: EventMetadata;
+  /** ISO 8601 UTC time at which the event was raised. */
+  readonly timestamp: string;
+}
+
+/** An event as it is read back: with its position in the store's global ordered feed. */
+export interface RecordedEvent<Data extends JsonObject = JsonObject> extends EventEnvelope<Data> {
+  /** Strictly increasing across the whole store (within a namespace feed); gaps are allowed. */
+  readonly position: number;
+}
+
+/** The event objects actors raise: a discriminated union on `type`, the rest is the payload. */
+export interface DomainEvent {
+  readonly type: string;
+}
+
+/** Stream name of an actor: `<type>/<id>`. The id may contain any character, including `/`. */
+export function streamOf(actorType: string, actorId: string): string {
+  return `${actorType}/${actorId}`;
+}

@@ -1,0 +1,53 @@
+/**
+ * @granary/core — the Granary programming model and the ports every adapter implements.
+ * No I/O lives here: stores, the silo and the transport are in other packages.
+ *
+ * @example
+ * import { EventSourcedActor, DomainError } from "@granary/core";
+ *
+ * type AccountEvent = { type: "Deposited"; amount: number };
+ * export class Account extends EventSourcedActor<{ balance: number }, AccountEvent> {
+ *   static readonly type = "Account";
+ *   initialState() { return { balance: 0 }; }
+ *   apply(state: { balance: number }, event: AccountEvent) { return { balance: state.balance + event.amount }; }
+ *   async deposit(amount: number): Promise<number> {
+ *     if (amount <= 0) throw new DomainError("INVALID_AMOUNT", "amount must be positive");
+ *     this.raise({ type: "Deposited", amount });
+ *     return this.state.balance;
+ *   }
+ * }
+ */
+export { Actor } from "./actor/actor.js";
+export type { ActorClass, ActorRef, ActorRefFactory, CallOptions } from "./actor/actor-ref.js";
+export {
+  EventSourcedActor,
+  type EventSourcedActorClass,
+  type EventSourcingControl,
+  type PendingEvent,
+} from "./actor/event-sourced-actor.js";
+export { decode, encode } from "./codec.js";
+export { type ErrorClass, fromWireError, toWireError, type WireError } from "./error-wire.js";
+export * from "./errors.js";
+export {
+  type DomainEvent,
+  type EventEnvelope,
+  type EventMetadata,
+  type RecordedEvent,
+  streamOf,
+} from "./events/envelope.js";
+export {
+  assertJsonCompatible,
+  deepFreeze,
+  type JsonObject,
+  type JsonPrimitive,
+  type JsonValue,
+} from "./events/json-value.js";
+export { type Upcaster, Upcasters } from "./events/upcasting.js";
+export { MemoryDirectory, type MemoryDirectoryOptions } from "./memory/memory-directory.js";
+export { MemoryEventStorage, MemoryEventStore, type MemoryEventStoreOptions } from "./memory/memory-event-store.js";
+export { MemorySnapshotStore } from "./memory/memory-snapshot-store.js";
+export * from "./ports/index.js";
+// Adapter toolkit: shared building blocks for EventStore implementations.
+export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/append-validation.js";
+export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
+export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";

@@ -1,0 +1,18 @@
+import type { Actor } from "../actor/actor.js";
+import type { ActorClass, ActorRef, CallOptions } from "../actor/actor-ref.js";
+
+/**
+ * What the runtime gives an actor instance: its identity and the means to call other actors within
+ * the current call chain. Bound once, right after construction.
+ */
+export interface ActorHost {
+  readonly id: string;
+  readonly type: string;
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
+  /** Whether to deep-freeze state after every event (development mode). */
+  readonly freezeState: boolean;
+}
+
+/** Symbol-keyed so the binding is invisible to ActorRef and cannot collide with user methods. */
+export const bindHost: unique symbol = Symbol("granary.bindHost");
+export const eventSourcing: unique symbol = Symbol("granary.eventSourcing");

@@ -1,0 +1,208 @@
+import { FencedWriteError, IdempotencyConflictError, StreamPurgedError, VersionConflictError } from "../errors.js";
+import type { EventEnvelope, RecordedEvent } from "../events/envelope.js";
+import type { Upcasters } from "../events/upcasting.js";
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  PurgeRequest,
+  ReadOptions,
+  ReadWithErrorsResult,
+  SubscribeOptions,
+  Subscription,
+  Tombstone,
+} from "../ports/event-store.js";
+import { sameEventContent, validateAppend } from "../store-kit/append-validation.js";
+import { decodeRows, throwOnReadErrors } from "../store-kit/decode.js";
+import { ChangeSignal, startFeedSubscription } from "../store-kit/feed-subscription.js";
+
+interface StoredStream {
+  events: RecordedEvent[];
+  epoch: number;
+  tombstone?: Tombstone;
+}
+
+interface FeedEntry {
+  readonly namespace: string;
+  readonly key: string;
+  readonly event: RecordedEvent;
+}
+
+/**
+ * The data behind one or more {@link MemoryEventStore}s; share it to open several namespaces over
+ * the same "database".
+ */
+export class MemoryEventStorage {
+  readonly streams = new Map<string, StoredStream>();
+  readonly feed: FeedEntry[] = [];
+  readonly changed = new ChangeSignal();
+  position = 0;
+}
+
+export interface MemoryEventStoreOptions {
+  /** Tenant namespace: the store sees only its own streams and feed. @default "default" */
+  readonly namespace?: string;
+  readonly storage?: MemoryEventStorage;
+  readonly upcasters?: Upcasters;
+}
+
+/**
+ * An in-process event store: for tests, examples and `Actor`-only silos. Events are structured-
+ * cloned on the way in and out, so callers cannot mutate stored history.
+ */
+export class MemoryEventStore implements EventStore {
+  readonly #storage: MemoryEventStorage;
+  readonly #namespace: string;
+  readonly #upcasters: Upcasters | undefined;
+
+  constructor(options: MemoryEventStoreOptions = {}) {
+    this.#storage = options.storage ?? new MemoryEventStorage();
+    this.#namespace = options.namespace ?? "default";
+    this.#upcasters = options.upcasters;
+  }
+
+  async append(
+    stream: string,
+    expectedVersion: number,
+    events: readonly EventEnvelope[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    validateAppend(stream, expectedVersion, events);
+    const stored = this.#streamForWrite(stream);
+    if (stored.tombstone) {
+      throw new StreamPurgedError(stream, stored.tombstone.purgedAt, stored.tombstone.reason);
+    }
+    const duplicate = this.#detectDuplicate(stream, stored, events);
+    if (duplicate) return duplicate;
+    if (options.epoch !== undefined && options.epoch < stored.epoch) {
+      throw new FencedWriteError(stream, options.epoch, stored.epoch);
+    }
+    const actual = stored.events.length;
+    if (actual !== expectedVersion) throw new VersionConflictError(stream, expectedVersion, actual);
+    if (options.epoch !== undefined) stored.epoch = options.epoch;
+    for (const event of events) {
+      const recorded: RecordedEvent = { ...structuredClone(event), position: ++this.#storage.position };
+      stored.events.push(recorded);
+      this.#storage.feed.push({ namespace: this.#namespace, key: stream, event: recorded });
+    }
+    this.#storage.changed.fire();
+    return { version: expectedVersion + events.length, position: this.#storage.position, duplicate: false };
+  }
+
+  #detectDuplicate(stream: string, stored: StoredStream, events: readonly EventEnvelope[]): AppendResult | undefined {
+    let seen = 0;
+    for (const event of events) {
+      const existing = stored.events[event.version - 1];
+      if (existing?.id === event.id) {
+        if (!sameEventContent(existing, event)) throw new IdempotencyConflictError(stream, event.id);
+        seen++;
+      } else if (stored.events.some((e) => e.id === event.id)) {
+        throw new IdempotencyConflictError(stream, event.id);
+      }
+    }
+    if (seen === 0) return undefined;
+    if (seen < events.length) {
+      // Part of the batch is stored and part is not: not a re-send of one append.
+      const firstNew = events.find((e) => stored.events[e.version - 1]?.id !== e.id) as EventEnvelope;
+      throw new IdempotencyConflictError(stream, firstNew.id);
+    }
+    const last = stored.events[(events.at(-1) as EventEnvelope).version - 1] as RecordedEvent;
+    return { version: last.version, position: last.position, duplicate: true };
+  }
+
+  async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    return throwOnReadErrors(this.#readChecked(stream, fromVersion, options.limit));
+  }
+
+  async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    return this.#readChecked(stream, fromVersion, undefined);
+  }
+
+  #readChecked(stream: string, fromVersion: number, limit: number | undefined): ReadWithErrorsResult {
+    const stored = this.#stream(stream);
+    if (stored?.tombstone) throw new StreamPurgedError(stream, stored.tombstone.purgedAt, stored.tombstone.reason);
+    const start = Math.max(0, fromVersion - 1);
+    const rows = (stored?.events ?? []).slice(start, limit === undefined ? undefined : start + limit);
+    return decodeRows(
+      rows,
+      (e) => ({ stream: e.stream, version: e.version, position: e.position, eventId: e.id }),
+      (e) => structuredClone(e),
+      this.#upcasters,
+    );
+  }
+
+  async latestVersion(stream: string): Promise<number> {
+    const stored = this.#stream(stream);
+    return stored?.tombstone?.lastVersion ?? stored?.events.length ?? 0;
+  }
+
+  async readAll(fromPosition: number, limit = 1_000): Promise<RecordedEvent[]> {
+    const feed = this.#storage.feed;
+    // Binary search: the feed is ordered by position.
+    let lo = 0;
+    let hi = feed.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((feed[mid] as FeedEntry).event.position <= fromPosition) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: RecordedEvent[] = [];
+    for (let i = lo; i < feed.length && out.length < limit; i++) {
+      const entry = feed[i] as FeedEntry;
+      if (entry.namespace !== this.#namespace) continue;
+      if (this.#stream(entry.key)?.tombstone) continue;
+      const event = structuredClone(entry.event);
+      out.push(this.#upcasters ? this.#upcasters.upcast(event) : event);
+    }
+    return out;
+  }
+
+  subscribe(options: SubscribeOptions): Subscription {
+    return startFeedSubscription(
+      {
+        readAll: (from, limit) => this.readAll(from, limit),
+        waitForChange: (signal, maxWaitMs) => this.#storage.changed.wait(signal, maxWaitMs),
+      },
+      options,
+    );
+  }
+
+  async purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    const stored = this.#streamForWrite(stream);
+    if (stored.tombstone) return stored.tombstone;
+    const tombstone: Tombstone = {
+      stream,
+      purgedAt: new Date().toISOString(),
+      reason: request.reason,
+      requestedBy: request.requestedBy,
+      lastVersion: stored.events.length,
+    };
+    stored.tombstone = tombstone;
+    stored.events = [];
+    for (let i = this.#storage.feed.length - 1; i >= 0; i--) {
+      const entry = this.#storage.feed[i] as FeedEntry;
+      if (entry.namespace === this.#namespace && entry.key === stream) this.#storage.feed.splice(i, 1);
+    }
+    return tombstone;
+  }
+
+  async tombstone(stream: string): Promise<Tombstone | undefined> {
+    return this.#stream(stream)?.tombstone;
+  }
+
+  async close(): Promise<void> {}
+
+  #stream(stream: string): StoredStream | undefined {
+    return this.#storage.streams.get(`${this.#namespace}\u0000${stream}`);
+  }
+
+  #streamForWrite(stream: string): StoredStream {
+    const key = `${this.#namespace}\u0000${stream}`;
+    let stored = this.#storage.streams.get(key);
+    if (!stored) {
+      stored = { events: [], epoch: 0 };
+      this.#storage.streams.set(key, stored);
+    }
+    return stored;
+  }
+}

@@ -1,0 +1,64 @@
+import { InvalidArgumentError } from "../errors.js";
+import type { EventEnvelope } from "../events/envelope.js";
+
+/**
+ * Checks what every store requires of an append before touching storage: a non-empty batch of
+ * events of this stream, numbered expectedVersion + 1, + 2, ... with distinct ids.
+ */
+export function validateAppend(stream: string, expectedVersion: number, events: readonly EventEnvelope[]): void {
+  if (typeof stream !== "string" || stream.length === 0) {
+    throw new InvalidArgumentError("stream must be a non-empty string");
+  }
+  if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+    throw new InvalidArgumentError(
+      `expectedVersion must be an integer >= 0 (0 = empty stream), got ${expectedVersion}`,
+      {
+        stream,
+      },
+    );
+  }
+  if (events.length === 0) throw new InvalidArgumentError(`append to "${stream}" has no events`, { stream });
+  const ids = new Set<string>();
+  events.forEach((event, i) => {
+    if (event.stream !== stream) {
+      throw new InvalidArgumentError(`event ${event.id} belongs to stream "${event.stream}", not "${stream}"`, {
+        stream,
+      });
+    }
+    if (event.version !== expectedVersion + i + 1) {
+      throw new InvalidArgumentError(
+        `event ${i} of the append to "${stream}" has version ${event.version}; expected ${expectedVersion + i + 1} (versions follow expectedVersion without gaps)`,
+        { stream },
+      );
+    }
+    if (typeof event.id !== "string" || event.id.length === 0 || ids.has(event.id)) {
+      throw new InvalidArgumentError(`event ids in one append must be distinct non-empty strings ("${event.id}")`, {
+        stream,
+      });
+    }
+    ids.add(event.id);
+  });
+}
+
+/** Whether a stored event and a re-sent one are the same write (idempotent re-send). */
+export function sameEventContent(stored: EventEnvelope, resent: EventEnvelope): boolean {
+  return (
+    stored.id === resent.id &&
+    stored.stream === resent.stream &&
+    stored.version === resent.version &&
+    stored.type === resent.type &&
+    stored.schemaVersion === resent.schemaVersion &&
+    canonicalJson(stored.data) === canonicalJson(resent.data) &&
+    canonicalJson(stored.metadata) === canonicalJson(resent.metadata)
+  );
+}
+
+/** JSON with sorted keys, so content comparison ignores key order (jsonb reorders keys). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(v).sort()) sorted[key] = (v as Record<string, unknown>)[key];
+    return sorted;
+  });
+}

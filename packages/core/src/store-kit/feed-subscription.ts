@@ -1,0 +1,79 @@
+import type { RecordedEvent } from "../events/envelope.js";
+import type { SubscribeOptions, Subscription } from "../ports/event-store.js";
+
+export interface FeedSource {
+  /** Events with position > fromPosition, in order, at most limit. */
+  readAll(fromPosition: number, limit: number): Promise<RecordedEvent[]>;
+  /**
+   * Resolves when new events may be readable, or after `maxWaitMs` at the latest (a store without
+   * notifications simply sleeps: polling). Must resolve promptly when `signal` aborts.
+   */
+  waitForChange(signal: AbortSignal, maxWaitMs: number): Promise<void>;
+}
+
+const DEFAULT_BATCH = 500;
+const MAX_IDLE_WAIT_MS = 1_000;
+
+/**
+ * Catch-up-then-live delivery of a store's global feed: read a batch after the last delivered
+ * position, deliver it in order, and when caught up wait for a change signal. Correct for any store
+ * whose `readAll` never returns an event past a position that a later-committing event could still
+ * take (each store documents how it keeps that).
+ */
+export function startFeedSubscription(source: FeedSource, options: SubscribeOptions): Subscription {
+  const abort = new AbortController();
+  const batchSize = options.batchSize ?? DEFAULT_BATCH;
+  let position = options.fromPosition;
+
+  const loop = async (): Promise<void> => {
+    while (!abort.signal.aborted) {
+      const batch = await source.readAll(position, batchSize);
+      for (const event of batch) {
+        if (abort.signal.aborted) return;
+        await options.onEvent(event);
+        position = event.position;
+      }
+      if (batch.length < batchSize) await source.waitForChange(abort.signal, MAX_IDLE_WAIT_MS);
+    }
+  };
+  const done = loop().catch((error: unknown) => {
+    if (abort.signal.aborted) return;
+    abort.abort();
+    options.onError?.(error);
+  });
+
+  return {
+    get position() {
+      return position;
+    },
+    async close() {
+      abort.abort();
+      await done;
+    },
+  };
+}
+
+/** A wake-up signal stores can fire after each commit; waiters resolve on the next fire. */
+export class ChangeSignal {
+  #waiters = new Set<() => void>();
+
+  fire(): void {
+    const waiters = this.#waiters;
+    this.#waiters = new Set();
+    for (const wake of waiters) wake();
+  }
+
+  wait(signal: AbortSignal, maxWaitMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", finish);
+        this.#waiters.delete(finish);
+        resolve();
+      };
+      const timer = setTimeout(finish, maxWaitMs);
+      signal.addEventListener("abort", finish, { once: true });
+      this.#waiters.add(finish);
+    });
+  }
+}
