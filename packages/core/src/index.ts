@@ -45,7 +45,11 @@ export {
 export { type Upcaster, Upcasters } from "./events/upcasting.js";
 export { MemoryDirectory, type MemoryDirectoryOptions } from "./memory/memory-directory.js";
 export { MemoryEventStorage, MemoryEventStore, type MemoryEventStoreOptions } from "./memory/memory-event-store.js";
-export { MemorySnapshotStore } from "./memory/memory-snapshot-store.js";
+export {
+  MemorySnapshotStorage,
+  MemorySnapshotStore,
+  type MemorySnapshotStoreOptions,
+} from "./memory/memory-snapshot-store.js";
 export * from "./ports/index.js";
 // Adapter toolkit: shared building blocks for EventStore implementations.
 export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/append-validation.js";

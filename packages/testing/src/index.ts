@@ -1,1 +1,9 @@
-export {};
+/**
+ * @granary/testing — test kit for Granary: the store conformance suites every store runs, and helpers
+ * for clusters and throwaway servers.
+ *
+ * @example
+ * import { eventStoreConformance } from "@granary/testing";
+ * eventStoreConformance("MyEventStore", { open: async ({ namespace, upcasters }) => new MyEventStore({ namespace, upcasters }) });
+ */
+export * from "./conformance/index.js";

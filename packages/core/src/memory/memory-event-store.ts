@@ -35,6 +35,8 @@ interface FeedEntry {
 export class MemoryEventStorage {
   readonly streams = new Map<string, StoredStream>();
   readonly feed: FeedEntry[] = [];
+  /** `namespace\0eventId` → stream key: event ids are unique per namespace. */
+  readonly ids = new Map<string, string>();
   readonly changed = new ChangeSignal();
   position = 0;
 }
@@ -83,6 +85,7 @@ export class MemoryEventStore implements EventStore {
     for (const event of events) {
       const recorded: RecordedEvent = { ...structuredClone(event), position: ++this.#storage.position };
       stored.events.push(recorded);
+      this.#storage.ids.set(this.#idKey(event.id), this.#key(stream));
       this.#storage.feed.push({ namespace: this.#namespace, key: stream, event: recorded });
     }
     this.#storage.changed.fire();
@@ -96,7 +99,7 @@ export class MemoryEventStore implements EventStore {
       if (existing?.id === event.id) {
         if (!sameEventContent(existing, event)) throw new IdempotencyConflictError(stream, event.id);
         seen++;
-      } else if (stored.events.some((e) => e.id === event.id)) {
+      } else if (this.#storage.ids.has(this.#idKey(event.id))) {
         throw new IdempotencyConflictError(stream, event.id);
       }
     }
@@ -161,7 +164,8 @@ export class MemoryEventStore implements EventStore {
     return startFeedSubscription(
       {
         readAll: (from, limit) => this.readAll(from, limit),
-        waitForChange: (signal, maxWaitMs) => this.#storage.changed.wait(signal, maxWaitMs),
+        changeGeneration: () => this.#storage.changed.generation,
+        waitForChange: (signal, maxWaitMs, since) => this.#storage.changed.wait(signal, maxWaitMs, since),
       },
       options,
     );
@@ -178,6 +182,7 @@ export class MemoryEventStore implements EventStore {
       lastVersion: stored.events.length,
     };
     stored.tombstone = tombstone;
+    for (const event of stored.events) this.#storage.ids.delete(this.#idKey(event.id));
     stored.events = [];
     for (let i = this.#storage.feed.length - 1; i >= 0; i--) {
       const entry = this.#storage.feed[i] as FeedEntry;
@@ -192,12 +197,20 @@ export class MemoryEventStore implements EventStore {
 
   async close(): Promise<void> {}
 
+  #key(stream: string): string {
+    return `${this.#namespace}\u0000${stream}`;
+  }
+
+  #idKey(eventId: string): string {
+    return `${this.#namespace}\u0000${eventId}`;
+  }
+
   #stream(stream: string): StoredStream | undefined {
-    return this.#storage.streams.get(`${this.#namespace}\u0000${stream}`);
+    return this.#storage.streams.get(this.#key(stream));
   }
 
   #streamForWrite(stream: string): StoredStream {
-    const key = `${this.#namespace}\u0000${stream}`;
+    const key = this.#key(stream);
     let stored = this.#storage.streams.get(key);
     if (!stored) {
       stored = { events: [], epoch: 0 };

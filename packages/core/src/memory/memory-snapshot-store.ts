@@ -1,11 +1,23 @@
 import type { Snapshot, SnapshotStore } from "../ports/snapshot-store.js";
 
+/** The data behind one or more {@link MemorySnapshotStore}s; share it to re-open or open namespaces side by side. */
+export class MemorySnapshotStorage {
+  readonly snapshots = new Map<string, Snapshot>();
+}
+
+export interface MemorySnapshotStoreOptions {
+  /** Tenant namespace: the store sees only its own snapshots. @default "default" */
+  readonly namespace?: string;
+  readonly storage?: MemorySnapshotStorage;
+}
+
 /** In-process snapshots, cloned on the way in and out. */
 export class MemorySnapshotStore implements SnapshotStore {
-  readonly #snapshots = new Map<string, Snapshot>();
+  readonly #snapshots: Map<string, Snapshot>;
   readonly #namespace: string;
 
-  constructor(options: { readonly namespace?: string } = {}) {
+  constructor(options: MemorySnapshotStoreOptions = {}) {
+    this.#snapshots = (options.storage ?? new MemorySnapshotStorage()).snapshots;
     this.#namespace = options.namespace ?? "default";
   }
 

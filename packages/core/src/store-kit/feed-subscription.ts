@@ -6,9 +6,16 @@ export interface FeedSource {
   readAll(fromPosition: number, limit: number): Promise<RecordedEvent[]>;
   /**
    * Resolves when new events may be readable, or after `maxWaitMs` at the latest (a store without
-   * notifications simply sleeps: polling). Must resolve promptly when `signal` aborts.
+   * notifications simply sleeps: polling). Must resolve promptly when `signal` aborts. With
+   * `sinceGeneration` (from {@link changeGeneration}), resolves at once if a change happened since.
    */
-  waitForChange(signal: AbortSignal, maxWaitMs: number): Promise<void>;
+  waitForChange(signal: AbortSignal, maxWaitMs: number, sinceGeneration?: number): Promise<void>;
+  /**
+   * Optional: a counter of changes (e.g. {@link ChangeSignal.generation}). The subscription reads it
+   * before each catch-up read, so a commit landing between that read and the wait is not missed
+   * (it would otherwise only be seen at the next poll).
+   */
+  changeGeneration?(): number;
 }
 
 const DEFAULT_BATCH = 500;
@@ -27,13 +34,14 @@ export function startFeedSubscription(source: FeedSource, options: SubscribeOpti
 
   const loop = async (): Promise<void> => {
     while (!abort.signal.aborted) {
+      const generation = source.changeGeneration?.();
       const batch = await source.readAll(position, batchSize);
       for (const event of batch) {
         if (abort.signal.aborted) return;
         await options.onEvent(event);
         position = event.position;
       }
-      if (batch.length < batchSize) await source.waitForChange(abort.signal, MAX_IDLE_WAIT_MS);
+      if (batch.length < batchSize) await source.waitForChange(abort.signal, MAX_IDLE_WAIT_MS, generation);
     }
   };
   const done = loop().catch((error: unknown) => {
@@ -56,14 +64,24 @@ export function startFeedSubscription(source: FeedSource, options: SubscribeOpti
 /** A wake-up signal stores can fire after each commit; waiters resolve on the next fire. */
 export class ChangeSignal {
   #waiters = new Set<() => void>();
+  #generation = 0;
+
+  /** How many times the signal fired; pass it back to {@link wait} to not miss a fire in between. */
+  get generation(): number {
+    return this.#generation;
+  }
 
   fire(): void {
+    this.#generation++;
     const waiters = this.#waiters;
     this.#waiters = new Set();
     for (const wake of waiters) wake();
   }
 
-  wait(signal: AbortSignal, maxWaitMs: number): Promise<void> {
+  wait(signal: AbortSignal, maxWaitMs: number, sinceGeneration?: number): Promise<void> {
+    if (signal.aborted || (sinceGeneration !== undefined && sinceGeneration !== this.#generation)) {
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const finish = (): void => {
         clearTimeout(timer);

@@ -1,0 +1,141 @@
+import type { Snapshot, SnapshotStore } from "@granary/core";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { SnapshotStoreFactory } from "./factory.js";
+import { uniqueNamespace } from "./fixtures.js";
+
+function snapshot(stream: string, version: number, overrides: Partial<Snapshot> = {}): Snapshot {
+  return {
+    stream,
+    version,
+    snapshotVersion: 1,
+    state: { balance: version * 10, owner: "ada", tags: ["a", "ü"], nested: { ok: true, none: null } },
+    timestamp: new Date(Date.UTC(2024, 0, 1, 0, 0, version)).toISOString(),
+    ...overrides,
+  };
+}
+
+/**
+ * Registers the SnapshotStore conformance suite (vitest): newest wins, older saves are ignored,
+ * delete, durability and namespace isolation.
+ *
+ * @example
+ * snapshotStoreConformance("MemorySnapshotStore", {
+ *   open: async ({ namespace }) => new MemorySnapshotStore({ namespace, storage }),
+ * });
+ */
+export function snapshotStoreConformance(name: string, factory: SnapshotStoreFactory): void {
+  describe(`${name} - SnapshotStore conformance`, () => {
+    let namespace = "";
+    let opened: SnapshotStore[] = [];
+    const open = async (ns = namespace): Promise<SnapshotStore> => {
+      const store = await factory.open({ namespace: ns });
+      opened.push(store);
+      return store;
+    };
+
+    beforeEach(async () => {
+      await factory.reset?.();
+      namespace = uniqueNamespace();
+    });
+    afterEach(async () => {
+      const stores = opened;
+      opened = [];
+      await Promise.all(stores.map((store) => store.close()));
+    });
+    afterAll(async () => {
+      await factory.teardown?.();
+    });
+
+    it("snapshots - load returns exactly what was saved", async () => {
+      const store = await open();
+      const saved = snapshot("Account/1", 10, { snapshotVersion: 4 });
+
+      await store.save(saved);
+
+      expect(await store.load("Account/1")).toEqual(saved);
+    });
+
+    it("snapshots - load of a stream without a snapshot is undefined", async () => {
+      const store = await open();
+      await store.save(snapshot("Account/1", 1));
+
+      expect(await store.load("Account/2")).toBeUndefined();
+    });
+
+    it("snapshots - a save with a newer version replaces the stored snapshot", async () => {
+      const store = await open();
+      await store.save(snapshot("Account/1", 10));
+
+      await store.save(snapshot("Account/1", 20));
+
+      expect((await store.load("Account/1"))?.version).toBe(20);
+    });
+
+    it("snapshots - a save with an older version is ignored: the newest wins", async () => {
+      const store = await open();
+      const newest = snapshot("Account/1", 20);
+      await store.save(newest);
+
+      await store.save(snapshot("Account/1", 10, { snapshotVersion: 9 }));
+
+      expect(await store.load("Account/1")).toEqual(newest);
+    });
+
+    it("snapshots - load returns the newest snapshot whatever its snapshotVersion", async () => {
+      const store = await open();
+      await store.save(snapshot("Account/1", 5, { snapshotVersion: 2 }));
+
+      await store.save(snapshot("Account/1", 6, { snapshotVersion: 1 }));
+
+      expect(await store.load("Account/1")).toMatchObject({ version: 6, snapshotVersion: 1 });
+    });
+
+    it("snapshots - delete removes the stream's snapshot and leaves others", async () => {
+      const store = await open();
+      await store.save(snapshot("Account/1", 5));
+      await store.save(snapshot("Account/2", 5));
+
+      await store.delete("Account/1");
+
+      expect(await store.load("Account/1")).toBeUndefined();
+      expect((await store.load("Account/2"))?.version).toBe(5);
+      await store.save(snapshot("Account/1", 1));
+      expect((await store.load("Account/1"))?.version).toBe(1);
+    });
+
+    it("snapshots - mutating a loaded snapshot does not change the stored one", async () => {
+      const store = await open();
+      await store.save(snapshot("Account/1", 5));
+      const loaded = await store.load("Account/1");
+      try {
+        (loaded?.state as Record<string, unknown>).balance = -1;
+      } catch {
+        // Frozen results are fine too.
+      }
+
+      expect((await store.load("Account/1"))?.state).toMatchObject({ balance: 50 });
+    });
+
+    it("snapshots - a saved snapshot survives closing and re-opening the store", async () => {
+      const store = await open();
+      const saved = snapshot("Account/1", 7);
+      await store.save(saved);
+      await store.close();
+
+      const reopened = await open();
+
+      expect(await reopened.load("Account/1")).toEqual(saved);
+    });
+
+    it("snapshots - namespaces are isolated: the same stream name holds separate snapshots", async () => {
+      const tenantA = await open();
+      const tenantB = await open(`${namespace}-other`);
+      await tenantA.save(snapshot("Account/1", 9));
+
+      expect(await tenantB.load("Account/1")).toBeUndefined();
+      await tenantB.save(snapshot("Account/1", 2));
+      await tenantB.delete("Account/1");
+      expect((await tenantA.load("Account/1"))?.version).toBe(9);
+    });
+  });
+}
