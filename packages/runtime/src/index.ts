@@ -1,1 +1,26 @@
-export {};
+/**
+ * @granary/runtime — the silo that hosts Granary actors.
+ *
+ * @example
+ * import { Silo } from "@granary/runtime";
+ * import { Account } from "./account.js";
+ *
+ * const silo = await Silo.start({ actors: [Account] }); // embedded SQLite in ./.granary/
+ * const account = silo.get(Account, "acc-1");
+ * await account.deposit(100);
+ * await silo.stop();
+ */
+
+export type { ActivationState } from "./activation/activation-state.js";
+export { DEFAULT_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_VERSION } from "./activation/actor-type-info.js";
+export { type CallInvoker, createActorRef } from "./calls/actor-proxy.js";
+export type { CallContext, CallRequest } from "./calls/call-context.js";
+export { Silo } from "./silo/silo.js";
+export {
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_DATA_DIR,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type ResolvedSiloOptions,
+  resolveSiloOptions,
+  type SiloOptions,
+} from "./silo/silo-options.js";

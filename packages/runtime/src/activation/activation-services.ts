@@ -1,0 +1,28 @@
+import type {
+  Actor,
+  ActorClass,
+  ActorRef,
+  CallOptions,
+  Clock,
+  Directory,
+  EventStore,
+  SnapshotStore,
+} from "@granary/core";
+import type { Logger } from "pino";
+import type { SiloTelemetry } from "../telemetry/silo-telemetry.js";
+
+/** Everything an activation needs from its silo; one shared instance per silo. */
+export interface ActivationServices {
+  readonly siloId: string;
+  readonly store: EventStore;
+  readonly snapshots: SnapshotStore;
+  readonly directory: Directory;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly telemetry: SiloTelemetry;
+  readonly freezeState: boolean;
+  /** Creates references for actor-to-actor calls (they continue the caller's chain). */
+  readonly refs: { get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> };
+  /** Tracks background work (snapshots) that stop() must wait for. */
+  readonly background: (work: Promise<unknown>) => void;
+}

@@ -1,0 +1,257 @@
+import {
+  type Actor,
+  type DirectoryEntry,
+  type EventSourcedActor,
+  messageOf,
+  NotOwnerError,
+  streamOf,
+} from "@granary/core";
+import { bindHost } from "@granary/core/internal";
+import type { CallRequest } from "../calls/call-context.js";
+import { newId } from "../calls/call-context.js";
+import type { ActivationServices } from "./activation-services.js";
+import type { ActivationState } from "./activation-state.js";
+import type { ActorTypeInfo } from "./actor-type-info.js";
+import { EventSourcedTurnExecutor } from "./event-sourced-turn-executor.js";
+import { Mailbox, type PendingCall } from "./mailbox.js";
+import { rehydrate } from "./rehydration.js";
+import { Snapshotter } from "./snapshotter.js";
+import { PlainTurnExecutor, type TurnExecutor } from "./turn-executor.js";
+
+/** Why an activation goes away. */
+export type DeactivationReason = "idle" | "shutdown" | "stale" | "lost-ownership";
+
+/** How an activation tells its catalog that it is gone, handing back calls it did not run. */
+export interface ActivationHooks {
+  /** Activation failed: `calls` never ran; the catalog answers them (error or re-route). */
+  onFailed(activation: Activation, error: unknown, calls: PendingCall[]): void;
+  /** Deactivated: `calls` never ran and go to a successor activation. */
+  onGone(activation: Activation, calls: PendingCall[]): void;
+}
+
+/**
+ * One activation of one actor on this silo: its lifecycle (see {@link ActivationState}), its
+ * mailbox and its turn loop. Turns run one at a time, except reentrant calls of a chain that is
+ * already inside this actor.
+ */
+export class Activation {
+  readonly activationId = newId();
+  readonly key: string;
+  readonly #mailbox = new Mailbox();
+  #state: ActivationState = "activating";
+  #executor: TurnExecutor | undefined;
+  #instance: Actor | undefined;
+  #snapshotter: Snapshotter | undefined;
+  #entry: DirectoryEntry | undefined;
+  #lastActiveAt: number;
+  #idleWaiters: (() => void)[] = [];
+  readonly #gone: Promise<void>;
+  #resolveGone!: () => void;
+  #activated: Promise<void> | undefined;
+
+  constructor(
+    readonly info: ActorTypeInfo,
+    readonly actorId: string,
+    readonly services: ActivationServices,
+    readonly hooks: ActivationHooks,
+  ) {
+    this.key = streamOf(info.type, actorId);
+    this.#lastActiveAt = services.clock.now();
+    this.#gone = new Promise((resolve) => {
+      this.#resolveGone = resolve;
+    });
+  }
+
+  get state(): ActivationState {
+    return this.#state;
+  }
+
+  /** Resolves once the activation has failed or been deactivated. */
+  get gone(): Promise<void> {
+    return this.#gone;
+  }
+
+  get epoch(): number | undefined {
+    return this.#entry?.epoch;
+  }
+
+  get mailboxDepth(): number {
+    return this.#mailbox.depth;
+  }
+
+  /** Idle: active, nothing running or waiting, and no call for at least `idleMs`. */
+  isIdle(now: number, idleMs: number): boolean {
+    return (
+      this.#state === "active" &&
+      this.#mailbox.runningTurns === 0 &&
+      this.#mailbox.depth === 0 &&
+      now - this.#lastActiveAt >= idleMs
+    );
+  }
+
+  start(): void {
+    this.#activated = this.#activate();
+  }
+
+  /**
+   * Queues a call; undefined when this activation no longer takes calls (deactivating or gone):
+   * the caller waits for `gone` and dispatches to the successor.
+   */
+  enqueue(request: CallRequest): Promise<unknown> | undefined {
+    const state = this.#state;
+    const reentrant = this.#mailbox.isReentrant(request);
+    if (state === "deactivated" || state === "failed") return undefined;
+    if (state === "deactivating" && !reentrant) return undefined;
+    return new Promise((resolve, reject) => {
+      const call: PendingCall = { request, resolve, reject };
+      if (state !== "activating" && (this.#mailbox.runningTurns === 0 || reentrant)) {
+        void this.#run(call);
+      } else {
+        this.#mailbox.push(call);
+        this.services.telemetry.mailboxDepth.record(this.#mailbox.depth, { actor_type: this.info.type });
+      }
+    });
+  }
+
+  async #activate(): Promise<void> {
+    const services = this.services;
+    const span = services.telemetry.tracer.startSpan("granary.activate", {
+      attributes: { "granary.actor": this.key, "granary.silo": services.siloId },
+    });
+    try {
+      const entry = await services.directory.register(this.key, services.siloId, this.activationId);
+      if (entry.activationId !== this.activationId) throw new NotOwnerError(this.key);
+      this.#entry = entry;
+      const instance = new this.info.cls();
+      instance[bindHost]({
+        id: this.actorId,
+        type: this.info.type,
+        get: (type, id, options) => services.refs.get(type, id, options),
+        freezeState: services.freezeState,
+      });
+      this.#instance = instance;
+      this.#executor = await this.#createExecutor(instance, entry.epoch);
+      if (instance.onActivate) await instance.onActivate();
+      this.#state = "active";
+      services.telemetry.activations.add(1, { actor_type: this.info.type });
+      services.logger.debug({ actor: this.key, epoch: entry.epoch }, "activated");
+      this.#pump();
+    } catch (error) {
+      this.#state = "failed";
+      span.recordException(error as Error);
+      if (this.#entry) await this.#unregister();
+      if (!(error instanceof NotOwnerError)) {
+        services.logger.warn({ actor: this.key, err: messageOf(error) }, "activation failed");
+      }
+      this.hooks.onFailed(this, error, this.#mailbox.drain());
+      this.#resolveGone();
+    } finally {
+      span.end();
+    }
+  }
+
+  async #createExecutor(instance: Actor, epoch: number): Promise<TurnExecutor> {
+    if (!this.info.eventSourced) return new PlainTurnExecutor(this.info, instance);
+    const esInstance = instance as EventSourcedActor<unknown, { type: string }>;
+    const span = this.services.telemetry.tracer.startSpan("granary.replay", {
+      attributes: { "granary.actor": this.key },
+    });
+    try {
+      const snapshotVersion = await rehydrate(this.info, esInstance, this.key, this.services);
+      this.#snapshotter = new Snapshotter(this.info, esInstance, this.key, this.services, snapshotVersion);
+      span.setAttribute("granary.version", esInstance.version);
+    } finally {
+      span.end();
+    }
+    return new EventSourcedTurnExecutor(
+      this.info,
+      esInstance,
+      this.key,
+      epoch,
+      this.services,
+      this.#snapshotter,
+      (cause) => this.#onStale(cause),
+    );
+  }
+
+  async #run(call: PendingCall): Promise<void> {
+    const callId = call.request.context.callId;
+    this.#mailbox.started(callId);
+    try {
+      call.resolve(await (this.#executor as TurnExecutor).execute(call.request));
+    } catch (error) {
+      call.reject(error);
+    } finally {
+      this.#mailbox.finished(callId);
+      this.#lastActiveAt = this.services.clock.now();
+      if (this.#mailbox.runningTurns === 0) this.#pump();
+    }
+  }
+
+  #pump(): void {
+    if (this.#state === "active") {
+      const next = this.#mailbox.shift();
+      if (next) {
+        void this.#run(next);
+        return;
+      }
+    } else if (this.#state === "deactivating" && this.#mailbox.depth > 0) {
+      // Shutdown drains: calls accepted before deactivation still run.
+      const next = this.#mailbox.shift() as PendingCall;
+      void this.#run(next);
+      return;
+    }
+    if (this.#mailbox.runningTurns === 0 && this.#mailbox.depth === 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  #settled(): Promise<void> {
+    if (this.#mailbox.runningTurns === 0 && this.#mailbox.depth === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #onStale(cause: unknown): void {
+    this.services.logger.warn({ actor: this.key, err: messageOf(cause) }, "activation is stale; deactivating");
+    void this.deactivate("stale");
+  }
+
+  /**
+   * Deactivates: idle and shutdown finish the waiting calls first, then onDeactivate and a final
+   * snapshot; stale and lost-ownership hand the waiting calls to a successor and skip both (their
+   * state is not the stream's).
+   */
+  async deactivate(reason: DeactivationReason): Promise<void> {
+    if (this.#state === "activating") await this.#activated;
+    if (this.#state !== "active") return this.#gone;
+    this.#state = "deactivating";
+    const handover = reason === "stale" || reason === "lost-ownership" ? this.#mailbox.drain() : [];
+    try {
+      await this.#settled();
+      if (reason !== "stale" && reason !== "lost-ownership") {
+        await this.#instance?.onDeactivate?.()?.catch((error: unknown) => {
+          this.services.logger.warn({ actor: this.key, err: messageOf(error) }, "onDeactivate threw");
+        });
+        await this.#snapshotter?.take();
+      }
+    } finally {
+      await this.#unregister();
+      this.#state = "deactivated";
+      this.services.telemetry.activations.add(-1, { actor_type: this.info.type });
+      this.services.logger.debug({ actor: this.key, reason }, "deactivated");
+      this.hooks.onGone(this, handover);
+      this.#resolveGone();
+    }
+  }
+
+  async #unregister(): Promise<void> {
+    try {
+      await this.services.directory.unregister(this.key, this.activationId);
+    } catch (error) {
+      // The entry dies with this silo's membership anyway; a failed unregister only delays takeover.
+      this.services.logger.warn({ actor: this.key, err: messageOf(error) }, "directory unregister failed");
+    }
+  }
+}

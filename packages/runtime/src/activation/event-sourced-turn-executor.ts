@@ -1,0 +1,106 @@
+import {
+  ErrorCode,
+  type EventEnvelope,
+  type EventSourcedActor,
+  type EventSourcingControl,
+  isGranaryError,
+  type PendingEvent,
+  StaleActivationError,
+} from "@granary/core";
+import { eventSourcing } from "@granary/core/internal";
+import { trace } from "@opentelemetry/api";
+import { type CallRequest, currentCall, newId } from "../calls/call-context.js";
+import type { ActivationServices } from "./activation-services.js";
+import type { ActorTypeInfo } from "./actor-type-info.js";
+import type { Snapshotter } from "./snapshotter.js";
+import { resolveMethod, type TurnExecutor } from "./turn-executor.js";
+
+/**
+ * Turns of an event-sourced actor: the method raises events, and when the outermost turn ends its
+ * events are appended together with the expected version (and the activation's fencing epoch)
+ * before the reply. A throw rolls back to the state before the turn; a version conflict or a
+ * fenced write means another activation wrote, so this one is stale.
+ */
+export class EventSourcedTurnExecutor implements TurnExecutor {
+  readonly #control: EventSourcingControl;
+
+  constructor(
+    readonly info: ActorTypeInfo,
+    readonly instance: EventSourcedActor<unknown, { type: string }>,
+    readonly stream: string,
+    readonly epoch: number,
+    readonly services: ActivationServices,
+    readonly snapshotter: Snapshotter,
+    readonly onStale: (cause: unknown) => void,
+  ) {
+    this.#control = instance[eventSourcing];
+  }
+
+  async execute(request: CallRequest): Promise<unknown> {
+    const method = resolveMethod(this.info, this.instance, request.method);
+    const control = this.#control;
+    control.beginTurn();
+    let result: unknown;
+    try {
+      result = await currentCall.run(request.context, () => method.apply(this.instance, request.args as unknown[]));
+    } catch (error) {
+      control.rollbackTurn();
+      throw error;
+    }
+    // A reentrant (nested) turn's events commit with the outermost turn of its chain.
+    if (!control.endTurn()) return result;
+    const pending = control.pending();
+    if (pending.length === 0) {
+      control.markCommitted();
+      return result;
+    }
+    await this.#commit(pending, request);
+    return result;
+  }
+
+  async #commit(pending: readonly PendingEvent[], request: CallRequest): Promise<void> {
+    const control = this.#control;
+    const expectedVersion = control.version - pending.length;
+    const events = this.#envelopes(pending, expectedVersion, request);
+    const started = performance.now();
+    try {
+      await this.services.store.append(this.stream, expectedVersion, events, { epoch: this.epoch });
+    } catch (error) {
+      control.abortAll();
+      if (isGranaryError(error, ErrorCode.VersionConflict) || isGranaryError(error, ErrorCode.FencedWrite)) {
+        this.services.telemetry.versionConflicts.add(1, { actor_type: this.info.type });
+        this.onStale(error);
+        throw new StaleActivationError(this.stream, error);
+      }
+      throw error;
+    } finally {
+      this.services.telemetry.appendLatency.record(performance.now() - started, { actor_type: this.info.type });
+    }
+    control.markCommitted();
+    this.snapshotter.afterCommit();
+  }
+
+  #envelopes(pending: readonly PendingEvent[], expectedVersion: number, request: CallRequest): EventEnvelope[] {
+    const { callId, correlationId, userId } = request.context;
+    const span = trace.getActiveSpan()?.spanContext();
+    const traced = span && trace.isSpanContextValid(span);
+    const metadata = {
+      correlationId,
+      causationId: callId,
+      commandId: callId,
+      ...(userId === undefined ? {} : { userId }),
+      ...(traced ? { traceId: span.traceId, spanId: span.spanId } : {}),
+    };
+    const upcasters = this.info.upcasters;
+    return pending.map((event, i) => ({
+      id: newId(),
+      type: event.type,
+      stream: this.stream,
+      version: expectedVersion + i + 1,
+      schemaVersion: upcasters ? upcasters.currentVersion(event.type) : 1,
+      data: event.data,
+      metadata,
+      timestamp: event.timestamp,
+    }));
+  }
+}

@@ -1,0 +1,65 @@
+import { assertJsonCompatible, type EventSourcedActor, type EventSourcingControl, messageOf } from "@granary/core";
+import { eventSourcing } from "@granary/core/internal";
+import type { ActivationServices } from "./activation-services.js";
+import type { ActorTypeInfo } from "./actor-type-info.js";
+
+/**
+ * Takes snapshots every `snapshotEvery` events and on deactivation. Snapshots are a cache of
+ * replay: saving one happens off the call's critical path, and a failed save only costs replay.
+ */
+export class Snapshotter {
+  #lastSnapshotVersion: number;
+  #warned = false;
+  readonly #control: EventSourcingControl;
+
+  constructor(
+    readonly info: ActorTypeInfo,
+    readonly instance: EventSourcedActor<unknown, { type: string }>,
+    readonly stream: string,
+    readonly services: ActivationServices,
+    snapshotVersionLoaded: number,
+  ) {
+    this.#lastSnapshotVersion = snapshotVersionLoaded;
+    this.#control = instance[eventSourcing];
+  }
+
+  afterCommit(): void {
+    const every = this.info.snapshotEvery;
+    if (every > 0 && this.#control.version - this.#lastSnapshotVersion >= every) this.services.background(this.take());
+  }
+
+  /** Saves a snapshot if any event came after the last one. */
+  async take(): Promise<void> {
+    const version = this.#control.version;
+    if (this.info.snapshotEvery === 0 || version <= this.#lastSnapshotVersion) return;
+    let state: ReturnType<typeof this.instance.toSnapshot>;
+    try {
+      state = this.instance.toSnapshot(this.#control.state);
+      assertJsonCompatible(state, "$.state");
+    } catch (error) {
+      if (!this.#warned) {
+        this.#warned = true;
+        this.services.logger.warn(
+          { actor: this.stream, err: messageOf(error) },
+          "state is not JSON-compatible, so no snapshot is taken: override toSnapshot/fromSnapshot or set snapshotEvery = 0",
+        );
+      }
+      return;
+    }
+    this.#lastSnapshotVersion = version;
+    try {
+      await this.services.snapshots.save({
+        stream: this.stream,
+        version,
+        snapshotVersion: this.info.snapshotVersion,
+        state,
+        timestamp: new Date(this.services.clock.now()).toISOString(),
+      });
+    } catch (error) {
+      this.services.logger.warn(
+        { actor: this.stream, err: messageOf(error) },
+        "snapshot save failed; replay will be longer",
+      );
+    }
+  }
+}

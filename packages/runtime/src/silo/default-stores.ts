@@ -1,0 +1,18 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { EventStore, SnapshotStore } from "@granary/core";
+
+export interface Stores {
+  readonly store: EventStore;
+  readonly snapshots: SnapshotStore;
+  /** Whether the silo opened them (and so closes them on stop). */
+  readonly owned: boolean;
+}
+
+/** The zero-config default: SQLite in `dataDir`, loaded only when no store was given. */
+export async function openEmbeddedStores(dataDir: string): Promise<Stores> {
+  mkdirSync(dataDir, { recursive: true });
+  const { SqliteEventStore, SqliteSnapshotStore } = await import("@granary/sqlite");
+  const path = join(dataDir, "granary.db");
+  return { store: new SqliteEventStore({ path }), snapshots: new SqliteSnapshotStore({ path }), owned: true };
+}

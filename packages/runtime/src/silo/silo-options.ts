@@ -1,0 +1,152 @@
+import {
+  type ActorClass,
+  type Clock,
+  type Directory,
+  type ErrorClass,
+  type EventStore,
+  InvalidConfigurationError,
+  type SnapshotStore,
+  systemClock,
+} from "@granary/core";
+import type { Logger } from "pino";
+
+/**
+ * Options of {@link Silo.start}. Every field except `actors` is optional; each falls back to a
+ * `GRANARY_*` environment variable, then to its default.
+ */
+export interface SiloOptions {
+  /** The actor classes this silo can host. */
+  readonly actors: readonly ActorClass[];
+  /**
+   * Where events go. @default SQLite at `${dataDir}/granary.db` (WAL, synchronous=FULL) in standalone
+   * mode; the Redis event store on `redis` in cluster mode.
+   */
+  readonly store?: EventStore;
+  /** Where snapshots go. @default the same database as the default store */
+  readonly snapshots?: SnapshotStore;
+  /** Folder of the embedded default store. @default "./.granary" (env GRANARY_DATA_DIR) */
+  readonly dataDir?: string;
+  /** Directory of actor owners. @default in-process (standalone) */
+  readonly directory?: Directory;
+  /** Deactivate an activation after this long without calls. @default 900_000 (15 min, as Orleans) (env GRANARY_IDLE_TIMEOUT_MS) */
+  readonly idleTimeoutMs?: number;
+  /** How often idle activations are looked for. @default min(60_000, idleTimeoutMs / 2) */
+  readonly collectionIntervalMs?: number;
+  /** Default per-call timeout. @default 30_000 (env GRANARY_CALL_TIMEOUT_MS) */
+  readonly callTimeoutMs?: number;
+  /** Deep-freeze actor state after each event to catch mutation. @default true unless NODE_ENV=production */
+  readonly freezeState?: boolean;
+  /** Stable id of this silo in logs and the directory. @default "silo-" + a ULID */
+  readonly siloId?: string;
+  /** A pino logger. @default pino at GRANARY_LOG_LEVEL (default "info") */
+  readonly logger?: Logger;
+  /** Domain error classes, revived with their prototype when they cross the wire. */
+  readonly errors?: readonly ErrorClass[];
+  /** Time source; tests pass a ManualClock. @default the system clock */
+  readonly clock?: Clock;
+}
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+export const DEFAULT_DATA_DIR = "./.granary";
+export const MAX_COLLECTION_INTERVAL_MS = 60_000;
+
+export interface ResolvedSiloOptions {
+  readonly actors: readonly ActorClass[];
+  readonly store: EventStore | undefined;
+  readonly snapshots: SnapshotStore | undefined;
+  readonly dataDir: string;
+  readonly directory: Directory | undefined;
+  readonly idleTimeoutMs: number;
+  readonly collectionIntervalMs: number;
+  readonly callTimeoutMs: number;
+  readonly freezeState: boolean;
+  readonly siloId: string | undefined;
+  readonly logger: Logger | undefined;
+  readonly logLevel: string;
+  readonly errors: readonly ErrorClass[];
+  readonly clock: Clock;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Options first, then environment, then defaults; invalid values fail with the option's name. */
+export function resolveSiloOptions(options: SiloOptions, env: Env = process.env): ResolvedSiloOptions {
+  if (!options || !Array.isArray(options.actors) || options.actors.length === 0) {
+    throw new InvalidConfigurationError("actors", "give the actor classes this silo hosts, e.g. { actors: [Account] }");
+  }
+  const idleTimeoutMs = positiveInt(
+    "idleTimeoutMs",
+    options.idleTimeoutMs,
+    env.GRANARY_IDLE_TIMEOUT_MS,
+    DEFAULT_IDLE_TIMEOUT_MS,
+  );
+  const collectionIntervalMs = positiveInt(
+    "collectionIntervalMs",
+    options.collectionIntervalMs,
+    undefined,
+    Math.max(1, Math.min(MAX_COLLECTION_INTERVAL_MS, Math.floor(idleTimeoutMs / 2))),
+  );
+  const callTimeoutMs = positiveInt(
+    "callTimeoutMs",
+    options.callTimeoutMs,
+    env.GRANARY_CALL_TIMEOUT_MS,
+    DEFAULT_CALL_TIMEOUT_MS,
+  );
+  const dataDir = options.dataDir ?? env.GRANARY_DATA_DIR ?? DEFAULT_DATA_DIR;
+  if (typeof dataDir !== "string" || dataDir.trim() === "") {
+    throw new InvalidConfigurationError("dataDir", "must be a folder path (or unset for ./.granary)");
+  }
+  if (options.snapshots && !options.store) {
+    throw new InvalidConfigurationError(
+      "snapshots",
+      "a snapshot store was given without `store`; give both or neither",
+    );
+  }
+  const logLevel = env.GRANARY_LOG_LEVEL ?? "info";
+  const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+  if (!levels.includes(logLevel)) {
+    throw new InvalidConfigurationError("GRANARY_LOG_LEVEL", `must be one of ${levels.join(", ")}, got "${logLevel}"`);
+  }
+  return {
+    actors: options.actors,
+    store: options.store,
+    snapshots: options.snapshots,
+    dataDir,
+    directory: options.directory,
+    idleTimeoutMs,
+    collectionIntervalMs,
+    callTimeoutMs,
+    freezeState: options.freezeState ?? env.NODE_ENV !== "production",
+    siloId: options.siloId,
+    logger: options.logger,
+    logLevel,
+    errors: options.errors ?? [],
+    clock: options.clock ?? systemClock,
+  };
+}
+
+export function positiveInt(
+  option: string,
+  value: number | undefined,
+  envValue: string | undefined,
+  fallback: number,
+): number {
+  if (value !== undefined) {
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new InvalidConfigurationError(option, `must be a positive integer (milliseconds), got ${String(value)}`);
+    }
+    return value;
+  }
+  if (envValue !== undefined && envValue !== "") {
+    const parsed = Number(envValue);
+    if (!Number.isInteger(parsed) || parsed <= 0) {
+      throw new InvalidConfigurationError(
+        option,
+        `its environment variable must be a positive integer, got "${envValue}"`,
+      );
+    }
+    return parsed;
+  }
+  return fallback;
+}
