@@ -7,3 +7,4 @@
  * eventStoreConformance("MyEventStore", { open: async ({ namespace, upcasters }) => new MyEventStore({ namespace, upcasters }) });
  */
 export * from "./conformance/index.js";
+export * from "./servers/redis-server.js";
