@@ -1,0 +1,187 @@
+import {
+  type AppendOptions,
+  type AppendResult,
+  type ChangeSignal,
+  decodeRows,
+  type EventEnvelope,
+  type EventStore,
+  type PurgeRequest,
+  type ReadOptions,
+  type ReadWithErrorsResult,
+  type RecordedEvent,
+  ShuttingDownError,
+  type SubscribeOptions,
+  type Subscription,
+  startFeedSubscription,
+  type Tombstone,
+  throwOnReadErrors,
+  validateAppend,
+} from "@granary/core";
+import type { Database } from "better-sqlite3";
+import { acquireChangeSignal } from "./change-signals.js";
+import { openDatabase } from "./database.js";
+import { purgedError, tombstoneOf, writeAppend, writePurge } from "./event-writes.js";
+import { GroupCommitQueue, type GroupCommitStats } from "./group-commit-queue.js";
+import { decodeEventRow, type EventRow, encodeEvent, refOfRow } from "./row-codec.js";
+import { type ResolvedSqliteOptions, resolveSqliteOptions, type SqliteEventStoreOptions } from "./sqlite-options.js";
+import { type EventStatements, prepareEventStatements } from "./statements.js";
+
+const DEFAULT_READ_ALL_LIMIT = 1_000;
+/** How often a waiting subscriber checks for commits by other processes. */
+const POLL_INTERVAL_MS = 100;
+
+/**
+ * The embedded event store: one SQLite file in WAL mode, `synchronous=FULL` by default.
+ *
+ * Appends go through a {@link GroupCommitQueue}: all appends of one event-loop turn share one
+ * transaction (one fsync), each checked in its own savepoint, each acknowledged after COMMIT.
+ *
+ * Feed positions are `INTEGER PRIMARY KEY AUTOINCREMENT` values assigned inside the write
+ * transaction. SQLite admits one writer at a time, so a transaction that commits later always holds
+ * higher positions than every committed one: `readAll` never sees a gap that a slower writer fills
+ * afterwards, and a subscriber that moved past position p can never miss an event below p.
+ * (Purge leaves gaps, which are allowed.)
+ */
+export class SqliteEventStore implements EventStore {
+  readonly #options: ResolvedSqliteOptions;
+  readonly #db: Database;
+  readonly #statements: EventStatements;
+  readonly #queue: GroupCommitQueue;
+  readonly #changed: { readonly signal: ChangeSignal; release(): void };
+  readonly #subscriptions = new Set<Subscription>();
+  #closed = false;
+
+  /** @throws InvalidConfigurationError for invalid options */
+  constructor(options: SqliteEventStoreOptions = {}) {
+    this.#options = resolveSqliteOptions(options);
+    this.#db = openDatabase(this.#options);
+    this.#statements = prepareEventStatements(this.#db);
+    this.#changed = acquireChangeSignal(this.#options.path);
+    this.#queue = new GroupCommitQueue(this.#db, () => this.#changed.signal.fire());
+  }
+
+  /** Transactions committed and writes they carried: appends per transaction = jobs / transactions. */
+  get commitStats(): GroupCommitStats {
+    return this.#queue.stats;
+  }
+
+  append(
+    stream: string,
+    expectedVersion: number,
+    events: readonly EventEnvelope[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    try {
+      this.#assertOpen();
+      validateAppend(stream, expectedVersion, events);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const namespace = this.#options.namespace;
+    const rows = events.map((event) => encodeEvent(namespace, event));
+    const append = { namespace, stream, expectedVersion, rows, options: { ...options } };
+    return this.#queue.enqueue(() => writeAppend(this.#statements, append));
+  }
+
+  async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    return throwOnReadErrors(this.#readStream(stream, fromVersion, options.limit));
+  }
+
+  async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    return this.#readStream(stream, fromVersion, undefined);
+  }
+
+  async latestVersion(stream: string): Promise<number> {
+    this.#assertOpen();
+    return this.#statements.streamRow.get(this.#options.namespace, stream)?.version ?? 0;
+  }
+
+  async readAll(fromPosition: number, limit = DEFAULT_READ_ALL_LIMIT): Promise<RecordedEvent[]> {
+    this.#assertOpen();
+    const rows = this.#statements.readAll.all(this.#options.namespace, fromPosition, limit);
+    return throwOnReadErrors(this.#decode(rows));
+  }
+
+  subscribe(options: SubscribeOptions): Subscription {
+    this.#assertOpen();
+    const subscription = startFeedSubscription(
+      {
+        readAll: (from, limit) => this.readAll(from, limit),
+        changeGeneration: () => this.#changed.signal.generation,
+        waitForChange: (signal, maxWaitMs, since) => this.#waitForChange(signal, maxWaitMs, since),
+      },
+      options,
+    );
+    const tracked: Subscription = {
+      get position() {
+        return subscription.position;
+      },
+      close: async () => {
+        this.#subscriptions.delete(tracked);
+        await subscription.close();
+      },
+    };
+    this.#subscriptions.add(tracked);
+    return tracked;
+  }
+
+  purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    try {
+      this.#assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const namespace = this.#options.namespace;
+    return this.#queue.enqueue(() => writePurge(this.#statements, namespace, stream, request));
+  }
+
+  async tombstone(stream: string): Promise<Tombstone | undefined> {
+    this.#assertOpen();
+    const head = this.#statements.streamRow.get(this.#options.namespace, stream);
+    return head?.purged_at ? tombstoneOf(stream, head) : undefined;
+  }
+
+  /** Commits queued appends, stops subscriptions and closes the file. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.close();
+    await Promise.all([...this.#subscriptions].map((s) => s.close()));
+    this.#changed.release();
+    this.#db.close();
+  }
+
+  #readStream(stream: string, fromVersion: number, limit: number | undefined): ReadWithErrorsResult {
+    this.#assertOpen();
+    const namespace = this.#options.namespace;
+    const head = this.#statements.streamRow.get(namespace, stream);
+    if (head?.purged_at) throw purgedError(stream, head);
+    // LIMIT -1 is SQLite for "no limit".
+    return this.#decode(this.#statements.readStream.all(namespace, stream, fromVersion, limit ?? -1));
+  }
+
+  #decode(rows: readonly EventRow[]): ReadWithErrorsResult {
+    return decodeRows(rows, refOfRow, decodeEventRow, this.#options.upcasters);
+  }
+
+  /** Wakes on an in-process commit at once, and on another process's commit at the next poll. */
+  async #waitForChange(signal: AbortSignal, maxWaitMs: number, since: number | undefined): Promise<void> {
+    const changed = this.#changed.signal;
+    const generation = since ?? changed.generation;
+    const dataVersion = this.#dataVersion();
+    const deadline = Date.now() + maxWaitMs;
+    for (let left = maxWaitMs; left > 0 && !signal.aborted; left = deadline - Date.now()) {
+      await changed.wait(signal, Math.min(POLL_INTERVAL_MS, left), generation);
+      if (changed.generation !== generation || this.#closed || this.#dataVersion() !== dataVersion) return;
+    }
+  }
+
+  /** Changes whenever another connection commits to the file (PRAGMA data_version). */
+  #dataVersion(): number {
+    return this.#closed ? -1 : (this.#db.pragma("data_version", { simple: true }) as number);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ShuttingDownError("the SQLite event store");
+  }
+}
