@@ -1,0 +1,94 @@
+import { ConnectionError } from "@granary/core";
+
+/**
+ * Framing: every frame is a 4-byte big-endian body length followed by the body (msgpack).
+ * The decoder checks the announced length before buffering a byte of the body, so a peer cannot
+ * make us allocate more than `maxFrameBytes`.
+ */
+export const FRAME_HEADER_BYTES = 4;
+
+/** Writes `bodies` as consecutive frames into one buffer (one copy, one socket write). */
+export function encodeFrames(bodies: readonly Buffer[], totalBodyBytes: number): Buffer {
+  const out = Buffer.allocUnsafe(totalBodyBytes + bodies.length * FRAME_HEADER_BYTES);
+  let offset = 0;
+  for (const body of bodies) {
+    out.writeUInt32BE(body.length, offset);
+    body.copy(out, offset + FRAME_HEADER_BYTES);
+    offset += FRAME_HEADER_BYTES + body.length;
+  }
+  return out;
+}
+
+export function encodeFrame(body: Buffer): Buffer {
+  return encodeFrames([body], body.length);
+}
+
+/**
+ * Incremental frame reader. Feed it socket chunks with {@link push}; it calls `onFrame` once per
+ * complete body, in order. Throws a ConnectionError when a peer announces a frame above the limit.
+ * `onFrame` and `maxFrameBytes` may be changed between (or during) pushes, e.g. after a handshake.
+ */
+export class FrameDecoder {
+  onFrame: (body: Buffer) => void;
+  maxFrameBytes: number;
+  #header = Buffer.alloc(FRAME_HEADER_BYTES);
+  #headerFilled = 0;
+  #body: Buffer | undefined;
+  #bodyFilled = 0;
+
+  constructor(maxFrameBytes: number, onFrame: (body: Buffer) => void) {
+    this.maxFrameBytes = maxFrameBytes;
+    this.onFrame = onFrame;
+  }
+
+  /** Bytes of an incomplete frame held between pushes (for tests and stats). */
+  get bufferedBytes(): number {
+    return this.#headerFilled + this.#bodyFilled;
+  }
+
+  push(chunk: Buffer): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.#body === undefined) {
+        let length: number;
+        if (this.#headerFilled === 0 && chunk.length - offset >= FRAME_HEADER_BYTES) {
+          length = chunk.readUInt32BE(offset);
+          offset += FRAME_HEADER_BYTES;
+        } else {
+          const take = Math.min(FRAME_HEADER_BYTES - this.#headerFilled, chunk.length - offset);
+          chunk.copy(this.#header, this.#headerFilled, offset, offset + take);
+          this.#headerFilled += take;
+          offset += take;
+          if (this.#headerFilled < FRAME_HEADER_BYTES) return;
+          this.#headerFilled = 0;
+          length = this.#header.readUInt32BE(0);
+        }
+        if (length > this.maxFrameBytes) {
+          throw new ConnectionError(
+            `peer announced a ${length}-byte frame, above maxFrameBytes (${this.maxFrameBytes}); disconnected`,
+            { data: { frameBytes: length, maxFrameBytes: this.maxFrameBytes } },
+          );
+        }
+        if (chunk.length - offset >= length) {
+          // Whole body in this chunk: hand out a view, no copy.
+          const body = chunk.subarray(offset, offset + length);
+          offset += length;
+          this.onFrame(body);
+          continue;
+        }
+        this.#body = Buffer.allocUnsafe(length);
+        this.#bodyFilled = 0;
+      }
+      const take = Math.min(this.#body.length - this.#bodyFilled, chunk.length - offset);
+      chunk.copy(this.#body, this.#bodyFilled, offset, offset + take);
+      this.#bodyFilled += take;
+      offset += take;
+      if (this.#bodyFilled === this.#body.length) {
+        const body = this.#body;
+        this.#body = undefined;
+        this.#bodyFilled = 0;
+        this.onFrame(body);
+      }
+    }
+  }
+}

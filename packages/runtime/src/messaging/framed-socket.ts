@@ -1,0 +1,218 @@
+import type { Socket } from "node:net";
+import { ConnectionError, messageOf } from "@granary/core";
+import type { Logger } from "pino";
+import { encodeFrame, encodeFrames, FRAME_HEADER_BYTES, FrameDecoder } from "./frame-codec.js";
+
+/** Counters of one socket, for metrics and tests. */
+export interface SocketStats {
+  readonly framesWritten: number;
+  /** Calls to `socket.write`: fewer than `framesWritten` when frames were coalesced. */
+  readonly socketWrites: number;
+  readonly bytesWritten: number;
+  readonly framesRead: number;
+  readonly bytesRead: number;
+  /** Bytes queued here plus bytes in the socket's own buffer, not yet handed to the kernel. */
+  readonly outstandingBytes: number;
+}
+
+const FLUSH = (process.env.GRANARY_FLUSH ?? "immediate") as "immediate" | "microtask" | "cork";
+
+/**
+ * A socket that speaks frames. Reading: chunks go through a {@link FrameDecoder} to `onFrame`; a
+ * frame that is too large, or an `onFrame` that throws, destroys the socket with that error.
+ * Writing: frames queued in the same tick are coalesced into one `socket.write`, and the bytes not
+ * yet taken by the kernel are bounded: {@link whenRoom} holds writers back until the peer reads.
+ */
+export class FramedSocket {
+  readonly socket: Socket;
+  readonly decoder: FrameDecoder;
+  /** Replaced by whoever owns the socket (handshake first, then the connection). */
+  onFrame: (body: Buffer) => void = () => {};
+  /** Called once, when the socket has closed; `error` says why when it was not a clean close. */
+  onClose: (error: Error | undefined) => void = () => {};
+  /** Called when outstanding bytes fall below the bound again. */
+  onRoom: () => void = () => {};
+  readonly #log: Logger;
+  readonly #maxOutstandingBytes: number;
+  #queue: Buffer[] = [];
+  #queuedBytes = 0;
+  #scheduled = false;
+  #blocked = false;
+  #waiters: Array<() => void> = [];
+  #waitersHead = 0;
+  #error: Error | undefined;
+  #stats = { framesWritten: 0, socketWrites: 0, bytesWritten: 0, framesRead: 0, bytesRead: 0 };
+
+  constructor(socket: Socket, options: { maxFrameBytes: number; maxOutstandingBytes: number; logger: Logger }) {
+    this.socket = socket;
+    this.#log = options.logger;
+    this.#maxOutstandingBytes = options.maxOutstandingBytes;
+    this.decoder = new FrameDecoder(options.maxFrameBytes, (body) => {
+      this.#stats.framesRead++;
+      this.onFrame(body);
+    });
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      this.#stats.bytesRead += chunk.length;
+      try {
+        this.decoder.push(chunk);
+      } catch (error) {
+        this.#log.warn({ remote: remoteOf(socket), reason: messageOf(error) }, "transport: closing connection");
+        this.destroy(error as Error);
+      }
+    });
+    socket.on("drain", () => {
+      this.#blocked = false;
+      this.#flush();
+    });
+    socket.on("error", (error) => {
+      this.#error ??= error;
+    });
+    socket.on("close", () => {
+      this.#queue = [];
+      this.#queuedBytes = 0;
+      this.onClose(this.#error);
+    });
+  }
+
+  get destroyed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  get outstandingBytes(): number {
+    return this.#queuedBytes + this.#queue.length * FRAME_HEADER_BYTES + this.socket.writableLength;
+  }
+
+  get hasRoom(): boolean {
+    return this.outstandingBytes < this.#maxOutstandingBytes;
+  }
+
+  /** True when nothing is queued here or in the socket's buffer. */
+  get flushed(): boolean {
+    return this.#queue.length === 0 && this.socket.writableLength === 0;
+  }
+
+  stats(): SocketStats {
+    return { ...this.#stats, outstandingBytes: this.outstandingBytes };
+  }
+
+  /** Queues a frame; it is written with the others queued in this tick. Never waits. */
+  write(body: Buffer): void {
+    if (this.socket.destroyed || !this.socket.writable) return;
+    this.#stats.framesWritten++;
+    if (FLUSH === "cork") {
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        this.socket.cork();
+        process.nextTick(() => {
+          this.#scheduled = false;
+          this.#stats.socketWrites++;
+          this.socket.uncork();
+        });
+      }
+      this.#stats.bytesWritten += body.length + FRAME_HEADER_BYTES;
+      if (!this.socket.write(encodeFrame(body))) this.#blocked = true;
+      return;
+    }
+    this.#queue.push(body);
+    this.#queuedBytes += body.length;
+    if (!this.#scheduled && !this.#blocked) {
+      this.#scheduled = true;
+      if (FLUSH === "microtask") queueMicrotask(this.#flushScheduled);
+      else setImmediate(this.#flushScheduled);
+    }
+  }
+
+  /** Writes a frame at once, bypassing the queue (handshake frames, before anything is queued). */
+  writeNow(body: Buffer): void {
+    this.#stats.framesWritten++;
+    this.#stats.socketWrites++;
+    this.#stats.bytesWritten += body.length + FRAME_HEADER_BYTES;
+    this.socket.write(encodeFrame(body));
+  }
+
+  /**
+   * Runs `callback` (which should {@link write}) as soon as the outstanding bytes are below the
+   * bound, in call order: at once when there is room and nobody is waiting.
+   */
+  whenRoom(callback: () => void): void {
+    if (this.#waitersHead === this.#waiters.length && this.hasRoom) {
+      callback();
+      return;
+    }
+    this.#waiters.push(callback);
+  }
+
+  /** Number of callbacks waiting in {@link whenRoom}. */
+  get waiting(): number {
+    return this.#waiters.length - this.#waitersHead;
+  }
+
+  /** Writes whatever is queued now (before `end`). */
+  flushNow(): void {
+    this.#flush();
+  }
+
+  /** Flushes, then half-closes; the socket closes when the peer ends too. */
+  end(): void {
+    this.#flush();
+    this.socket.end();
+  }
+
+  destroy(error?: Error): void {
+    if (error !== undefined) this.#error ??= error;
+    this.socket.destroy();
+  }
+
+  readonly #flushScheduled = (): void => {
+    this.#scheduled = false;
+    this.#flush();
+  };
+
+  #flush(): void {
+    if (this.#blocked || this.socket.destroyed) return;
+    if (this.#queue.length > 0) {
+      const data = encodeFrames(this.#queue, this.#queuedBytes);
+      this.#queue = [];
+      this.#queuedBytes = 0;
+      this.#stats.socketWrites++;
+      this.#stats.bytesWritten += data.length;
+      if (!this.socket.write(data)) this.#blocked = true;
+    }
+    this.#wakeWaiters();
+  }
+
+  #wakeWaiters(): void {
+    while (this.#waitersHead < this.#waiters.length && this.hasRoom) {
+      const callback = this.#waiters[this.#waitersHead]!;
+      this.#waiters[this.#waitersHead++] = noop;
+      callback();
+    }
+    if (this.#waitersHead === this.#waiters.length) {
+      this.#waiters = [];
+      this.#waitersHead = 0;
+    } else if (this.#waitersHead > 1024 && this.#waitersHead * 2 > this.#waiters.length) {
+      this.#waiters = this.#waiters.slice(this.#waitersHead);
+      this.#waitersHead = 0;
+    }
+    if (this.hasRoom) this.onRoom();
+  }
+
+  /** Fails waiters that will never get room (the socket is gone): they are called and see it closed. */
+  releaseWaiters(): void {
+    const waiters = this.#waiters.slice(this.#waitersHead);
+    this.#waiters = [];
+    this.#waitersHead = 0;
+    for (const callback of waiters) callback();
+  }
+}
+
+function noop(): void {}
+
+export function remoteOf(socket: Socket): string {
+  return `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
+}
+
+export function connectionClosedError(address: string, cause: unknown): ConnectionError {
+  return new ConnectionError(`connection to ${address} closed: ${messageOf(cause)}`, { cause });
+}

@@ -1,0 +1,141 @@
+import { InvalidArgumentError, ShuttingDownError } from "@granary/core";
+import { connectTransport } from "./connect.js";
+import {
+  type ConnectionHandlers,
+  ConnectionState,
+  type RequestOptions,
+  type TransportConnection,
+} from "./connection.js";
+import {
+  type ConnectAddressOptions,
+  PeerRole,
+  type ResolvedTransportOptions,
+  resolveTransportOptions,
+  type TransportOptions,
+} from "./transport-options.js";
+
+export interface ConnectionPoolOptions extends TransportOptions, ConnectionHandlers {
+  /** TLS for every connection of the pool. @default plain TCP */
+  readonly tls?: ConnectAddressOptions["tls"];
+}
+
+/** A peer: "host:port" (IPv6 as "[::1]:11111") or an object. */
+export type PeerAddress = string | { readonly host: string; readonly port: number };
+
+interface Entry {
+  connection: TransportConnection | undefined;
+  readonly connecting: Promise<TransportConnection>;
+}
+
+/**
+ * One connection per peer, opened on first use and reopened on the first use after it dropped or
+ * started draining. A drop fails that connection's calls in flight with ConnectionError
+ * (`retryable: false`: they may have executed; the caller decides); a failed connect rejects with
+ * ConnectionError (`retryable: true`) or UnauthorizedError.
+ */
+export class ConnectionPool {
+  readonly #options: ConnectionPoolOptions;
+  readonly #resolved: ResolvedTransportOptions;
+  readonly #entries = new Map<string, Entry>();
+  readonly #all = new Set<TransportConnection>();
+  #closed = false;
+
+  constructor(options: ConnectionPoolOptions) {
+    this.#resolved = resolveTransportOptions(options, options.role ?? PeerRole.Client);
+    // One identity for every connection of the pool.
+    this.#options = { ...options, id: this.#resolved.id, role: this.#resolved.role, logger: this.#resolved.logger };
+  }
+
+  /** Number of peers with an open (or opening) connection. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The open connection to `address`, connecting (or reconnecting) when there is none. */
+  get(address: PeerAddress): Promise<TransportConnection> {
+    const key = addressKey(address);
+    const open = this.#openConnection(key);
+    if (open !== undefined) return Promise.resolve(open);
+    const entry = this.#entries.get(key);
+    if (entry !== undefined && entry.connection === undefined) return entry.connecting;
+    return this.#connect(key, address);
+  }
+
+  /** `get(address)` then `connection.request(payload, options)`, without a detour when connected. */
+  request<T = unknown>(address: PeerAddress, payload: unknown, options?: RequestOptions): Promise<T> {
+    const open = this.#openConnection(addressKey(address));
+    if (open !== undefined) return open.request<T>(payload, options);
+    return this.get(address).then((connection) => connection.request<T>(payload, options));
+  }
+
+  /** `get(address)` then `connection.send(payload)`. */
+  send(address: PeerAddress, payload: unknown): Promise<void> {
+    return this.get(address).then((connection) => connection.send(payload));
+  }
+
+  /** Closes every connection gracefully (see `TransportConnection.close`); later calls fail. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const connecting = [...this.#entries.values()].map((entry) => entry.connecting.catch(() => undefined));
+    this.#entries.clear();
+    const late = await Promise.all(connecting);
+    const all = new Set([...this.#all, ...late.filter((c): c is TransportConnection => c !== undefined)]);
+    await Promise.all([...all].map((connection) => connection.close()));
+  }
+
+  #openConnection(key: string): TransportConnection | undefined {
+    const connection = this.#entries.get(key)?.connection;
+    return connection !== undefined && connection.state === ConnectionState.Open ? connection : undefined;
+  }
+
+  #connect(key: string, address: PeerAddress): Promise<TransportConnection> {
+    if (this.#closed) return Promise.reject(new ShuttingDownError("connection pool"));
+    const { host, port } = typeof address === "string" ? parseAddress(address) : address;
+    const entry: Entry = {
+      connection: undefined,
+      connecting: connectTransport({ ...this.#options, host, port }).then(
+        (connection) => {
+          if (this.#entries.get(key) === entry) entry.connection = connection;
+          if (this.#closed) {
+            void connection.close();
+            throw new ShuttingDownError("connection pool");
+          }
+          this.#all.add(connection);
+          connection.onClose(() => {
+            this.#all.delete(connection);
+            if (this.#entries.get(key) === entry) this.#entries.delete(key);
+          });
+          return connection;
+        },
+        (error: unknown) => {
+          if (this.#entries.get(key) === entry) this.#entries.delete(key);
+          throw error;
+        },
+      ),
+    };
+    this.#entries.set(key, entry);
+    return entry.connecting;
+  }
+}
+
+/** "host:port" for an address, with IPv6 hosts in brackets. */
+export function addressKey(address: PeerAddress): string {
+  // Strings are keys as given (validated when connecting): no parsing on the hot path.
+  if (typeof address === "string") return address;
+  return address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+/** Parses "host:port" or "[ipv6]:port". */
+export function parseAddress(address: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(address);
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || port < 1 || port > 65_535) {
+    throw new InvalidArgumentError(
+      `peer address ${JSON.stringify(address)} is not "host:port" (IPv6 as "[::1]:11111")`,
+      {
+        address,
+      },
+    );
+  }
+  return { host: (match[1] ?? match[2])!, port };
+}

@@ -1,0 +1,88 @@
+import { ConnectionError, decode, type WireError } from "@granary/core";
+
+/** Version of the frame vocabulary below; both ends must speak the same one. */
+export const PROTOCOL_VERSION = 1;
+
+/** Frame body types: a msgpack array whose first element is one of these. */
+export const MessageType = {
+  /** [0, callId, payload]: expects a Response or ErrorResponse with the same id. */
+  Request: 0,
+  /** [1, callId, value] */
+  Response: 1,
+  /** [2, callId, wireError] */
+  ErrorResponse: 2,
+  /** [3, payload]: no answer. */
+  OneWay: 3,
+  /** [4]: the sender is closing; send no new requests, and answer with GoAway to acknowledge. */
+  GoAway: 4,
+  /** [10, version, serverNonce, maxFrameBytes, authenticated]: server's first frame. */
+  Hello: 10,
+  /** [11, version, clientNonce, role, id, proof | null, maxFrameBytes]: client's answer. */
+  Auth: 11,
+  /** [12, id, role, proof | null]: server accepted the client and proves the key in turn. */
+  Welcome: 12,
+  /** [13, reason]: server refused the client; the socket closes after it. */
+  Reject: 13,
+} as const;
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+export type Message =
+  | { readonly type: typeof MessageType.Request; readonly id: number; readonly payload: unknown }
+  | { readonly type: typeof MessageType.Response; readonly id: number; readonly value: unknown }
+  | { readonly type: typeof MessageType.ErrorResponse; readonly id: number; readonly error: WireError }
+  | { readonly type: typeof MessageType.OneWay; readonly payload: unknown }
+  | { readonly type: typeof MessageType.GoAway };
+
+/**
+ * Decodes a post-handshake frame body. Throws a ConnectionError (the peer is then disconnected) for
+ * bytes that are not msgpack or not one of the messages above.
+ */
+export function parseMessage(body: Buffer): Message {
+  const frame = decodeArray(body);
+  const type = frame[0];
+  switch (type) {
+    case MessageType.Request:
+      return { type, id: callId(frame[1]), payload: frame[2] };
+    case MessageType.Response:
+      return { type, id: callId(frame[1]), value: frame[2] };
+    case MessageType.ErrorResponse:
+      return { type, id: callId(frame[1]), error: wireError(frame[2]) };
+    case MessageType.OneWay:
+      return { type, payload: frame[1] };
+    case MessageType.GoAway:
+      return { type };
+    default:
+      throw protocolError(`unexpected message type ${String(type)}`);
+  }
+}
+
+/** Decodes a frame into an array, or throws a ConnectionError. */
+export function decodeArray(body: Buffer): unknown[] {
+  let value: unknown;
+  try {
+    value = decode(body);
+  } catch (cause) {
+    throw new ConnectionError("peer sent a frame that is not valid msgpack; disconnected", { cause });
+  }
+  if (!Array.isArray(value) || value.length === 0) throw protocolError("frame is not a message array");
+  return value;
+}
+
+export function protocolError(problem: string): ConnectionError {
+  return new ConnectionError(`peer broke the transport protocol (${problem}); disconnected`);
+}
+
+function callId(value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw protocolError("bad call id");
+  return value;
+}
+
+function wireError(value: unknown): WireError {
+  if (typeof value !== "object" || value === null) throw protocolError("bad error response");
+  const w = value as Partial<Record<keyof WireError, unknown>>;
+  if (typeof w.name !== "string" || typeof w.code !== "string" || typeof w.message !== "string") {
+    throw protocolError("bad error response");
+  }
+  const data = typeof w.data === "object" && w.data !== null ? (w.data as WireError["data"]) : {};
+  return { name: w.name, code: w.code, message: w.message, retryable: w.retryable === true, data };
+}

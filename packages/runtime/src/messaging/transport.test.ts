@@ -1,0 +1,210 @@
+import { ConnectionError, DomainError, GranaryError, isGranaryError, ShuttingDownError } from "@granary/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { connectTransport } from "./connect.js";
+import type { TransportConnection } from "./connection.js";
+import { listenTransport, type TransportServer, type TransportServerOptions } from "./server.js";
+
+const clusterKey = "test-cluster-key-0123456789abcdef";
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function serve(options: Partial<TransportServerOptions> = {}): Promise<TransportServer> {
+  const server = await listenTransport({ clusterKey, onRequest: (payload) => payload, ...options });
+  cleanup.push(() => server.close());
+  return server;
+}
+
+async function connect(server: TransportServer, options: Partial<Parameters<typeof connectTransport>[0]> = {}) {
+  const connection = await connectTransport({ host: "127.0.0.1", port: server.address.port, clusterKey, ...options });
+  cleanup.push(() => connection.destroy());
+  return connection;
+}
+
+class InsufficientFunds extends DomainError {
+  constructor(readonly balance: number) {
+    super("INSUFFICIENT_FUNDS", `balance ${balance} is too low`, { data: { balance } });
+  }
+}
+
+describe("transport", () => {
+  it("round trip - a request gets the handler's answer, with the peer's identity on both sides", async () => {
+    let seenFrom: TransportConnection | undefined;
+    const server = await serve({
+      id: "silo-a",
+      onRequest: (payload, from) => {
+        seenFrom = from;
+        return { echo: payload, at: new Date(0) };
+      },
+    });
+    const connection = await connect(server, { id: "client-1" });
+
+    const answer = await connection.request({ hello: "world", n: [1, 2, 3] });
+
+    expect(answer).toEqual({ echo: { hello: "world", n: [1, 2, 3] }, at: new Date(0) });
+    expect(connection.peer).toMatchObject({ id: "silo-a", role: "silo" });
+    expect(seenFrom?.peer).toMatchObject({ id: "client-1", role: "client" });
+  });
+
+  it("multiplexing - 10,000 concurrent requests on one connection are each matched to their own answer", async () => {
+    // Answers come back in a scrambled order, so matching must be by call id, not by arrival.
+    const server = await serve({
+      onRequest: async (payload) => {
+        const n = payload as number;
+        if (n % 3 === 0) await new Promise((resolve) => setImmediate(resolve));
+        if (n % 7 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+        return n * 2;
+      },
+    });
+    const connection = await connect(server);
+
+    const answers = await Promise.all(Array.from({ length: 10_000 }, (_, n) => connection.request(n)));
+
+    expect(answers).toEqual(Array.from({ length: 10_000 }, (_, n) => n * 2));
+  });
+
+  it("errors - a handler's error reaches the caller with its name, code, message and data", async () => {
+    const server = await serve({
+      onRequest: (payload) => {
+        if (payload === "domain") throw new InsufficientFunds(3);
+        if (payload === "plain") throw new TypeError("boom");
+        return Promise.reject(new GranaryError("CUSTOM", "custom failure", { retryable: true, data: { x: 1 } }));
+      },
+    });
+    const connection = await connect(server, { errorClasses: new Map([["InsufficientFunds", InsufficientFunds]]) });
+
+    const domain = await connection.request("domain").catch((e: unknown) => e);
+    const plain = await connection.request("plain").catch((e: unknown) => e);
+    const custom = await connection.request("custom").catch((e: unknown) => e);
+
+    expect(domain).toBeInstanceOf(InsufficientFunds);
+    expect(domain).toMatchObject({ name: "InsufficientFunds", code: "INSUFFICIENT_FUNDS", balance: 3 });
+    expect(plain).toMatchObject({ name: "TypeError", code: "ACTOR_ERROR", message: "boom" });
+    expect(custom).toMatchObject({ code: "CUSTOM", message: "custom failure", retryable: true, data: { x: 1 } });
+  });
+
+  it("one-way messages - reach onMessage in order, no answer", async () => {
+    const received: unknown[] = [];
+    const server = await serve({ onMessage: (payload) => received.push(payload) });
+    const connection = await connect(server);
+
+    for (let i = 0; i < 100; i++) await connection.send(i);
+    await connection.request("barrier");
+
+    expect(received).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it("server push - the server can call a client that has an onRequest handler", async () => {
+    const server = await serve({
+      onRequest: async (payload, from) => ({ mine: payload, theirs: await from.request("ping") }),
+    });
+    const connection = await connect(server, { onRequest: (payload) => `pong:${String(payload)}` });
+
+    expect(await connection.request("x")).toEqual({ mine: "x", theirs: "pong:ping" });
+  });
+
+  it("coalescing - frames queued in the same tick go out in fewer socket writes", async () => {
+    const server = await serve();
+    const connection = await connect(server);
+    const before = connection.stats();
+
+    await Promise.all(Array.from({ length: 500 }, (_, i) => connection.request(i)));
+
+    const after = connection.stats();
+    expect(after.framesWritten - before.framesWritten).toBe(500);
+    expect(after.socketWrites - before.socketWrites).toBeLessThan(10);
+  });
+
+  it("timeout - a request without an answer in time rejects with the caller's error; a late answer is ignored", async () => {
+    let release!: () => void;
+    const server = await serve({
+      onRequest: (payload) => (payload === "slow" ? new Promise((resolve) => (release = () => resolve("late"))) : payload),
+    });
+    const connection = await connect(server);
+
+    const timedOut = await connection.request("slow", { timeoutMs: 20 }).catch((e: unknown) => e);
+    const custom = await connection
+      .request("slow", { timeoutMs: 20, timeoutError: () => new Error("mine") })
+      .catch((e: unknown) => e);
+    release();
+
+    expect(isGranaryError(timedOut, "CALL_TIMEOUT")).toBe(true);
+    expect(custom).toEqual(new Error("mine"));
+    expect(await connection.request("still works")).toBe("still works");
+  });
+
+  it("abort - an aborted signal rejects the request with its reason", async () => {
+    const server = await serve({ onRequest: () => new Promise(() => {}) });
+    const connection = await connect(server);
+    const controller = new AbortController();
+
+    const pending = connection.request("x", { signal: controller.signal });
+    controller.abort(new Error("caller gave up"));
+
+    await expect(pending).rejects.toThrow("caller gave up");
+    await expect(connection.request("y", { signal: controller.signal })).rejects.toThrow("caller gave up");
+  });
+
+  it("drop - requests in flight fail with a non-retryable ConnectionError when the connection breaks", async () => {
+    const server = await serve({ onRequest: () => new Promise(() => {}) });
+    const connection = await connect(server);
+    const closed = new Promise<Error | undefined>((resolve) => connection.onClose(resolve));
+    const inFlight = [1, 2].map((n) => connection.request(n).catch((e: unknown) => e));
+    await vi_waitFor(() => server.connections.size === 1 && [...server.connections][0]!.stats().requestsBeingHandled === 2);
+
+    for (const peer of server.connections) await peer.destroy();
+
+    for (const error of await Promise.all(inFlight)) {
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect(error).toMatchObject({ code: "CONNECTION_ERROR", retryable: false });
+    }
+    await closed;
+    expect(connection.closed).toBe(true);
+    await expect(connection.request(3)).rejects.toMatchObject({ code: "CONNECTION_ERROR", retryable: true });
+  });
+
+  it("graceful close - calls in flight are answered, new calls are refused as retryable", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const server = await serve({
+      onRequest: async (payload) => {
+        await gate;
+        return payload;
+      },
+    });
+    const connection = await connect(server);
+    const inFlight = connection.request("in flight");
+    await vi_waitFor(() => [...server.connections][0]?.stats().requestsBeingHandled === 1);
+
+    const closing = server.close();
+    await vi_waitFor(() => connection.state === "draining");
+    const refused = await connection.request("too late").catch((e: unknown) => e);
+    release();
+
+    expect(await inFlight).toBe("in flight");
+    expect(refused).toBeInstanceOf(ShuttingDownError);
+    expect(refused).toMatchObject({ retryable: true });
+    await closing;
+    await vi_waitFor(() => connection.closed);
+  });
+
+  it("frame limit - a request larger than the peer's maxFrameBytes fails locally; the connection stays usable", async () => {
+    const server = await serve({ maxFrameBytes: 64 * 1024 });
+    const connection = await connect(server);
+
+    const error = await connection.request("x".repeat(100 * 1024)).catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ code: "SERIALIZATION_ERROR" });
+    expect((error as Error).message).toContain("maxFrameBytes");
+    expect(await connection.request("small")).toBe("small");
+  });
+});
+
+async function vi_waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
