@@ -1,5 +1,5 @@
 import { InvalidArgumentError, InvalidEventError } from "../errors.js";
-import type { DomainEvent } from "../events/envelope.js";
+import type { DomainEvent, RecordedEvent } from "../events/envelope.js";
 import { assertJsonCompatible, deepFreeze, type JsonObject, type JsonValue } from "../events/json-value.js";
 import type { Upcasters } from "../events/upcasting.js";
 import { eventSourcing } from "../internal/actor-host.js";
@@ -35,6 +35,11 @@ export interface EventSourcingControl {
   pending(): readonly PendingEvent[];
   /** The pending events are durable: forget them. */
   markCommitted(): void;
+  /**
+   * Mid-turn commit (persist()): the pending events are durable; every open turn now rolls back
+   * only to here, since committed events can no longer be undone.
+   */
+  checkpoint(): void;
   /** Discards every open turn and pending event, restoring the state from before the outermost turn. */
   abortAll(): void;
   readonly state: unknown;
@@ -89,6 +94,20 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
   /** Version of the last event applied (0 = no events). */
   get version(): number {
     return this.#version;
+  }
+
+  /**
+   * Commits the events raised so far in this turn before continuing, e.g. before calling another
+   * actor in a saga step. After it resolves they are durable and a later throw no longer undoes them.
+   * Throws StaleActivationError on a version conflict, like the end-of-turn commit.
+   */
+  protected async persist(): Promise<void> {
+    await this.host.persist();
+  }
+
+  /** This actor's stored events from `fromVersion` on, with their metadata (for audit and history views). */
+  protected async loadHistory(fromVersion = 1): Promise<RecordedEvent[]> {
+    return this.host.readHistory(fromVersion);
   }
 
   /** Converts state to the JSON a snapshot stores. Override when state holds non-JSON values. */
@@ -152,6 +171,14 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
       pending: () => self.#pending,
       markCommitted: () => {
         self.#savepoints = [];
+        self.#pending = [];
+      },
+      checkpoint: () => {
+        for (const savepoint of self.#savepoints) {
+          savepoint.state = self.state;
+          savepoint.version = self.#version;
+          savepoint.pendingLength = 0;
+        }
         self.#pending = [];
       },
       abortAll: () => {

@@ -1,5 +1,6 @@
 import type { Actor } from "../actor/actor.js";
 import type { ActorClass, ActorRef, CallOptions } from "../actor/actor-ref.js";
+import type { RecordedEvent } from "../events/envelope.js";
 
 /**
  * What the runtime gives an actor instance: its identity and the means to call other actors within
@@ -11,6 +12,10 @@ export interface ActorHost {
   get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
   /** Whether to deep-freeze state after every event (development mode). */
   readonly freezeState: boolean;
+  /** Commits the current turn's events now (event-sourced actors only). */
+  persist(): Promise<void>;
+  /** Reads this actor's own stored events (event-sourced actors only). */
+  readHistory(fromVersion: number): Promise<RecordedEvent[]>;
 }
 
 /** Symbol-keyed so the binding is invisible to ActorRef and cannot collide with user methods. */

@@ -2,6 +2,7 @@ import {
   type Actor,
   type DirectoryEntry,
   type EventSourcedActor,
+  InvalidArgumentError,
   messageOf,
   NotOwnerError,
   streamOf,
@@ -128,6 +129,14 @@ export class Activation {
         type: this.info.type,
         get: (type, id, options) => services.refs.get(type, id, options),
         freezeState: services.freezeState,
+        persist: () => {
+          const executor = this.#executor;
+          if (!(executor instanceof EventSourcedTurnExecutor)) {
+            throw new InvalidArgumentError("persist() is for event-sourced actors inside a command method");
+          }
+          return executor.persist();
+        },
+        readHistory: (fromVersion) => services.store.read(this.key, fromVersion),
       });
       this.#instance = instance;
       this.#executor = await this.#createExecutor(instance, entry.epoch);

@@ -3,13 +3,14 @@ import {
   type EventEnvelope,
   type EventSourcedActor,
   type EventSourcingControl,
+  InvalidArgumentError,
   isGranaryError,
   type PendingEvent,
   StaleActivationError,
 } from "@granary/core";
 import { eventSourcing } from "@granary/core/internal";
 import { trace } from "@opentelemetry/api";
-import { type CallRequest, currentCall, newId } from "../calls/call-context.js";
+import { type CallContext, type CallRequest, currentCall, newId } from "../calls/call-context.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
 import type { Snapshotter } from "./snapshotter.js";
@@ -54,14 +55,25 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       control.markCommitted();
       return result;
     }
-    await this.#commit(pending, request);
+    await this.#commit(pending, request.context);
+    control.markCommitted();
     return result;
   }
 
-  async #commit(pending: readonly PendingEvent[], request: CallRequest): Promise<void> {
+  /** Commits the current turn's events mid-turn (the actor's `persist()`). */
+  async persist(): Promise<void> {
+    const context = currentCall.getStore();
+    if (!context) throw new InvalidArgumentError("persist() can only be called inside a command method");
+    const pending = this.#control.pending();
+    if (pending.length === 0) return;
+    await this.#commit(pending, context);
+    this.#control.checkpoint();
+  }
+
+  async #commit(pending: readonly PendingEvent[], context: CallContext): Promise<void> {
     const control = this.#control;
     const expectedVersion = control.version - pending.length;
-    const events = this.#envelopes(pending, expectedVersion, request);
+    const events = this.#envelopes(pending, expectedVersion, context);
     const started = performance.now();
     try {
       await this.services.store.append(this.stream, expectedVersion, events, { epoch: this.epoch });
@@ -76,12 +88,11 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     } finally {
       this.services.telemetry.appendLatency.record(performance.now() - started, { actor_type: this.info.type });
     }
-    control.markCommitted();
     this.snapshotter.afterCommit();
   }
 
-  #envelopes(pending: readonly PendingEvent[], expectedVersion: number, request: CallRequest): EventEnvelope[] {
-    const { callId, correlationId, userId } = request.context;
+  #envelopes(pending: readonly PendingEvent[], expectedVersion: number, context: CallContext): EventEnvelope[] {
+    const { callId, correlationId, userId } = context;
     const span = trace.getActiveSpan()?.spanContext();
     const traced = span && trace.isSpanContextValid(span);
     const metadata = {
