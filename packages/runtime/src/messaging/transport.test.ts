@@ -119,7 +119,8 @@ describe("transport", () => {
   it("timeout - a request without an answer in time rejects with the caller's error; a late answer is ignored", async () => {
     let release!: () => void;
     const server = await serve({
-      onRequest: (payload) => (payload === "slow" ? new Promise((resolve) => (release = () => resolve("late"))) : payload),
+      onRequest: (payload) =>
+        payload === "slow" ? new Promise((resolve) => (release = () => resolve("late"))) : payload,
     });
     const connection = await connect(server);
 
@@ -151,7 +152,9 @@ describe("transport", () => {
     const connection = await connect(server);
     const closed = new Promise<Error | undefined>((resolve) => connection.onClose(resolve));
     const inFlight = [1, 2].map((n) => connection.request(n).catch((e: unknown) => e));
-    await vi_waitFor(() => server.connections.size === 1 && [...server.connections][0]!.stats().requestsBeingHandled === 2);
+    await vi_waitFor(
+      () => server.connections.size === 1 && [...server.connections][0]!.stats().requestsBeingHandled === 2,
+    );
 
     for (const peer of server.connections) await peer.destroy();
 
