@@ -229,7 +229,7 @@ export class TransportConnection {
           { peer: this.peer, requestsInFlight: this.#pending.size, requestsBeingHandled: this.#beingHandled },
           "transport: graceful close timed out (closeGraceMs); destroying the connection",
         );
-        this.destroy(new ConnectionError(`connection to ${this.peer.address} was closed before the call completed`));
+        this.#framed.destroy(new ConnectionError(`graceful close of ${this.peer.address} timed out (closeGraceMs)`));
       }, this.#options.closeGraceMs);
       this.#graceTimer.unref();
     }

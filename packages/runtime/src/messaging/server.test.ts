@@ -67,14 +67,6 @@ async function rawAuthenticatedSocket(server: TransportServer): Promise<{ socket
   return { socket, closed };
 }
 
-async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe("transport server", () => {
   it("oversized frame - a peer announcing a frame above maxFrameBytes is disconnected; others are served", async () => {
     const logs = captureLogs();

@@ -1,0 +1,47 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { encodeFrames, FrameDecoder } from "./frame-codec.js";
+
+function decodeAll(chunks: Buffer[], maxFrameBytes = 1 << 20): string[] {
+  const out: string[] = [];
+  const decoder = new FrameDecoder(maxFrameBytes, (body) => out.push(body.toString("utf8")));
+  for (const chunk of chunks) decoder.push(chunk);
+  expect(decoder.bufferedBytes).toBe(0);
+  return out;
+}
+
+describe("frame codec", () => {
+  it("framing - bodies come back whole and in order however the stream is split", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 300 })), fc.array(fc.nat(400)), (bodies, cuts) => {
+        const buffers = bodies.map((b) => Buffer.from(b, "utf8"));
+        const stream = encodeFrames(
+          buffers,
+          buffers.reduce((n, b) => n + b.length, 0),
+        );
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+        const chunks: Buffer[] = [];
+        let last = 0;
+        for (const point of [...points, stream.length]) {
+          chunks.push(stream.subarray(last, point));
+          last = point;
+        }
+        expect(decodeAll(chunks)).toEqual(bodies);
+      }),
+    );
+  });
+
+  it("limit - an announced length above maxFrameBytes throws before any of the body is buffered", () => {
+    const decoder = new FrameDecoder(1024, () => {});
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(0xffff_ffff);
+
+    expect(() => decoder.push(header.subarray(0, 2))).not.toThrow();
+    expect(() => decoder.push(header.subarray(2))).toThrow(/above maxFrameBytes \(1024\)/);
+    expect(decoder.bufferedBytes).toBe(0);
+  });
+
+  it("limit - a frame of exactly maxFrameBytes is accepted", () => {
+    expect(decodeAll([encodeFrames([Buffer.alloc(1024, 97)], 1024)], 1024)).toEqual(["a".repeat(1024)]);
+  });
+});

@@ -1,0 +1,106 @@
+import { ConnectionError, UnauthorizedError } from "@granary/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { ConnectionPool, parseAddress } from "./pool.js";
+import { listenTransport, type TransportServer, type TransportServerOptions } from "./server.js";
+
+const clusterKey = "test-cluster-key-0123456789abcdef";
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function serve(options: Partial<TransportServerOptions> = {}): Promise<TransportServer> {
+  const server = await listenTransport({ clusterKey, onRequest: (payload) => payload, ...options });
+  cleanup.push(() => server.close());
+  return server;
+}
+
+function pool(): ConnectionPool {
+  const created = new ConnectionPool({ clusterKey, id: "silo-test", role: "silo" });
+  cleanup.push(() => created.close());
+  return created;
+}
+
+describe("connection pool", () => {
+  it("reuse - concurrent and later calls to one peer share one connection", async () => {
+    const server = await serve();
+    const peers = pool();
+    const address = `127.0.0.1:${server.address.port}`;
+
+    const [a, b] = await Promise.all([peers.get(address), peers.get(address)]);
+    const answers = await Promise.all([
+      peers.request(address, 1),
+      peers.request({ host: "127.0.0.1", port: server.address.port }, 2),
+    ]);
+
+    expect(a).toBe(b);
+    expect(answers).toEqual([1, 2]);
+    expect(server.connections.size).toBe(1);
+    expect([...server.connections][0]?.peer).toMatchObject({ id: "silo-test", role: "silo" });
+  });
+
+  it("reconnect - after the server restarts on the same port, the next call reconnects", async () => {
+    const first = await listenTransport({ clusterKey, onRequest: () => "first" });
+    const port = first.address.port;
+    const peers = pool();
+    const address = `127.0.0.1:${port}`;
+    expect(await peers.request(address, "x")).toBe("first");
+    const before = await peers.get(address);
+
+    await first.close();
+    await new Promise<void>((resolve) => before.onClose(() => resolve()));
+    const second = await serve({ port, onRequest: () => "second" });
+
+    expect(await peers.request(address, "x")).toBe("second");
+    expect(await peers.get(address)).not.toBe(before);
+    expect(second.connections.size).toBe(1);
+  });
+
+  it("drop - in-flight calls fail with a non-retryable ConnectionError, and the next call reconnects", async () => {
+    const server = await serve({ onRequest: (payload) => (payload === "hang" ? new Promise(() => {}) : payload) });
+    const peers = pool();
+    const address = `127.0.0.1:${server.address.port}`;
+    const hanging = peers.request(address, "hang").catch((e: unknown) => e);
+    await peers.request(address, "barrier");
+
+    for (const connection of server.connections) await connection.destroy();
+
+    const error = await hanging;
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error).toMatchObject({ retryable: false });
+    expect(await peers.request(address, "again")).toBe("again");
+  });
+
+  it("failures - an unreachable peer gives a retryable ConnectionError, a wrong key UnauthorizedError", async () => {
+    const server = await serve({ clusterKey: "a-completely-different-cluster-key" });
+    const gone = await listenTransport({ clusterKey, onRequest: () => null });
+    const gonePort = gone.address.port;
+    await gone.close();
+    const peers = pool();
+
+    const unreachable = await peers.request(`127.0.0.1:${gonePort}`, 1).catch((e: unknown) => e);
+    const unauthorized = await peers.request(`127.0.0.1:${server.address.port}`, 1).catch((e: unknown) => e);
+
+    expect(unreachable).toBeInstanceOf(ConnectionError);
+    expect(unreachable).toMatchObject({ retryable: true });
+    expect(unauthorized).toBeInstanceOf(UnauthorizedError);
+    expect(peers.size).toBe(0);
+  });
+
+  it("close - a closed pool refuses new calls", async () => {
+    const server = await serve();
+    const peers = pool();
+    await peers.request(`127.0.0.1:${server.address.port}`, 1);
+
+    await peers.close();
+
+    await expect(peers.request(`127.0.0.1:${server.address.port}`, 1)).rejects.toMatchObject({ code: "SHUTTING_DOWN" });
+  });
+
+  it("addresses - host:port and [ipv6]:port parse; anything else is an InvalidArgumentError", () => {
+    expect(parseAddress("10.0.0.1:11111")).toEqual({ host: "10.0.0.1", port: 11111 });
+    expect(parseAddress("[::1]:80")).toEqual({ host: "::1", port: 80 });
+    expect(() => parseAddress("nohost")).toThrow(/host:port/);
+    expect(() => parseAddress("h:70000")).toThrow(/host:port/);
+  });
+});
