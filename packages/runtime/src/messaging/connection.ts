@@ -120,7 +120,7 @@ export class TransportConnection {
     this.#framed.onRoom = () => {
       if (this.#readingPaused) {
         this.#readingPaused = false;
-        this.#framed.socket.resume();
+        this.#framed.resumeReading();
       }
     };
     if (this.#framed.destroyed) queueMicrotask(() => this.#onSocketClosed(undefined));
@@ -318,7 +318,7 @@ export class TransportConnection {
     this.#framed.write(body);
     if (this.#pauseReadingWhenFull && !this.#readingPaused && !this.#framed.hasRoom) {
       this.#readingPaused = true;
-      this.#framed.socket.pause();
+      this.#framed.pauseReading();
     }
   }
 

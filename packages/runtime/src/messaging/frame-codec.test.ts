@@ -44,4 +44,21 @@ describe("frame codec", () => {
   it("limit - a frame of exactly maxFrameBytes is accepted", () => {
     expect(decodeAll([encodeFrames([Buffer.alloc(1024, 97)], 1024)], 1024)).toEqual(["a".repeat(1024)]);
   });
+
+  it("pause - frames left in a chunk are held while paused and delivered in order on resume", () => {
+    const seen: string[] = [];
+    const decoder = new FrameDecoder(1024, (body) => {
+      seen.push(body.toString());
+      if (seen.length === 1) decoder.pause();
+    });
+    const bodies = ["a", "b", "c", "d"].map((b) => Buffer.from(b));
+
+    decoder.push(encodeFrames(bodies.slice(0, 3), 3));
+    decoder.push(encodeFrames(bodies.slice(3), 1));
+    expect(seen).toEqual(["a"]);
+    decoder.resume();
+
+    expect(seen).toEqual(["a", "b", "c", "d"]);
+    expect(decoder.bufferedBytes).toBe(0);
+  });
 });

@@ -35,20 +35,51 @@ export class FrameDecoder {
   #headerFilled = 0;
   #body: Buffer | undefined;
   #bodyFilled = 0;
+  #paused = false;
+  /** The rest of a chunk whose frames were not delivered because of {@link pause}. */
+  #held: Buffer | undefined;
 
   constructor(maxFrameBytes: number, onFrame: (body: Buffer) => void) {
     this.maxFrameBytes = maxFrameBytes;
     this.onFrame = onFrame;
   }
 
-  /** Bytes of an incomplete frame held between pushes (for tests and stats). */
+  /** Bytes held between pushes: an incomplete frame, plus what {@link pause} held back. */
   get bufferedBytes(): number {
-    return this.#headerFilled + this.#bodyFilled;
+    return this.#headerFilled + this.#bodyFilled + (this.#held?.length ?? 0);
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /**
+   * Stops delivering frames, even those left in the chunk being decoded (they are held, not lost).
+   * Pause the socket too, or pushed chunks pile up here.
+   */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Delivers what was held back, then goes on with later pushes (unless paused again meanwhile). */
+  resume(): void {
+    this.#paused = false;
+    const held = this.#held;
+    this.#held = undefined;
+    if (held !== undefined) this.push(held);
   }
 
   push(chunk: Buffer): void {
+    if (this.#held !== undefined) {
+      this.#held = Buffer.concat([this.#held, chunk]);
+      return;
+    }
     let offset = 0;
     while (offset < chunk.length) {
+      if (this.#paused) {
+        this.#held = chunk.subarray(offset);
+        return;
+      }
       if (this.#body === undefined) {
         let length: number;
         if (this.#headerFilled === 0 && chunk.length - offset >= FRAME_HEADER_BYTES) {

@@ -148,6 +148,23 @@ export class FramedSocket {
     return this.#waiters.length - this.#waitersHead;
   }
 
+  /** Stops reading: no more frames are delivered, even from a chunk already received. */
+  pauseReading(): void {
+    this.decoder.pause();
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    try {
+      this.decoder.resume();
+    } catch (error) {
+      this.#log.warn({ remote: remoteOf(this.socket), reason: messageOf(error) }, "transport: closing connection");
+      this.destroy(error as Error);
+      return;
+    }
+    if (!this.decoder.paused) this.socket.resume();
+  }
+
   /** Writes whatever is queued now (before `end`). */
   flushNow(): void {
     this.#flush();
