@@ -3,7 +3,7 @@ import { DomainError, EventSourcedActor, type RecordedEvent } from "@granary/cor
 /** Thrown when a withdrawal exceeds the balance; callers get it with this name and code. */
 export class InsufficientFunds extends DomainError {
   constructor(accountId: string, balance: number, amount: number) {
-    super("INSUFFICIENT_FUNDS", `account ${accountId} has ${balance}, cannot withdraw ${amount}`, {
+    super("INSUFFICIENT_FUNDS", `account ${accountId} has ${balance} cents, cannot withdraw ${amount}`, {
       data: { accountId, balance, amount },
     });
   }

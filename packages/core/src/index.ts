@@ -45,6 +45,7 @@ export {
 export { type Upcaster, Upcasters } from "./events/upcasting.js";
 export { MemoryDirectory, type MemoryDirectoryOptions } from "./memory/memory-directory.js";
 export { MemoryEventStorage, MemoryEventStore, type MemoryEventStoreOptions } from "./memory/memory-event-store.js";
+export { MemoryMembership } from "./memory/memory-membership.js";
 export {
   MemorySnapshotStorage,
   MemorySnapshotStore,

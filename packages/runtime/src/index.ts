@@ -15,6 +15,24 @@ export type { ActivationState } from "./activation/activation-state.js";
 export { DEFAULT_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_VERSION } from "./activation/actor-type-info.js";
 export { type CallInvoker, createActorRef } from "./calls/actor-proxy.js";
 export type { CallContext, CallRequest } from "./calls/call-context.js";
+export { Client } from "./client/client.js";
+export { type ClientOptions, resolveClientOptions } from "./client/client-options.js";
+export {
+  type ClusterOptions,
+  DEFAULT_CLUSTER_NAME,
+  DEFAULT_LEASE_MS,
+  DEFAULT_PORT,
+  resolveClusterOptions,
+} from "./cluster/cluster-options.js";
+export * from "./messaging/index.js";
+export {
+  hashPlacement,
+  localPlacement,
+  type PlacementOption,
+  type PlacementRequest,
+  type PlacementStrategy,
+  randomPlacement,
+} from "./placement/placement.js";
 export { Silo } from "./silo/silo.js";
 export {
   DEFAULT_CALL_TIMEOUT_MS,

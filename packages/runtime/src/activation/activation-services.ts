@@ -23,6 +23,11 @@ export interface ActivationServices {
   readonly freezeState: boolean;
   /** Creates references for actor-to-actor calls (they continue the caller's chain). */
   readonly refs: { get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> };
+  /**
+   * False once this silo may no longer write (membership lease lapsed): commits are refused before
+   * they reach the store, so a paused-then-resumed silo cannot write after its actors moved.
+   */
+  readonly canCommit: () => boolean;
   /** Tracks background work (snapshots) that stop() must wait for. */
   readonly background: (work: Promise<unknown>) => void;
 }

@@ -5,6 +5,7 @@ import {
   type EventSourcingControl,
   InvalidArgumentError,
   isGranaryError,
+  NotOwnerError,
   type PendingEvent,
   StaleActivationError,
 } from "@granary/core";
@@ -14,7 +15,7 @@ import { type CallContext, type CallRequest, currentCall, newId } from "../calls
 import type { ActivationServices } from "./activation-services.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
 import type { Snapshotter } from "./snapshotter.js";
-import { resolveMethod, type TurnExecutor } from "./turn-executor.js";
+import { asTurnError, resolveMethod, type TurnExecutor } from "./turn-executor.js";
 
 /**
  * Turns of an event-sourced actor: the method raises events, and when the outermost turn ends its
@@ -46,7 +47,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       result = await currentCall.run(request.context, () => method.apply(this.instance, request.args as unknown[]));
     } catch (error) {
       control.rollbackTurn();
-      throw error;
+      throw asTurnError(error);
     }
     // A reentrant (nested) turn's events commit with the outermost turn of its chain.
     if (!control.endTurn()) return result;
@@ -74,6 +75,11 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     const control = this.#control;
     const expectedVersion = control.version - pending.length;
     const events = this.#envelopes(pending, expectedVersion, context);
+    if (!this.services.canCommit()) {
+      control.abortAll();
+      this.onStale(new NotOwnerError(this.stream));
+      throw new StaleActivationError(this.stream, new NotOwnerError(this.stream));
+    }
     const started = performance.now();
     try {
       await this.services.store.append(this.stream, expectedVersion, events, { epoch: this.epoch });

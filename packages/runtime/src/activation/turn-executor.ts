@@ -1,4 +1,4 @@
-import { type Actor, UnknownMethodError } from "@granary/core";
+import { type Actor, GranaryError, isGranaryError, UnknownMethodError } from "@granary/core";
 import { type CallRequest, currentCall } from "../calls/call-context.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
 
@@ -27,6 +27,22 @@ export class PlainTurnExecutor implements TurnExecutor {
 
   async execute(request: CallRequest): Promise<unknown> {
     const method = resolveMethod(this.info, this.instance, request.method);
-    return currentCall.run(request.context, () => method.apply(this.instance, request.args as unknown[]));
+    try {
+      return await currentCall.run(request.context, () => method.apply(this.instance, request.args as unknown[]));
+    } catch (error) {
+      throw asTurnError(error);
+    }
   }
+}
+
+/**
+ * A retryable error escaping a turn came from a call the turn made, and the turn itself did run
+ * (other calls it made may have had effects): the caller must not retry it blindly, so it leaves
+ * the turn as non-retryable, keeping its name, code, message and data.
+ */
+export function asTurnError(error: unknown): unknown {
+  if (!isGranaryError(error) || !error.retryable) return error;
+  const copy = new GranaryError(error.code, error.message, { retryable: false, data: error.data, cause: error });
+  copy.name = error.name;
+  return copy;
 }

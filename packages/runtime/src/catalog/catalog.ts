@@ -15,10 +15,14 @@ export type NotOwnerHandler = (calls: PendingCall[], error: unknown) => void;
 export class Catalog implements ActivationHooks {
   readonly #activations = new Map<string, Activation>();
 
+  /** Set by a clustered silo: calls whose activation lost the directory race go to the winner. */
+  onNotOwner: NotOwnerHandler | undefined;
+  /** Set by a stopping silo: no new activations (callers retry on another silo). */
+  refuseNewActivations: (() => Error | undefined) | undefined;
+
   constructor(
     readonly registry: ActorTypeRegistry,
     readonly services: ActivationServices,
-    readonly onNotOwner?: NotOwnerHandler,
   ) {}
 
   get size(): number {
@@ -40,6 +44,8 @@ export class Catalog implements ActivationHooks {
     if (!activation) {
       let info: ReturnType<ActorTypeRegistry["get"]>;
       try {
+        const refusal = this.refuseNewActivations?.();
+        if (refusal) throw refusal;
         info = this.registry.get(request.actorType);
       } catch (error) {
         return Promise.reject(error);

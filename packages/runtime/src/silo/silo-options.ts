@@ -9,12 +9,14 @@ import {
   systemClock,
 } from "@granary/core";
 import type { Logger } from "pino";
+import type { ClusterOptions } from "../cluster/cluster-options.js";
+import { positiveInt } from "./option-parsing.js";
 
 /**
  * Options of {@link Silo.start}. Every field except `actors` is optional; each falls back to a
  * `GRANARY_*` environment variable, then to its default.
  */
-export interface SiloOptions {
+export interface SiloOptions extends ClusterOptions {
   /** The actor classes this silo can host. */
   readonly actors: readonly ActorClass[];
   /**
@@ -44,6 +46,12 @@ export interface SiloOptions {
   readonly errors?: readonly ErrorClass[];
   /** Time source; tests pass a ManualClock. @default the system clock */
   readonly clock?: Clock;
+  /**
+   * Called when the silo fences itself (its membership lease lapsed): it has stopped serving. A
+   * process should exit so its supervisor restarts it with a fresh identity.
+   * @default log only
+   */
+  readonly onFenced?: (reason: string) => void;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
@@ -124,29 +132,4 @@ export function resolveSiloOptions(options: SiloOptions, env: Env = process.env)
     errors: options.errors ?? [],
     clock: options.clock ?? systemClock,
   };
-}
-
-export function positiveInt(
-  option: string,
-  value: number | undefined,
-  envValue: string | undefined,
-  fallback: number,
-): number {
-  if (value !== undefined) {
-    if (!Number.isInteger(value) || value <= 0) {
-      throw new InvalidConfigurationError(option, `must be a positive integer (milliseconds), got ${String(value)}`);
-    }
-    return value;
-  }
-  if (envValue !== undefined && envValue !== "") {
-    const parsed = Number(envValue);
-    if (!Number.isInteger(parsed) || parsed <= 0) {
-      throw new InvalidConfigurationError(
-        option,
-        `its environment variable must be a positive integer, got "${envValue}"`,
-      );
-    }
-    return parsed;
-  }
-  return fallback;
 }

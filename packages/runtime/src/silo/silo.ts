@@ -5,9 +5,13 @@ import {
   type ActorRefFactory,
   type CallOptions,
   CallTimeoutError,
+  type Directory,
+  type ErrorClass,
   MemoryDirectory,
   MemorySnapshotStore,
+  messageOf,
   ShuttingDownError,
+  streamOf,
   type TimerHandle,
 } from "@granary/core";
 import { type Logger, pino } from "pino";
@@ -17,13 +21,33 @@ import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallRequest, newId } from "../calls/call-context.js";
 import { DeadlineTracker } from "../calls/deadlines.js";
 import { Catalog } from "../catalog/catalog.js";
+import { CallRouter } from "../cluster/call-router.js";
+import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/cluster-options.js";
+import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
+import { parseCallMessage } from "../cluster/wire.js";
+import { DirectoryCache } from "../directory/directory-cache.js";
+import { MembershipAgent } from "../membership/membership-agent.js";
+import { ConnectionPool } from "../messaging/pool.js";
+import { listenTransport, type TransportServer } from "../messaging/server.js";
+import { PeerRole } from "../messaging/transport-options.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
 import { openEmbeddedStores, type Stores } from "./default-stores.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
 
+interface ClusterParts {
+  readonly options: ResolvedClusterOptions;
+  readonly backends: ClusterBackends;
+  readonly ownsBackends: boolean;
+  server?: TransportServer;
+  pool?: ConnectionPool;
+  agent?: MembershipAgent;
+  router?: CallRouter;
+}
+
 /**
- * A silo hosts activations of actors. `Silo.start` with no store runs standalone on embedded
- * SQLite in `./.granary/`; `silo.get(Type, id)` returns a typed reference.
+ * A silo hosts activations of actors. Standalone (no `redis`): an in-process directory and, with
+ * no store given, embedded SQLite in `./.granary/`. With `redis`: it joins the cluster, listens
+ * for calls from clients and other silos, and events go to Redis unless a store is given.
  *
  * @example
  * const silo = await Silo.start({ actors: [Account] });
@@ -40,27 +64,41 @@ export class Silo implements ActorRefFactory, CallInvoker {
   readonly #deadlines: DeadlineTracker;
   readonly #telemetry: SiloTelemetry;
   readonly #background = new Set<Promise<unknown>>();
+  readonly #cluster: ClusterParts | undefined;
+  readonly #startedAt = Date.now();
   #collector: TimerHandle | undefined;
   #stopping: Promise<void> | undefined;
+  #fenced: string | undefined;
+  readonly #onFenced: ((reason: string) => void) | undefined;
 
-  private constructor(options: ResolvedSiloOptions, stores: Stores) {
+  private constructor(
+    options: ResolvedSiloOptions,
+    stores: Stores,
+    cluster: ClusterParts | undefined,
+    onFenced: ((reason: string) => void) | undefined,
+  ) {
     this.#options = options;
     this.#stores = stores;
+    this.#cluster = cluster;
+    this.#onFenced = onFenced;
     this.siloId = options.siloId ?? `silo-${newId()}`;
     this.logger = (options.logger ?? pino({ level: options.logLevel })).child({ silo: this.siloId });
     this.defaultTimeoutMs = options.callTimeoutMs;
     this.#telemetry = createSiloTelemetry();
     this.#deadlines = new DeadlineTracker(options.clock);
+    const directory: Directory =
+      cluster?.backends.directory ?? options.directory ?? new MemoryDirectory({ now: () => options.clock.now() });
     const services: ActivationServices = {
       siloId: this.siloId,
       store: stores.store,
       snapshots: stores.snapshots,
-      directory: options.directory ?? new MemoryDirectory({ now: () => options.clock.now() }),
+      directory,
       clock: options.clock,
       logger: this.logger,
       telemetry: this.#telemetry,
       freezeState: options.freezeState,
       refs: this,
+      canCommit: () => this.#cluster?.agent?.leaseValid() ?? true,
       background: (work) => this.#track(work),
     };
     this.#catalog = new Catalog(new ActorTypeRegistry(options.actors), services);
@@ -69,15 +107,46 @@ export class Silo implements ActorRefFactory, CallInvoker {
   /** Starts a silo. Invalid options fail here, with the option's name and the fix. */
   static async start(options: SiloOptions): Promise<Silo> {
     const resolved = resolveSiloOptions(options);
-    // Validate actor classes before opening any store, so bad input never leaves files behind.
+    const clusterOptions = resolveClusterOptions(options, process.env);
+    // Validate actor classes before opening anything, so bad input never leaves files or connections behind.
     new ActorTypeRegistry(resolved.actors);
-    const stores: Stores = resolved.store
-      ? { store: resolved.store, snapshots: resolved.snapshots ?? new MemorySnapshotStore(), owned: false }
-      : await openEmbeddedStores(resolved.dataDir);
-    const silo = new Silo(resolved, stores);
+    const bootLogger = resolved.logger ?? pino({ level: resolved.logLevel });
+    let cluster: ClusterParts | undefined;
+    if (clusterOptions) {
+      const injected = clusterOptions.membership && clusterOptions.directory;
+      const backends: ClusterBackends = injected
+        ? { membership: clusterOptions.membership, directory: clusterOptions.directory, close: async () => {} }
+        : await openRedisBackends(
+            clusterOptions.redis as string,
+            clusterOptions.clusterName,
+            bootLogger,
+            !resolved.store,
+          );
+      cluster = { options: clusterOptions, backends, ownsBackends: !injected };
+    }
+    let stores: Stores;
+    if (resolved.store) {
+      stores = { store: resolved.store, snapshots: resolved.snapshots ?? new MemorySnapshotStore(), owned: false };
+    } else if (cluster?.backends.store && cluster.backends.snapshots) {
+      // Closed with the cluster backends.
+      stores = { store: cluster.backends.store, snapshots: cluster.backends.snapshots, owned: false };
+    } else {
+      stores = await openEmbeddedStores(resolved.dataDir);
+    }
+    const silo = new Silo(resolved, stores, cluster, options.onFenced);
+    try {
+      if (cluster) await silo.#joinCluster(cluster, resolved.errors);
+    } catch (error) {
+      await silo.stop();
+      throw error;
+    }
     silo.#scheduleCollection();
     silo.logger.info(
-      { actors: resolved.actors.map((a) => a.type), store: stores.owned ? resolved.dataDir : "custom" },
+      {
+        actors: resolved.actors.map((a) => a.type),
+        store: stores.owned ? resolved.dataDir : cluster?.backends.store ? "redis" : "custom",
+        ...(cluster?.server ? { address: `${cluster.options.advertisedHost}:${cluster.server.address.port}` } : {}),
+      },
       "silo started",
     );
     return silo;
@@ -92,17 +161,46 @@ export class Silo implements ActorRefFactory, CallInvoker {
     return this.#catalog.size;
   }
 
+  /** Keys (`Type/id`) of the actors active on this silo. */
+  activeActors(): string[] {
+    return [...this.#catalog.activations()].filter((a) => a.state === "active").map((a) => a.key);
+  }
+
+  /** Where clients and other silos reach this silo (cluster mode). */
+  get address(): { readonly host: string; readonly port: number } | undefined {
+    const cluster = this.#cluster;
+    if (!cluster?.server) return undefined;
+    return { host: cluster.options.advertisedHost, port: cluster.server.address.port };
+  }
+
+  /** Set when this silo fenced itself (lost its membership lease); it no longer serves. */
+  get fencedReason(): string | undefined {
+    return this.#fenced;
+  }
+
   /** Runs one call: used by references, and by the transport for calls from other processes. */
   invoke(request: CallRequest): Promise<unknown> {
-    // Calls from outside any actor are refused once stopping; calls inside running chains still drain.
-    if (this.#stopping && request.context.chain.length === 1) {
+    return this.#invoke(request, 0, true);
+  }
+
+  #invoke(request: CallRequest, hops: number, external: boolean): Promise<unknown> {
+    if (this.#fenced) return Promise.reject(new ShuttingDownError(`silo ${this.siloId} (fenced: ${this.#fenced})`));
+    // A stopping silo refuses calls from outside (they retry elsewhere) but serves calls of running
+    // chains and calls for actors it is still draining.
+    if (
+      this.#stopping &&
+      external &&
+      request.context.chain.length === 1 &&
+      !this.#catalog.get(streamOf(request.actorType, request.actorId))
+    ) {
       return Promise.reject(new ShuttingDownError(`silo ${this.siloId}`));
     }
     return new Promise((resolve, reject) => {
       const untrack = this.#deadlines.track(request.timeoutMs, () =>
         reject(new CallTimeoutError(`${request.actorType}/${request.actorId}`, request.method, request.timeoutMs)),
       );
-      this.#catalog.dispatch(request).then(
+      const router = this.#cluster?.router;
+      (router ? router.route(request, hops, hops > 0) : this.#catalog.dispatch(request)).then(
         (value) => {
           untrack();
           resolve(value);
@@ -121,8 +219,8 @@ export class Silo implements ActorRefFactory, CallInvoker {
   }
 
   /**
-   * Graceful stop: refuses new external calls, lets every queued call finish, runs onDeactivate,
-   * snapshots, unregisters, then closes the stores it opened. Idempotent.
+   * Graceful stop: no new activations, every accepted call finishes, then onDeactivate, snapshot and
+   * unregister for each activation; then it leaves the cluster and closes what it opened. Idempotent.
    */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
@@ -131,14 +229,89 @@ export class Silo implements ActorRefFactory, CallInvoker {
 
   async #stop(): Promise<void> {
     if (this.#collector) this.#options.clock.clearTimeout(this.#collector);
+    this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId}`);
     await this.#catalog.deactivateAll("shutdown");
     await Promise.allSettled(this.#background);
+    const cluster = this.#cluster;
+    if (cluster) {
+      // Leave only after every actor is unregistered, so nobody takes over an actor still draining here.
+      await cluster.agent?.stop();
+      await cluster.server?.close();
+      await cluster.pool?.close();
+    }
     this.#deadlines.stop();
     if (this.#stores.owned) {
       await this.#stores.store.close();
       await this.#stores.snapshots.close();
     }
+    if (cluster?.ownsBackends) await cluster.backends.close();
     this.logger.info("silo stopped");
+  }
+
+  async #joinCluster(cluster: ClusterParts, errors: readonly ErrorClass[]): Promise<void> {
+    const { options, backends } = cluster;
+    const errorClasses = new Map(errors.map((cls) => [cls.name, cls]));
+    const transport = {
+      ...(options.clusterKey === undefined ? {} : { clusterKey: options.clusterKey }),
+      allowUnauthenticated: options.allowUnauthenticated,
+      id: this.siloId,
+      role: PeerRole.Silo,
+      logger: this.logger.child({ component: "transport" }),
+      errorClasses,
+    };
+    cluster.server = await listenTransport({
+      ...transport,
+      host: options.host,
+      port: options.port,
+      tls: options.tls?.server,
+      onRequest: (payload, from) => {
+        const message = parseCallMessage(payload);
+        // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
+        return this.#invoke(message.req, from.peer.role === PeerRole.Silo ? message.hops : 0, message.hops === 0);
+      },
+    });
+    cluster.pool = new ConnectionPool({ ...transport, tls: options.tls?.client });
+    const cache = new DirectoryCache();
+    cluster.agent = new MembershipAgent({
+      membership: backends.membership,
+      directory: backends.directory,
+      self: {
+        siloId: this.siloId,
+        host: options.advertisedHost,
+        port: cluster.server.address.port,
+        startedAt: this.#startedAt,
+      },
+      leaseMs: options.leaseMs,
+      logger: this.logger.child({ component: "membership" }),
+      onFenced: (reason) => this.#fence(reason),
+      onSiloGone: (siloId) => cache.invalidateSilo(siloId),
+    });
+    const router = new CallRouter({
+      siloId: this.siloId,
+      catalog: this.#catalog,
+      directory: backends.directory,
+      cache,
+      agent: cluster.agent,
+      pool: cluster.pool,
+      placement: options.placement,
+      logger: this.logger,
+      stopping: () => this.#stopping !== undefined,
+    });
+    cluster.router = router;
+    this.#catalog.onNotOwner = (calls) => {
+      for (const call of calls) router.reroute(call.request).then(call.resolve, call.reject);
+    };
+    await cluster.agent.start();
+  }
+
+  #fence(reason: string): void {
+    this.#fenced = reason;
+    this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId} (fenced)`);
+    // Drop every activation without snapshot or onDeactivate: another silo may own them by now.
+    void this.#catalog.deactivateAll("lost-ownership").catch((error: unknown) => {
+      this.logger.error({ err: messageOf(error) }, "dropping activations after fencing failed");
+    });
+    if (this.#onFenced) this.#onFenced(reason);
   }
 
   #scheduleCollection(): void {

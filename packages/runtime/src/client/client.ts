@@ -1,0 +1,163 @@
+import {
+  type Actor,
+  type ActorClass,
+  type ActorRef,
+  type ActorRefFactory,
+  type CallOptions,
+  CallTimeoutError,
+  ConnectionError,
+  type Membership,
+  messageOf,
+  ShuttingDownError,
+} from "@granary/core";
+import { type Logger, pino } from "pino";
+import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
+import type { CallRequest } from "../calls/call-context.js";
+import { provablyNotExecuted } from "../cluster/call-router.js";
+import { callMessage } from "../cluster/wire.js";
+import { ConnectionPool } from "../messaging/pool.js";
+import { PeerRole } from "../messaging/transport-options.js";
+import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
+
+/**
+ * Calls actors of a cluster from outside it (a web server, a script): `client.get(Account, id)`
+ * gives the same typed reference as inside a silo. Calls go to a gateway silo, which routes them.
+ * When a gateway dies the client moves to another; it retries only calls that provably did not
+ * execute (refused by a leaving silo, or a connection that never opened).
+ *
+ * @example
+ * const client = await Client.connect({ redis: "redis://127.0.0.1:6379", clusterKey });
+ * await client.get(Account, "acc-1").deposit(5);
+ * await client.close();
+ */
+export class Client implements ActorRefFactory, CallInvoker {
+  readonly defaultTimeoutMs: number;
+  readonly #options: ResolvedClientOptions;
+  readonly #pool: ConnectionPool;
+  readonly #logger: Logger;
+  readonly #membership: Membership | undefined;
+  readonly #ownsMembership: boolean;
+  #gateways: string[];
+  #next = 0;
+  #refresher: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  private constructor(options: ResolvedClientOptions, membership: Membership | undefined, ownsMembership: boolean) {
+    this.#options = options;
+    this.#membership = membership;
+    this.#ownsMembership = ownsMembership;
+    this.#logger = options.logger ?? pino({ level: "silent" });
+    this.defaultTimeoutMs = options.callTimeoutMs;
+    this.#gateways = [...options.gateways];
+    this.#pool = new ConnectionPool({
+      ...(options.clusterKey === undefined ? {} : { clusterKey: options.clusterKey }),
+      allowUnauthenticated: options.allowUnauthenticated,
+      role: PeerRole.Client,
+      logger: this.#logger,
+      errorClasses: new Map(options.errors.map((cls) => [cls.name, cls])),
+      tls: options.tls,
+    });
+  }
+
+  static async connect(options: ClientOptions): Promise<Client> {
+    const resolved = resolveClientOptions(options);
+    let membership = resolved.membership;
+    let owns = false;
+    if (!membership && resolved.redis) {
+      const { RedisMembership } = await import("@granary/redis");
+      membership = new RedisMembership({ redis: resolved.redis, cluster: resolved.clusterName });
+      owns = true;
+    }
+    const client = new Client(resolved, membership, owns);
+    if (membership) {
+      await client.#refreshGateways();
+      client.#refresher = setInterval(() => void client.#refreshGateways(), resolved.refreshIntervalMs);
+      client.#refresher.unref();
+    }
+    return client;
+  }
+
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
+    return createActorRef(this, type, id, options);
+  }
+
+  /** The gateway silos this client currently uses ("host:port"). */
+  get gateways(): readonly string[] {
+    return this.#gateways;
+  }
+
+  async invoke(request: CallRequest): Promise<unknown> {
+    const deadline = Date.now() + request.timeoutMs;
+    let lastError: unknown = new ConnectionError("no gateway silo is known: is any silo of the cluster running?", {
+      retryable: true,
+    });
+    for (let attempt = 0; ; attempt++) {
+      if (this.#closed) throw new ShuttingDownError("client");
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        if (isCallTimeout(lastError) || attempt > 0) {
+          throw new CallTimeoutError(`${request.actorType}/${request.actorId}`, request.method, request.timeoutMs);
+        }
+        throw lastError;
+      }
+      const gateway = this.#pick();
+      if (gateway === undefined) {
+        await this.#refreshGateways();
+        if (this.#gateways.length === 0) {
+          await sleep(Math.min(100 * (attempt + 1), remaining));
+          continue;
+        }
+        continue;
+      }
+      try {
+        return await this.#pool.request(gateway, callMessage(request, 0), {
+          timeoutMs: remaining,
+          timeoutError: () =>
+            new CallTimeoutError(`${request.actorType}/${request.actorId}`, request.method, request.timeoutMs),
+        });
+      } catch (error) {
+        if (!provablyNotExecuted(error)) throw error;
+        lastError = error;
+        this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused the call; trying another");
+        if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
+        await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#refresher) clearInterval(this.#refresher);
+    await this.#pool.close();
+    if (this.#ownsMembership) await this.#membership?.close();
+  }
+
+  #pick(): string | undefined {
+    if (this.#gateways.length === 0) return undefined;
+    this.#next = (this.#next + 1) % this.#gateways.length;
+    return this.#gateways[this.#next];
+  }
+
+  #dropGateway(gateway: string): void {
+    // With a fixed list, keep it (the silo may come back); with membership, the next refresh decides.
+    if (this.#membership) this.#gateways = this.#gateways.filter((g) => g !== gateway);
+  }
+
+  async #refreshGateways(): Promise<void> {
+    if (!this.#membership) return;
+    try {
+      const members = await this.#membership.liveMembers();
+      this.#gateways = members.map((m) => (m.host.includes(":") ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`));
+    } catch (error) {
+      this.#logger.warn({ err: messageOf(error) }, "could not refresh gateways from membership; keeping the last list");
+    }
+  }
+}
+
+function isCallTimeout(error: unknown): boolean {
+  return (error as { code?: string } | undefined)?.code === "CALL_TIMEOUT";
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,134 @@
+import { type Directory, ErrorCode, isGranaryError, NotOwnerError, ShuttingDownError, streamOf } from "@granary/core";
+import type { Logger } from "pino";
+import type { CallRequest } from "../calls/call-context.js";
+import type { Catalog } from "../catalog/catalog.js";
+import type { DirectoryCache } from "../directory/directory-cache.js";
+import type { MembershipAgent } from "../membership/membership-agent.js";
+import type { ConnectionPool } from "../messaging/pool.js";
+import type { PlacementStrategy } from "../placement/placement.js";
+import { callMessage } from "./wire.js";
+
+/** Forwarding limit: a call that bounced this often between silos gets NotOwner and is retried. */
+const MAX_HOPS = 3;
+const MAX_ATTEMPTS = 10;
+const SUSPECT_MS = 2_000;
+
+export interface CallRouterDeps {
+  readonly siloId: string;
+  readonly catalog: Catalog;
+  readonly directory: Directory;
+  readonly cache: DirectoryCache;
+  readonly agent: MembershipAgent;
+  readonly pool: ConnectionPool;
+  readonly placement: PlacementStrategy;
+  readonly logger: Logger;
+  /** True once the silo is stopping: it takes no new activations. */
+  readonly stopping: () => boolean;
+}
+
+/**
+ * Decides where a call runs: on this silo's activation, on the owner the directory names, or where
+ * placement puts a new activation. Retries, after refreshing what it knows, only calls that
+ * provably did not execute: refused by a silo that does not own the actor or is leaving
+ * (NOT_OWNER, SHUTTING_DOWN) or whose connection never opened (retryable CONNECTION_ERROR).
+ */
+export class CallRouter {
+  readonly #deps: CallRouterDeps;
+  readonly #suspects = new Map<string, number>();
+
+  constructor(deps: CallRouterDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * @param hops silos this call already went through (0 from a client or a local actor)
+   * @param placedHere a peer chose this silo for a new activation: activate here unless the
+   *   directory names a live owner
+   */
+  async route(request: CallRequest, hops: number, placedHere: boolean): Promise<unknown> {
+    const { catalog, cache, agent, siloId } = this.#deps;
+    const key = streamOf(request.actorType, request.actorId);
+    let lastError: unknown;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (!agent.leaseValid()) throw new NotOwnerError(key);
+      const target = await this.#target(key, request, placedHere && attempt === 0);
+      if (target === siloId) {
+        if (this.#deps.stopping() && !catalog.get(key)) throw new ShuttingDownError(`silo ${siloId}`);
+        return catalog.dispatch(request);
+      }
+      if (hops >= MAX_HOPS) throw new NotOwnerError(key);
+      try {
+        return await this.#remote(target, request, hops + 1);
+      } catch (error) {
+        if (!provablyNotExecuted(error)) throw error;
+        lastError = error;
+        cache.invalidate(key);
+        if (isGranaryError(error, ErrorCode.Connection)) this.#suspects.set(target, Date.now() + SUSPECT_MS);
+        this.#deps.logger.debug(
+          { actor: key, target, attempt, code: (error as { code: string }).code },
+          "retrying call",
+        );
+        await sleep(Math.min(20 * 2 ** attempt, 500));
+      }
+    }
+    throw lastError;
+  }
+
+  /** Calls whose activation lost the directory race: send them to the winner. */
+  reroute(request: CallRequest): Promise<unknown> {
+    return this.route(request, 0, false);
+  }
+
+  forgetSilo(siloId: string): void {
+    this.#deps.cache.invalidateSilo(siloId);
+  }
+
+  async #target(key: string, request: CallRequest, placedHere: boolean): Promise<string> {
+    const { catalog, cache, agent, directory, siloId, placement } = this.#deps;
+    const local = catalog.get(key);
+    if (local && (local.state === "active" || local.state === "activating")) return siloId;
+    const cached = cache.get(key);
+    if (cached && agent.isLive(cached.siloId) && !this.#isSuspect(cached.siloId)) return cached.siloId;
+    const entry = await directory.lookup(key);
+    if (entry && agent.isLive(entry.siloId) && !this.#isSuspect(entry.siloId)) {
+      cache.set(entry);
+      return entry.siloId;
+    }
+    if (placedHere) return siloId;
+    const live = agent.liveSiloIds().filter((id) => !this.#isSuspect(id));
+    return placement.place({
+      actorKey: key,
+      self: siloId,
+      fromActor: request.context.chain.length > 1,
+      live: live.length > 0 ? live : [siloId],
+    });
+  }
+
+  #remote(target: string, request: CallRequest, hops: number): Promise<unknown> {
+    const member = this.#deps.agent.member(target);
+    if (!member) return Promise.reject(new NotOwnerError(streamOf(request.actorType, request.actorId)));
+    return this.#deps.pool.request({ host: member.host, port: member.port }, callMessage(request, hops), {
+      timeoutMs: request.timeoutMs,
+    });
+  }
+
+  #isSuspect(siloId: string): boolean {
+    const until = this.#suspects.get(siloId);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.#suspects.delete(siloId);
+    return false;
+  }
+}
+
+/** Refusals at a silo's door or a connection that never opened: the call never ran anywhere. */
+export function provablyNotExecuted(error: unknown): boolean {
+  if (!isGranaryError(error) || !error.retryable) return false;
+  return (
+    error.code === ErrorCode.NotOwner || error.code === ErrorCode.ShuttingDown || error.code === ErrorCode.Connection
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,43 @@
+import type { Directory, EventStore, Membership, SnapshotStore } from "@granary/core";
+import type { Logger } from "pino";
+
+export interface ClusterBackends {
+  readonly membership: Membership;
+  readonly directory: Directory;
+  /** Present when the silo should also keep its events in Redis (no `store` given). */
+  readonly store?: EventStore;
+  readonly snapshots?: SnapshotStore;
+  close(): Promise<void>;
+}
+
+/** Membership, directory and (unless another store was given) the event store, all on one Redis. */
+export async function openRedisBackends(
+  url: string,
+  cluster: string,
+  logger: Logger,
+  withStores: boolean,
+): Promise<ClusterBackends> {
+  const { RedisDirectory, RedisEventStore, RedisMembership, RedisSnapshotStore } = await import("@granary/redis");
+  const redisLogger = logger.child({ component: "redis" });
+  const membership = new RedisMembership({ redis: url, cluster, logger: redisLogger });
+  const directory = new RedisDirectory({ redis: url, cluster, logger: redisLogger });
+  const stores = withStores
+    ? {
+        store: new RedisEventStore({ redis: url, logger: redisLogger }),
+        snapshots: new RedisSnapshotStore({ redis: url, logger: redisLogger }),
+      }
+    : {};
+  return {
+    membership,
+    directory,
+    ...stores,
+    async close() {
+      await Promise.allSettled([
+        membership.close(),
+        directory.close(),
+        stores.store?.close(),
+        stores.snapshots?.close(),
+      ]);
+    },
+  };
+}

@@ -1,0 +1,175 @@
+import { type Directory, type MemberInfo, type Membership, messageOf, type SiloAddress } from "@granary/core";
+import type { Logger } from "pino";
+
+export interface MembershipAgentOptions {
+  readonly membership: Membership;
+  readonly directory: Directory;
+  readonly self: SiloAddress;
+  readonly leaseMs: number;
+  readonly logger: Logger;
+  /** Called once when this silo must stop serving: its lease lapsed or it was declared dead. */
+  readonly onFenced: (reason: string) => void;
+  /** Called when another silo left or died, so caches can forget it. */
+  readonly onSiloGone: (siloId: string) => void;
+}
+
+/**
+ * Keeps this silo's membership lease alive and watches the others.
+ *
+ * Self-fencing: the lease counts from the moment a renew was *sent* (monotonic clock), minus a safety
+ * margin, so this silo stops serving before the membership (which counts from when Redis *received*
+ * the renew) lets anyone take its actors. A process frozen past its lease (SIGSTOP, a long GC) sees
+ * the lapse on its first tick after waking, and `leaseValid()` is checked before every commit.
+ */
+export class MembershipAgent {
+  readonly #options: MembershipAgentOptions;
+  readonly #margin: number;
+  #validUntil = 0;
+  #live: MemberInfo[] = [];
+  #liveIds = new Set<string>();
+  #heartbeat: ReturnType<typeof setTimeout> | undefined;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #unwatch: (() => void) | undefined;
+  #fenced = false;
+  #stopped = false;
+
+  constructor(options: MembershipAgentOptions) {
+    this.#options = options;
+    this.#margin = Math.max(200, Math.floor(options.leaseMs / 5));
+  }
+
+  get siloId(): string {
+    return this.#options.self.siloId;
+  }
+
+  get fenced(): boolean {
+    return this.#fenced;
+  }
+
+  /** True while this silo may serve and commit: lease renewed recently enough and not fenced. */
+  leaseValid(): boolean {
+    return !this.#fenced && performance.now() < this.#validUntil;
+  }
+
+  /** Live silo ids as of the last refresh (always includes self while the lease is valid). */
+  liveSiloIds(): readonly string[] {
+    return this.#live.map((m) => m.siloId);
+  }
+
+  member(siloId: string): MemberInfo | undefined {
+    return this.#live.find((m) => m.siloId === siloId);
+  }
+
+  isLive(siloId: string): boolean {
+    return this.#liveIds.has(siloId);
+  }
+
+  async start(): Promise<void> {
+    const { membership, self, leaseMs } = this.#options;
+    const sentAt = performance.now();
+    await membership.join(self, leaseMs);
+    this.#validUntil = sentAt + leaseMs - this.#margin;
+    await this.#refresh();
+    this.#unwatch = membership.watch((change) => {
+      if (change.kind === "joined") {
+        void this.#refresh();
+      } else {
+        this.#forget(change.siloId);
+      }
+    });
+    this.#scheduleHeartbeat();
+    // Independent of the heartbeat, so a hung renew cannot keep an expired silo serving.
+    this.#watchdog = setInterval(() => this.#checkLease(), Math.max(50, Math.floor(leaseMs / 10)));
+    this.#watchdog.unref();
+  }
+
+  /** Leaves the cluster (graceful shutdown). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#clearTimers();
+    if (!this.#fenced) {
+      await this.#options.membership.leave(this.siloId).catch((error: unknown) => {
+        this.#options.logger.warn({ err: messageOf(error) }, "leaving membership failed; the lease will expire");
+      });
+    }
+  }
+
+  #scheduleHeartbeat(): void {
+    if (this.#stopped || this.#fenced) return;
+    this.#heartbeat = setTimeout(() => void this.#beat(), Math.max(50, Math.floor(this.#options.leaseMs / 4)));
+    this.#heartbeat.unref();
+  }
+
+  async #beat(): Promise<void> {
+    if (this.#checkLease()) return;
+    const { membership, leaseMs, logger } = this.#options;
+    const sentAt = performance.now();
+    try {
+      const renewed = await membership.renew(this.siloId, leaseMs);
+      if (!renewed) {
+        this.#fence("this silo was declared dead and removed from membership");
+        return;
+      }
+      this.#validUntil = sentAt + leaseMs - this.#margin;
+      await this.#refresh();
+      await this.#removeDead();
+    } catch (error) {
+      logger.warn({ err: messageOf(error) }, "membership heartbeat failed; will fence if the lease lapses");
+      this.#checkLease();
+    }
+    this.#scheduleHeartbeat();
+  }
+
+  /** Fences when the lease lapsed; returns whether it did. */
+  #checkLease(): boolean {
+    if (this.#fenced || this.#stopped) return this.#fenced;
+    if (performance.now() >= this.#validUntil) {
+      this.#fence("membership lease lapsed (Redis unreachable or this process was paused)");
+      return true;
+    }
+    return false;
+  }
+
+  async #refresh(): Promise<void> {
+    const live = await this.#options.membership.liveMembers();
+    const previous = this.#liveIds;
+    this.#live = live;
+    this.#liveIds = new Set(live.map((m) => m.siloId));
+    for (const siloId of previous) if (!this.#liveIds.has(siloId)) this.#options.onSiloGone(siloId);
+  }
+
+  async #removeDead(): Promise<void> {
+    const dead = await this.#options.membership.removeExpired();
+    for (const siloId of dead) {
+      const removed = await this.#options.directory.removeSilo(siloId);
+      this.#options.logger.warn({ dead: siloId, entries: removed }, "removed a dead silo from the cluster");
+      this.#forget(siloId);
+    }
+  }
+
+  #forget(siloId: string): void {
+    if (siloId === this.siloId) return;
+    this.#live = this.#live.filter((m) => m.siloId !== siloId);
+    if (this.#liveIds.delete(siloId)) this.#options.onSiloGone(siloId);
+  }
+
+  #fence(reason: string): void {
+    if (this.#fenced) return;
+    this.#fenced = true;
+    this.#clearTimers();
+    this.#options.logger.error(
+      { reason },
+      "silo fenced: it stops serving so no other silo's actors can be written twice",
+    );
+    this.#options.onFenced(reason);
+  }
+
+  #clearTimers(): void {
+    if (this.#heartbeat) clearTimeout(this.#heartbeat);
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    this.#unwatch?.();
+    this.#heartbeat = undefined;
+    this.#watchdog = undefined;
+    this.#unwatch = undefined;
+  }
+}

@@ -1,0 +1,27 @@
+import { InvalidConfigurationError } from "@granary/core";
+
+/** A positive integer option: the option if given, else its environment variable, else the default. */
+export function positiveInt(
+  option: string,
+  value: number | undefined,
+  envValue: string | undefined,
+  fallback: number,
+): number {
+  if (value !== undefined) {
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new InvalidConfigurationError(option, `must be a positive integer (milliseconds), got ${String(value)}`);
+    }
+    return value;
+  }
+  if (envValue !== undefined && envValue !== "") {
+    const parsed = Number(envValue);
+    if (!Number.isInteger(parsed) || parsed <= 0) {
+      throw new InvalidConfigurationError(
+        option,
+        `its environment variable must be a positive integer, got "${envValue}"`,
+      );
+    }
+    return parsed;
+  }
+  return fallback;
+}
