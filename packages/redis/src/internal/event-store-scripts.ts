@@ -1,0 +1,145 @@
+import { LuaScript } from "./lua-script.js";
+
+/**
+ * Appends a batch to a stream, all or nothing.
+ * KEYS: stream list, event-ids hash, stream epoch, tombstone, position counter, feed.
+ * ARGV: stream, expectedVersion, epoch ("" = unfenced), feed channel, n, then (id, json) per event.
+ * Returns {"ok", lastPosition} | {"purged", tombstone} | {"seen", (kind, storedJson) per event}
+ * | {"fenced", currentEpoch} | {"conflict", actualVersion}.
+ *
+ * Every check runs before the first write, so a rejected append writes nothing. Redis runs one
+ * script at a time: positions are handed out in commit order, and a reader can never see position
+ * p while p - 1 is still uncommitted. That is what lets `readAll` and subscriptions never skip.
+ */
+export const APPEND = new LuaScript(
+  "granary-append",
+  `
+local stream, expected, epoch = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local n = tonumber(ARGV[5])
+
+local tombstone = redis.call('GET', KEYS[4])
+if tombstone then return {'purged', tombstone} end
+
+-- Idempotency: if any id is stored, nothing is written; the client compares contents.
+local seen, any = {'seen'}, false
+for i = 1, n do
+  local at = redis.call('HGET', KEYS[2], ARGV[4 + 2 * i])
+  if not at then
+    seen[#seen + 1] = 'new'
+    seen[#seen + 1] = ''
+  elseif at == string.format('%d', expected + i) .. ':' .. stream then
+    any = true
+    seen[#seen + 1] = 'same'
+    seen[#seen + 1] = redis.call('LINDEX', KEYS[1], expected + i - 1) or ''
+  else
+    any = true
+    seen[#seen + 1] = 'elsewhere'
+    seen[#seen + 1] = ''
+  end
+end
+if any then return seen end
+
+if epoch ~= '' then
+  local current = redis.call('GET', KEYS[3])
+  if current and tonumber(epoch) < tonumber(current) then return {'fenced', current} end
+end
+
+local actual = redis.call('LLEN', KEYS[1])
+if actual ~= expected then return {'conflict', actual} end
+
+local first = redis.call('INCRBY', KEYS[5], n) - n
+for i = 1, n do
+  local position = string.format('%d', first + i)
+  local version = string.format('%d', expected + i)
+  -- XADD first: an id at or below the feed's top (a reset counter) fails before anything is written.
+  redis.call('XADD', KEYS[6], position .. '-0', 'stream', stream, 'version', version)
+  local json = ARGV[5 + 2 * i]
+  redis.call('RPUSH', KEYS[1], string.sub(json, 1, -2) .. ',"position":' .. position .. '}')
+  redis.call('HSET', KEYS[2], ARGV[4 + 2 * i], version .. ':' .. stream)
+end
+if epoch ~= '' then redis.call('SET', KEYS[3], epoch) end
+local last = string.format('%d', first + n)
+redis.call('PUBLISH', ARGV[4], last)
+return {'ok', last}
+`,
+);
+
+/**
+ * KEYS: stream list, tombstone. ARGV: first index, last index (LRANGE semantics).
+ * Returns {"ok", json...} | {"purged", tombstone}.
+ */
+export const READ = new LuaScript(
+  "granary-read",
+  `
+local tombstone = redis.call('GET', KEYS[2])
+if tombstone then return {'purged', tombstone} end
+local rows = redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])
+table.insert(rows, 1, 'ok')
+return rows
+`,
+);
+
+/** KEYS: stream list, tombstone. Returns {"ok", length} | {"purged", tombstone}. */
+export const LATEST_VERSION = new LuaScript(
+  "granary-latest-version",
+  `
+local tombstone = redis.call('GET', KEYS[2])
+if tombstone then return {'purged', tombstone} end
+return {'ok', redis.call('LLEN', KEYS[1])}
+`,
+);
+
+/**
+ * KEYS: feed. ARGV: first entry id, count, stream key prefix.
+ * Returns (entryId, stream, version, json) per feed entry, in position order.
+ */
+export const READ_ALL = new LuaScript(
+  "granary-read-all",
+  `
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
+local out = {}
+for _, entry in ipairs(entries) do
+  local fields = entry[2]
+  local stream, version = fields[2], fields[4]
+  out[#out + 1] = entry[1]
+  out[#out + 1] = stream
+  out[#out + 1] = version
+  out[#out + 1] = redis.call('LINDEX', ARGV[3] .. stream, tonumber(version) - 1) or ''
+end
+return out
+`,
+);
+
+/**
+ * Removes a stream's payloads, its feed entries and its event ids, and leaves the tombstone.
+ * KEYS: stream list, event-ids hash, tombstone, feed. ARGV: tombstone JSON without its closing
+ * brace (lastVersion is added here). Returns the tombstone (the first one, when purged twice).
+ */
+export const PURGE = new LuaScript(
+  "granary-purge",
+  `
+local existing = redis.call('GET', KEYS[3])
+if existing then return existing end
+local n = redis.call('LLEN', KEYS[1])
+for start = 0, n - 1, 500 do
+  local rows = redis.call('LRANGE', KEYS[1], start, start + 499)
+  local feedIds, eventIds = {}, {}
+  for _, json in ipairs(rows) do
+    local position = string.match(json, ',"position":(%d+)}$')
+    if position then feedIds[#feedIds + 1] = position .. '-0' end
+    local id = string.match(json, '^{"id":"([^"\\\\]*)",')
+    if not id then
+      local ok, event = pcall(cjson.decode, json)
+      if ok and type(event) == 'table' and type(event.id) == 'string' then id = event.id end
+    end
+    if id then eventIds[#eventIds + 1] = id end
+  end
+  if #feedIds > 0 then redis.call('XDEL', KEYS[4], unpack(feedIds)) end
+  if #eventIds > 0 then redis.call('HDEL', KEYS[2], unpack(eventIds)) end
+end
+redis.call('DEL', KEYS[1])
+local tombstone = ARGV[1] .. ',"lastVersion":' .. string.format('%d', n) .. '}'
+redis.call('SET', KEYS[3], tombstone)
+return tombstone
+`,
+);

@@ -1,0 +1,277 @@
+import {
+  type AppendOptions,
+  type AppendResult,
+  ChangeSignal,
+  decodeRows,
+  type EventEnvelope,
+  type EventStore,
+  FencedWriteError,
+  IdempotencyConflictError,
+  InvalidArgumentError,
+  type PurgeRequest,
+  type ReadOptions,
+  type ReadWithErrorsResult,
+  type RecordedEvent,
+  StreamPurgedError,
+  type SubscribeOptions,
+  type Subscription,
+  sameEventContent,
+  startFeedSubscription,
+  type Tombstone,
+  throwOnReadErrors,
+  type Upcasters,
+  VersionConflictError,
+  validateAppend,
+} from "@granary/core";
+import { RedisConnection } from "./internal/connection.js";
+import {
+  decodeEvent,
+  decodeTombstone,
+  encodeEvent,
+  refOfStoredEvent,
+  tombstonePrefix,
+} from "./internal/event-codec.js";
+import { APPEND, LATEST_VERSION, PURGE, READ, READ_ALL } from "./internal/event-store-scripts.js";
+import { type StoreKeys, storeKeys } from "./internal/keys.js";
+import { checkRedisPersistence, type RedisPersistenceStatus } from "./persistence-check.js";
+import { type RedisEventStoreOptions, resolveRedisOptions } from "./redis-options.js";
+
+const DEFAULT_READ_ALL_LIMIT = 1_000;
+
+/**
+ * An EventStore on Redis. Each stream is a LIST of JSON events (readable with `redis-cli LRANGE`),
+ * the namespace's global feed a Redis STREAM of (stream, version) references, and every append one
+ * Lua script, so version check, fencing, idempotency and feed position are decided atomically.
+ *
+ * Durability is Redis's: run it with AOF on (the store warns at start when it is off).
+ *
+ * @example
+ * const store = new RedisEventStore({ redis: "redis://127.0.0.1:6379", namespace: "tenant-a" });
+ * await store.append("Account/acc-1", 0, events, { epoch });
+ */
+export class RedisEventStore implements EventStore {
+  readonly #connection: RedisConnection;
+  readonly #keys: StoreKeys;
+  readonly #upcasters: Upcasters | undefined;
+  readonly #changed = new ChangeSignal();
+  readonly #subscriptions = new Set<Subscription>();
+  readonly #persistence: Promise<RedisPersistenceStatus>;
+  #unlisten: (() => void) | undefined;
+
+  /** @throws InvalidConfigurationError naming the invalid option. */
+  constructor(options: RedisEventStoreOptions) {
+    const resolved = resolveRedisOptions(options);
+    this.#connection = new RedisConnection(resolved);
+    this.#keys = storeKeys(resolved.keyPrefix, resolved.namespace);
+    this.#upcasters = resolved.upcasters;
+    this.#persistence = checkRedisPersistence(this.#connection, resolved.logger);
+  }
+
+  /** The start-up check of Redis persistence (AOF); it has logged a warning if events are at risk. */
+  persistence(): Promise<RedisPersistenceStatus> {
+    return this.#persistence;
+  }
+
+  async append(
+    stream: string,
+    expectedVersion: number,
+    events: readonly EventEnvelope[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    validateAppend(stream, expectedVersion, events);
+    const { epoch } = options;
+    if (epoch !== undefined && (!Number.isSafeInteger(epoch) || epoch < 0)) {
+      throw new InvalidArgumentError(`epoch must be a non-negative integer, got ${epoch}`, { stream });
+    }
+    const args: (string | number)[] = [stream, expectedVersion, epoch ?? "", this.#keys.feedChannel, events.length];
+    for (const event of events) args.push(event.id, encodeEvent(event));
+    const reply = (await this.#connection.script(
+      APPEND,
+      [
+        this.#keys.stream(stream),
+        this.#keys.eventIds,
+        this.#keys.streamEpoch(stream),
+        this.#keys.tombstone(stream),
+        this.#keys.position,
+        this.#keys.feed,
+      ],
+      args,
+    )) as [string, ...(string | number)[]];
+
+    switch (reply[0]) {
+      case "ok":
+        this.#changed.fire();
+        return { version: expectedVersion + events.length, position: Number(reply[1]), duplicate: false };
+      case "purged":
+        throw purgedError(stream, String(reply[1]));
+      case "seen":
+        return resend(stream, events, reply.slice(1) as string[]);
+      case "fenced":
+        throw new FencedWriteError(stream, epoch as number, Number(reply[1]));
+      case "conflict":
+        throw new VersionConflictError(stream, expectedVersion, Number(reply[1]));
+      default:
+        throw new Error(`unexpected reply from the append script: ${JSON.stringify(reply[0])}`);
+    }
+  }
+
+  async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    return throwOnReadErrors(await this.#read(stream, fromVersion, options.limit));
+  }
+
+  readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    return this.#read(stream, fromVersion, undefined);
+  }
+
+  async #read(stream: string, fromVersion: number, limit: number | undefined): Promise<ReadWithErrorsResult> {
+    const from = Math.max(1, Math.floor(fromVersion));
+    if (limit !== undefined && limit <= 0) return { events: [], errors: [] };
+    const stop = limit === undefined ? -1 : from - 1 + limit - 1;
+    const reply = (await this.#connection.script(
+      READ,
+      [this.#keys.stream(stream), this.#keys.tombstone(stream)],
+      [from - 1, stop],
+    )) as string[];
+    if (reply[0] === "purged") throw purgedError(stream, reply[1] as string);
+    const rows = reply.slice(1).map((json, i) => ({ json, version: from + i }));
+    return decodeRows(
+      rows,
+      (row) => refOfStoredEvent(row.json, stream, row.version),
+      (row) => decodeEvent(row.json),
+      this.#upcasters,
+    );
+  }
+
+  async latestVersion(stream: string): Promise<number> {
+    const reply = (await this.#connection.script(
+      LATEST_VERSION,
+      [this.#keys.stream(stream), this.#keys.tombstone(stream)],
+      [],
+    )) as [string, string | number];
+    return reply[0] === "purged" ? decodeTombstone(String(reply[1])).lastVersion : Number(reply[1]);
+  }
+
+  async readAll(fromPosition: number, limit = DEFAULT_READ_ALL_LIMIT): Promise<RecordedEvent[]> {
+    if (limit <= 0) return [];
+    const from = Math.max(0, Math.floor(fromPosition));
+    const reply = (await this.#connection.script(
+      READ_ALL,
+      [this.#keys.feed],
+      [`${from + 1}-0`, Math.floor(limit), this.#keys.streamPrefix],
+    )) as string[];
+    const rows: { stream: string; version: number; position: number; json: string }[] = [];
+    for (let i = 0; i + 3 < reply.length; i += 4) {
+      rows.push({
+        position: Number.parseInt(reply[i] as string, 10),
+        stream: reply[i + 1] as string,
+        version: Number(reply[i + 2]),
+        json: reply[i + 3] as string,
+      });
+    }
+    return throwOnReadErrors(
+      decodeRows(
+        rows,
+        (row) => refOfStoredEvent(row.json, row.stream, row.version, row.position),
+        (row) => decodeEvent(row.json),
+        this.#upcasters,
+      ),
+    );
+  }
+
+  /**
+   * Catch-up then live delivery. Woken by a pub/sub message after every append (from any process),
+   * and polling once a second in case a message was lost (pub/sub is at-most-once).
+   */
+  subscribe(options: SubscribeOptions): Subscription {
+    this.#unlisten ??= this.#connection.listen(this.#keys.feedChannel, () => this.#changed.fire());
+    const subscription = startFeedSubscription(
+      {
+        readAll: (from, limit) => this.readAll(from, limit),
+        changeGeneration: () => this.#changed.generation,
+        waitForChange: (signal, maxWaitMs, since) => this.#changed.wait(signal, maxWaitMs, since),
+      },
+      options,
+    );
+    const tracked: Subscription = {
+      get position() {
+        return subscription.position;
+      },
+      close: async () => {
+        this.#subscriptions.delete(tracked);
+        await subscription.close();
+      },
+    };
+    this.#subscriptions.add(tracked);
+    return tracked;
+  }
+
+  /**
+   * Removes the stream's events, feed entries and event ids in one script and leaves the tombstone.
+   * Redis keeps the removed payloads in its AOF file until the next rewrite: run `BGREWRITEAOF`
+   * after a purge to erase them from disk too.
+   */
+  async purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    if (typeof stream !== "string" || stream.length === 0) {
+      throw new InvalidArgumentError("stream must be a non-empty string");
+    }
+    const prefix = tombstonePrefix({
+      stream,
+      purgedAt: new Date().toISOString(),
+      reason: request.reason,
+      requestedBy: request.requestedBy,
+    });
+    const json = (await this.#connection.script(
+      PURGE,
+      [this.#keys.stream(stream), this.#keys.eventIds, this.#keys.tombstone(stream), this.#keys.feed],
+      [prefix],
+    )) as string;
+    return decodeTombstone(json);
+  }
+
+  async tombstone(stream: string): Promise<Tombstone | undefined> {
+    const json = await this.#connection.run((c) => c.get(this.#keys.tombstone(stream)));
+    return json === null ? undefined : decodeTombstone(json);
+  }
+
+  /** Stops subscriptions, lets appends in flight finish, then closes the connections it opened. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#subscriptions].map((s) => s.close()));
+    this.#unlisten?.();
+    await this.#persistence;
+    await this.#connection.close();
+  }
+}
+
+function purgedError(stream: string, tombstoneJson: string): StreamPurgedError {
+  const tombstone = decodeTombstone(tombstoneJson);
+  return new StreamPurgedError(stream, tombstone.purgedAt, tombstone.reason);
+}
+
+/**
+ * Some ids of the batch are stored already: it is a duplicate only if every event is stored at its
+ * version with the same content (the same rules as the memory store).
+ */
+function resend(stream: string, events: readonly EventEnvelope[], seen: readonly string[]): AppendResult {
+  let stored: RecordedEvent | undefined;
+  let same = 0;
+  events.forEach((event, i) => {
+    const kind = seen[2 * i];
+    if (kind === "elsewhere") throw new IdempotencyConflictError(stream, event.id);
+    if (kind !== "same") return;
+    let existing: RecordedEvent;
+    try {
+      existing = decodeEvent(seen[2 * i + 1] as string);
+    } catch {
+      throw new IdempotencyConflictError(stream, event.id);
+    }
+    if (!sameEventContent(existing, event)) throw new IdempotencyConflictError(stream, event.id);
+    stored = existing;
+    same++;
+  });
+  if (same < events.length) {
+    const firstNew = events.find((_, i) => seen[2 * i] !== "same") as EventEnvelope;
+    throw new IdempotencyConflictError(stream, firstNew.id);
+  }
+  const last = stored as RecordedEvent;
+  return { version: last.version, position: last.position, duplicate: true };
+}
