@@ -7,4 +7,5 @@
  * eventStoreConformance("MyEventStore", { open: async ({ namespace, upcasters }) => new MyEventStore({ namespace, upcasters }) });
  */
 export * from "./conformance/index.js";
+export * from "./servers/postgres-server.js";
 export * from "./servers/redis-server.js";
