@@ -29,6 +29,7 @@ export class RedisConnection {
   #lastError: Error | undefined;
   #closing: Promise<void> | undefined;
   #connecting: Promise<void> | undefined;
+  #everReady = false;
 
   constructor(options: ResolvedRedisOptions) {
     this.#logger = options.logger;
@@ -125,7 +126,7 @@ export class RedisConnection {
     if (this.#closing) {
       throw new ConnectionError(`the connection to Redis at ${this.url} was closed (close() was called)`);
     }
-    if (this.#down) throw this.#unreachable(this.#lastError?.message ?? `connection is ${client.status}`, true);
+    if (this.#down) throw this.#unreachable(this.#lastError?.message ?? "the connection was closed", true);
     this.#connecting ??= this.#waitForConnection().finally(() => {
       this.#connecting = undefined;
     });
@@ -183,10 +184,17 @@ export class RedisConnection {
 
   #watchClient(client: Redis): void {
     const onReady = (): void => {
+      this.#everReady = true;
       this.#down = false;
       this.#lastError = undefined;
     };
     const onClose = (): void => {
+      if (!this.#down && !this.#closing) {
+        this.#logger.warn(
+          { redis: this.url, err: this.#lastError?.message },
+          `${this.#everReady ? "lost the connection to" : "cannot connect to"} Redis at ${this.url}; commands fail with ConnectionError until it is back, reconnecting`,
+        );
+      }
       this.#down = true;
     };
     client.on("ready", onReady);
@@ -197,25 +205,19 @@ export class RedisConnection {
     });
     // Only on clients we own: an "error" listener on the application's instance would change how
     // ioredis reports its errors.
-    if (this.#owned) client.on("error", (error: Error) => this.#onError(error, "commands"));
+    if (this.#owned) client.on("error", (error: Error) => this.#onError(error));
   }
 
-  #onError(error: Error, which: string): void {
-    const firstOfOutage = this.#lastError === undefined;
+  #onError(error: Error): void {
     this.#lastError = error;
-    if (firstOfOutage && !this.#closing) {
-      this.#logger.warn(
-        { redis: this.url, connection: which, err: error.message },
-        `lost the connection to Redis at ${this.url}; commands fail until it is back, reconnecting`,
-      );
-    }
   }
 
   #ensureSubscriber(): void {
     if (this.#subscriber || this.#closing) return;
     // A dedicated connection: a client in subscriber mode cannot run other commands.
     const subscriber = this.client.duplicate({ lazyConnect: true, autoResubscribe: false });
-    subscriber.on("error", (error: Error) => this.#onError(error, "pub/sub"));
+    // Its errors are the same outage the command connection reports; polling covers the gap.
+    subscriber.on("error", noop);
     subscriber.on("ready", () => {
       const channels = [...this.#listeners.keys()];
       if (channels.length > 0) subscriber.subscribe(...channels).catch(noop);
