@@ -63,7 +63,8 @@ export class CallRouter {
         if (!provablyNotExecuted(error)) throw error;
         lastError = error;
         cache.invalidate(key);
-        if (isGranaryError(error, ErrorCode.Connection)) this.#suspects.set(target, Date.now() + SUSPECT_MS);
+        // A silo that refused at the door or cannot be reached is avoided for a moment by placement.
+        if (!isGranaryError(error, ErrorCode.NotOwner)) this.#suspects.set(target, Date.now() + SUSPECT_MS);
         this.#deps.logger.debug(
           { actor: key, target, attempt, code: (error as { code: string }).code },
           "retrying call",

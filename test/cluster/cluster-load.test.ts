@@ -1,0 +1,140 @@
+import { RedisEventStore } from "@granary/redis";
+import { Client } from "@granary/runtime";
+import { type RedisServer, startRedisServer } from "@granary/testing";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Account, bankErrors } from "../../examples/bank/src/index.js";
+import { clusterKey, eventually, type SiloProcess, spawnSilo } from "../helpers/cluster-harness.js";
+import { depositLoad } from "../helpers/load.js";
+
+let redis: RedisServer;
+let silos: SiloProcess[] = [];
+let clients: Client[] = [];
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+afterEach(async () => {
+  await Promise.allSettled(clients.map((c) => c.close()));
+  for (const silo of silos) silo.child.kill("SIGKILL");
+  await Promise.allSettled(silos.map((s) => s.exited));
+  silos = [];
+  clients = [];
+  // Each test gets an empty Redis (the server stays up).
+  const { Redis } = await import("ioredis");
+  const admin = new Redis(redis.url);
+  await admin.flushall();
+  await admin.quit();
+});
+
+async function startCluster(silosCount: number, clientCount: number): Promise<void> {
+  silos = await Promise.all(Array.from({ length: silosCount }, () => spawnSilo({ redisUrl: redis.url })));
+  clients = await Promise.all(
+    Array.from({ length: clientCount }, () =>
+      Client.connect({ redis: redis.url, clusterKey, errors: bankErrors, callTimeoutMs: 20_000 }),
+    ),
+  );
+  await eventually(() => clients.every((c) => c.gateways.length === silosCount), "clients see every silo");
+}
+
+async function openAccounts(count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, i) => `acc-${i}`);
+  await Promise.all(ids.map((id, i) => clients[i % clients.length]?.get(Account, id).open(`owner-${id}`)));
+  return ids;
+}
+
+/** Every stream has versions 1..n without gaps or duplicates, and every acknowledged deposit is in it. */
+async function checkHistories(ids: readonly string[], acked: Map<string, string[]>, unknown: Map<string, number>) {
+  const store = new RedisEventStore({ redis: redis.url });
+  try {
+    for (const id of ids) {
+      const events = await store.read(`Account/${id}`);
+      expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
+      expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+      const tags = events.filter((e) => e.type === "MoneyDeposited").map((e) => e.data.transferId);
+      for (const tag of acked.get(id) ?? []) expect(tags, `acknowledged deposit ${tag} of ${id}`).toContain(tag);
+      const balance = await clients[0]?.get(Account, id).balance();
+      const ackedCount = acked.get(id)?.length ?? 0;
+      // A call whose connection dropped may or may not have committed: it is the only slack allowed.
+      expect(balance).toBeGreaterThanOrEqual(ackedCount);
+      expect(balance).toBeLessThanOrEqual(ackedCount + (unknown.get(id) ?? 0));
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+describe("a cluster of silo processes on one Redis", () => {
+  it("3 silos, 2 clients, 1,000 actors under concurrent load: one activation per actor, spread over all silos", async () => {
+    await startCluster(3, 2);
+    const ids = await openAccounts(1_000);
+    await Promise.all(
+      ids.flatMap((id, i) => [0, 1].map((k) => clients[(i + k) % 2]?.get(Account, id).deposit(1, `d${k}`))),
+    );
+    const active = await Promise.all(silos.map((s) => s.activeActors()));
+    const all = active.flat();
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.filter((key) => key.startsWith("Account/")).length).toBe(1_000);
+    for (const perSilo of active) expect(perSilo.length).toBeGreaterThan(150);
+    const store = new RedisEventStore({ redis: redis.url });
+    for (const id of ids.slice(0, 100)) expect(await store.latestVersion(`Account/${id}`)).toBe(3);
+    await store.close();
+  });
+
+  it("kill -9 of a silo under load: its actors re-activate on survivors and no acknowledged deposit is lost", async () => {
+    await startCluster(3, 2);
+    const ids = await openAccounts(200);
+    let stopLoad: () => void = () => {};
+    const until = new Promise<void>((resolve) => {
+      stopLoad = resolve;
+    });
+    const load = depositLoad(clients, ids, 32, until);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const victim = silos[0] as SiloProcess;
+    victim.child.kill("SIGKILL");
+    await victim.exited;
+    // Survivors take over once the victim's lease (3 s) has expired.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    stopLoad();
+    const result = await load;
+    // Only calls in flight on the killed silo may fail, and only with an "outcome unknown" error.
+    expect(Object.keys(countBy(result.failures.map((f) => f.code))).filter((c) => c !== "CONNECTION_ERROR")).toEqual(
+      [],
+    );
+    const ackedTotal = [...result.acked.values()].reduce((n, tags) => n + tags.length, 0);
+    expect(ackedTotal).toBeGreaterThan(500);
+    // After the lease expired, every account answers from a survivor.
+    await Promise.all(ids.map((id) => clients[1]?.get(Account, id).deposit(1, "after-crash")));
+    for (const id of ids) result.acked.set(id, [...(result.acked.get(id) ?? []), "after-crash"]);
+    await checkHistories(ids, result.acked, result.unknown);
+    const survivors = await Promise.all(silos.slice(1).map((s) => s.activeActors()));
+    expect(survivors.flat().filter((k) => k.startsWith("Account/")).length).toBe(200);
+  });
+
+  it("SIGTERM of a silo under load: no call fails, its actors move with their history", async () => {
+    await startCluster(3, 2);
+    const ids = await openAccounts(200);
+    let stopLoad: () => void = () => {};
+    const until = new Promise<void>((resolve) => {
+      stopLoad = resolve;
+    });
+    const load = depositLoad(clients, ids, 32, until);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const leaving = silos[0] as SiloProcess;
+    leaving.child.kill("SIGTERM");
+    expect(await leaving.exited).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    stopLoad();
+    const result = await load;
+    expect(result.failures).toEqual([]);
+    await checkHistories(ids, result.acked, result.unknown);
+  });
+});
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}

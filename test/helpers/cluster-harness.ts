@@ -1,0 +1,98 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const siloScript = fileURLToPath(new URL("../fixtures/bank-silo.mjs", import.meta.url));
+export const clusterKey = "multi-process-test-cluster-key-0123456789";
+
+export interface SiloProcess {
+  readonly child: ChildProcess;
+  readonly siloId: string;
+  readonly port: number;
+  /** Every line the silo logged (pino JSON). */
+  readonly logs: string[];
+  /** Resolves with the exit code (or signal) when the process ends. */
+  readonly exited: Promise<number | string>;
+  /** Actors active on this silo right now. */
+  activeActors(): Promise<string[]>;
+  /** Resolves when the silo reports it fenced itself. */
+  readonly fenced: Promise<string>;
+}
+
+export interface SpawnSiloOptions {
+  readonly redisUrl: string;
+  readonly leaseMs?: number;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Starts a bank silo as a child process and waits until it has joined the cluster. */
+export function spawnSilo(options: SpawnSiloOptions): Promise<SiloProcess> {
+  const child = spawn(process.execPath, [siloScript], {
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+    env: {
+      ...process.env,
+      GRANARY_REDIS_URL: options.redisUrl,
+      GRANARY_CLUSTER_KEY: clusterKey,
+      GRANARY_PORT: "0",
+      GRANARY_LEASE_MS: String(options.leaseMs ?? 3_000),
+      GRANARY_LOG_LEVEL: "info",
+      ...options.env,
+    },
+  });
+  const logs: string[] = [];
+  const collect = (chunk: Buffer): void => {
+    logs.push(...chunk.toString().split("\n").filter(Boolean));
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const exited = new Promise<number | string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
+  );
+  let resolveFenced: (reason: string) => void = () => {};
+  const fenced = new Promise<string>((resolve) => {
+    resolveFenced = resolve;
+  });
+  const waiters: ((active: string[]) => void)[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`silo did not start in 20 s:\n${logs.join("\n")}`)), 20_000);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`silo exited with ${code} before it was ready:\n${logs.join("\n")}`));
+    });
+    child.on("message", (message: { type: string; siloId: string; port: number; active: string[]; reason: string }) => {
+      if (message.type === "ready") {
+        clearTimeout(timer);
+        resolve({
+          child,
+          siloId: message.siloId,
+          port: message.port,
+          logs,
+          exited,
+          fenced,
+          activeActors() {
+            return new Promise((done) => {
+              waiters.push(done);
+              child.send({ type: "active" });
+            });
+          },
+        });
+      } else if (message.type === "active") {
+        waiters.shift()?.(message.active);
+      } else if (message.type === "fenced") {
+        resolveFenced(message.reason);
+      }
+    });
+  });
+}
+
+/** Polls until `condition` holds; fails with `what` after `timeoutMs`. */
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
