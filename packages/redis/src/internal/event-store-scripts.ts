@@ -39,9 +39,11 @@ for i = 1, n do
 end
 if any then return seen end
 
+local raise_epoch = false
 if epoch ~= '' then
   local current = redis.call('GET', KEYS[3])
   if current and tonumber(epoch) < tonumber(current) then return {'fenced', current} end
+  raise_epoch = not current or tonumber(epoch) > tonumber(current)
 end
 
 local actual = redis.call('LLEN', KEYS[1])
@@ -57,7 +59,7 @@ for i = 1, n do
   redis.call('RPUSH', KEYS[1], string.sub(json, 1, -2) .. ',"position":' .. position .. '}')
   redis.call('HSET', KEYS[2], ARGV[4 + 2 * i], version .. ':' .. stream)
 end
-if epoch ~= '' then redis.call('SET', KEYS[3], epoch) end
+if raise_epoch then redis.call('SET', KEYS[3], epoch) end
 local last = string.format('%d', first + n)
 redis.call('PUBLISH', ARGV[4], last)
 return {'ok', last}
