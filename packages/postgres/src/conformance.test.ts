@@ -1,0 +1,55 @@
+import {
+  eventStoreConformance,
+  type PostgresServer,
+  snapshotStoreConformance,
+  startPostgresServer,
+} from "@granary/testing";
+import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
+import { PostgresEventStore } from "./postgres-event-store.js";
+import { PostgresSnapshotStore } from "./postgres-snapshot-store.js";
+
+// One server for the file; the suites give every test its own namespace.
+let server: PostgresServer;
+let admin: pg.Pool;
+const quietLogger = { warn: () => {} };
+
+beforeAll(async () => {
+  server = await startPostgresServer();
+  admin = new pg.Pool({ connectionString: server.url, max: 2 });
+});
+afterAll(async () => {
+  await admin?.end();
+  await server?.stop();
+});
+
+eventStoreConformance("PostgresEventStore", {
+  open: async ({ namespace, upcasters }) =>
+    new PostgresEventStore({
+      connectionString: server.url,
+      namespace,
+      logger: quietLogger,
+      ...(upcasters && { upcasters }),
+    }),
+  // Written around the store (triggers off, as a superuser restoring a bad dump could): data that is
+  // valid jsonb but not an event payload.
+  corrupt: async (_store, stream, version, namespace) => {
+    const client = await admin.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SET LOCAL session_replication_role = replica");
+      await client.query(
+        `UPDATE granary.events SET data = '"not an object"'::jsonb WHERE namespace = $1 AND stream = $2 AND version = $3`,
+        [namespace, stream, version],
+      );
+      await client.query("COMMIT");
+    } finally {
+      client.release();
+    }
+  },
+});
+
+snapshotStoreConformance("PostgresSnapshotStore", {
+  open: async ({ namespace }) =>
+    new PostgresSnapshotStore({ connectionString: server.url, namespace, logger: quietLogger }),
+});

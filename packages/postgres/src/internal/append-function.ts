@@ -1,0 +1,175 @@
+import { feedLockKey, LOCK_CLASS } from "./lock-keys.js";
+import { SqlState } from "./schema-sql.js";
+
+/**
+ * `append(namespace, stream, expected, epoch, events jsonb)`: the whole append in one round trip.
+ *
+ * ## How the global feed never skips an event that commits late
+ *
+ * Positions come from a sequence, which hands out numbers before commit: position 11 can commit
+ * while 10 is still in flight, and a reader that returned 11 would never go back for 10.
+ *
+ * Each event row records its top-level transaction id (`transaction_id xid8`), and the feed only
+ * returns events of transactions older than the reader's snapshot xmin:
+ * `transaction_id < pg_snapshot_xmin(pg_current_snapshot())` — every transaction below xmin has
+ * finished, so nothing with such an id can still appear (the approach of Marten, Emmett and
+ * Message DB). That alone is not enough when the feed is ordered by position: transaction A can
+ * take its xid before B but its positions after B's, commit first, and become readable at
+ * positions above B's while B (xid above xmin) is still running — a reader would skip B's events.
+ *
+ * So the xid and the positions of an append are taken together, in a critical section under a
+ * session-level advisory lock that is released at once (not held until commit, so appenders still
+ * run their row locks, inserts and commit flushes in parallel): within it the transaction gets its
+ * xid (it must not have one yet: append must be the first write of its transaction) and its
+ * positions. Hence position order equals xid order: if event E is readable (xid(E) < xmin) and
+ * F has a lower position, then xid(F) <= xid(E) < xmin, so F's transaction has finished and F is
+ * readable in the same snapshot (or was rolled back: positions may have gaps, never late arrivals).
+ * The critical section holds no other lock and touches nothing that can wait; if it is cancelled
+ * half-way, the client discards the connection, which releases the lock.
+ *
+ * Cost: one lock/unlock pair per append, held for microseconds. Liveness caveat: a long-running
+ * transaction that holds an xid anywhere in the cluster holds the feed back (never loses events)
+ * until it ends.
+ *
+ * ## Append steps
+ * 1. Lock-free pre-check of the streams row: a stale expectedVersion, a re-send, a purge or a
+ *    fence is explained without taking the lock (explain_rejected_append).
+ * 2. The feed critical section above.
+ * 3. The optimistic concurrency check: an UPDATE (or, for expectedVersion 0, an upsert) of the
+ *    streams row guarded by `version = expected`, no tombstone and `epoch <= given epoch`; it row-locks
+ *    the stream until commit, and raises the stored epoch to the highest accepted.
+ * 4. One multi-row INSERT of all events from the jsonb array.
+ * Rejections raise SQLSTATE GR001-GR004 with a JSON DETAIL, which the client maps to Granary errors.
+ */
+export function appendFunctionSql(s: string): string {
+  const lock = `${LOCK_CLASS}, ${feedLockKey(s)}`;
+  return `
+CREATE FUNCTION ${s}.explain_rejected_append(
+  p_namespace text, p_stream text, p_expected bigint, p_epoch bigint, p_events jsonb
+) RETURNS TABLE (version bigint, "position" bigint, duplicate boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_count integer := jsonb_array_length(p_events);
+  v_row ${s}.streams%ROWTYPE;
+  v_stored integer;
+  v_mismatch integer;
+  v_missing integer;
+  v_last_position bigint;
+BEGIN
+  SELECT * INTO v_row FROM ${s}.streams st WHERE st.namespace = p_namespace AND st.stream = p_stream;
+  IF v_row.purged_at IS NOT NULL THEN
+    RAISE EXCEPTION 'stream "%" was purged', p_stream USING ERRCODE = '${SqlState.StreamPurged}',
+      DETAIL = json_build_object('purgedAt', ${s}.iso8601(v_row.purged_at), 'reason', v_row.purge_reason)::text;
+  END IF;
+
+  -- Which of the batch's ids are stored, and are they this very batch (an idempotent re-send)?
+  SELECT count(*) FILTER (WHERE m.stored),
+         min(m.ord) FILTER (WHERE m.stored AND NOT m.same),
+         min(m.ord) FILTER (WHERE NOT m.stored),
+         max(m.stored_position) FILTER (WHERE m.ord = v_count)
+    INTO v_stored, v_mismatch, v_missing, v_last_position
+  FROM (
+    SELECT i.ord,
+           e.id IS NOT NULL AS stored,
+           e.position AS stored_position,
+           coalesce(e.stream = p_stream AND e.version = p_expected + i.ord AND e.type = i.event->>'type'
+             AND e.schema_version = (i.event->>'schemaVersion')::integer
+             AND e.data = i.event->'data' AND e.metadata = i.event->'metadata', false) AS same
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS i(event, ord)
+    LEFT JOIN ${s}.events e ON e.namespace = p_namespace AND e.id = i.event->>'id'
+  ) m;
+  IF v_stored > 0 THEN
+    IF v_mismatch IS NOT NULL OR v_missing IS NOT NULL THEN
+      RAISE EXCEPTION 'event id already stored with other content' USING ERRCODE = '${SqlState.IdempotencyConflict}',
+        DETAIL = json_build_object('eventId', p_events->(coalesce(v_mismatch, v_missing)::integer - 1)->>'id')::text;
+    END IF;
+    RETURN QUERY SELECT p_expected + v_count, v_last_position, true;
+    RETURN;
+  END IF;
+
+  IF p_epoch IS NOT NULL AND coalesce(v_row.epoch, 0) > p_epoch THEN
+    RAISE EXCEPTION 'fenced' USING ERRCODE = '${SqlState.FencedWrite}',
+      DETAIL = json_build_object('currentEpoch', v_row.epoch)::text;
+  END IF;
+  IF coalesce(v_row.version, 0) <> p_expected THEN
+    RAISE EXCEPTION 'version conflict' USING ERRCODE = '${SqlState.VersionConflict}',
+      DETAIL = json_build_object('actualVersion', coalesce(v_row.version, 0))::text;
+  END IF;
+  -- Nothing wrong any more (the stream moved while we looked): the caller tries again.
+  RETURN;
+END $$;
+
+CREATE FUNCTION ${s}.append(
+  p_namespace text, p_stream text, p_expected bigint, p_epoch bigint, p_events jsonb
+) RETURNS TABLE (version bigint, "position" bigint, duplicate boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_count integer := jsonb_array_length(p_events);
+  v_row ${s}.streams%ROWTYPE;
+  v_xid xid8;
+  v_positions bigint[];
+  v_explained boolean;
+BEGIN
+  IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+    RAISE EXCEPTION 'granary append must be the first write of its transaction'
+      USING ERRCODE = '${SqlState.NotFirstWrite}',
+            HINT = 'The feed orders events by the transaction id taken inside append; run append first or on its own.';
+  END IF;
+  FOR attempt IN 1..3 LOOP
+    -- 1. Lock-free pre-check.
+    SELECT * INTO v_row FROM ${s}.streams st WHERE st.namespace = p_namespace AND st.stream = p_stream;
+    IF coalesce(v_row.version, 0) <> p_expected OR v_row.purged_at IS NOT NULL
+       OR (p_epoch IS NOT NULL AND coalesce(v_row.epoch, 0) > p_epoch) THEN
+      v_explained := false;
+      FOR version, "position", duplicate IN
+        SELECT * FROM ${s}.explain_rejected_append(p_namespace, p_stream, p_expected, p_epoch, p_events)
+      LOOP
+        v_explained := true;
+        RETURN NEXT;
+      END LOOP;
+      IF v_explained THEN RETURN; END IF;
+      CONTINUE;
+    END IF;
+
+    -- 2. Feed critical section: this transaction's xid and its positions, in one global order.
+    IF v_xid IS NULL THEN
+      PERFORM pg_advisory_lock(${lock});
+      v_xid := pg_current_xact_id();
+      v_positions := ARRAY(SELECT nextval('${s}.events_position_seq') FROM generate_series(1, v_count));
+      PERFORM pg_advisory_unlock(${lock});
+    END IF;
+
+    -- 3. Optimistic concurrency and fencing, row-locking the stream until commit.
+    IF p_expected = 0 THEN
+      INSERT INTO ${s}.streams AS st (namespace, stream, version, epoch)
+      VALUES (p_namespace, p_stream, v_count, coalesce(p_epoch, 0))
+      ON CONFLICT (namespace, stream) DO UPDATE
+        SET version = EXCLUDED.version, epoch = greatest(st.epoch, EXCLUDED.epoch)
+        WHERE st.version = 0 AND st.purged_at IS NULL AND (p_epoch IS NULL OR st.epoch <= p_epoch);
+    ELSE
+      UPDATE ${s}.streams st
+        SET version = p_expected + v_count, epoch = greatest(st.epoch, coalesce(p_epoch, 0))
+        WHERE st.namespace = p_namespace AND st.stream = p_stream AND st.version = p_expected
+          AND st.purged_at IS NULL AND (p_epoch IS NULL OR st.epoch <= p_epoch);
+    END IF;
+    IF NOT FOUND THEN
+      CONTINUE;
+    END IF;
+
+    -- 4. All events in one INSERT.
+    INSERT INTO ${s}.events AS e
+      (position, transaction_id, namespace, stream, version, id, type, schema_version, data, metadata, "timestamp")
+    OVERRIDING SYSTEM VALUE
+    SELECT v_positions[i.ord], v_xid, p_namespace, p_stream, p_expected + i.ord, i.event->>'id', i.event->>'type',
+           (i.event->>'schemaVersion')::integer, i.event->'data', i.event->'metadata', (i.event->>'timestamp')::timestamptz
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS i(event, ord);
+
+    RETURN QUERY SELECT p_expected + v_count, v_positions[v_count], false;
+    RETURN;
+  END LOOP;
+  RAISE EXCEPTION 'stream "%" changed during every attempt to append', p_stream
+    USING ERRCODE = '${SqlState.VersionConflict}',
+          DETAIL = json_build_object('actualVersion', coalesce(v_row.version, 0))::text;
+END $$;
+`;
+}

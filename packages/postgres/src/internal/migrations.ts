@@ -1,0 +1,80 @@
+import type pg from "pg";
+import type { PostgresLogger } from "../postgres-options.js";
+import { appendFunctionSql } from "./append-function.js";
+import { LOCK_CLASS, migrationLockKey } from "./lock-keys.js";
+import { appendOnlySql, purgeSql, tablesSql } from "./schema-sql.js";
+import { quoteIdent } from "./sql.js";
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  /** DDL for the (quoted) schema name. Runs inside the migration transaction. */
+  readonly sql: (schema: string) => string;
+}
+
+/**
+ * Applied in order, each once, recorded in `<schema>.migrations`. Never edit a released migration:
+ * add a new one (CREATE OR REPLACE FUNCTION for changed functions).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "events, streams and snapshots; append-only triggers; append and purge functions",
+    sql: (s) => tablesSql(s) + appendOnlySql(s) + purgeSql(s) + appendFunctionSql(s),
+  },
+];
+
+export const LATEST_MIGRATION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+/**
+ * Brings the schema up to date. Safe when several silos start at once: the work runs in one
+ * transaction holding a transaction-level advisory lock per schema, so one process migrates and
+ * the others wait, then find nothing left to do. An up-to-date schema is detected without the lock.
+ */
+export async function migrate(pool: pg.Pool, schema: string, logger: PostgresLogger): Promise<void> {
+  const s = quoteIdent(schema);
+  if ((await appliedVersion(pool, schema)) >= LATEST_MIGRATION) return;
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_CLASS, migrationLockKey(schema)]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.migrations (
+         version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${s}.migrations`);
+    const applied = new Set(rows.map((r) => r.version));
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await client.query(migration.sql(s));
+      await client.query(`INSERT INTO ${s}.migrations (version, name) VALUES ($1, $2)`, [
+        migration.version,
+        migration.name,
+      ]);
+    }
+    const newer = [...applied].filter((v) => v > LATEST_MIGRATION);
+    if (newer.length > 0) {
+      logger.warn(
+        { schema, applied: Math.max(...newer), known: LATEST_MIGRATION },
+        "the Granary schema was migrated by a newer Granary version; this one keeps working with what it knows",
+      );
+    }
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function appliedVersion(pool: pg.Pool, schema: string): Promise<number> {
+  const table = `${quoteIdent(schema)}.migrations`;
+  const { rows: found } = await pool.query<{ exists: boolean }>("SELECT to_regclass($1) IS NOT NULL AS exists", [
+    table,
+  ]);
+  if (!found[0]?.exists) return 0;
+  const { rows } = await pool.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${table}`);
+  return rows[0]?.version ?? 0;
+}

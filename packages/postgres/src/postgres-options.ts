@@ -1,0 +1,193 @@
+import { InvalidConfigurationError, Upcasters } from "@granary/core";
+import type pg from "pg";
+
+/** pino-compatible: `logger.warn({ schema }, "message")`. */
+export interface PostgresLogger {
+  warn(obj: object, msg: string): void;
+}
+
+/** Options of every Granary PostgreSQL store. Give `connectionString` or `pool`, not both. */
+export interface PostgresStoreOptions {
+  /**
+   * `postgres://user:password@host:5432/database`. Granary opens (and on `close()` ends) its own pool.
+   * @default the `GRANARY_POSTGRES_URL` environment variable, when neither this nor `pool` is given
+   */
+  readonly connectionString?: string;
+  /** A pg.Pool you own: Granary never ends it. It takes one connection for LISTEN while a store has subscribers. */
+  readonly pool?: pg.Pool;
+  /** Size of the pool Granary opens from `connectionString`. @default 10 (pg's own default) */
+  readonly poolSize?: number;
+  /**
+   * PostgreSQL schema holding Granary's tables and functions; created and migrated at first use.
+   * Lets several applications share a database. @default "granary"
+   */
+  readonly schema?: string;
+  /** Tenant namespace: a store sees only its own streams, feed and snapshots. @default "default" */
+  readonly namespace?: string;
+  /** Where warnings go (a lost LISTEN connection, a database migrated by a newer Granary). @default process.emitWarning */
+  readonly logger?: PostgresLogger;
+}
+
+export type PostgresSnapshotStoreOptions = PostgresStoreOptions;
+
+export interface PostgresEventStoreOptions extends PostgresStoreOptions {
+  /** Applied on read (read, readWithErrors, readAll, subscribe); stored events are never rewritten. */
+  readonly upcasters?: Upcasters;
+}
+
+export interface ResolvedPostgresOptions {
+  /** Exactly one of connectionString and pool is set. */
+  readonly connectionString: string | undefined;
+  readonly pool: pg.Pool | undefined;
+  readonly poolSize: number;
+  readonly schema: string;
+  readonly namespace: string;
+  readonly upcasters: Upcasters | undefined;
+  readonly logger: PostgresLogger;
+}
+
+export const DEFAULT_SCHEMA = "granary";
+export const DEFAULT_NAMESPACE = "default";
+export const DEFAULT_POOL_SIZE = 10;
+export const CONNECTION_STRING_ENV = "GRANARY_POSTGRES_URL";
+
+/** Warnings through Node's own channel: visible on stderr, and `--no-warnings` silences them. */
+export const emitWarningLogger: PostgresLogger = {
+  warn(obj, msg) {
+    process.emitWarning(`${msg} ${JSON.stringify(obj)}`, { code: "GRANARY_POSTGRES" });
+  },
+};
+
+// An unquoted-safe identifier, short enough that `<schema>_feed` stays a valid channel name.
+const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,47}$/;
+
+/**
+ * Validates options and fills in defaults (options first, then `GRANARY_POSTGRES_URL`, then defaults).
+ * @throws InvalidConfigurationError naming the option and what to change.
+ */
+export function resolvePostgresOptions(
+  options: PostgresEventStoreOptions,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ResolvedPostgresOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidConfigurationError(
+      "connectionString",
+      'pass an options object, e.g. { connectionString: "postgres://user:password@localhost:5432/app" }',
+    );
+  }
+  const { connectionString, pool } = checkConnection(options, env);
+  if (options.poolSize !== undefined && pool !== undefined) {
+    throw new InvalidConfigurationError(
+      "poolSize",
+      "applies only to the pool Granary opens; size the `pool` you pass instead",
+    );
+  }
+  return {
+    connectionString,
+    pool,
+    poolSize: checkPoolSize(options.poolSize),
+    schema: checkSchema(options.schema),
+    namespace: checkNamespace(options.namespace),
+    upcasters: checkUpcasters(options.upcasters),
+    logger: checkLogger(options.logger),
+  };
+}
+
+function checkConnection(
+  options: PostgresStoreOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): { connectionString: string | undefined; pool: pg.Pool | undefined } {
+  if (options.connectionString !== undefined && options.pool !== undefined) {
+    throw new InvalidConfigurationError("pool", "give either `connectionString` or `pool`, not both");
+  }
+  if (options.pool !== undefined) {
+    const pool = options.pool as unknown as { connect?: unknown; query?: unknown };
+    if (
+      typeof pool !== "object" ||
+      pool === null ||
+      typeof pool.connect !== "function" ||
+      typeof pool.query !== "function"
+    ) {
+      throw new InvalidConfigurationError("pool", "must be a pg.Pool (`new pg.Pool({ connectionString })`)");
+    }
+    return { connectionString: undefined, pool: options.pool };
+  }
+  const fromEnv = env[CONNECTION_STRING_ENV];
+  const value = options.connectionString ?? (fromEnv === "" ? undefined : fromEnv);
+  const option = options.connectionString === undefined ? CONNECTION_STRING_ENV : "connectionString";
+  if (value === undefined) {
+    throw new InvalidConfigurationError(
+      "connectionString",
+      `PostgreSQL stores need a database: give \`connectionString\` (e.g. "postgres://user:password@localhost:5432/app"), a \`pool\`, or set ${CONNECTION_STRING_ENV}`,
+    );
+  }
+  if (typeof value !== "string" || !/^postgres(ql)?:\/\//.test(value)) {
+    throw new InvalidConfigurationError(
+      option,
+      `must be a postgres:// or postgresql:// URL such as "postgres://user:password@localhost:5432/app", got ${describe(value)}`,
+    );
+  }
+  try {
+    new URL(value);
+  } catch {
+    throw new InvalidConfigurationError(
+      option,
+      "is not a valid URL (percent-encode special characters in the user name and password)",
+    );
+  }
+  return { connectionString: value, pool: undefined };
+}
+
+function checkPoolSize(value: unknown): number {
+  if (value === undefined) return DEFAULT_POOL_SIZE;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 2) {
+    throw new InvalidConfigurationError(
+      "poolSize",
+      `must be an integer >= 2 (one connection may be held for LISTEN), got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function checkSchema(value: unknown): string {
+  if (value === undefined) return DEFAULT_SCHEMA;
+  if (typeof value !== "string" || !SCHEMA_PATTERN.test(value)) {
+    throw new InvalidConfigurationError(
+      "schema",
+      `must be a lower-case SQL identifier of at most 48 characters (letters, digits, _; not starting with a digit), got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function checkNamespace(value: unknown): string {
+  if (value === undefined) return DEFAULT_NAMESPACE;
+  if (typeof value !== "string" || value.length === 0 || value.length > 200) {
+    throw new InvalidConfigurationError(
+      "namespace",
+      `must be a non-empty string of at most 200 characters, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function checkUpcasters(value: unknown): Upcasters | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Upcasters)) {
+    throw new InvalidConfigurationError("upcasters", "must be an Upcasters instance (`new Upcasters().register(...)`)");
+  }
+  return value;
+}
+
+function checkLogger(value: unknown): PostgresLogger {
+  if (value === undefined) return emitWarningLogger;
+  if (typeof value !== "object" || value === null || typeof (value as PostgresLogger).warn !== "function") {
+    throw new InvalidConfigurationError("logger", "must have a warn(obj, msg) method (a pino logger works)");
+  }
+  return value as PostgresLogger;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  return value === null ? "null" : typeof value;
+}
