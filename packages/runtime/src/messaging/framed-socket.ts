@@ -54,6 +54,8 @@ export class FramedSocket {
       this.onFrame(body);
     });
     socket.setNoDelay(true);
+    // Lets the kernel notice a peer that vanished without a FIN (power loss, partition).
+    socket.setKeepAlive(true, 30_000);
     socket.on("data", (chunk: Buffer) => {
       this.#stats.bytesRead += chunk.length;
       try {
@@ -164,7 +166,17 @@ export class FramedSocket {
 
   /** Flushes, then half-closes; the socket closes when the peer ends too. */
   end(): void {
+    // Even while waiting for 'drain': the socket's own buffer keeps what we hand it until the FIN.
+    this.#blocked = false;
     this.#flush();
+    if (this.#queue.length > 0) {
+      const data = encodeFrames(this.#queue, this.#queuedBytes);
+      this.#queue = [];
+      this.#queuedBytes = 0;
+      this.#stats.socketWrites++;
+      this.#stats.bytesWritten += data.length;
+      this.socket.write(data);
+    }
     this.socket.end();
   }
 
