@@ -9,8 +9,8 @@ export interface MembershipAgentOptions {
   readonly logger: Logger;
   /** Called once when this silo must stop serving: its lease lapsed or it was declared dead. */
   readonly onFenced: (reason: string) => void;
-  /** Called when another silo left or died, so caches can forget it. */
-  readonly onSiloGone: (siloId: string) => void;
+  /** Called when another silo left or died, so caches and connections can forget it. */
+  readonly onSiloGone: (member: MemberInfo) => void;
 }
 
 /**
@@ -132,10 +132,10 @@ export class MembershipAgent {
 
   async #refresh(): Promise<void> {
     const live = await this.#options.membership.liveMembers();
-    const previous = this.#liveIds;
+    const previous = this.#live;
     this.#live = live;
     this.#liveIds = new Set(live.map((m) => m.siloId));
-    for (const siloId of previous) if (!this.#liveIds.has(siloId)) this.#options.onSiloGone(siloId);
+    for (const member of previous) if (!this.#liveIds.has(member.siloId)) this.#options.onSiloGone(member);
   }
 
   async #removeDead(): Promise<void> {
@@ -149,8 +149,10 @@ export class MembershipAgent {
 
   #forget(siloId: string): void {
     if (siloId === this.siloId) return;
+    const member = this.#live.find((m) => m.siloId === siloId);
     this.#live = this.#live.filter((m) => m.siloId !== siloId);
-    if (this.#liveIds.delete(siloId)) this.#options.onSiloGone(siloId);
+    this.#liveIds.delete(siloId);
+    if (member) this.#options.onSiloGone(member);
   }
 
   #fence(reason: string): void {

@@ -71,6 +71,22 @@ describe("connection pool", () => {
     expect(await peers.request(address, "again")).toBe("again");
   });
 
+  it("disconnect - calls in flight to a peer declared dead fail at once, not at their timeout", async () => {
+    const server = await serve({ onRequest: (payload) => (payload === "hang" ? new Promise(() => {}) : payload) });
+    const peers = pool();
+    const address = { host: "127.0.0.1", port: server.address.port };
+    const hanging = peers.request(address, "hang").catch((e: unknown) => e);
+    await peers.request(address, "barrier");
+
+    peers.disconnect(address, "its lease expired");
+
+    const error = await hanging;
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error).toMatchObject({ retryable: false });
+    expect((error as Error).message).toContain("declared dead (its lease expired)");
+    expect(await peers.request(address, "again")).toBe("again");
+  });
+
   it("failures - an unreachable peer gives a retryable ConnectionError, a wrong key UnauthorizedError", async () => {
     const server = await serve({ clusterKey: "a-completely-different-cluster-key" });
     const gone = await listenTransport({ clusterKey, onRequest: () => null });

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ShuttingDownError } from "@granary/core";
+import { ConnectionError, InvalidArgumentError, ShuttingDownError } from "@granary/core";
 import { connectTransport } from "./connect.js";
 import {
   type ConnectionHandlers,
@@ -71,6 +71,23 @@ export class ConnectionPool {
   /** `get(address)` then `connection.send(payload)`. */
   send(address: PeerAddress, payload: unknown): Promise<void> {
     return this.get(address).then((connection) => connection.send(payload));
+  }
+
+  /**
+   * Drops the connection to a peer known to be dead (declared dead by membership): its calls in
+   * flight fail now with ConnectionError (`retryable: false`, they may have executed) instead of
+   * waiting for their timeouts on a socket nobody will answer. The next use reconnects.
+   */
+  disconnect(address: PeerAddress, reason: string): void {
+    const key = addressKey(address);
+    const entry = this.#entries.get(key);
+    if (!entry) return;
+    this.#entries.delete(key);
+    const error = new ConnectionError(
+      `peer ${key} was declared dead (${reason}); the call may or may not have executed`,
+    );
+    if (entry.connection) void entry.connection.destroy(error);
+    else void entry.connecting.then((connection) => connection.destroy(error)).catch(() => undefined);
   }
 
   /** Closes every connection gracefully (see `TransportConnection.close`); later calls fail. */

@@ -55,9 +55,10 @@ interface ClusterParts {
  * await silo.stop();
  */
 export class Silo implements ActorRefFactory, CallInvoker {
-  readonly siloId: string;
-  readonly logger: Logger;
   readonly defaultTimeoutMs: number;
+  #siloId: string;
+  #logger: Logger;
+  readonly #baseLogger: Logger;
   readonly #options: ResolvedSiloOptions;
   readonly #stores: Stores;
   readonly #catalog: Catalog;
@@ -81,20 +82,27 @@ export class Silo implements ActorRefFactory, CallInvoker {
     this.#stores = stores;
     this.#cluster = cluster;
     this.#onFenced = onFenced;
-    this.siloId = options.siloId ?? `silo-${newId()}`;
-    this.logger = (options.logger ?? pino({ level: options.logLevel })).child({ silo: this.siloId });
+    this.#siloId = options.siloId ?? `silo-${newId()}`;
+    this.#baseLogger = options.logger ?? pino({ level: options.logLevel });
+    this.#logger = this.#baseLogger.child({ silo: this.#siloId });
     this.defaultTimeoutMs = options.callTimeoutMs;
     this.#telemetry = createSiloTelemetry();
     this.#deadlines = new DeadlineTracker(options.clock);
     const directory: Directory =
       cluster?.backends.directory ?? options.directory ?? new MemoryDirectory({ now: () => options.clock.now() });
+    const silo = this;
     const services: ActivationServices = {
-      siloId: this.siloId,
+      // Getters: a silo that fenced itself rejoins under a new identity.
+      get siloId() {
+        return silo.#siloId;
+      },
       store: stores.store,
       snapshots: stores.snapshots,
       directory,
       clock: options.clock,
-      logger: this.logger,
+      get logger() {
+        return silo.#logger;
+      },
       telemetry: this.#telemetry,
       freezeState: options.freezeState,
       refs: this,
@@ -154,6 +162,15 @@ export class Silo implements ActorRefFactory, CallInvoker {
 
   get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
     return createActorRef(this, type, id, options);
+  }
+
+  /** This silo's identity in logs, membership and the directory (a new one after a rejoin). */
+  get siloId(): string {
+    return this.#siloId;
+  }
+
+  get logger(): Logger {
+    return this.#logger;
   }
 
   /** Number of live activations on this silo. */
@@ -249,7 +266,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
   }
 
   async #joinCluster(cluster: ClusterParts, errors: readonly ErrorClass[]): Promise<void> {
-    const { options, backends } = cluster;
+    const { options } = cluster;
     const errorClasses = new Map(errors.map((cls) => [cls.name, cls]));
     const transport = {
       ...(options.clusterKey === undefined ? {} : { clusterKey: options.clusterKey }),
@@ -271,47 +288,86 @@ export class Silo implements ActorRefFactory, CallInvoker {
       },
     });
     cluster.pool = new ConnectionPool({ ...transport, tls: options.tls?.client });
+    this.#catalog.onNotOwner = (calls) => {
+      for (const call of calls) {
+        const router = this.#cluster?.router;
+        if (!router) call.reject(new ShuttingDownError(`silo ${this.siloId}`));
+        else router.reroute(call.request).then(call.resolve, call.reject);
+      }
+    };
+    await this.#startIncarnation(cluster);
+  }
+
+  /** Joins membership under the current identity and routes with a fresh directory cache. */
+  async #startIncarnation(cluster: ClusterParts): Promise<void> {
+    const { options, backends } = cluster;
+    const pool = cluster.pool as ConnectionPool;
+    const server = cluster.server as TransportServer;
     const cache = new DirectoryCache();
-    cluster.agent = new MembershipAgent({
+    const agent = new MembershipAgent({
       membership: backends.membership,
       directory: backends.directory,
-      self: {
-        siloId: this.siloId,
-        host: options.advertisedHost,
-        port: cluster.server.address.port,
-        startedAt: this.#startedAt,
-      },
+      self: { siloId: this.siloId, host: options.advertisedHost, port: server.address.port, startedAt: Date.now() },
       leaseMs: options.leaseMs,
       logger: this.logger.child({ component: "membership" }),
       onFenced: (reason) => this.#fence(reason),
-      onSiloGone: (siloId) => cache.invalidateSilo(siloId),
+      onSiloGone: (member) => {
+        cache.invalidateSilo(member.siloId);
+        pool.disconnect({ host: member.host, port: member.port }, "its membership lease expired or it left");
+      },
     });
-    const router = new CallRouter({
+    cluster.agent = agent;
+    cluster.router = new CallRouter({
       siloId: this.siloId,
       catalog: this.#catalog,
       directory: backends.directory,
       cache,
-      agent: cluster.agent,
-      pool: cluster.pool,
+      agent,
+      pool,
       placement: options.placement,
       logger: this.logger,
       stopping: () => this.#stopping !== undefined,
     });
-    cluster.router = router;
-    this.#catalog.onNotOwner = (calls) => {
-      for (const call of calls) router.reroute(call.request).then(call.resolve, call.reject);
-    };
-    await cluster.agent.start();
+    await agent.start();
   }
 
   #fence(reason: string): void {
     this.#fenced = reason;
     this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId} (fenced)`);
     // Drop every activation without snapshot or onDeactivate: another silo may own them by now.
-    void this.#catalog.deactivateAll("lost-ownership").catch((error: unknown) => {
+    const dropped = this.#catalog.deactivateAll("lost-ownership").catch((error: unknown) => {
       this.logger.error({ err: messageOf(error) }, "dropping activations after fencing failed");
     });
     if (this.#onFenced) this.#onFenced(reason);
+    void dropped.then(() => this.#scheduleRejoin());
+  }
+
+  /**
+   * After fencing, the silo joins again under a new identity once membership is reachable: its old
+   * identity's directory entries die with the old lease, so nothing it owned before can be mistaken
+   * for something it owns now.
+   */
+  #scheduleRejoin(): void {
+    const cluster = this.#cluster;
+    if (!cluster || this.#stopping) return;
+    const timer = setTimeout(() => {
+      if (this.#stopping) return;
+      const previous = this.siloId;
+      this.#siloId = `silo-${newId()}`;
+      this.#logger = this.#baseLogger.child({ silo: this.#siloId });
+      this.#startIncarnation(cluster).then(
+        () => {
+          this.#fenced = undefined;
+          this.#catalog.refuseNewActivations = undefined;
+          this.logger.warn({ previous }, "rejoined the cluster under a new identity after fencing");
+        },
+        (error: unknown) => {
+          this.logger.warn({ err: messageOf(error) }, "rejoining the cluster failed; retrying");
+          this.#scheduleRejoin();
+        },
+      );
+    }, 1_000);
+    timer.unref();
   }
 
   #scheduleCollection(): void {
