@@ -10,12 +10,13 @@ import {
   StaleActivationError,
 } from "@granary/core";
 import { eventSourcing } from "@granary/core/internal";
-import { trace } from "@opentelemetry/api";
+import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { type CallContext, type CallRequest, currentCall, newId } from "../calls/call-context.js";
+import { parseTraceparent } from "../telemetry/call-tracing.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
 import type { Snapshotter } from "./snapshotter.js";
-import { asTurnError, resolveMethod, type TurnExecutor } from "./turn-executor.js";
+import { asTurnError, resolveMethod, runInTurn, type TurnExecutor } from "./turn-executor.js";
 
 /**
  * Turns of an event-sourced actor: the method raises events, and when the outermost turn ends its
@@ -44,7 +45,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     control.beginTurn();
     let result: unknown;
     try {
-      result = await currentCall.run(request.context, () => method.apply(this.instance, request.args as unknown[]));
+      result = await runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
     } catch (error) {
       control.rollbackTurn();
       throw asTurnError(error);
@@ -81,9 +82,22 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       throw new StaleActivationError(this.stream, new NotOwnerError(this.stream));
     }
     const started = performance.now();
+    const callSpan = parseTraceparent(context.traceparent);
+    const span = this.services.telemetry.tracer.startSpan(
+      "granary.append",
+      {
+        attributes: {
+          "granary.stream": this.stream,
+          "granary.events": events.length,
+          "granary.version": expectedVersion,
+        },
+      },
+      callSpan ? trace.setSpanContext(ROOT_CONTEXT, callSpan) : undefined,
+    );
     try {
       await this.services.store.append(this.stream, expectedVersion, events, { epoch: this.epoch });
     } catch (error) {
+      span.recordException(error as Error);
       control.abortAll();
       if (isGranaryError(error, ErrorCode.VersionConflict) || isGranaryError(error, ErrorCode.FencedWrite)) {
         this.services.telemetry.versionConflicts.add(1, { actor_type: this.info.type });
@@ -92,6 +106,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       }
       throw error;
     } finally {
+      span.end();
       this.services.telemetry.appendLatency.record(performance.now() - started, { actor_type: this.info.type });
     }
     this.snapshotter.afterCommit();
@@ -99,8 +114,8 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
 
   #envelopes(pending: readonly PendingEvent[], expectedVersion: number, context: CallContext): EventEnvelope[] {
     const { callId, correlationId, userId } = context;
-    const span = trace.getActiveSpan()?.spanContext();
-    const traced = span && trace.isSpanContextValid(span);
+    const span = parseTraceparent(context.traceparent);
+    const traced = span !== undefined;
     const metadata = {
       correlationId,
       causationId: callId,

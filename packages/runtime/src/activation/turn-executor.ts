@@ -1,10 +1,19 @@
 import { type Actor, GranaryError, isGranaryError, UnknownMethodError } from "@granary/core";
+import { context } from "@opentelemetry/api";
 import { type CallRequest, currentCall } from "../calls/call-context.js";
+import { turnContext } from "../telemetry/call-tracing.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
 
 /** Runs one call as a turn on an actor instance. */
 export interface TurnExecutor {
   execute(request: CallRequest): Promise<unknown>;
+}
+
+/** Runs actor code with the call visible to it (for onward calls) and the call's span active. */
+export function runInTurn<T>(request: CallRequest, body: () => T): T {
+  const traced = turnContext(request);
+  const run = (): T => currentCall.run(request.context, body);
+  return traced ? context.with(traced, run) : run();
 }
 
 export function resolveMethod(
@@ -28,7 +37,7 @@ export class PlainTurnExecutor implements TurnExecutor {
   async execute(request: CallRequest): Promise<unknown> {
     const method = resolveMethod(this.info, this.instance, request.method);
     try {
-      return await currentCall.run(request.context, () => method.apply(this.instance, request.args as unknown[]));
+      return await runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
     } catch (error) {
       throw asTurnError(error);
     }

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { monotonicFactory } from "ulid";
+import { activeTraceparent } from "../telemetry/call-tracing.js";
 
 /** What travels with every call: identity, causality and the chain used for reentrancy. */
 export interface CallContext {
@@ -34,10 +35,12 @@ export function childContext(
 ): CallContext {
   const callId = newId();
   const userId = options.userId ?? parent?.userId;
+  const traceparent = parent ? parent.traceparent : activeTraceparent();
   return {
     callId,
     chain: parent ? [...parent.chain, callId] : [callId],
     correlationId: options.correlationId ?? parent?.correlationId ?? callId,
     ...(userId === undefined ? {} : { userId }),
+    ...(traceparent === undefined ? {} : { traceparent }),
   };
 }

@@ -14,6 +14,7 @@ import {
   streamOf,
   type TimerHandle,
 } from "@granary/core";
+import { SpanStatusCode } from "@opentelemetry/api";
 import { type Logger, pino } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
@@ -30,6 +31,7 @@ import { MembershipAgent } from "../membership/membership-agent.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { listenTransport, type TransportServer } from "../messaging/server.js";
 import { PeerRole } from "../messaging/transport-options.js";
+import { startCallSpan } from "../telemetry/call-tracing.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
 import { openEmbeddedStores, type Stores } from "./default-stores.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
@@ -212,18 +214,38 @@ export class Silo implements ActorRefFactory, CallInvoker {
     ) {
       return Promise.reject(new ShuttingDownError(`silo ${this.siloId}`));
     }
+    const { span, request: traced } = startCallSpan(this.#telemetry.tracer, request);
+    const started = performance.now();
     return new Promise((resolve, reject) => {
-      const untrack = this.#deadlines.track(request.timeoutMs, () =>
-        reject(new CallTimeoutError(`${request.actorType}/${request.actorId}`, request.method, request.timeoutMs)),
-      );
+      let settled = false;
+      const settle = (error?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        untrack();
+        if (error !== undefined) {
+          span.recordException(error as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
+        }
+        span.end();
+        this.#telemetry.callLatency.record(performance.now() - started, { actor_type: request.actorType });
+      };
+      const untrack = this.#deadlines.track(request.timeoutMs, () => {
+        const timeout = new CallTimeoutError(
+          `${request.actorType}/${request.actorId}`,
+          request.method,
+          request.timeoutMs,
+        );
+        settle(timeout);
+        reject(timeout);
+      });
       const router = this.#cluster?.router;
-      (router ? router.route(request, hops, hops > 0) : this.#catalog.dispatch(request)).then(
+      (router ? router.route(traced, hops, hops > 0) : this.#catalog.dispatch(traced)).then(
         (value) => {
-          untrack();
+          settle();
           resolve(value);
         },
         (error: unknown) => {
-          untrack();
+          settle(error);
           reject(error);
         },
       );
