@@ -19,7 +19,7 @@ import { PeerRole, type ResolvedTransportOptions } from "./transport-options.js"
 const NONCE_BYTES = 32;
 const LABEL = "granary-handshake-v1";
 /** Handshake frames are tiny; an unauthenticated peer must not make us buffer more. */
-export const HANDSHAKE_MAX_FRAME_BYTES = 1024;
+export const HANDSHAKE_MAX_FRAME_BYTES = 4096;
 
 /** What each side learns about the other from a completed handshake. */
 export interface RemoteEndpoint {

@@ -84,6 +84,18 @@ describe("transport", () => {
     expect(custom).toMatchObject({ code: "CUSTOM", message: "custom failure", retryable: true, data: { x: 1 } });
   });
 
+  it("encoding - a payload or answer msgpack cannot encode fails that call only, with SerializationError", async () => {
+    const server = await serve({ onRequest: (payload) => (payload === "bad answer" ? Symbol("x") : payload) });
+    const connection = await connect(server);
+
+    const badRequest = await connection.request(10n ** 30n).catch((e: unknown) => e);
+    const badAnswer = await connection.request("bad answer").catch((e: unknown) => e);
+
+    expect(badRequest).toMatchObject({ name: "SerializationError", code: "SERIALIZATION_ERROR" });
+    expect(badAnswer).toMatchObject({ name: "SerializationError", code: "SERIALIZATION_ERROR" });
+    expect(await connection.request("fine")).toBe("fine");
+  });
+
   it("one-way messages - reach onMessage in order, no answer", async () => {
     const received: unknown[] = [];
     const server = await serve({ onMessage: (payload) => received.push(payload) });
