@@ -1,10 +1,12 @@
 import {
   type EventEnvelope,
+  EventSourcedActor,
   isGranaryError,
   ManualClock,
   MemoryEventStore,
   MemorySnapshotStore,
   streamOf,
+  Upcasters,
 } from "@granary/core";
 import fc from "fast-check";
 import { pino } from "pino";
@@ -281,3 +283,39 @@ async function vi_waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+describe("schema evolution", () => {
+  it("an event type evolved twice replays old history into the new class through its upcasters", async () => {
+    type V3Event = { type: "Deposited"; cents: number; currency: string } | { type: "Opened"; owner: string };
+    const store = new MemoryEventStore();
+    // History written by v1 of the class: { amount } in whole euros.
+    await store.append("Wallet/w", 0, [
+      { ...envelope("Wallet/w", 1, { type: "Deposited", amount: 2 }), stream: "Wallet/w" },
+      { ...envelope("Wallet/w", 2, { type: "Deposited", amount: 3 }), stream: "Wallet/w" },
+    ]);
+    class Wallet extends EventSourcedActor<{ cents: number; currencies: string[] }, V3Event> {
+      static readonly type = "Wallet";
+      static readonly upcasters = new Upcasters()
+        .register("Deposited", 1, (d) => ({ ...d, currency: "EUR" })) // v1 → v2: currency added
+        .register("Deposited", 2, (d) => ({ cents: Number(d.amount) * 100, currency: d.currency ?? "EUR" })); // v2 → v3
+      initialState() {
+        return { cents: 0, currencies: [] as string[] };
+      }
+      apply(state: { cents: number; currencies: string[] }, event: V3Event) {
+        if (event.type !== "Deposited") return state;
+        return { cents: state.cents + event.cents, currencies: [...new Set([...state.currencies, event.currency])] };
+      }
+      async deposit(cents: number) {
+        this.raise({ type: "Deposited", cents, currency: "EUR" });
+        return this.state;
+      }
+    }
+    const silo = await Silo.start({ actors: [Wallet], store, snapshots: new MemorySnapshotStore(), logger: silent });
+    silos.push(silo);
+    expect(await silo.get(Wallet, "w").deposit(50)).toEqual({ cents: 550, currencies: ["EUR"] });
+    // New events are written in the current shape, tagged with schema version 3; old ones stay as written.
+    const stored = await store.read("Wallet/w");
+    expect(stored.map((e) => e.schemaVersion)).toEqual([1, 1, 3]);
+    expect(stored[0]?.data).toEqual({ amount: 2 });
+  });
+});

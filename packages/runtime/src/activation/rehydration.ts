@@ -4,6 +4,7 @@ import {
   type EventSourcingControl,
   isGranaryError,
   messageOf,
+  type RecordedEvent,
 } from "@granary/core";
 import { eventSourcing } from "@granary/core/internal";
 import type { ActivationServices } from "./activation-services.js";
@@ -29,7 +30,8 @@ export async function rehydrate(
   const snapshotVersion = await loadSnapshot(info, instance, control, stream, services);
   for (;;) {
     const events = await services.store.read(stream, control.version + 1, { limit: REPLAY_PAGE });
-    for (const event of events) {
+    for (const stored of events) {
+      const event = upcast(info, stored, stream);
       if (event.version !== control.version + 1) {
         throw new CorruptHistoryError(stream, control.version + 1, `the store returned version ${event.version} next`);
       }
@@ -79,5 +81,20 @@ async function loadSnapshot(
       "snapshot could not be loaded; replaying from the first event",
     );
     return fresh();
+  }
+}
+
+/** Applies the class's upcasters (a store may already have applied the same ones: then a no-op). */
+function upcast(info: ActorTypeInfo, event: RecordedEvent, stream: string): RecordedEvent {
+  if (!info.upcasters) return event;
+  try {
+    return info.upcasters.upcast(event);
+  } catch (error) {
+    throw new CorruptHistoryError(
+      stream,
+      event.version,
+      `upcasting ${event.type} v${event.schemaVersion} failed: ${messageOf(error)}`,
+      error,
+    );
   }
 }

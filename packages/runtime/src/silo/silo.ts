@@ -68,7 +68,6 @@ export class Silo implements ActorRefFactory, CallInvoker {
   readonly #telemetry: SiloTelemetry;
   readonly #background = new Set<Promise<unknown>>();
   readonly #cluster: ClusterParts | undefined;
-  readonly #startedAt = Date.now();
   #collector: TimerHandle | undefined;
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
