@@ -15,6 +15,7 @@ export default defineConfig({
     ],
   },
   test: {
+    globalSetup: ["./test/global-setup.ts"],
     include: [
       "packages/*/src/**/*.test.ts",
       "test/**/*.test.ts",
