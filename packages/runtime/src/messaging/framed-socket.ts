@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { ConnectionError, messageOf } from "@granary/core";
+import { messageOf } from "@granary/core";
 import type { Logger } from "pino";
 import { encodeFrame, encodeFrames, FRAME_HEADER_BYTES, FrameDecoder } from "./frame-codec.js";
 
@@ -245,8 +245,4 @@ function noop(): void {}
 
 export function remoteOf(socket: Socket): string {
   return `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
-}
-
-export function connectionClosedError(address: string, cause: unknown): ConnectionError {
-  return new ConnectionError(`connection to ${address} closed: ${messageOf(cause)}`, { cause });
 }
