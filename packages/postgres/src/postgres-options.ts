@@ -128,7 +128,10 @@ function checkConnection(
     );
   }
   try {
-    new URL(value);
+    const url = new URL(value);
+    // pg decodes these; a stray % would fail at the first query instead of here.
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
   } catch {
     throw new InvalidConfigurationError(
       option,

@@ -33,7 +33,9 @@ export const LATEST_MIGRATION = Math.max(...MIGRATIONS.map((m) => m.version));
  */
 export async function migrate(pool: pg.Pool, schema: string, logger: PostgresLogger): Promise<void> {
   const s = quoteIdent(schema);
-  if ((await appliedVersion(pool, schema)) >= LATEST_MIGRATION) return;
+  const current = await appliedVersion(pool, schema);
+  if (current > LATEST_MIGRATION) warnNewer(logger, schema, current);
+  if (current >= LATEST_MIGRATION) return;
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
@@ -53,13 +55,8 @@ export async function migrate(pool: pg.Pool, schema: string, logger: PostgresLog
         migration.name,
       ]);
     }
-    const newer = [...applied].filter((v) => v > LATEST_MIGRATION);
-    if (newer.length > 0) {
-      logger.warn(
-        { schema, applied: Math.max(...newer), known: LATEST_MIGRATION },
-        "the Granary schema was migrated by a newer Granary version; this one keeps working with what it knows",
-      );
-    }
+    const newest = Math.max(0, ...applied);
+    if (newest > LATEST_MIGRATION) warnNewer(logger, schema, newest);
     await client.query("COMMIT");
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
@@ -77,4 +74,11 @@ async function appliedVersion(pool: pg.Pool, schema: string): Promise<number> {
   if (!found[0]?.exists) return 0;
   const { rows } = await pool.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${table}`);
   return rows[0]?.version ?? 0;
+}
+
+function warnNewer(logger: PostgresLogger, schema: string, applied: number): void {
+  logger.warn(
+    { schema, applied, known: LATEST_MIGRATION },
+    "the Granary schema was migrated by a newer Granary version; this one keeps using the tables and functions it knows",
+  );
 }
