@@ -15,8 +15,9 @@ export interface PostgresServerOptions {
   /** Database created for the caller; `url` points at it. @default "granary" */
   readonly database?: string;
   /**
-   * Whether initdb and the server fsync. Off makes tests fast; a server crash (`kill()`) is still
-   * safe because the WAL reaches the OS page cache either way — only an OS crash would lose data.
+   * Whether initdb and the server fsync. Off makes tests fast and keeps a PostgreSQL crash
+   * (`kill()`) honest: commits still write their WAL to the OS before they are acknowledged
+   * (synchronous_commit stays on), so only an OS crash or power loss could lose them.
    * @default false
    */
   readonly fsync?: boolean;
@@ -38,7 +39,7 @@ export interface PostgresServer {
   restart(): Promise<void>;
   /** Fast shutdown (SIGINT), then removes the data directory. Safe to call twice or after kill(). */
   stop(): Promise<void>;
-  /** SIGKILLs the server and its backends, like a machine losing power; keeps the data directory. */
+  /** SIGKILLs the server and its backends (a PostgreSQL crash, not an OS crash); keeps the data directory. */
   kill(): Promise<void>;
 }
 
@@ -104,7 +105,7 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
   const settings: Record<string, string> = {
     max_connections: "200",
     fsync: fsync ? "on" : "off",
-    ...(fsync ? {} : { synchronous_commit: "off", full_page_writes: "off" }),
+    ...(fsync ? {} : { full_page_writes: "off" }),
     ...options.settings,
   };
   let child: ChildProcess | undefined;
