@@ -1,1 +1,84 @@
-export {};
+/**
+ * `pnpm bench [name...]`: runs every scenario (or the named ones), each in its own node process
+ * (with --expose-gc), prints its table and writes bench/results/<name>.json.
+ *
+ * Knobs: BENCH_DURATION_MS, BENCH_WARMUP_MS, BENCH_RUNS, BENCH_ACTORS, BENCH_CONCURRENCY,
+ * BENCH_STORE_ACTORS, BENCH_STORE_CALLERS, BENCH_COLD_STREAMS, BENCH_ACTIVATIONS, BENCH_IN_FLIGHT,
+ * BENCH_MAX_OPS, BENCH_TMP. `--in-process` runs the scenarios in this process instead.
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { benchConfig } from "./lib/config.js";
+import { textTable } from "./lib/format.js";
+import { machineInfo } from "./lib/machine.js";
+import { writeResult } from "./lib/results.js";
+import type { ScenarioResult } from "./lib/types.js";
+import { findScenario, SCENARIOS } from "./scenarios/index.js";
+
+async function runOne(name: string): Promise<ScenarioResult> {
+  const scenario = findScenario(name);
+  if (!scenario) throw new Error(`no scenario "${name}"`);
+  const config = benchConfig();
+  const machine = machineInfo();
+  let result: ScenarioResult;
+  try {
+    result = await scenario.run(config);
+  } catch (error) {
+    result = {
+      scenario: scenario.name,
+      title: scenario.title,
+      status: "failed",
+      reason: (error as Error).stack ?? String(error),
+      rows: [],
+      settings: {},
+      notes: [],
+    };
+  }
+  console.log(textTable(result));
+  if (result.status !== "failed") {
+    writeResult(result, { machine, config, command: `pnpm bench ${name}` });
+  }
+  return result;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const inProcess = argv.includes("--in-process");
+  const names = argv.filter((a) => !a.startsWith("--"));
+  for (const name of names) {
+    if (!findScenario(name)) {
+      console.error(`unknown scenario "${name}"; scenarios: ${SCENARIOS.map((s) => s.name).join(", ")}`);
+      return 2;
+    }
+  }
+  const selected = names.length > 0 ? names : SCENARIOS.map((s) => s.name);
+  const machine = machineInfo();
+  console.log(
+    `Granary benchmarks — ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, load ${machine.loadAverage.join(" ")}`,
+  );
+  if (machine.loadAverage[0] !== undefined && machine.loadAverage[0] > machine.cores * 0.5) {
+    console.log(`warning: load average ${machine.loadAverage[0]} on ${machine.cores} cores: numbers will be noisy`);
+  }
+  let failed = 0;
+  for (const name of selected) {
+    if (inProcess) {
+      if ((await runOne(name)).status === "failed") failed++;
+      continue;
+    }
+    // One process per scenario: no scenario inherits another's heap, JIT state or global tracer.
+    const child = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--child", name], {
+      stdio: "inherit",
+    });
+    if (child.status !== 0) failed++;
+    console.log("");
+  }
+  return failed === 0 ? 0 : 1;
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === "--child") {
+  const result = await runOne(argv[1] ?? "");
+  // Exit even if a library left a handle open (a peer's timers, a socket): the parent waits on us.
+  process.stdout.write("", () => process.exit(result.status === "failed" ? 1 : 0));
+} else {
+  process.exitCode = await main(argv);
+}

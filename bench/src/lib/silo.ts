@@ -1,0 +1,21 @@
+import { Silo, type SiloOptions } from "@granary/runtime";
+
+/**
+ * Starts a silo as the benchmarks run it: production settings (no deep-freeze of state, which
+ * NODE_ENV=production also turns off), logs silenced, no idle collection during a run.
+ */
+export async function startBenchSilo(options: SiloOptions): Promise<Silo> {
+  process.env.GRANARY_LOG_LEVEL ??= "silent";
+  return Silo.start({ freezeState: false, idleTimeoutMs: 3_600_000, ...options });
+}
+
+/** A tiny xorshift generator: Math.random is fine too, but this is cheaper and repeatable. */
+export function randomInts(seed: number): (bound: number) => number {
+  let x = seed | 0 || 0x9e3779b9;
+  return (bound) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % bound;
+  };
+}

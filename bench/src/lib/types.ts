@@ -1,0 +1,80 @@
+import type { BenchConfig } from "./config.js";
+import type { CaseSpec } from "./harness.js";
+
+/** What a row of a scenario is: the raw baseline, Granary itself, or a peer library. */
+export const RowRole = {
+  Baseline: "baseline",
+  Granary: "granary",
+  Peer: "peer",
+} as const;
+export type RowRole = (typeof RowRole)[keyof typeof RowRole];
+
+/** How a row compares with its baseline: by throughput (higher is better) or by latency (lower is better). */
+export const RatioKind = {
+  Throughput: "throughput",
+  Latency: "latency",
+} as const;
+export type RatioKind = (typeof RatioKind)[keyof typeof RatioKind];
+
+export interface TargetResult {
+  /** The target as the issue states it, e.g. "≥ 1M calls/s". */
+  readonly label: string;
+  readonly met: boolean;
+  /** The measured value the target was checked against, formatted. */
+  readonly actual: string;
+}
+
+/** One measured line of a scenario's table. Numbers are medians over the measured runs. */
+export interface Row {
+  readonly name: string;
+  readonly role: RowRole;
+  /** Operations per second (median of runs); undefined for rows that measure something else. */
+  readonly opsPerSec?: number;
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+  /** Name of the row this one is compared with. */
+  readonly baseline?: string;
+  /**
+   * Throughput ratio: this row's ops/s ÷ the baseline's (0.5 = half the raw rate). Latency ratio:
+   * this row's p50 ÷ the baseline's (2 = twice the raw time). Median of per-round ratios.
+   */
+  readonly ratio?: number;
+  readonly ratioKind?: RatioKind;
+  readonly targets: readonly TargetResult[];
+  /** Scenario-specific figures (bytes per activation, appends per transaction, ...). */
+  readonly extra?: Readonly<Record<string, number | string | boolean>>;
+  /** Set when this row cannot be measured (yet): why. Such a row carries no numbers. */
+  readonly unavailable?: string;
+  /** Every run's ops/s, to show the spread. */
+  readonly runs?: readonly number[];
+}
+
+export type ScenarioStatus = "ok" | "unavailable" | "failed";
+
+export interface ScenarioResult {
+  readonly scenario: string;
+  readonly title: string;
+  readonly status: ScenarioStatus;
+  /** Why the scenario did not run (not available yet, cannot install, ...). */
+  readonly reason?: string;
+  readonly rows: readonly Row[];
+  /** What was measured and how: sizes, concurrency, durability settings. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly notes: readonly string[];
+}
+
+/** One benchmark scenario: one file in `scenarios/`, its baselines measured in the same run. */
+export interface Scenario {
+  readonly name: string;
+  readonly title: string;
+  /**
+   * Runs the scenario. Returns `unavailable(...)` (see results.ts) when a piece it needs has not
+   * landed or cannot run here: never made-up numbers.
+   */
+  run(config: BenchConfig): Promise<ScenarioResult>;
+  /**
+   * The scenario's cases, built from the config and a structured-cloneable context (paths, ports)
+   * that `run` prepared: a case worker thread builds its case again from these.
+   */
+  readonly cases?: (config: BenchConfig, context: never) => CaseSpec[];
+}

@@ -1,0 +1,37 @@
+import type { Scenario } from "../lib/types.js";
+import { coldActivation } from "./cold-activation.js";
+import { crossSilo } from "./cross-silo.js";
+import { directory } from "./directory.js";
+import { esMemory } from "./es-memory.js";
+import { esPostgres } from "./es-postgres.js";
+import { esRedis } from "./es-redis.js";
+import { esSqlite } from "./es-sqlite.js";
+import { localCall } from "./local-call.js";
+import { memoryPerActivation } from "./memory-per-activation.js";
+import { peerEffectCluster } from "./peer-effect-cluster.js";
+import { peerEmmett } from "./peer-emmett.js";
+import { peerNact } from "./peer-nact.js";
+import { scaleOut } from "./scale-out.js";
+import { tracing } from "./tracing.js";
+
+/** Every scenario, in the order `pnpm bench` runs them and the README lists them. */
+export const SCENARIOS: readonly Scenario[] = [
+  localCall,
+  esMemory,
+  esSqlite,
+  esPostgres,
+  esRedis,
+  coldActivation,
+  memoryPerActivation,
+  crossSilo,
+  directory,
+  scaleOut,
+  tracing,
+  peerNact,
+  peerEmmett,
+  peerEffectCluster,
+];
+
+export function findScenario(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}
