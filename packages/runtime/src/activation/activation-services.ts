@@ -9,6 +9,7 @@ import type {
   SnapshotStore,
 } from "@granary/core";
 import type { Logger } from "pino";
+import type { CallContext } from "../calls/call-context.js";
 import type { SiloTelemetry } from "../telemetry/silo-telemetry.js";
 
 /** Everything an activation needs from its silo; one shared instance per silo. */
@@ -21,8 +22,15 @@ export interface ActivationServices {
   readonly logger: Logger;
   readonly telemetry: SiloTelemetry;
   readonly freezeState: boolean;
-  /** Creates references for actor-to-actor calls (they continue the caller's chain). */
-  readonly refs: { get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> };
+  /** Creates references for actor-to-actor calls; `parent` gives the calling turn's context. */
+  readonly refs: {
+    ref<T extends Actor>(
+      type: ActorClass<T>,
+      id: string,
+      options: CallOptions | undefined,
+      parent: () => CallContext | undefined,
+    ): ActorRef<T>;
+  };
   /**
    * False once this silo may no longer write (membership lease lapsed): commits are refused before
    * they reach the store, so a paused-then-resumed silo cannot write after its actors moved.

@@ -8,7 +8,6 @@ import {
   streamOf,
 } from "@granary/core";
 import { bindHost } from "@granary/core/internal";
-import type { CallRequest } from "../calls/call-context.js";
 import { newId } from "../calls/call-context.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActivationState } from "./activation-state.js";
@@ -17,7 +16,7 @@ import { EventSourcedTurnExecutor } from "./event-sourced-turn-executor.js";
 import { Mailbox, type PendingCall } from "./mailbox.js";
 import { rehydrate } from "./rehydration.js";
 import { Snapshotter } from "./snapshotter.js";
-import { PlainTurnExecutor, type TurnExecutor } from "./turn-executor.js";
+import { asTurnError, PlainTurnExecutor, type TurnExecutor } from "./turn-executor.js";
 
 /** Why an activation goes away. */
 export type DeactivationReason = "idle" | "shutdown" | "stale" | "lost-ownership";
@@ -95,23 +94,21 @@ export class Activation {
   }
 
   /**
-   * Queues a call; undefined when this activation no longer takes calls (deactivating or gone):
-   * the caller waits for `gone` and dispatches to the successor.
+   * Runs or queues a call; false when this activation no longer takes calls (deactivating or
+   * gone): the caller waits for `gone` and dispatches to the successor.
    */
-  enqueue(request: CallRequest): Promise<unknown> | undefined {
+  enqueue(call: PendingCall): boolean {
     const state = this.#state;
-    const reentrant = this.#mailbox.isReentrant(request);
-    if (state === "deactivated" || state === "failed") return undefined;
-    if (state === "deactivating" && !reentrant) return undefined;
-    return new Promise((resolve, reject) => {
-      const call: PendingCall = { request, resolve, reject };
-      if (state !== "activating" && (this.#mailbox.runningTurns === 0 || reentrant)) {
-        void this.#run(call);
-      } else {
-        this.#mailbox.push(call);
-        this.services.telemetry.mailboxDepth.record(this.#mailbox.depth, { actor_type: this.info.type });
-      }
-    });
+    const reentrant = this.#mailbox.isReentrant(call.request);
+    if (state === "deactivated" || state === "failed") return false;
+    if (state === "deactivating" && !reentrant) return false;
+    if (state !== "activating" && (this.#mailbox.runningTurns === 0 || reentrant)) {
+      this.#run(call);
+    } else {
+      this.#mailbox.push(call);
+      this.services.telemetry.mailboxDepth.record(this.#mailbox.depth, { actor_type: this.info.type });
+    }
+    return true;
   }
 
   async #activate(): Promise<void> {
@@ -127,14 +124,14 @@ export class Activation {
       instance[bindHost]({
         id: this.actorId,
         type: this.info.type,
-        get: (type, id, options) => services.refs.get(type, id, options),
+        get: (type, id, options) => services.refs.ref(type, id, options, () => this.#mailbox.current),
         freezeState: services.freezeState,
         persist: () => {
           const executor = this.#executor;
           if (!(executor instanceof EventSourcedTurnExecutor)) {
             throw new InvalidArgumentError("persist() is for event-sourced actors inside a command method");
           }
-          return executor.persist();
+          return executor.persist(this.#mailbox.current);
         },
         readHistory: (fromVersion) => services.store.read(this.key, fromVersion),
       });
@@ -183,31 +180,44 @@ export class Activation {
     );
   }
 
-  async #run(call: PendingCall): Promise<void> {
-    const callId = call.request.context.callId;
-    this.#mailbox.started(callId);
+  #run(call: PendingCall): void {
+    this.#mailbox.started(call.request.context);
+    let turn: Promise<unknown>;
     try {
-      call.resolve(await (this.#executor as TurnExecutor).execute(call.request));
+      turn = (this.#executor as TurnExecutor).execute(call.request);
     } catch (error) {
-      call.reject(error);
-    } finally {
-      this.#mailbox.finished(callId);
-      this.#lastActiveAt = this.services.clock.now();
-      if (this.#mailbox.runningTurns === 0) this.#pump();
+      turn = Promise.reject(error);
     }
+    turn.then(
+      (value) => {
+        this.#finished(call);
+        call.resolve(value);
+      },
+      (error: unknown) => {
+        this.#finished(call);
+        // Event-sourced turns classify their own errors (a stale commit stays retryable).
+        call.reject(this.info.eventSourced ? error : asTurnError(error));
+      },
+    );
+  }
+
+  #finished(call: PendingCall): void {
+    this.#mailbox.finished(call.request.context);
+    this.#lastActiveAt = this.services.clock.now();
+    if (this.#mailbox.runningTurns === 0) this.#pump();
   }
 
   #pump(): void {
     if (this.#state === "active") {
       const next = this.#mailbox.shift();
       if (next) {
-        void this.#run(next);
+        this.#run(next);
         return;
       }
     } else if (this.#state === "deactivating" && this.#mailbox.depth > 0) {
       // Shutdown drains: calls accepted before deactivation still run.
       const next = this.#mailbox.shift() as PendingCall;
-      void this.#run(next);
+      this.#run(next);
       return;
     }
     if (this.#mailbox.runningTurns === 0 && this.#mailbox.depth === 0) {

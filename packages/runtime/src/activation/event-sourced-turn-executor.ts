@@ -11,7 +11,7 @@ import {
 } from "@granary/core";
 import { eventSourcing } from "@granary/core/internal";
 import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
-import { type CallContext, type CallRequest, currentCall, newId } from "../calls/call-context.js";
+import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
 import { parseTraceparent } from "../telemetry/call-tracing.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
@@ -63,8 +63,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
   }
 
   /** Commits the current turn's events mid-turn (the actor's `persist()`). */
-  async persist(): Promise<void> {
-    const context = currentCall.getStore();
+  async persist(context: CallContext | undefined): Promise<void> {
     if (!context) throw new InvalidArgumentError("persist() can only be called inside a command method");
     const pending = this.#control.pending();
     if (pending.length === 0) return;

@@ -1,10 +1,10 @@
-import type { CallRequest } from "../calls/call-context.js";
+import type { CallContext, CallRequest } from "../calls/call-context.js";
 
 /** A call waiting for (or running in) a turn, with the means to answer its caller. */
 export interface PendingCall {
   readonly request: CallRequest;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
 }
 
 /**
@@ -15,14 +15,15 @@ export interface PendingCall {
 export class Mailbox {
   #queue: PendingCall[] = [];
   #head = 0;
-  readonly #running = new Set<string>();
+  // Calls running now, oldest first: one, or a few when reentrant calls nest. An array beats a Map here.
+  readonly #running: CallContext[] = [];
 
   get depth(): number {
     return this.#queue.length - this.#head;
   }
 
   get runningTurns(): number {
-    return this.#running.size;
+    return this.#running.length;
   }
 
   push(call: PendingCall): void {
@@ -50,18 +51,37 @@ export class Mailbox {
   }
 
   isReentrant(request: CallRequest): boolean {
-    if (this.#running.size === 0) return false;
+    const running = this.#running;
+    if (running.length === 0) return false;
     const chain = request.context.chain;
     // The last chain entry is the call itself; its ancestors are what may be running here.
-    for (let i = chain.length - 2; i >= 0; i--) if (this.#running.has(chain[i] as string)) return true;
+    for (let i = chain.length - 2; i >= 0; i--) {
+      const ancestor = chain[i];
+      for (let r = 0; r < running.length; r++) if ((running[r] as CallContext).callId === ancestor) return true;
+    }
     return false;
   }
 
-  started(callId: string): void {
-    this.#running.add(callId);
+  started(context: CallContext): void {
+    this.#running.push(context);
   }
 
-  finished(callId: string): void {
-    this.#running.delete(callId);
+  finished(context: CallContext): void {
+    const running = this.#running;
+    const last = running.length - 1;
+    if (running[last] === context) running.pop();
+    else {
+      const index = running.indexOf(context);
+      if (index >= 0) running.splice(index, 1);
+    }
+  }
+
+  /**
+   * The context of the turn now running (the innermost, when reentrant calls are nested), which
+   * calls the actor makes continue. Turns of one actor never run in parallel except nested in a
+   * chain, so "most recently started and still running" is the caller.
+   */
+  get current(): CallContext | undefined {
+    return this.#running[this.#running.length - 1];
   }
 }

@@ -1,19 +1,18 @@
 import { type Actor, GranaryError, isGranaryError, UnknownMethodError } from "@granary/core";
 import { context } from "@opentelemetry/api";
-import { type CallRequest, currentCall } from "../calls/call-context.js";
+import type { CallRequest } from "../calls/call-context.js";
 import { turnContext } from "../telemetry/call-tracing.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
 
-/** Runs one call as a turn on an actor instance. */
+/** Runs one call as a turn on an actor instance (may throw synchronously: the caller handles both). */
 export interface TurnExecutor {
   execute(request: CallRequest): Promise<unknown>;
 }
 
-/** Runs actor code with the call visible to it (for onward calls) and the call's span active. */
+/** Runs actor code with the call's span active (when tracing), so user spans nest below it. */
 export function runInTurn<T>(request: CallRequest, body: () => T): T {
-  const traced = turnContext(request);
-  const run = (): T => currentCall.run(request.context, body);
-  return traced ? context.with(traced, run) : run();
+  const traced = request.context.traceparent === undefined ? undefined : turnContext(request);
+  return traced ? context.with(traced, body) : body();
 }
 
 export function resolveMethod(
@@ -34,13 +33,10 @@ export class PlainTurnExecutor implements TurnExecutor {
     readonly instance: Actor,
   ) {}
 
-  async execute(request: CallRequest): Promise<unknown> {
+  execute(request: CallRequest): Promise<unknown> {
     const method = resolveMethod(this.info, this.instance, request.method);
-    try {
-      return await runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
-    } catch (error) {
-      throw asTurnError(error);
-    }
+    // The activation passes errors through asTurnError when it settles the call.
+    return runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
   }
 }
 

@@ -1,5 +1,5 @@
 import { type Actor, type ActorClass, type ActorRef, type CallOptions, InvalidArgumentError } from "@granary/core";
-import { type CallRequest, childContext, currentCall } from "./call-context.js";
+import { type CallContext, type CallRequest, childContext } from "./call-context.js";
 
 /** Whatever can execute a call: a silo's dispatcher or a client's gateway connection. */
 export interface CallInvoker {
@@ -9,13 +9,15 @@ export interface CallInvoker {
 
 /**
  * A typed reference whose methods send calls through `invoker`. Method functions are created once
- * per reference; the call context (chain, correlation, user) is taken from the calling turn.
+ * per reference. `parent` gives the context of the turn making the call (for references an actor
+ * gets with `this.get`), so the call continues that chain; without it a call starts a new chain.
  */
 export function createActorRef<T extends Actor>(
   invoker: CallInvoker,
   type: ActorClass<T> | string,
   id: string,
   options: CallOptions = {},
+  parent?: () => CallContext | undefined,
 ): ActorRef<T> {
   const actorType = typeof type === "string" ? type : type?.type;
   if (typeof actorType !== "string" || actorType === "") {
@@ -40,7 +42,7 @@ export function createActorRef<T extends Actor>(
             actorId: id,
             method: property,
             args,
-            context: childContext(currentCall.getStore(), options),
+            context: childContext(parent?.(), options),
             timeoutMs,
           });
         methods.set(property, method);

@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from "node:async_hooks";
+import { randomBytes } from "node:crypto";
 import { monotonicFactory } from "ulid";
 import { activeTraceparent } from "../telemetry/call-tracing.js";
 
@@ -23,17 +23,23 @@ export interface CallRequest {
   readonly timeoutMs: number;
 }
 
-/** The call a turn is executing, visible to code running inside it (and to refs it creates). */
-export const currentCall = new AsyncLocalStorage<CallContext>();
-
+/** ULIDs: event ids, activation ids, silo ids (sortable by time, globally unique). */
 export const newId: () => string = monotonicFactory();
+
+// Call ids only need to be unique across the cluster, not sortable: a random per-process prefix and
+// a counter cost a fraction of a ULID on the hot path.
+const callIdPrefix = randomBytes(9).toString("base64url");
+let callCounter = 0;
+export function newCallId(): string {
+  return `${callIdPrefix}${(callCounter++).toString(36)}`;
+}
 
 /** Context of a call made from `parent` (or a fresh chain when called from outside any actor). */
 export function childContext(
   parent: CallContext | undefined,
   options: { readonly userId?: string | undefined; readonly correlationId?: string | undefined },
 ): CallContext {
-  const callId = newId();
+  const callId = newCallId();
   const userId = options.userId ?? parent?.userId;
   const traceparent = parent ? parent.traceparent : activeTraceparent();
   return {

@@ -1,8 +1,9 @@
 import type { Clock, TimerHandle } from "@granary/core";
 
-interface Tracked {
+/** Something with a deadline: typically the call record itself, so tracking allocates nothing. */
+export interface Expirable {
   readonly deadline: number;
-  readonly onTimeout: () => void;
+  expire(): void;
 }
 
 /**
@@ -11,7 +12,7 @@ interface Tracked {
  * arming and clearing a timer on the hot path.
  */
 export class DeadlineTracker {
-  readonly #tracked = new Set<Tracked>();
+  readonly #tracked = new Set<Expirable>();
   readonly #clock: Clock;
   readonly #resolutionMs: number;
   #timer: TimerHandle | undefined;
@@ -21,12 +22,18 @@ export class DeadlineTracker {
     this.#resolutionMs = resolutionMs;
   }
 
-  /** Returns the function that stops tracking (call it when the call settles). */
-  track(timeoutMs: number, onTimeout: () => void): () => void {
-    const entry: Tracked = { deadline: this.#clock.now() + timeoutMs, onTimeout };
+  /** Current time on this tracker's clock, to compute deadlines. */
+  now(): number {
+    return this.#clock.now();
+  }
+
+  track(entry: Expirable): void {
     this.#tracked.add(entry);
     if (!this.#timer) this.#schedule();
-    return () => this.#tracked.delete(entry);
+  }
+
+  untrack(entry: Expirable): void {
+    this.#tracked.delete(entry);
   }
 
   get size(): number {
@@ -48,7 +55,7 @@ export class DeadlineTracker {
     for (const entry of this.#tracked) {
       if (entry.deadline <= now) {
         this.#tracked.delete(entry);
-        entry.onTimeout();
+        entry.expire();
       }
     }
     if (this.#tracked.size > 0) this.#schedule();

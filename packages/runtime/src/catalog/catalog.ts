@@ -1,4 +1,3 @@
-import { streamOf } from "@granary/core";
 import { Activation, type ActivationHooks, type DeactivationReason } from "../activation/activation.js";
 import type { ActivationServices } from "../activation/activation-services.js";
 import type { ActorTypeRegistry } from "../activation/actor-type-info.js";
@@ -13,7 +12,9 @@ export type NotOwnerHandler = (calls: PendingCall[], error: unknown) => void;
  * to the successor when one goes away, and collects idle ones.
  */
 export class Catalog implements ActivationHooks {
-  readonly #activations = new Map<string, Activation>();
+  // Type → id → activation: no key string is built on the hot path.
+  readonly #activations = new Map<string, Map<string, Activation>>();
+  #size = 0;
 
   /** Set by a clustered silo: calls whose activation lost the directory race go to the winner. */
   onNotOwner: NotOwnerHandler | undefined;
@@ -26,37 +27,48 @@ export class Catalog implements ActivationHooks {
   ) {}
 
   get size(): number {
-    return this.#activations.size;
+    return this.#size;
   }
 
-  activations(): IterableIterator<Activation> {
-    return this.#activations.values();
+  *activations(): IterableIterator<Activation> {
+    for (const byId of this.#activations.values()) yield* byId.values();
   }
 
-  get(key: string): Activation | undefined {
-    return this.#activations.get(key);
+  find(actorType: string, actorId: string): Activation | undefined {
+    return this.#activations.get(actorType)?.get(actorId);
   }
 
   /** Runs the call on this silo's activation of the actor, activating it if needed. */
   dispatch(request: CallRequest): Promise<unknown> {
-    const key = streamOf(request.actorType, request.actorId);
-    let activation = this.#activations.get(key);
+    return new Promise((resolve, reject) => this.dispatchCall({ request, resolve, reject }));
+  }
+
+  /** Like dispatch, answering through the call's own resolve/reject (no extra promise). */
+  dispatchCall(call: PendingCall): void {
+    const { actorType, actorId } = call.request;
+    let byId = this.#activations.get(actorType);
+    let activation = byId?.get(actorId);
     if (!activation) {
       let info: ReturnType<ActorTypeRegistry["get"]>;
       try {
         const refusal = this.refuseNewActivations?.();
         if (refusal) throw refusal;
-        info = this.registry.get(request.actorType);
+        info = this.registry.get(actorType);
       } catch (error) {
-        return Promise.reject(error);
+        call.reject(error);
+        return;
       }
-      activation = new Activation(info, request.actorId, this.services, this);
-      this.#activations.set(key, activation);
+      if (!byId) {
+        byId = new Map();
+        this.#activations.set(actorType, byId);
+      }
+      activation = new Activation(info, actorId, this.services, this);
+      byId.set(actorId, activation);
+      this.#size++;
       activation.start();
     }
-    const result = activation.enqueue(request);
-    if (result) return result;
-    return activation.gone.then(() => this.dispatch(request));
+    if (activation.enqueue(call)) return;
+    void activation.gone.then(() => this.dispatchCall(call));
   }
 
   onFailed(activation: Activation, error: unknown, calls: PendingCall[]): void {
@@ -70,13 +82,13 @@ export class Catalog implements ActivationHooks {
 
   onGone(activation: Activation, calls: PendingCall[]): void {
     this.#forget(activation);
-    for (const call of calls) this.dispatch(call.request).then(call.resolve, call.reject);
+    for (const call of calls) this.dispatchCall(call);
   }
 
   /** Deactivates activations idle for at least `idleMs`; returns how many. */
   collectIdle(now: number, idleMs: number): number {
     let collected = 0;
-    for (const activation of this.#activations.values()) {
+    for (const activation of this.activations()) {
       if (activation.isIdle(now, idleMs)) {
         collected++;
         void activation.deactivate("idle");
@@ -87,11 +99,14 @@ export class Catalog implements ActivationHooks {
 
   async deactivateAll(reason: DeactivationReason): Promise<void> {
     // Activations may call each other while draining, so all drain together, not one by one.
-    await Promise.all([...this.#activations.values()].map((a) => a.deactivate(reason)));
-    if (this.#activations.size > 0) await this.deactivateAll(reason);
+    await Promise.all([...this.activations()].map((a) => a.deactivate(reason)));
+    if (this.#size > 0) await this.deactivateAll(reason);
   }
 
   #forget(activation: Activation): void {
-    if (this.#activations.get(activation.key) === activation) this.#activations.delete(activation.key);
+    const byId = this.#activations.get(activation.info.type);
+    if (byId?.get(activation.actorId) !== activation) return;
+    byId.delete(activation.actorId);
+    this.#size--;
   }
 }

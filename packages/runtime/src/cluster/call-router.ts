@@ -1,5 +1,6 @@
 import { type Directory, ErrorCode, isGranaryError, NotOwnerError, ShuttingDownError, streamOf } from "@granary/core";
 import type { Logger } from "pino";
+import type { PendingCall } from "../activation/mailbox.js";
 import type { CallRequest } from "../calls/call-context.js";
 import type { Catalog } from "../catalog/catalog.js";
 import type { DirectoryCache } from "../directory/directory-cache.js";
@@ -53,7 +54,9 @@ export class CallRouter {
       if (!agent.leaseValid()) throw new NotOwnerError(key);
       const target = await this.#target(key, request, placedHere && attempt === 0);
       if (target === siloId) {
-        if (this.#deps.stopping() && !catalog.get(key)) throw new ShuttingDownError(`silo ${siloId}`);
+        if (this.#deps.stopping() && !catalog.find(request.actorType, request.actorId)) {
+          throw new ShuttingDownError(`silo ${siloId}`);
+        }
         return catalog.dispatch(request);
       }
       if (hops >= MAX_HOPS) throw new NotOwnerError(key);
@@ -75,6 +78,23 @@ export class CallRouter {
     throw lastError;
   }
 
+  /**
+   * Routes a call answered through its own record. The hot path (the actor is active here) goes
+   * straight to the catalog without a promise or a directory look-up.
+   */
+  routeCall(call: PendingCall, hops: number, placedHere: boolean): void {
+    const request = call.request;
+    const local = this.#deps.catalog.find(request.actorType, request.actorId);
+    if (local?.state === "active" && this.#deps.agent.leaseValid()) {
+      this.#deps.catalog.dispatchCall(call);
+      return;
+    }
+    this.route(request, hops, placedHere).then(
+      (value) => call.resolve(value),
+      (error: unknown) => call.reject(error),
+    );
+  }
+
   /** Calls whose activation lost the directory race: send them to the winner. */
   reroute(request: CallRequest): Promise<unknown> {
     return this.route(request, 0, false);
@@ -86,7 +106,7 @@ export class CallRouter {
 
   async #target(key: string, request: CallRequest, placedHere: boolean): Promise<string> {
     const { catalog, cache, agent, directory, siloId, placement } = this.#deps;
-    const local = catalog.get(key);
+    const local = catalog.find(request.actorType, request.actorId);
     if (local && (local.state === "active" || local.state === "activating")) return siloId;
     const cached = cache.get(key);
     if (cached && agent.isLive(cached.siloId) && !this.#isSuspect(cached.siloId)) return cached.siloId;

@@ -19,7 +19,8 @@ import { type Logger, pino } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
-import { type CallRequest, newId } from "../calls/call-context.js";
+import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
+import { CallRecord } from "../calls/call-record.js";
 import { DeadlineTracker } from "../calls/deadlines.js";
 import { Catalog } from "../catalog/catalog.js";
 import { CallRouter } from "../cluster/call-router.js";
@@ -31,7 +32,7 @@ import { MembershipAgent } from "../membership/membership-agent.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { listenTransport, type TransportServer } from "../messaging/server.js";
 import { PeerRole } from "../messaging/transport-options.js";
-import { startCallSpan } from "../telemetry/call-tracing.js";
+import { metricsEnabled, startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
 import { openEmbeddedStores, type Stores } from "./default-stores.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
@@ -72,6 +73,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
   readonly #onFenced: ((reason: string) => void) | undefined;
+  readonly #metricsEnabled = metricsEnabled();
 
   private constructor(
     options: ResolvedSiloOptions,
@@ -165,6 +167,16 @@ export class Silo implements ActorRefFactory, CallInvoker {
     return createActorRef(this, type, id, options);
   }
 
+  /** @internal References for actors' `this.get`, continuing the calling turn's chain. */
+  ref<T extends Actor>(
+    type: ActorClass<T>,
+    id: string,
+    options: CallOptions | undefined,
+    parent: () => CallContext | undefined,
+  ): ActorRef<T> {
+    return createActorRef(this, type, id, options, parent);
+  }
+
   /** This silo's identity in logs, membership and the directory (a new one after a rejoin). */
   get siloId(): string {
     return this.#siloId;
@@ -209,47 +221,27 @@ export class Silo implements ActorRefFactory, CallInvoker {
       this.#stopping &&
       external &&
       request.context.chain.length === 1 &&
-      !this.#catalog.get(streamOf(request.actorType, request.actorId))
+      !this.#catalog.find(request.actorType, request.actorId)
     ) {
       return Promise.reject(new ShuttingDownError(`silo ${this.siloId}`));
     }
-    const { span, request: traced } = startCallSpan(this.#telemetry.tracer, request);
-    const started = performance.now();
+    const { span, request: traced } = tracingEnabled()
+      ? startCallSpan(this.#telemetry.tracer, request)
+      : { span: undefined, request };
     return new Promise((resolve, reject) => {
-      let settled = false;
-      const settle = (error?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        untrack();
-        if (error !== undefined) {
-          span.recordException(error as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
-        }
-        span.end();
-        this.#telemetry.callLatency.record(performance.now() - started, { actor_type: request.actorType });
-      };
-      const untrack = this.#deadlines.track(request.timeoutMs, () => {
-        const timeout = new CallTimeoutError(
-          `${request.actorType}/${request.actorId}`,
-          request.method,
-          request.timeoutMs,
-        );
-        settle(timeout);
-        reject(timeout);
-      });
+      const record = new CallRecord(traced, resolve, reject, this.#deadlines, span, this.#recordLatency);
       const router = this.#cluster?.router;
-      (router ? router.route(traced, hops, hops > 0) : this.#catalog.dispatch(traced)).then(
-        (value) => {
-          settle();
-          resolve(value);
-        },
-        (error: unknown) => {
-          settle(error);
-          reject(error);
-        },
-      );
+      if (router) router.routeCall(record, hops, hops > 0);
+      else this.#catalog.dispatchCall(record);
     });
   }
+
+  readonly #recordLatency = (record: CallRecord): void => {
+    if (!this.#metricsEnabled) return;
+    this.#telemetry.callLatency.record(this.#options.clock.now() - (record.deadline - record.request.timeoutMs), {
+      actor_type: record.request.actorType,
+    });
+  };
 
   /** Deactivates activations idle for `idleTimeoutMs` now, instead of waiting for the next sweep. */
   collectIdle(): number {
@@ -313,7 +305,11 @@ export class Silo implements ActorRefFactory, CallInvoker {
       for (const call of calls) {
         const router = this.#cluster?.router;
         if (!router) call.reject(new ShuttingDownError(`silo ${this.siloId}`));
-        else router.reroute(call.request).then(call.resolve, call.reject);
+        else
+          router.reroute(call.request).then(
+            (value) => call.resolve(value),
+            (error: unknown) => call.reject(error),
+          );
       }
     };
     await this.#startIncarnation(cluster);

@@ -1,6 +1,8 @@
 import {
   context,
   isSpanContextValid,
+  metrics,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
@@ -68,4 +70,20 @@ export function startCallSpan(tracer: Tracer, request: CallRequest): { span: Spa
 export function turnContext(request: CallRequest) {
   const spanContext = parseTraceparent(request.context.traceparent);
   return spanContext ? trace.setSpanContext(context.active(), spanContext) : undefined;
+}
+
+/**
+ * Whether a tracer SDK is registered. Without one, call spans would be no-ops that still cost an
+ * allocation per call, so the hot path skips them (incoming trace context is still carried).
+ */
+export function tracingEnabled(): boolean {
+  const provider = trace.getTracerProvider();
+  if (!(provider instanceof ProxyTracerProvider)) return true;
+  return provider.getDelegate().constructor.name !== "NoopTracerProvider";
+}
+
+/** Whether a meter SDK is registered (checked at silo start: per-call metrics are skipped otherwise). */
+export function metricsEnabled(): boolean {
+  const provider = metrics.getMeterProvider();
+  return provider.constructor.name !== "NoopMeterProvider";
 }
