@@ -6,6 +6,9 @@
  * import { eventStoreConformance } from "@granary/testing";
  * eventStoreConformance("MyEventStore", { open: async ({ namespace, upcasters }) => new MyEventStore({ namespace, upcasters }) });
  */
+
+export * from "./cluster/test-cluster.js";
 export * from "./conformance/index.js";
 export * from "./servers/postgres-server.js";
 export * from "./servers/redis-server.js";
+export * from "./specification/actor-spec.js";
