@@ -52,7 +52,11 @@ export interface ActorClass<T extends Actor = Actor> {
   new (): T;
   /** Stable name of the actor type; part of every stream name, so never rename it. */
   readonly type: string;
-  /** Methods that do not change state and may interleave with each other (not with other turns). */
+  /**
+   * Methods that do not change state: they may run at the same time as each other (never beside a
+   * state-changing call). In an event-sourced actor, `raise` in one of them fails.
+   * @example static readonly readOnly = ["balance", "history"];
+   */
   readonly readOnly?: readonly string[];
 }
 

@@ -130,7 +130,7 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
     }
     if (this.#savepoints.length === 0) {
       throw new InvalidArgumentError(
-        "raise() was called outside a turn (in the constructor, onDeactivate, or after the method returned); raise events only inside command methods",
+        "raise() was called outside a turn (in the constructor, onDeactivate, a read-only method, or after the method returned); raise events only inside command methods",
       );
     }
     const { type, ...data } = event as Event & Record<string, unknown>;

@@ -44,6 +44,8 @@ export class Activation {
   #snapshotter: Snapshotter | undefined;
   #entry: DirectoryEntry | undefined;
   #lastActiveAt: number;
+  /** Read-only calls running now. */
+  #readers = 0;
   #idleWaiters: (() => void)[] = [];
   readonly #gone: Promise<void>;
   #resolveGone!: () => void;
@@ -102,7 +104,7 @@ export class Activation {
     const reentrant = this.#mailbox.isReentrant(call.request);
     if (state === "deactivated" || state === "failed") return false;
     if (state === "deactivating" && !reentrant) return false;
-    if (state !== "activating" && (this.#mailbox.runningTurns === 0 || reentrant)) {
+    if (state !== "activating" && (this.#mailbox.runningTurns === 0 || reentrant || this.#joinsReaders(call))) {
       this.#run(call);
     } else {
       this.#mailbox.push(call);
@@ -180,7 +182,18 @@ export class Activation {
     );
   }
 
+  /** A read-only call may join running read-only calls when no other call is waiting before it. */
+  #joinsReaders(call: PendingCall): boolean {
+    return (
+      this.#readers > 0 &&
+      this.#readers === this.#mailbox.runningTurns &&
+      this.#mailbox.depth === 0 &&
+      this.info.readOnly.has(call.request.method)
+    );
+  }
+
   #run(call: PendingCall): void {
+    if (this.info.readOnly.has(call.request.method)) this.#readers++;
     this.#mailbox.started(call.request.context);
     let turn: Promise<unknown>;
     try {
@@ -202,6 +215,7 @@ export class Activation {
   }
 
   #finished(call: PendingCall): void {
+    if (this.info.readOnly.has(call.request.method)) this.#readers--;
     this.#mailbox.finished(call.request.context);
     this.#lastActiveAt = this.services.clock.now();
     if (this.#mailbox.runningTurns === 0) this.#pump();
@@ -212,6 +226,13 @@ export class Activation {
       const next = this.#mailbox.shift();
       if (next) {
         this.#run(next);
+        // Consecutive read-only calls start together.
+        while (
+          this.info.readOnly.has(next.request.method) &&
+          this.info.readOnly.has(this.#mailbox.peek()?.request.method ?? "")
+        ) {
+          this.#run(this.#mailbox.shift() as PendingCall);
+        }
         return;
       }
     } else if (this.#state === "deactivating" && this.#mailbox.depth > 0) {

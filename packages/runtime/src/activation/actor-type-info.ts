@@ -15,6 +15,8 @@ export interface ActorTypeInfo {
   readonly eventSourced: boolean;
   /** Public async methods callable through an ActorRef. */
   readonly methods: ReadonlySet<string>;
+  /** Methods declared read-only: they may run together, never beside a state-changing turn. */
+  readonly readOnly: ReadonlySet<string>;
   readonly snapshotEvery: number;
   readonly snapshotVersion: number;
   readonly upcasters: Upcasters | undefined;
@@ -92,11 +94,19 @@ export class ActorTypeRegistry {
         `must be an integer >= 1, got ${snapshotVersion}`,
       );
     }
+    const methods = publicMethodsOf(cls);
+    const readOnly = new Set(cls.readOnly ?? []);
+    for (const name of readOnly) {
+      if (!methods.has(name)) {
+        throw new InvalidConfigurationError(`${cls.name}.readOnly`, `"${name}" is not a public method of ${cls.name}`);
+      }
+    }
     this.#types.set(type, {
       type,
       cls,
       eventSourced,
-      methods: publicMethodsOf(cls),
+      methods,
+      readOnly,
       snapshotEvery,
       snapshotVersion,
       upcasters: es.upcasters,

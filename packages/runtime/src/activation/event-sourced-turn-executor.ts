@@ -41,6 +41,10 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
 
   async execute(request: CallRequest): Promise<unknown> {
     const method = resolveMethod(this.info, this.instance, request.method);
+    // Read-only calls run outside any turn (they may overlap), so raise() in them fails.
+    if (this.info.readOnly.has(request.method)) {
+      return runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
+    }
     const control = this.#control;
     control.beginTurn();
     let result: unknown;

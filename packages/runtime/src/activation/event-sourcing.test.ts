@@ -319,3 +319,51 @@ describe("schema evolution", () => {
     expect(stored[0]?.data).toEqual({ amount: 2 });
   });
 });
+
+describe("read-only methods", () => {
+  class Reader extends Account {
+    static override readonly type = "Account";
+    static readonly readOnly = ["slowBalance", "sneakyRaise"];
+    static overlapping = 0;
+    static maxOverlap = 0;
+    async slowBalance(): Promise<number> {
+      Reader.overlapping++;
+      Reader.maxOverlap = Math.max(Reader.maxOverlap, Reader.overlapping);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      Reader.overlapping--;
+      return this.state.balance;
+    }
+    async sneakyRaise(): Promise<void> {
+      this.raise({ type: "Deposited", amount: 1 });
+    }
+  }
+
+  it("read-only calls run together, but never beside a state-changing call", async () => {
+    const { silo } = await startSilo({ actors: [Reader] });
+    const ref = silo.get(Reader, "r");
+    await ref.deposit(1);
+    Reader.maxOverlap = 0;
+    const results = await Promise.all([
+      ref.slowBalance(),
+      ref.slowBalance(),
+      ref.slowBalance(),
+      ref.slowDeposit(1),
+      ref.slowBalance(),
+    ]);
+    expect(Reader.maxOverlap).toBe(3);
+    expect(results).toEqual([1, 1, 1, 2, 2]);
+  });
+
+  it("raise() inside a read-only method fails", async () => {
+    const { silo } = await startSilo({ actors: [Reader] });
+    await expect(silo.get(Reader, "r").sneakyRaise()).rejects.toThrow(/outside a turn/);
+  });
+
+  it("a readOnly entry that is not a public method is a configuration error", async () => {
+    class Bad extends Account {
+      static override readonly type = "Account";
+      static readonly readOnly = ["nope"];
+    }
+    await expect(startSilo({ actors: [Bad] })).rejects.toThrow(/Bad.readOnly/);
+  });
+});

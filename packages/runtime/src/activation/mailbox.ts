@@ -42,6 +42,10 @@ export class Mailbox {
     return call;
   }
 
+  peek(): PendingCall | undefined {
+    return this.#head < this.#queue.length ? this.#queue[this.#head] : undefined;
+  }
+
   /** Takes every waiting call (on failure or hand-over to a successor activation). */
   drain(): PendingCall[] {
     const calls = this.#queue.slice(this.#head);
