@@ -27,7 +27,7 @@ export function formatBytes(value: number): string {
 /** "31% of raw ops/s" or "1.80× raw time". */
 export function formatRatio(row: Row): string {
   if (row.ratio === undefined || !row.baseline) return row.role === "baseline" ? "baseline" : "";
-  if (row.ratioKind === "latency") return `${row.ratio.toFixed(2)}× time of ${row.baseline}`;
+  if (row.ratioKind === "latency") return `p50 ${(row.p50Ratio ?? Number.NaN).toFixed(2)}× ${row.baseline}`;
   const share = row.ratio * 100;
   return `${share >= 10 ? share.toFixed(0) : share.toFixed(1)}% of ${row.baseline}`;
 }

@@ -162,15 +162,11 @@ function toRow(
     throw new Error(`${spec.name}: no baseline row "${spec.baseline}"`);
   const ratioKind = spec.ratioKind ?? RatioKind.Throughput;
   let ratio: number | undefined;
+  let p50Ratio: number | undefined;
   if (baselineIndex >= 0) {
     const base = samples[baselineIndex] as RunSample[];
-    ratio = median(
-      own.map((s, r) =>
-        ratioKind === RatioKind.Throughput
-          ? s.opsPerSec / (base[r] as RunSample).opsPerSec
-          : s.p50Ms / (base[r] as RunSample).p50Ms,
-      ),
-    );
+    ratio = median(own.map((s, r) => s.opsPerSec / (base[r] as RunSample).opsPerSec));
+    p50Ratio = median(own.map((s, r) => s.p50Ms / (base[r] as RunSample).p50Ms));
   }
   const row: Row = {
     name: spec.name,
@@ -178,7 +174,9 @@ function toRow(
     opsPerSec: median(own.map((s) => s.opsPerSec)),
     p50Ms: median(own.map((s) => s.p50Ms)),
     p99Ms: median(own.map((s) => s.p99Ms)),
-    ...(spec.baseline === undefined ? {} : { baseline: spec.baseline, ratio: ratio as number, ratioKind }),
+    ...(spec.baseline === undefined
+      ? {}
+      : { baseline: spec.baseline, ratio: ratio as number, p50Ratio: p50Ratio as number, ratioKind }),
     targets: [],
     runs: own.map((s) => Math.round(s.opsPerSec)),
     ...(extra ? { extra } : {}),

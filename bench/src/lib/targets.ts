@@ -48,7 +48,9 @@ export function maxLatencyFactor(factor: number, of = "raw"): Target {
   return {
     label,
     check: (row) =>
-      row.ratio === undefined ? missing(label) : result(label, row.ratio <= factor, `${row.ratio.toFixed(2)}×`),
+      row.p50Ratio === undefined
+        ? missing(label)
+        : result(label, row.p50Ratio <= factor, `${row.p50Ratio.toFixed(2)}×`),
   };
 }
 

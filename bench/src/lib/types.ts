@@ -34,11 +34,11 @@ export interface Row {
   readonly p99Ms?: number;
   /** Name of the row this one is compared with. */
   readonly baseline?: string;
-  /**
-   * Throughput ratio: this row's ops/s ÷ the baseline's (0.5 = half the raw rate). Latency ratio:
-   * this row's p50 ÷ the baseline's (2 = twice the raw time). Median of per-round ratios.
-   */
+  /** This row's ops/s ÷ the baseline's (0.5 = half the raw rate); median of per-round ratios. */
   readonly ratio?: number;
+  /** This row's p50 ÷ the baseline's (2 = twice the raw time); median of per-round ratios. */
+  readonly p50Ratio?: number;
+  /** Which ratio the table shows. */
   readonly ratioKind?: RatioKind;
   readonly targets: readonly TargetResult[];
   /** Scenario-specific figures (bytes per activation, appends per transaction, ...). */

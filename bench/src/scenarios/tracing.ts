@@ -1,17 +1,25 @@
 import { type ActorRef, MemoryEventStore, MemorySnapshotStore } from "@granary/core";
+import { startRedisServer } from "@granary/testing";
 import { Ledger } from "../lib/actors.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
+import { startRemoteSilo } from "../lib/remote-silo.js";
 import { randomInts, startBenchSilo } from "../lib/silo.js";
 import { maxOverhead } from "../lib/targets.js";
 import { acquireTracing } from "../lib/tracing.js";
 import type { Row, Scenario, ScenarioResult } from "../lib/types.js";
-import { crossSiloAvailability } from "./cross-silo.js";
+import { granaryClientCase } from "./cross-silo.js";
 
 const NAME = "tracing";
 const TITLE = "Tracing on (OTel SDK, in-memory exporter) vs off";
 
-function cases(config: BenchConfig): CaseSpec[] {
+interface Context {
+  readonly redisUrl: string;
+  readonly clusterOff: string;
+  readonly clusterOn: string;
+}
+
+function cases(config: BenchConfig, context: Context): CaseSpec[] {
   const { actors, concurrency } = config;
   const ids = Array.from({ length: actors }, (_, i) => `t-${i}`);
   const local = (on: boolean): CaseSpec["setup"] => {
@@ -57,7 +65,20 @@ function cases(config: BenchConfig): CaseSpec[] {
     };
   };
   const load = `ES command, memory store, ${actors} actors × ${concurrency} callers`;
+  const inFlight = Math.max(...config.inFlight.filter((n) => n <= 16), 1);
   return [
+    {
+      name: `cross-silo call, ${inFlight} in flight, tracing off`,
+      role: "baseline",
+      setup: granaryClientCase(config, context.redisUrl, context.clusterOff, inFlight, false),
+    },
+    {
+      name: `cross-silo call, ${inFlight} in flight, tracing on (client and silo)`,
+      role: "granary",
+      baseline: `cross-silo call, ${inFlight} in flight, tracing off`,
+      targets: [maxOverhead(0.15)],
+      setup: granaryClientCase(config, context.redisUrl, context.clusterOn, inFlight, true),
+    },
     { name: `local ${load}, tracing off`, role: "baseline", setup: local(false) },
     {
       name: `local ${load}, tracing on`,
@@ -69,37 +90,41 @@ function cases(config: BenchConfig): CaseSpec[] {
 }
 
 /**
- * The same load with the OpenTelemetry SDK recording every span the runtime makes, and without.
- * The target is on the cross-silo call; until the cluster mode lands, the local rows show what
- * tracing costs in-process.
+ * The same load with the OpenTelemetry SDK recording every span the runtime makes, and without:
+ * the cross-silo call (where the target is) and a local event-sourced command.
  */
 export const tracing: Scenario = {
   name: NAME,
   title: TITLE,
   cases,
   async run(config: BenchConfig): Promise<ScenarioResult> {
-    const rows: Row[] = await runCases(NAME, cases(config), config);
-    const spansPerCall = rows[1]?.extra?.spansPerCall;
-    const cross = await crossSiloAvailability();
-    const target = maxOverhead(0.15);
-    rows.push({
-      name: "cross-silo call, tracing on vs off",
-      role: "granary",
-      targets: [{ label: target.label, met: false, actual: "not measured" }],
-      unavailable: cross ?? "to be measured here once cross-silo calls run",
-    });
+    const redis = await startRedisServer({ appendonly: false });
+    const off = await startRemoteSilo({ redisUrl: redis.url, clusterName: "bench-tracing-off", tracing: false });
+    const on = await startRemoteSilo({ redisUrl: redis.url, clusterName: "bench-tracing-on", tracing: true });
+    const context: Context = { redisUrl: redis.url, clusterOff: off.clusterName, clusterOn: on.clusterName };
+    let rows: Row[];
+    try {
+      rows = await runCases(NAME, cases(config, context), config, context);
+    } finally {
+      await on.stop();
+      await off.stop();
+      await redis.stop();
+    }
+    const spansPerCall = rows.find((r) => r.extra?.spansPerCall !== undefined)?.extra?.spansPerCall;
     return {
       scenario: NAME,
       title: TITLE,
       status: "ok",
       rows,
       settings: {
+        crossSilo:
+          "two silo processes (one with the SDK on), one cluster each on a throwaway Redis; the client's worker thread has the SDK on for the 'on' row",
         sdk: "@opentelemetry/sdk-trace-base BasicTracerProvider, AlwaysOn sampler, SimpleSpanProcessor, InMemorySpanExporter",
         contextManager: "AsyncLocalStorageContextManager (installed for both rows)",
         spansPerTracedCall: spansPerCall ?? "unknown",
       },
       notes: [
-        `The runtime recorded ${String(spansPerCall)} spans per traced call (activation and replay spans happen before the runs).`,
+        `The runtime recorded ${String(spansPerCall)} spans per traced local call (activation and replay spans happen before the runs).`,
       ],
     };
   },

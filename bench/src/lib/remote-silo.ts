@@ -1,0 +1,79 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { MemoryEventStore, MemorySnapshotStore } from "@granary/core";
+import { BenchCounter, Ledger } from "./actors.js";
+import { startBenchSilo } from "./silo.js";
+import { acquireTracing } from "./tracing.js";
+
+/** A shared secret for the benchmark clusters (the transport requires ≥ 16 bytes). */
+export const BENCH_CLUSTER_KEY = "granary-bench-cluster-key-0123456789";
+
+export interface RemoteSiloOptions {
+  readonly redisUrl: string;
+  /** One silo per cluster name, so a client's calls all reach this silo. */
+  readonly clusterName: string;
+  /** Record every span with the OTel SDK in the silo's process. */
+  readonly tracing: boolean;
+}
+
+export interface RemoteSilo {
+  readonly clusterName: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a cluster-mode silo hosting the bench actors in this process. */
+export async function hostSilo(options: RemoteSiloOptions): Promise<RemoteSilo> {
+  const tracing = options.tracing ? acquireTracing() : undefined;
+  if (tracing) tracing.tracing.enabled = true;
+  const silo = await startBenchSilo({
+    actors: [BenchCounter, Ledger],
+    store: new MemoryEventStore(),
+    snapshots: new MemorySnapshotStore(),
+    redis: options.redisUrl,
+    clusterName: options.clusterName,
+    clusterKey: BENCH_CLUSTER_KEY,
+    port: 0,
+  });
+  return {
+    clusterName: options.clusterName,
+    stop: async () => {
+      await silo.stop();
+      await tracing?.release();
+    },
+  };
+}
+
+/**
+ * Starts the silo in a child process (its own event loop, as a remote silo is); in this process
+ * when running from TypeScript sources (the smoke test under vitest), which a child node cannot load.
+ */
+export async function startRemoteSilo(options: RemoteSiloOptions): Promise<RemoteSilo> {
+  if (import.meta.url.endsWith(".ts")) return hostSilo(options);
+  const script = fileURLToPath(new URL("./silo-process.js", import.meta.url));
+  const child = spawn(process.execPath, [script], {
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+    env: {
+      ...process.env,
+      GRANARY_LOG_LEVEL: "silent",
+      NODE_ENV: "production",
+      BENCH_SILO_OPTIONS: JSON.stringify(options),
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    let text = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes("ready\n")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`silo process exited with ${code} before it was ready`)));
+  });
+  return {
+    clusterName: options.clusterName,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
