@@ -1,8 +1,11 @@
 import { join } from "node:path";
-import { type EventEnvelope, ManualClock } from "@granary/core";
+import { type EventEnvelope, type EventStore, ManualClock, type SnapshotStore } from "@granary/core";
+import { PostgresEventStore, PostgresSnapshotStore } from "@granary/postgres";
 import type { Silo } from "@granary/runtime";
 import { SqliteEventStore, SqliteSnapshotStore } from "@granary/sqlite";
+import { startPostgresServer } from "@granary/testing";
 import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
 import { applyLedger, ColdLedger, INITIAL_LEDGER, type LedgerState } from "../lib/actors.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases, type Workload } from "../lib/harness.js";
@@ -12,7 +15,7 @@ import { scratchDir } from "../lib/tmp.js";
 import type { Scenario, ScenarioResult } from "../lib/types.js";
 
 const NAME = "cold-activation";
-const TITLE = "Cold activation (rehydration) vs raw read + decode, SQLite";
+const TITLE = "Cold activation (rehydration) vs raw read + decode, SQLite and PostgreSQL";
 const SNAPSHOT_AT = 100;
 const AFTER_SNAPSHOT = 100;
 const LONG_HISTORY = 1_000;
@@ -41,7 +44,10 @@ function envelopes(stream: string, from: number, count: number): EventEnvelope[]
 
 interface Context {
   readonly path: string;
+  readonly pgUrl: string;
 }
+
+const PG_NAMESPACE = "bench-cold";
 
 function idsOf(config: BenchConfig): { snapIds: string[]; longIds: string[] } {
   const streams = config.coldStreams;
@@ -54,10 +60,8 @@ function idsOf(config: BenchConfig): { snapIds: string[]; longIds: string[] } {
 const streamOf = (id: string) => `${ColdLedger.type}/${id}`;
 
 /** Writes the histories through the store, as Granary writes them, and the snapshots. */
-async function prepare(config: BenchConfig, path: string): Promise<void> {
+async function prepare(config: BenchConfig, store: EventStore, snapshots: SnapshotStore): Promise<void> {
   const { snapIds, longIds } = idsOf(config);
-  const store = new SqliteEventStore({ path, synchronous: "FULL" });
-  const snapshots = new SqliteSnapshotStore({ path, synchronous: "FULL" });
   try {
     const writes: Promise<unknown>[] = [];
     for (const id of snapIds) {
@@ -81,6 +85,19 @@ async function prepare(config: BenchConfig, path: string): Promise<void> {
     await store.close();
     await snapshots.close();
   }
+}
+
+function openStores(backend: "sqlite" | "postgres", context: Context): { store: EventStore; snapshots: SnapshotStore } {
+  if (backend === "sqlite") {
+    return {
+      store: new SqliteEventStore({ path: context.path, synchronous: "FULL" }),
+      snapshots: new SqliteSnapshotStore({ path: context.path, synchronous: "FULL" }),
+    };
+  }
+  return {
+    store: new PostgresEventStore({ connectionString: context.pgUrl, namespace: PG_NAMESPACE, poolSize: 2 }),
+    snapshots: new PostgresSnapshotStore({ connectionString: context.pgUrl, namespace: PG_NAMESPACE, poolSize: 2 }),
+  };
 }
 
 function cases(config: BenchConfig, context: Context): CaseSpec[] {
@@ -121,13 +138,12 @@ function cases(config: BenchConfig, context: Context): CaseSpec[] {
       };
     };
   };
-  const granary = (ids: readonly string[]): CaseSpec["setup"] => {
+  const granary = (ids: readonly string[], backend: "sqlite" | "postgres"): CaseSpec["setup"] => {
     return async (): Promise<Workload> => {
       // A manual clock: abandoned silos keep no timers, so swapping silos needs no stop (a stop
       // would snapshot the activations and change the prepared histories).
       // The silo's stores, opened in this thread (each case may run in a worker thread of its own).
-      const store = new SqliteEventStore({ path, synchronous: "FULL" });
-      const snapshots = new SqliteSnapshotStore({ path, synchronous: "FULL" });
+      const { store, snapshots } = openStores(backend, context);
       const fresh = () => startBenchSilo({ actors: [ColdLedger], store, snapshots, clock: new ManualClock() });
       let silo: Silo = await fresh();
       let next = 0;
@@ -151,28 +167,67 @@ function cases(config: BenchConfig, context: Context): CaseSpec[] {
       };
     };
   };
+  const rawPg = (ids: readonly string[], withSnapshot: boolean): CaseSpec["setup"] => {
+    return async () => {
+      const client = new pg.Client({ connectionString: context.pgUrl });
+      await client.connect();
+      let next = 0;
+      return {
+        concurrency: 1,
+        op: async () => {
+          const stream = streamOf(ids[next++ % ids.length] as string);
+          let state = INITIAL_LEDGER;
+          let version = 0;
+          if (withSnapshot) {
+            const { rows } = await client.query<{ version: string; state: LedgerState }>(
+              "SELECT version, state FROM granary.snapshots WHERE namespace = $1 AND stream = $2",
+              [PG_NAMESPACE, stream],
+            );
+            const row = rows[0];
+            if (row) {
+              state = row.state;
+              version = Number(row.version);
+            }
+          }
+          // pg decodes jsonb (data, metadata) to objects itself.
+          const { rows } = await client.query<{ version: string; data: { amount: number } }>(
+            "SELECT version, type, data, metadata FROM granary.events WHERE namespace = $1 AND stream = $2 AND version >= $3 ORDER BY version",
+            [PG_NAMESPACE, stream, version + 1],
+          );
+          for (const row of rows) state = applyLedger(state, { type: "Deposited", amount: row.data.amount });
+          return state.balance;
+        },
+        teardown: () => client.end(),
+      };
+    };
+  };
   const snapLabel = `snapshot + ${AFTER_SNAPSHOT} events`;
   const longLabel = `${LONG_HISTORY} events, no snapshot`;
-  return [
-    { name: `raw read + decode, ${snapLabel}`, role: "baseline", setup: raw(snapIds, true) },
-    {
-      name: `granary, ${snapLabel}`,
-      role: "granary",
-      baseline: `raw read + decode, ${snapLabel}`,
-      ratioKind: "latency",
-      targets: [maxLatencyFactor(2), maxP50Ms(2)],
-      setup: granary(snapIds),
-    },
-    { name: `raw read + decode, ${longLabel}`, role: "baseline", setup: raw(longIds, false) },
-    {
-      name: `granary, ${longLabel}`,
-      role: "granary",
-      baseline: `raw read + decode, ${longLabel}`,
-      ratioKind: "latency",
-      targets: [maxLatencyFactor(2)],
-      setup: granary(longIds),
-    },
-  ];
+  const rows = (backend: "sqlite" | "postgres"): CaseSpec[] => {
+    const rawOf = backend === "sqlite" ? raw : rawPg;
+    const tag = backend === "sqlite" ? "SQLite" : "PostgreSQL";
+    return [
+      { name: `${tag} raw read + decode, ${snapLabel}`, role: "baseline", setup: rawOf(snapIds, true) },
+      {
+        name: `${tag} granary, ${snapLabel}`,
+        role: "granary",
+        baseline: `${tag} raw read + decode, ${snapLabel}`,
+        ratioKind: "latency",
+        targets: [maxLatencyFactor(2), maxP50Ms(2)],
+        setup: granary(snapIds, backend),
+      },
+      { name: `${tag} raw read + decode, ${longLabel}`, role: "baseline", setup: rawOf(longIds, false) },
+      {
+        name: `${tag} granary, ${longLabel}`,
+        role: "granary",
+        baseline: `${tag} raw read + decode, ${longLabel}`,
+        ratioKind: "latency",
+        targets: [maxLatencyFactor(2)],
+        setup: granary(longIds, backend),
+      },
+    ];
+  };
+  return [...rows("sqlite"), ...rows("postgres")];
 }
 
 /**
@@ -187,16 +242,22 @@ export const coldActivation: Scenario = {
   async run(config: BenchConfig): Promise<ScenarioResult> {
     const streams = config.coldStreams;
     const dir = scratchDir(config, NAME);
-    const context: Context = { path: join(dir.path, "history.db") };
+    const server = await startPostgresServer({ fsync: true });
+    const context: Context = { path: join(dir.path, "history.db"), pgUrl: server.url };
     try {
-      await prepare(config, context.path);
+      for (const backend of ["sqlite", "postgres"] as const) {
+        const { store, snapshots } = openStores(backend, context);
+        await prepare(config, store, snapshots);
+      }
       return {
         scenario: NAME,
         title: TITLE,
         status: "ok",
         rows: await runCases(NAME, cases(config, context), config, context),
         settings: {
-          store: "SqliteEventStore + SqliteSnapshotStore, one file, WAL",
+          sqlite: "SqliteEventStore + SqliteSnapshotStore, one file, WAL",
+          postgres:
+            "PostgresEventStore + PostgresSnapshotStore on a throwaway local server (startPostgresServer, fsync on)",
           streamsPerRow: streams,
           snapshotAt: SNAPSHOT_AT,
           eventsAfterSnapshot: AFTER_SNAPSHOT,
@@ -209,6 +270,7 @@ export const coldActivation: Scenario = {
         ],
       };
     } finally {
+      await server.stop();
       dir.remove();
     }
   },
