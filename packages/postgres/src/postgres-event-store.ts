@@ -59,7 +59,7 @@ export class PostgresEventStore implements EventStore {
     this.#namespace = resolved.namespace;
     this.#upcasters = resolved.upcasters;
     this.#changes = new FeedChanges(this.#db.pool, resolved.schema, resolved.namespace, resolved.logger);
-    this.#sql = statements(this.#db.s);
+    this.#sql = statements(this.#db.s, resolved.schema);
   }
 
   /** The namespace this store reads and writes. */
@@ -84,10 +84,10 @@ export class PostgresEventStore implements EventStore {
       const client = await this.#db.pool.connect();
       let release: Error | undefined;
       try {
-        const { rows } = await client.query<{ version: string; position: string; duplicate: boolean }>(
-          this.#sql.append,
-          [this.#namespace, stream, expectedVersion, epoch ?? null, payload],
-        );
+        const { rows } = await client.query<{ version: string; position: string; duplicate: boolean }>({
+          ...this.#sql.append,
+          values: [this.#namespace, stream, expectedVersion, epoch ?? null, payload],
+        });
         const row = rows[0];
         if (!row) throw new Error(`append to "${stream}" returned no result`);
         if (!row.duplicate) this.#changes.appended();
@@ -112,10 +112,10 @@ export class PostgresEventStore implements EventStore {
 
   async latestVersion(stream: string): Promise<number> {
     return this.#db.run(async () => {
-      const { rows } = await this.#db.pool.query<{ version: string }>(this.#sql.latestVersion, [
-        this.#namespace,
-        stream,
-      ]);
+      const { rows } = await this.#db.pool.query<{ version: string }>({
+        ...this.#sql.latestVersion,
+        values: [this.#namespace, stream],
+      });
       return Number(rows[0]?.version ?? 0);
     });
   }
@@ -132,7 +132,10 @@ export class PostgresEventStore implements EventStore {
     if (!Number.isSafeInteger(limit) || limit < 1)
       throw new InvalidArgumentError(`limit must be an integer >= 1, got ${limit}`);
     return this.#db.run(async () => {
-      const { rows } = await this.#db.pool.query<EventRow>(this.#sql.readAll, [this.#namespace, fromPosition, limit]);
+      const { rows } = await this.#db.pool.query<EventRow>({
+        ...this.#sql.readAll,
+        values: [this.#namespace, fromPosition, limit],
+      });
       return throwOnReadErrors(decodeRows(rows, refOf, decodeEventRow, this.#upcasters));
     });
   }
@@ -187,12 +190,10 @@ export class PostgresEventStore implements EventStore {
       throw new InvalidArgumentError(`limit must be an integer >= 0, got ${limit}`);
     }
     return this.#db.run(async () => {
-      const { rows } = await this.#db.pool.query<EventRow>(this.#sql.readStream, [
-        this.#namespace,
-        stream,
-        fromVersion,
-        limit ?? null,
-      ]);
+      const { rows } = await this.#db.pool.query<EventRow>({
+        ...this.#sql.readStream,
+        values: [this.#namespace, stream, fromVersion, limit ?? null],
+      });
       // A purged stream has no events left, so only an empty result needs the tombstone check.
       if (rows.length === 0) {
         const { rows: tombstones } = await this.#db.pool.query<TombstoneRow>(this.#sql.tombstone, [
@@ -218,16 +219,24 @@ export class PostgresEventStore implements EventStore {
   }
 }
 
-function statements(s: string) {
+/** The hot statements are named, so each connection parses and plans them once. */
+function statements(s: string, schema: string) {
+  const named = (name: string, text: string) => ({ name: `granary:${schema}:${name}`, text });
   return {
-    append: `SELECT version, "position", duplicate FROM ${s}.append($1, $2, $3, $4, $5::jsonb)`,
-    readStream: `SELECT ${eventColumns(s)} FROM ${s}.events e
-      WHERE e.namespace = $1 AND e.stream = $2 AND e.version >= $3 ORDER BY e.version LIMIT $4`,
-    readAll: `SELECT ${eventColumns(s)} FROM ${s}.events e
-      WHERE e.namespace = $1 AND e.position > $2
-        AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-      ORDER BY e.position LIMIT $3`,
-    latestVersion: `SELECT version FROM ${s}.streams WHERE namespace = $1 AND stream = $2`,
+    append: named("append", `SELECT version, "position", duplicate FROM ${s}.append($1, $2, $3, $4, $5::jsonb)`),
+    readStream: named(
+      "read",
+      `SELECT ${eventColumns(s)} FROM ${s}.events e
+       WHERE e.namespace = $1 AND e.stream = $2 AND e.version >= $3 ORDER BY e.version LIMIT $4`,
+    ),
+    readAll: named(
+      "read-all",
+      `SELECT ${eventColumns(s)} FROM ${s}.events e
+       WHERE e.namespace = $1 AND e.position > $2
+         AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY e.position LIMIT $3`,
+    ),
+    latestVersion: named("latest-version", `SELECT version FROM ${s}.streams WHERE namespace = $1 AND stream = $2`),
     tombstone: `SELECT ${s}.iso8601(purged_at) AS purged_at, purge_reason, purged_by, version AS last_version
       FROM ${s}.streams WHERE namespace = $1 AND stream = $2 AND purged_at IS NOT NULL`,
     purge: `SELECT purged_at, purge_reason, purged_by, last_version FROM ${s}.purge($1, $2, $3, $4)`,

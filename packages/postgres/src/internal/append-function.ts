@@ -32,22 +32,22 @@ import { SqlState } from "./schema-sql.js";
  * until it ends.
  *
  * ## Append steps
- * 1. Lock-free pre-check of the streams row: a stale expectedVersion, a re-send, a purge or a
- *    fence is explained without taking the lock (explain_rejected_append).
- * 2. The feed critical section above.
- * 3. The optimistic concurrency check: an UPDATE (or, for expectedVersion 0, an upsert) of the
- *    streams row guarded by `version = expected`, no tombstone and `epoch <= given epoch`; it row-locks
- *    the stream until commit, and raises the stored epoch to the highest accepted.
- * 4. One multi-row INSERT of all events from the jsonb array.
+ * 1. The feed critical section above.
+ * 2. The optimistic concurrency check: an UPDATE (or, for expectedVersion 0, an upsert) of the
+ *    streams row guarded by `version = expected`, no tombstone and `epoch <= given epoch`; it
+ *    row-locks the stream until commit, and raises the stored epoch to the highest accepted. When
+ *    the guard fails, explain_rejected_append finds out why (purged, idempotent re-send, same id
+ *    with other content, fenced, version conflict); rejected appends leave gaps in positions.
+ * 3. One multi-row INSERT of all events from the jsonb array.
  * Rejections raise SQLSTATE GR001-GR004 with a JSON DETAIL, which the client maps to Granary errors.
  */
 export function appendFunctionSql(s: string): string {
   const lock = `${LOCK_CLASS}, ${feedLockKey(s)}`;
   return `
 CREATE FUNCTION ${s}.explain_rejected_append(
-  p_namespace text, p_stream text, p_expected bigint, p_epoch bigint, p_events jsonb
-) RETURNS TABLE (version bigint, "position" bigint, duplicate boolean)
-LANGUAGE plpgsql AS $$
+  p_namespace text, p_stream text, p_expected bigint, p_epoch bigint, p_events jsonb,
+  OUT version bigint, OUT "position" bigint, OUT duplicate boolean
+) LANGUAGE plpgsql AS $$
 DECLARE
   v_count integer := jsonb_array_length(p_events);
   v_row ${s}.streams%ROWTYPE;
@@ -83,7 +83,9 @@ BEGIN
       RAISE EXCEPTION 'event id already stored with other content' USING ERRCODE = '${SqlState.IdempotencyConflict}',
         DETAIL = json_build_object('eventId', p_events->(coalesce(v_mismatch, v_missing)::integer - 1)->>'id')::text;
     END IF;
-    RETURN QUERY SELECT p_expected + v_count, v_last_position, true;
+    version := p_expected + v_count;
+    "position" := v_last_position;
+    duplicate := true;
     RETURN;
   END IF;
 
@@ -91,85 +93,67 @@ BEGIN
     RAISE EXCEPTION 'fenced' USING ERRCODE = '${SqlState.FencedWrite}',
       DETAIL = json_build_object('currentEpoch', v_row.epoch)::text;
   END IF;
-  IF coalesce(v_row.version, 0) <> p_expected THEN
-    RAISE EXCEPTION 'version conflict' USING ERRCODE = '${SqlState.VersionConflict}',
-      DETAIL = json_build_object('actualVersion', coalesce(v_row.version, 0))::text;
-  END IF;
-  -- Nothing wrong any more (the stream moved while we looked): the caller tries again.
-  RETURN;
+  -- Versions only grow, so the guard that failed still fails: the stream is not at p_expected.
+  RAISE EXCEPTION 'version conflict' USING ERRCODE = '${SqlState.VersionConflict}',
+    DETAIL = json_build_object('actualVersion', coalesce(v_row.version, 0))::text;
 END $$;
 
 CREATE FUNCTION ${s}.append(
-  p_namespace text, p_stream text, p_expected bigint, p_epoch bigint, p_events jsonb
-) RETURNS TABLE (version bigint, "position" bigint, duplicate boolean)
-LANGUAGE plpgsql AS $$
+  p_namespace text, p_stream text, p_expected bigint, p_epoch bigint, p_events jsonb,
+  OUT version bigint, OUT "position" bigint, OUT duplicate boolean
+) LANGUAGE plpgsql AS $$
 DECLARE
   v_count integer := jsonb_array_length(p_events);
-  v_row ${s}.streams%ROWTYPE;
   v_xid xid8;
   v_positions bigint[];
-  v_explained boolean;
 BEGIN
   IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
     RAISE EXCEPTION 'granary append must be the first write of its transaction'
       USING ERRCODE = '${SqlState.NotFirstWrite}',
             HINT = 'The feed orders events by the transaction id taken inside append; run append first or on its own.';
   END IF;
-  FOR attempt IN 1..3 LOOP
-    -- 1. Lock-free pre-check.
-    SELECT * INTO v_row FROM ${s}.streams st WHERE st.namespace = p_namespace AND st.stream = p_stream;
-    IF coalesce(v_row.version, 0) <> p_expected OR v_row.purged_at IS NOT NULL
-       OR (p_epoch IS NOT NULL AND coalesce(v_row.epoch, 0) > p_epoch) THEN
-      v_explained := false;
-      FOR version, "position", duplicate IN
-        SELECT * FROM ${s}.explain_rejected_append(p_namespace, p_stream, p_expected, p_epoch, p_events)
-      LOOP
-        v_explained := true;
-        RETURN NEXT;
-      END LOOP;
-      IF v_explained THEN RETURN; END IF;
-      CONTINUE;
-    END IF;
 
-    -- 2. Feed critical section: this transaction's xid and its positions, in one global order.
-    IF v_xid IS NULL THEN
-      PERFORM pg_advisory_lock(${lock});
-      v_xid := pg_current_xact_id();
-      v_positions := ARRAY(SELECT nextval('${s}.events_position_seq') FROM generate_series(1, v_count));
-      PERFORM pg_advisory_unlock(${lock});
-    END IF;
+  -- 1. Feed critical section: this transaction's xid and its positions, in one global order.
+  PERFORM pg_advisory_lock(${lock});
+  v_xid := pg_current_xact_id();
+  IF v_count = 1 THEN
+    v_positions := ARRAY[nextval('${s}.events_position_seq')];
+  ELSE
+    v_positions := ARRAY(SELECT nextval('${s}.events_position_seq') FROM generate_series(1, v_count));
+  END IF;
+  PERFORM pg_advisory_unlock(${lock});
 
-    -- 3. Optimistic concurrency and fencing, row-locking the stream until commit.
-    IF p_expected = 0 THEN
-      INSERT INTO ${s}.streams AS st (namespace, stream, version, epoch)
-      VALUES (p_namespace, p_stream, v_count, coalesce(p_epoch, 0))
-      ON CONFLICT (namespace, stream) DO UPDATE
-        SET version = EXCLUDED.version, epoch = greatest(st.epoch, EXCLUDED.epoch)
-        WHERE st.version = 0 AND st.purged_at IS NULL AND (p_epoch IS NULL OR st.epoch <= p_epoch);
-    ELSE
-      UPDATE ${s}.streams st
-        SET version = p_expected + v_count, epoch = greatest(st.epoch, coalesce(p_epoch, 0))
-        WHERE st.namespace = p_namespace AND st.stream = p_stream AND st.version = p_expected
-          AND st.purged_at IS NULL AND (p_epoch IS NULL OR st.epoch <= p_epoch);
-    END IF;
-    IF NOT FOUND THEN
-      CONTINUE;
-    END IF;
-
-    -- 4. All events in one INSERT.
-    INSERT INTO ${s}.events AS e
-      (position, transaction_id, namespace, stream, version, id, type, schema_version, data, metadata, "timestamp")
-    OVERRIDING SYSTEM VALUE
-    SELECT v_positions[i.ord], v_xid, p_namespace, p_stream, p_expected + i.ord, i.event->>'id', i.event->>'type',
-           (i.event->>'schemaVersion')::integer, i.event->'data', i.event->'metadata', (i.event->>'timestamp')::timestamptz
-    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS i(event, ord);
-
-    RETURN QUERY SELECT p_expected + v_count, v_positions[v_count], false;
+  -- 2. Optimistic concurrency and fencing, row-locking the stream until commit.
+  IF p_expected = 0 THEN
+    INSERT INTO ${s}.streams AS st (namespace, stream, version, epoch)
+    VALUES (p_namespace, p_stream, v_count, coalesce(p_epoch, 0))
+    ON CONFLICT (namespace, stream) DO UPDATE
+      SET version = EXCLUDED.version, epoch = greatest(st.epoch, EXCLUDED.epoch)
+      WHERE st.version = 0 AND st.purged_at IS NULL AND (p_epoch IS NULL OR st.epoch <= p_epoch);
+  ELSE
+    UPDATE ${s}.streams st
+      SET version = p_expected + v_count, epoch = greatest(st.epoch, coalesce(p_epoch, 0))
+      WHERE st.namespace = p_namespace AND st.stream = p_stream AND st.version = p_expected
+        AND st.purged_at IS NULL AND (p_epoch IS NULL OR st.epoch <= p_epoch);
+  END IF;
+  IF NOT FOUND THEN
+    -- Raises the reason (purged, fenced, version conflict), or returns an idempotent re-send.
+    SELECT r.version, r."position", r.duplicate INTO version, "position", duplicate
+      FROM ${s}.explain_rejected_append(p_namespace, p_stream, p_expected, p_epoch, p_events) r;
     RETURN;
-  END LOOP;
-  RAISE EXCEPTION 'stream "%" changed during every attempt to append', p_stream
-    USING ERRCODE = '${SqlState.VersionConflict}',
-          DETAIL = json_build_object('actualVersion', coalesce(v_row.version, 0))::text;
+  END IF;
+
+  -- 3. All events in one INSERT.
+  INSERT INTO ${s}.events AS e
+    (position, transaction_id, namespace, stream, version, id, type, schema_version, data, metadata, "timestamp")
+  OVERRIDING SYSTEM VALUE
+  SELECT v_positions[i.ord], v_xid, p_namespace, p_stream, p_expected + i.ord, i.event->>'id', i.event->>'type',
+         (i.event->>'schemaVersion')::integer, i.event->'data', i.event->'metadata', (i.event->>'timestamp')::timestamptz
+  FROM jsonb_array_elements(p_events) WITH ORDINALITY AS i(event, ord);
+
+  version := p_expected + v_count;
+  "position" := v_positions[v_count];
+  duplicate := false;
 END $$;
 `;
 }
