@@ -18,6 +18,8 @@ export interface RemoteSiloOptions {
 
 export interface RemoteSilo {
   readonly clusterName: string;
+  /** Live activations on the silo now. */
+  activations(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function hostSilo(options: RemoteSiloOptions): Promise<RemoteSilo> 
   });
   return {
     clusterName: options.clusterName,
+    activations: async () => silo.activationCount,
     stop: async () => {
       await silo.stop();
       await tracing?.release();
@@ -69,6 +72,11 @@ export async function startRemoteSilo(options: RemoteSiloOptions): Promise<Remot
   });
   return {
     clusterName: options.clusterName,
+    activations: () =>
+      new Promise<number>((resolve) => {
+        child.once("message", (message: { activations: number }) => resolve(message.activations));
+        child.send({ type: "activations" });
+      }),
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once("exit", resolve));

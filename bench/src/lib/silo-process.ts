@@ -9,4 +9,5 @@ const stop = async () => {
   process.exit(0);
 };
 process.once("SIGTERM", () => void stop());
+process.on("message", async () => process.send?.({ activations: await silo.activations() }));
 process.once("disconnect", () => void stop());
