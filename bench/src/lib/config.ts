@@ -32,6 +32,8 @@ export interface BenchConfig {
   readonly isolate: boolean;
   /** Tiny-budget mode of the smoke test: scenarios shrink fixed sizes (events per stream...). */
   readonly smoke: boolean;
+  /** Measure only the rows whose name contains this text, e.g. to profile one row. (BENCH_ONLY) */
+  readonly only: string | undefined;
   /** Folder for databases and temporary files. (BENCH_TMP) @default the OS temp folder */
   readonly tmpDir: string | undefined;
 }
@@ -53,6 +55,7 @@ export function benchConfig(env: Env = process.env, overrides: Partial<BenchConf
     inFlight: (env.BENCH_IN_FLIGHT ?? "1,16,256").split(",").map((v) => positive("BENCH_IN_FLIGHT", v)),
     isolate: env.BENCH_ISOLATE !== "0",
     smoke: env.BENCH_SMOKE === "1",
+    only: env.BENCH_ONLY || undefined,
     tmpDir: env.BENCH_TMP || undefined,
     ...overrides,
   };

@@ -114,13 +114,16 @@ function inThread(workload: Workload): CaseHandle {
  */
 export async function runCases(
   scenario: string,
-  cases: readonly CaseSpec[],
+  all: readonly CaseSpec[],
   config: BenchConfig,
   context: unknown = {},
 ): Promise<Row[]> {
   const handles: CaseHandle[] = [];
+  // BENCH_ONLY: measure only the rows whose name contains it (for profiling one row).
+  const cases = config.only === undefined ? all : all.filter((c) => c.name.includes(config.only as string));
   try {
-    for (const [index, spec] of cases.entries()) {
+    for (const spec of cases) {
+      const index = all.indexOf(spec);
       handles.push(
         config.isolate ? await inWorker({ scenario, caseIndex: index, config, context }) : inThread(await spec.setup()),
       );
@@ -158,12 +161,10 @@ function toRow(
 ): Row {
   const own = samples[cases.indexOf(spec)] as RunSample[];
   const baselineIndex = spec.baseline === undefined ? -1 : cases.findIndex((c) => c.name === spec.baseline);
-  if (spec.baseline !== undefined && baselineIndex < 0)
-    throw new Error(`${spec.name}: no baseline row "${spec.baseline}"`);
   const ratioKind = spec.ratioKind ?? RatioKind.Throughput;
   let ratio: number | undefined;
   let p50Ratio: number | undefined;
-  if (baselineIndex >= 0) {
+  if (baselineIndex >= 0 && (samples[baselineIndex] as RunSample[]).length > 0) {
     const base = samples[baselineIndex] as RunSample[];
     ratio = median(own.map((s, r) => s.opsPerSec / (base[r] as RunSample).opsPerSec));
     p50Ratio = median(own.map((s, r) => s.p50Ms / (base[r] as RunSample).p50Ms));
@@ -174,7 +175,7 @@ function toRow(
     opsPerSec: median(own.map((s) => s.opsPerSec)),
     p50Ms: median(own.map((s) => s.p50Ms)),
     p99Ms: median(own.map((s) => s.p99Ms)),
-    ...(spec.baseline === undefined
+    ...(spec.baseline === undefined || ratio === undefined
       ? {}
       : { baseline: spec.baseline, ratio: ratio as number, p50Ratio: p50Ratio as number, ratioKind }),
     targets: [],

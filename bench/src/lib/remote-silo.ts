@@ -53,7 +53,9 @@ export async function hostSilo(options: RemoteSiloOptions): Promise<RemoteSilo> 
 export async function startRemoteSilo(options: RemoteSiloOptions): Promise<RemoteSilo> {
   if (import.meta.url.endsWith(".ts")) return hostSilo(options);
   const script = fileURLToPath(new URL("./silo-process.js", import.meta.url));
-  const child = spawn(process.execPath, [script], {
+  // BENCH_CHILD_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the silo too.
+  const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     stdio: ["ignore", "pipe", "inherit", "ipc"],
     env: {
       ...process.env,

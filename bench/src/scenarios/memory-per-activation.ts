@@ -1,3 +1,4 @@
+import { writeHeapSnapshot } from "node:v8";
 import { EventSourcedActor, MemoryEventStore, MemorySnapshotStore } from "@granary/core";
 import { applyLedger, type LedgerEvent, type LedgerState } from "../lib/actors.js";
 import type { BenchConfig } from "../lib/config.js";
@@ -73,6 +74,8 @@ export const memoryPerActivation: Scenario = {
         await Promise.all(ids.slice(i, i + BATCH).map((id) => silo.get(MemLedger, id).balance()));
       }
       activationsPerSec = (count / (performance.now() - started)) * 1000;
+      // To see what an activation is made of: BENCH_HEAP_SNAPSHOT=<file>, then tools/heap-top.js.
+      if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
       return silo;
     });
     if (granary.kept.activationCount !== count) throw new Error(`expected ${count} activations`);

@@ -25,6 +25,7 @@ if (!file) {
 const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map<string, number>();
+const byArea = new Map<string, number>();
 let total = 0;
 for (const [i, id] of profile.samples.entries()) {
   const node = byId.get(id);
@@ -35,6 +36,16 @@ for (const [i, id] of profile.samples.entries()) {
   const where = url ? `${url.replace(/^file:\/\/.*?\/(node_modules|packages|bench)\//, "$1/")}:${lineNumber + 1}` : "";
   const key = `${functionName || "(anonymous)"} ${where}`.trim();
   self.set(key, (self.get(key) ?? 0) + dt);
+  const area =
+    /packages\/([a-z]+)\//.exec(url)?.[1] ??
+    (url.includes("/bench/") ? "bench" : /node_modules\/(?:\.pnpm\/)?((?:@[^/]+\/)?[^/@]+)/.exec(url)?.[1]) ??
+    (url.startsWith("node:") ? "node internals" : functionName.startsWith("(") ? functionName : "native/builtins");
+  byArea.set(area, (byArea.get(area) ?? 0) + dt);
 }
 const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(countArg ?? 25));
-for (const [name, us] of top) console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
+const pct = (us: number) => `${((us / total) * 100).toFixed(1).padStart(5)}%`;
+console.log("self time by area:");
+for (const [area, us] of [...byArea.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12))
+  console.log(`${pct(us)}  ${area}`);
+console.log("top functions by self time:");
+for (const [name, us] of top) console.log(`${pct(us)}  ${name}`);
