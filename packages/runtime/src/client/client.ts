@@ -32,7 +32,6 @@ import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } 
  */
 export class Client implements ActorRefFactory, CallInvoker {
   readonly defaultTimeoutMs: number;
-  readonly #options: ResolvedClientOptions;
   readonly #pool: ConnectionPool;
   readonly #logger: Logger;
   readonly #membership: Membership | undefined;

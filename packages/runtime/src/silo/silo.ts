@@ -4,17 +4,14 @@ import {
   type ActorRef,
   type ActorRefFactory,
   type CallOptions,
-  CallTimeoutError,
   type Directory,
   type ErrorClass,
   MemoryDirectory,
   MemorySnapshotStore,
   messageOf,
   ShuttingDownError,
-  streamOf,
   type TimerHandle,
 } from "@granary/core";
-import { SpanStatusCode } from "@opentelemetry/api";
 import { type Logger, pino } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
