@@ -42,7 +42,6 @@ export class Client implements ActorRefFactory, CallInvoker {
   #closed = false;
 
   private constructor(options: ResolvedClientOptions, membership: Membership | undefined, ownsMembership: boolean) {
-    this.#options = options;
     this.#membership = membership;
     this.#ownsMembership = ownsMembership;
     this.#logger = options.logger ?? pino({ level: "silent" });
