@@ -24,8 +24,9 @@ export interface AppendContext {
 
 /**
  * Errors that leave the connection in a known state: raised by Granary's functions outside the
- * feed critical section, or by the INSERT after it. Any other error may have interrupted the
- * critical section, so the connection is discarded, which releases its advisory lock.
+ * feed critical section, the unique-id violation of the INSERT after it, or a payload the server
+ * rejected before the function ran. Any other error may have interrupted the critical section, so
+ * the connection is discarded, which releases its advisory lock.
  */
 export function isCleanAppendError(error: unknown): boolean {
   const code = (error as PgError).code;
@@ -36,7 +37,9 @@ export function isCleanAppendError(error: unknown): boolean {
     code === SqlState.StreamPurged ||
     code === SqlState.NotFirstWrite ||
     code === "23505" ||
-    code?.startsWith("22") === true
+    code === "22P05" ||
+    code === "22007" ||
+    code === "22008"
   );
 }
 
