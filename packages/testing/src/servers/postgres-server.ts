@@ -315,6 +315,11 @@ function installExitHook(): void {
   process.once("exit", () => {
     for (const [proc, root] of running) {
       sendToGroup(proc, "SIGQUIT");
+      // Only synchronous work is possible here: wait briefly for the server to let go of its files.
+      const sleeper = new Int32Array(new SharedArrayBuffer(4));
+      // (The postmaster removes postmaster.pid last; the exited process itself stays a zombie until we exit.)
+      const pidFile = join(root, "data", "postmaster.pid");
+      for (let i = 0; i < 100 && existsSync(pidFile); i++) Atomics.wait(sleeper, 0, 0, 50);
       try {
         rmSync(root, { recursive: true, force: true });
       } catch {
