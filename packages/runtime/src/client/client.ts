@@ -6,6 +6,7 @@ import {
   type CallOptions,
   CallTimeoutError,
   ConnectionError,
+  type MemberInfo,
   type Membership,
   messageOf,
   ShuttingDownError,
@@ -37,6 +38,7 @@ export class Client implements ActorRefFactory, CallInvoker {
   readonly #membership: Membership | undefined;
   readonly #ownsMembership: boolean;
   #gateways: string[];
+  #members: MemberInfo[] = [];
   #next = 0;
   #refresher: ReturnType<typeof setInterval> | undefined;
   #closed = false;
@@ -145,16 +147,24 @@ export class Client implements ActorRefFactory, CallInvoker {
     if (!this.#membership) return;
     try {
       const members = await this.#membership.liveMembers();
-      const gateways = members.map((m) => (m.host.includes(":") ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`));
-      // Calls waiting on a silo that membership declared dead fail now instead of at their timeout.
-      for (const gone of this.#gateways) {
-        if (!gateways.includes(gone)) this.#pool.disconnect(gone, "it is no longer a live member");
+      const gateways = members.map(addressOf);
+      // Calls waiting on a gateway whose lease expired fail now instead of at their timeout; one
+      // that left gracefully answers what it accepted while it closes.
+      for (const member of this.#members) {
+        if (!gateways.includes(addressOf(member)) && member.leaseExpiresAt <= Date.now()) {
+          this.#pool.disconnect(addressOf(member), "its membership lease expired");
+        }
       }
+      this.#members = members;
       this.#gateways = gateways;
     } catch (error) {
       this.#logger.warn({ err: messageOf(error) }, "could not refresh gateways from membership; keeping the last list");
     }
   }
+}
+
+function addressOf(member: MemberInfo): string {
+  return member.host.includes(":") ? `[${member.host}]:${member.port}` : `${member.host}:${member.port}`;
 }
 
 function isCallTimeout(error: unknown): boolean {

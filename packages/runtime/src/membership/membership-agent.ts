@@ -9,8 +9,11 @@ export interface MembershipAgentOptions {
   readonly logger: Logger;
   /** Called once when this silo must stop serving: its lease lapsed or it was declared dead. */
   readonly onFenced: (reason: string) => void;
-  /** Called when another silo left or died, so caches and connections can forget it. */
-  readonly onSiloGone: (member: MemberInfo) => void;
+  /**
+   * Called when another silo left (gracefully: it answers what it accepted) or died (its lease
+   * expired: nothing it has in flight will be answered), so caches and connections can forget it.
+   */
+  readonly onSiloGone: (member: MemberInfo, how: "left" | "died") => void;
 }
 
 /**
@@ -74,7 +77,7 @@ export class MembershipAgent {
       if (change.kind === "joined") {
         void this.#refresh();
       } else {
-        this.#forget(change.siloId);
+        this.#forget(change.siloId, change.kind);
       }
     });
     this.#scheduleHeartbeat();
@@ -135,7 +138,10 @@ export class MembershipAgent {
     const previous = this.#live;
     this.#live = live;
     this.#liveIds = new Set(live.map((m) => m.siloId));
-    for (const member of previous) if (!this.#liveIds.has(member.siloId)) this.#options.onSiloGone(member);
+    for (const member of previous) {
+      if (this.#liveIds.has(member.siloId)) continue;
+      this.#options.onSiloGone(member, member.leaseExpiresAt <= Date.now() ? "died" : "left");
+    }
   }
 
   async #removeDead(): Promise<void> {
@@ -143,16 +149,16 @@ export class MembershipAgent {
     for (const siloId of dead) {
       const removed = await this.#options.directory.removeSilo(siloId);
       this.#options.logger.warn({ dead: siloId, entries: removed }, "removed a dead silo from the cluster");
-      this.#forget(siloId);
+      this.#forget(siloId, "died");
     }
   }
 
-  #forget(siloId: string): void {
+  #forget(siloId: string, how: "left" | "died"): void {
     if (siloId === this.siloId) return;
     const member = this.#live.find((m) => m.siloId === siloId);
     this.#live = this.#live.filter((m) => m.siloId !== siloId);
     this.#liveIds.delete(siloId);
-    if (member) this.#options.onSiloGone(member);
+    if (member) this.#options.onSiloGone(member, how);
   }
 
   #fence(reason: string): void {

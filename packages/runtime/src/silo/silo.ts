@@ -325,9 +325,10 @@ export class Silo implements ActorRefFactory, CallInvoker {
       leaseMs: options.leaseMs,
       logger: this.logger.child({ component: "membership" }),
       onFenced: (reason) => this.#fence(reason),
-      onSiloGone: (member) => {
+      onSiloGone: (member, how) => {
         cache.invalidateSilo(member.siloId);
-        pool.disconnect({ host: member.host, port: member.port }, "its membership lease expired or it left");
+        // A silo that left answers what it accepted while closing; only a dead one leaves calls hanging.
+        if (how === "died") pool.disconnect({ host: member.host, port: member.port }, "its membership lease expired");
       },
     });
     cluster.agent = agent;
