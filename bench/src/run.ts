@@ -35,7 +35,8 @@ async function runOne(name: string): Promise<ScenarioResult> {
     };
   }
   console.log(textTable(result));
-  if (result.status !== "failed") {
+  // A BENCH_ONLY run measures part of a scenario (profiling): it does not replace the results.
+  if (result.status !== "failed" && config.only === undefined) {
     writeResult(result, { machine, config, command: `pnpm bench ${name}` });
   }
   return result;
