@@ -136,7 +136,7 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
     const { type, ...data } = event as Event & Record<string, unknown>;
     assertJsonCompatible(data);
     const next = this.apply(this.state, event);
-    this.#pending.push({ type, data: data as JsonObject, timestamp: new Date().toISOString() });
+    this.#pending.push({ type, data: data as JsonObject, timestamp: isoNow() });
     this.#reset(next, this.#version + 1);
   }
 
@@ -195,4 +195,16 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
       },
     };
   }
+}
+
+let lastMs = 0;
+let lastIso = "";
+/** The current time as ISO 8601, formatted once per millisecond (raise is on the hot path). */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
 }

@@ -13,6 +13,7 @@ import type {
   Tombstone,
 } from "../ports/event-store.js";
 import { sameEventContent, validateAppend } from "../store-kit/append-validation.js";
+import { clonePlain } from "../store-kit/clone.js";
 import { decodeRows, throwOnReadErrors } from "../store-kit/decode.js";
 import { ChangeSignal, startFeedSubscription } from "../store-kit/feed-subscription.js";
 
@@ -83,7 +84,7 @@ export class MemoryEventStore implements EventStore {
     if (actual !== expectedVersion) throw new VersionConflictError(stream, expectedVersion, actual);
     if (options.epoch !== undefined) stored.epoch = options.epoch;
     for (const event of events) {
-      const recorded: RecordedEvent = { ...structuredClone(event), position: ++this.#storage.position };
+      const recorded: RecordedEvent = { ...clonePlain(event), position: ++this.#storage.position };
       stored.events.push(recorded);
       this.#storage.ids.set(this.#idKey(event.id), this.#key(stream));
       this.#storage.feed.push({ namespace: this.#namespace, key: stream, event: recorded });
@@ -129,7 +130,7 @@ export class MemoryEventStore implements EventStore {
     return decodeRows(
       rows,
       (e) => ({ stream: e.stream, version: e.version, position: e.position, eventId: e.id }),
-      (e) => structuredClone(e),
+      (e) => clonePlain(e),
       this.#upcasters,
     );
   }
@@ -154,7 +155,7 @@ export class MemoryEventStore implements EventStore {
       const entry = feed[i] as FeedEntry;
       if (entry.namespace !== this.#namespace) continue;
       if (this.#stream(entry.key)?.tombstone) continue;
-      const event = structuredClone(entry.event);
+      const event = clonePlain(entry.event);
       out.push(this.#upcasters ? this.#upcasters.upcast(event) : event);
     }
     return out;

@@ -1,4 +1,5 @@
 import type { Snapshot, SnapshotStore } from "../ports/snapshot-store.js";
+import { clonePlain } from "../store-kit/clone.js";
 
 /** The data behind one or more {@link MemorySnapshotStore}s; share it to re-open or open namespaces side by side. */
 export class MemorySnapshotStorage {
@@ -25,12 +26,12 @@ export class MemorySnapshotStore implements SnapshotStore {
     const key = this.#key(snapshot.stream);
     const current = this.#snapshots.get(key);
     if (current && current.version > snapshot.version) return;
-    this.#snapshots.set(key, structuredClone(snapshot));
+    this.#snapshots.set(key, clonePlain(snapshot));
   }
 
   async load(stream: string): Promise<Snapshot | undefined> {
     const snapshot = this.#snapshots.get(this.#key(stream));
-    return snapshot && structuredClone(snapshot);
+    return snapshot && clonePlain(snapshot);
   }
 
   async delete(stream: string): Promise<void> {

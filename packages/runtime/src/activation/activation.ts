@@ -108,7 +108,8 @@ export class Activation {
       this.#run(call);
     } else {
       this.#mailbox.push(call);
-      this.services.telemetry.mailboxDepth.record(this.#mailbox.depth, { actor_type: this.info.type });
+      const telemetry = this.services.telemetry;
+      if (telemetry.metricsOn) telemetry.mailboxDepth.record(this.#mailbox.depth, { actor_type: this.info.type });
     }
     return true;
   }

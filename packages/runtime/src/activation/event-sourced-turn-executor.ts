@@ -84,23 +84,26 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       this.onStale(new NotOwnerError(this.stream));
       throw new StaleActivationError(this.stream, new NotOwnerError(this.stream));
     }
-    const started = performance.now();
-    const callSpan = parseTraceparent(context.traceparent);
-    const span = this.services.telemetry.tracer.startSpan(
-      "granary.append",
-      {
-        attributes: {
-          "granary.stream": this.stream,
-          "granary.events": events.length,
-          "granary.version": expectedVersion,
-        },
-      },
-      callSpan ? trace.setSpanContext(ROOT_CONTEXT, callSpan) : undefined,
-    );
+    const telemetry = this.services.telemetry;
+    const started = telemetry.metricsOn ? performance.now() : 0;
+    const callSpan = telemetry.tracingOn() ? parseTraceparent(context.traceparent) : undefined;
+    const span = callSpan
+      ? telemetry.tracer.startSpan(
+          "granary.append",
+          {
+            attributes: {
+              "granary.stream": this.stream,
+              "granary.events": events.length,
+              "granary.version": expectedVersion,
+            },
+          },
+          trace.setSpanContext(ROOT_CONTEXT, callSpan),
+        )
+      : undefined;
     try {
       await this.services.store.append(this.stream, expectedVersion, events, { epoch: this.epoch });
     } catch (error) {
-      span.recordException(error as Error);
+      span?.recordException(error as Error);
       control.abortAll();
       if (isGranaryError(error, ErrorCode.VersionConflict) || isGranaryError(error, ErrorCode.FencedWrite)) {
         this.services.telemetry.versionConflicts.add(1, { actor_type: this.info.type });
@@ -109,8 +112,9 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       }
       throw error;
     } finally {
-      span.end();
-      this.services.telemetry.appendLatency.record(performance.now() - started, { actor_type: this.info.type });
+      span?.end();
+      if (telemetry.metricsOn)
+        telemetry.appendLatency.record(performance.now() - started, { actor_type: this.info.type });
     }
     this.snapshotter.afterCommit();
   }

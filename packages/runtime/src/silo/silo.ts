@@ -29,7 +29,7 @@ import { MembershipAgent } from "../membership/membership-agent.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { listenTransport, type TransportServer } from "../messaging/server.js";
 import { PeerRole } from "../messaging/transport-options.js";
-import { metricsEnabled, startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
+import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
 import { openEmbeddedStores, type Stores } from "./default-stores.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
@@ -70,7 +70,6 @@ export class Silo implements ActorRefFactory, CallInvoker {
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
   readonly #onFenced: ((reason: string) => void) | undefined;
-  readonly #metricsEnabled = metricsEnabled();
 
   private constructor(
     options: ResolvedSiloOptions,
@@ -234,7 +233,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
   }
 
   readonly #recordLatency = (record: CallRecord): void => {
-    if (!this.#metricsEnabled) return;
+    if (!this.#telemetry.metricsOn) return;
     this.#telemetry.callLatency.record(this.#options.clock.now() - (record.deadline - record.request.timeoutMs), {
       actor_type: record.request.actorType,
     });

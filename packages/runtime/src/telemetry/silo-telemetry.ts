@@ -1,8 +1,13 @@
 import { type Counter, type Histogram, metrics, type Tracer, trace, type UpDownCounter } from "@opentelemetry/api";
+import { metricsEnabled, tracingEnabled } from "./call-tracing.js";
 
 /** OpenTelemetry instruments of a silo; no-ops until the application registers an SDK. */
 export interface SiloTelemetry {
   readonly tracer: Tracer;
+  /** Whether a tracer SDK is registered now (spans are skipped otherwise). */
+  tracingOn(): boolean;
+  /** Whether a meter SDK was registered when the silo started (per-call metrics are skipped otherwise). */
+  readonly metricsOn: boolean;
   readonly activations: UpDownCounter;
   readonly mailboxDepth: Histogram;
   readonly callLatency: Histogram;
@@ -14,6 +19,8 @@ export function createSiloTelemetry(): SiloTelemetry {
   const meter = metrics.getMeter("@granary/runtime");
   return {
     tracer: trace.getTracer("@granary/runtime"),
+    tracingOn: tracingEnabled,
+    metricsOn: metricsEnabled(),
     activations: meter.createUpDownCounter("granary.activations", { description: "Live activations on this silo" }),
     mailboxDepth: meter.createHistogram("granary.mailbox.depth", {
       description: "Calls waiting when a call is queued",
