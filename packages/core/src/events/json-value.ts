@@ -10,49 +10,64 @@ export type JsonObject = { [key: string]: JsonValue };
  * What an actor raises must be exactly what it later replays.
  */
 export function assertJsonCompatible(value: unknown, path = "$"): void {
-  check(value, path, new Set());
+  check(value, [path], []);
 }
 
-function check(value: unknown, path: string, ancestors: Set<object>): void {
+// The path is a stack of keys turned into text only when a check fails, and ancestors a stack
+// scanned linearly: payloads are small and shallow, and raise() is on the hot path.
+function check(value: unknown, path: (string | number)[], ancestors: object[]): void {
   switch (typeof value) {
     case "string":
     case "boolean":
       return;
     case "number":
-      if (!Number.isFinite(value)) throw new InvalidEventError(path, `${value} is not a finite number`);
+      if (!Number.isFinite(value)) fail(path, `${value} is not a finite number`);
       return;
     case "undefined":
-      throw new InvalidEventError(path, "undefined is dropped by JSON (omit the field or use null)");
+      fail(path, "undefined is dropped by JSON (omit the field or use null)");
+      return;
     case "bigint":
-      throw new InvalidEventError(path, "a bigint has no JSON form (use a string)");
+      fail(path, "a bigint has no JSON form (use a string)");
+      return;
     case "function":
-      throw new InvalidEventError(path, "a function cannot be stored");
+      fail(path, "a function cannot be stored");
+      return;
     case "symbol":
-      throw new InvalidEventError(path, "a symbol cannot be stored");
+      fail(path, "a symbol cannot be stored");
+      return;
   }
   if (value === null) return;
   const object = value as object;
-  if (ancestors.has(object)) throw new InvalidEventError(path, "the value contains a cycle");
-  ancestors.add(object);
+  if (ancestors.includes(object)) fail(path, "the value contains a cycle");
+  ancestors.push(object);
   if (Array.isArray(object)) {
     for (let i = 0; i < object.length; i++) {
-      if (!(i in object)) throw new InvalidEventError(`${path}[${i}]`, "sparse array hole");
-      check(object[i], `${path}[${i}]`, ancestors);
+      path.push(i);
+      if (!(i in object)) fail(path, "sparse array hole");
+      check(object[i], path, ancestors);
+      path.pop();
     }
   } else {
     const proto = Object.getPrototypeOf(object);
     if (proto !== Object.prototype && proto !== null) {
       const kind = (object as { constructor?: { name?: string } }).constructor?.name ?? "object";
-      throw new InvalidEventError(path, `a ${kind} instance is not a plain object`);
+      fail(path, `a ${kind} instance is not a plain object`);
     }
-    if (Object.getOwnPropertySymbols(object).length > 0) {
-      throw new InvalidEventError(path, "symbol keys are dropped by JSON");
-    }
-    for (const key of Object.keys(object)) {
-      check((object as Record<string, unknown>)[key], `${path}.${key}`, ancestors);
+    if (Object.getOwnPropertySymbols(object).length > 0) fail(path, "symbol keys are dropped by JSON");
+    for (const key in object) {
+      path.push(key);
+      check((object as Record<string, unknown>)[key], path, ancestors);
+      path.pop();
     }
   }
-  ancestors.delete(object);
+  ancestors.pop();
+}
+
+function fail(path: readonly (string | number)[], reason: string): never {
+  const text = path
+    .map((part, i) => (i === 0 ? String(part) : typeof part === "number" ? `[${part}]` : `.${part}`))
+    .join("");
+  throw new InvalidEventError(text, reason);
 }
 
 /** Recursively freezes plain data so accidental mutation of actor state fails loudly in development. */

@@ -34,10 +34,11 @@ interface FeedEntry {
  * the same "database".
  */
 export class MemoryEventStorage {
-  readonly streams = new Map<string, StoredStream>();
+  /** namespace → stream → stored stream (nested maps: no key strings built per call). */
+  readonly streams = new Map<string, Map<string, StoredStream>>();
   readonly feed: FeedEntry[] = [];
-  /** `namespace\0eventId` → stream key: event ids are unique per namespace. */
-  readonly ids = new Map<string, string>();
+  /** namespace → event id → stream: event ids are unique per namespace. */
+  readonly ids = new Map<string, Map<string, string>>();
   readonly changed = new ChangeSignal();
   position = 0;
 }
@@ -58,10 +59,15 @@ export class MemoryEventStore implements EventStore {
   readonly #namespace: string;
   readonly #upcasters: Upcasters | undefined;
 
+  readonly #streams: Map<string, StoredStream>;
+  readonly #ids: Map<string, string>;
+
   constructor(options: MemoryEventStoreOptions = {}) {
     this.#storage = options.storage ?? new MemoryEventStorage();
     this.#namespace = options.namespace ?? "default";
     this.#upcasters = options.upcasters;
+    this.#streams = namespaced(this.#storage.streams, this.#namespace);
+    this.#ids = namespaced(this.#storage.ids, this.#namespace);
   }
 
   async append(
@@ -86,7 +92,7 @@ export class MemoryEventStore implements EventStore {
     for (const event of events) {
       const recorded: RecordedEvent = { ...clonePlain(event), position: ++this.#storage.position };
       stored.events.push(recorded);
-      this.#storage.ids.set(this.#idKey(event.id), this.#key(stream));
+      this.#ids.set(event.id, stream);
       this.#storage.feed.push({ namespace: this.#namespace, key: stream, event: recorded });
     }
     this.#storage.changed.fire();
@@ -100,7 +106,7 @@ export class MemoryEventStore implements EventStore {
       if (existing?.id === event.id) {
         if (!sameEventContent(existing, event)) throw new IdempotencyConflictError(stream, event.id);
         seen++;
-      } else if (this.#storage.ids.has(this.#idKey(event.id))) {
+      } else if (this.#ids.has(event.id)) {
         throw new IdempotencyConflictError(stream, event.id);
       }
     }
@@ -183,7 +189,7 @@ export class MemoryEventStore implements EventStore {
       lastVersion: stored.events.length,
     };
     stored.tombstone = tombstone;
-    for (const event of stored.events) this.#storage.ids.delete(this.#idKey(event.id));
+    for (const event of stored.events) this.#ids.delete(event.id);
     stored.events = [];
     for (let i = this.#storage.feed.length - 1; i >= 0; i--) {
       const entry = this.#storage.feed[i] as FeedEntry;
@@ -198,25 +204,25 @@ export class MemoryEventStore implements EventStore {
 
   async close(): Promise<void> {}
 
-  #key(stream: string): string {
-    return `${this.#namespace}\u0000${stream}`;
-  }
-
-  #idKey(eventId: string): string {
-    return `${this.#namespace}\u0000${eventId}`;
-  }
-
   #stream(stream: string): StoredStream | undefined {
-    return this.#storage.streams.get(this.#key(stream));
+    return this.#streams.get(stream);
   }
 
   #streamForWrite(stream: string): StoredStream {
-    const key = this.#key(stream);
-    let stored = this.#storage.streams.get(key);
+    let stored = this.#streams.get(stream);
     if (!stored) {
       stored = { events: [], epoch: 0 };
-      this.#storage.streams.set(key, stored);
+      this.#streams.set(stream, stored);
     }
     return stored;
   }
+}
+
+function namespaced<V>(byNamespace: Map<string, Map<string, V>>, namespace: string): Map<string, V> {
+  let map = byNamespace.get(namespace);
+  if (!map) {
+    map = new Map();
+    byNamespace.set(namespace, map);
+  }
+  return map;
 }

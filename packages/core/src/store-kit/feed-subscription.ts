@@ -73,6 +73,7 @@ export class ChangeSignal {
 
   fire(): void {
     this.#generation++;
+    if (this.#waiters.size === 0) return;
     const waiters = this.#waiters;
     this.#waiters = new Set();
     for (const wake of waiters) wake();

@@ -39,21 +39,31 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     this.#control = instance[eventSourcing];
   }
 
-  async execute(request: CallRequest): Promise<unknown> {
+  execute(request: CallRequest): Promise<unknown> {
     const method = resolveMethod(this.info, this.instance, request.method);
+    const args = request.args as unknown[];
     // Read-only calls run outside any turn (they may overlap), so raise() in them fails.
-    if (this.info.readOnly.has(request.method)) {
-      return runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
-    }
+    if (this.info.readOnly.has(request.method)) return runInTurn(request, () => method.apply(this.instance, args));
     const control = this.#control;
     control.beginTurn();
-    let result: unknown;
+    let running: Promise<unknown>;
     try {
-      result = await runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
+      running = runInTurn(request, () => method.apply(this.instance, args));
     } catch (error) {
       control.rollbackTurn();
-      throw asTurnError(error);
+      return Promise.reject(asTurnError(error));
     }
+    return running.then(
+      (result) => this.#endTurn(result, request),
+      (error: unknown) => {
+        control.rollbackTurn();
+        throw asTurnError(error);
+      },
+    );
+  }
+
+  #endTurn(result: unknown, request: CallRequest): unknown {
+    const control = this.#control;
     // A reentrant (nested) turn's events commit with the outermost turn of its chain.
     if (!control.endTurn()) return result;
     const pending = control.pending();
@@ -61,9 +71,10 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       control.markCommitted();
       return result;
     }
-    await this.#commit(pending, request.context);
-    control.markCommitted();
-    return result;
+    return this.#commit(pending, request.context).then(() => {
+      control.markCommitted();
+      return result;
+    });
   }
 
   /** Commits the current turn's events mid-turn (the actor's `persist()`). */

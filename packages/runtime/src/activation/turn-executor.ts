@@ -9,10 +9,14 @@ export interface TurnExecutor {
   execute(request: CallRequest): Promise<unknown>;
 }
 
-/** Runs actor code with the call's span active (when tracing), so user spans nest below it. */
-export function runInTurn<T>(request: CallRequest, body: () => T): T {
+/**
+ * Runs actor code with the call's span active (when tracing), so user spans nest below it. A
+ * method that is not async (reachable only by bypassing the types) still yields a promise.
+ */
+export function runInTurn(request: CallRequest, body: () => unknown): Promise<unknown> {
   const traced = request.context.traceparent === undefined ? undefined : turnContext(request);
-  return traced ? context.with(traced, body) : body();
+  const value = traced ? context.with(traced, body) : body();
+  return value instanceof Promise ? value : Promise.resolve(value);
 }
 
 export function resolveMethod(

@@ -205,3 +205,12 @@ describe("lifecycle", () => {
     expect(await snapshots.load("Account/a")).toMatchObject({ version: 1, snapshotVersion: 1, state: { balance: 3 } });
   });
 });
+
+describe("methods that are not async", () => {
+  it("a public method that is not async still answers through a reference that bypasses the types", async () => {
+    const silo = await startSilo();
+    const ref = silo.get(Counter, "sync") as unknown as Record<string, () => Promise<unknown>>;
+    await silo.get(Counter, "sync").increment();
+    expect(await ref.syncMethod?.()).toBe(1);
+  });
+});
