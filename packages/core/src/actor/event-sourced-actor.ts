@@ -58,6 +58,25 @@ export interface EventSourcedActorClass<
   readonly upcasters?: Upcasters;
 }
 
+type AnyEventSourcedActor = EventSourcedActor<unknown, DomainEvent>;
+
+interface EventSourcingOps {
+  reset(actor: AnyEventSourcedActor, state: unknown, version: number): void;
+  replay(actor: AnyEventSourcedActor, type: string, data: JsonObject): void;
+  beginTurn(actor: AnyEventSourcedActor): void;
+  endTurn(actor: AnyEventSourcedActor): boolean;
+  rollbackTurn(actor: AnyEventSourcedActor): void;
+  pending(actor: AnyEventSourcedActor): readonly PendingEvent[];
+  markCommitted(actor: AnyEventSourcedActor): void;
+  checkpoint(actor: AnyEventSourcedActor): void;
+  abortAll(actor: AnyEventSourcedActor): void;
+  version(actor: AnyEventSourcedActor): number;
+}
+
+let ops: EventSourcingOps;
+/** Shared, frozen: pushing to it would be a bug, and freezing makes that bug loud. */
+const NO_EVENTS: readonly PendingEvent[] = Object.freeze([]);
+
 /**
  * An actor whose state is the fold of its events. Command methods validate, then `raise` events;
  * `apply` is the pure fold. A turn's events commit together at the end of the call, before the
@@ -76,7 +95,8 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
   #state: State | undefined;
   #version = 0;
   #initialized = false;
-  #pending: PendingEvent[] = [];
+  // Replaced by fresh arrays only when a turn raises: an idle actor shares these empty ones.
+  #pending: PendingEvent[] = NO_EVENTS as PendingEvent[];
   #savepoints: { state: State; version: number; pendingLength: number }[] = [];
 
   /** The state before any event. Must be JSON-compatible if snapshots are on. */
@@ -136,6 +156,7 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
     const { type, ...data } = event as Event & Record<string, unknown>;
     assertJsonCompatible(data);
     const next = this.apply(this.state, event);
+    if (this.#pending === NO_EVENTS) this.#pending = [];
     this.#pending.push({ type, data: data as JsonObject, timestamp: isoNow() });
     this.#reset(next, this.#version + 1);
   }
@@ -146,54 +167,92 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
     this.#initialized = true;
   }
 
-  /** @internal */
+  /** @internal The runtime's handle on this actor's event-sourcing state (one small object per actor). */
   get [eventSourcing](): EventSourcingControl {
-    const self = this;
-    return {
-      reset: (state, version) => self.#reset(state as State, version),
-      replay: (type, data) =>
-        self.#reset(self.apply(self.state, { ...data, type } as unknown as Event), self.#version + 1),
-      beginTurn: () => {
-        self.#savepoints.push({ state: self.state, version: self.#version, pendingLength: self.#pending.length });
+    return new EventSourcingController(this as EventSourcedActor<unknown, DomainEvent>);
+  }
+
+  static {
+    // Functions defined in the class body may touch private fields; the controller below calls them,
+    // so no actor carries a bag of closures of its own.
+    ops = {
+      reset: (actor, state, version) => actor.#reset(state, version),
+      replay: (actor, type, data) =>
+        actor.#reset(actor.apply(actor.state, { ...data, type } as DomainEvent), actor.#version + 1),
+      beginTurn: (actor) => {
+        actor.#savepoints.push({ state: actor.state, version: actor.#version, pendingLength: actor.#pending.length });
       },
-      endTurn: () => {
+      endTurn: (actor) => {
         // The outermost savepoint stays until the commit settles, so a failed append can still roll back.
-        if (self.#savepoints.length <= 1) return true;
-        self.#savepoints.pop();
+        if (actor.#savepoints.length <= 1) return true;
+        actor.#savepoints.pop();
         return false;
       },
-      rollbackTurn: () => {
-        const start = self.#savepoints.pop();
+      rollbackTurn: (actor) => {
+        const start = actor.#savepoints.pop();
         if (!start) return;
-        self.#reset(start.state, start.version);
-        self.#pending.length = start.pendingLength;
+        actor.#reset(start.state, start.version);
+        if (actor.#pending !== NO_EVENTS) actor.#pending.length = start.pendingLength;
       },
-      pending: () => self.#pending,
-      markCommitted: () => {
-        self.#savepoints = [];
-        self.#pending = [];
+      pending: (actor) => actor.#pending,
+      markCommitted: (actor) => {
+        actor.#savepoints.length = 0;
+        actor.#pending = NO_EVENTS as PendingEvent[];
       },
-      checkpoint: () => {
-        for (const savepoint of self.#savepoints) {
-          savepoint.state = self.state;
-          savepoint.version = self.#version;
+      checkpoint: (actor) => {
+        for (const savepoint of actor.#savepoints) {
+          savepoint.state = actor.state;
+          savepoint.version = actor.#version;
           savepoint.pendingLength = 0;
         }
-        self.#pending = [];
+        actor.#pending = NO_EVENTS as PendingEvent[];
       },
-      abortAll: () => {
-        const outermost = self.#savepoints[0];
-        if (outermost) self.#reset(outermost.state, outermost.version);
-        self.#savepoints = [];
-        self.#pending = [];
+      abortAll: (actor) => {
+        const outermost = actor.#savepoints[0];
+        if (outermost) actor.#reset(outermost.state, outermost.version);
+        actor.#savepoints.length = 0;
+        actor.#pending = NO_EVENTS as PendingEvent[];
       },
-      get state() {
-        return self.state;
-      },
-      get version() {
-        return self.#version;
-      },
+      version: (actor) => actor.#version,
     };
+  }
+}
+
+/** Forwards to the class-body functions above; holds nothing but the actor. */
+class EventSourcingController implements EventSourcingControl {
+  constructor(readonly actor: AnyEventSourcedActor) {}
+  reset(state: unknown, version: number): void {
+    ops.reset(this.actor, state, version);
+  }
+  replay(type: string, data: JsonObject): void {
+    ops.replay(this.actor, type, data);
+  }
+  beginTurn(): void {
+    ops.beginTurn(this.actor);
+  }
+  endTurn(): boolean {
+    return ops.endTurn(this.actor);
+  }
+  rollbackTurn(): void {
+    ops.rollbackTurn(this.actor);
+  }
+  pending(): readonly PendingEvent[] {
+    return ops.pending(this.actor);
+  }
+  markCommitted(): void {
+    ops.markCommitted(this.actor);
+  }
+  checkpoint(): void {
+    ops.checkpoint(this.actor);
+  }
+  abortAll(): void {
+    ops.abortAll(this.actor);
+  }
+  get state(): unknown {
+    return this.actor.state;
+  }
+  get version(): number {
+    return ops.version(this.actor);
   }
 }
 

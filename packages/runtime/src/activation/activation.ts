@@ -1,14 +1,17 @@
 import {
   type Actor,
-  type DirectoryEntry,
+  type ActorClass,
+  type ActorRef,
+  type CallOptions,
   type EventSourcedActor,
   InvalidArgumentError,
   messageOf,
   NotOwnerError,
+  type RecordedEvent,
   streamOf,
 } from "@granary/core";
-import { bindHost } from "@granary/core/internal";
-import { newId } from "../calls/call-context.js";
+import { type ActorHost, bindHost } from "@granary/core/internal";
+import { newCallId } from "../calls/call-context.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActivationState } from "./activation-state.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
@@ -34,21 +37,26 @@ export interface ActivationHooks {
  * mailbox and its turn loop. Turns run one at a time, except reentrant calls of a chain that is
  * already inside this actor.
  */
-export class Activation {
-  readonly activationId = newId();
+export class Activation implements ActorHost {
+  /** Unique among activations anywhere: this process's call-id prefix and a counter. */
+  readonly activationId = newCallId();
   readonly key: string;
   readonly #mailbox = new Mailbox();
   #state: ActivationState = "activating";
   #executor: TurnExecutor | undefined;
   #instance: Actor | undefined;
   #snapshotter: Snapshotter | undefined;
-  #entry: DirectoryEntry | undefined;
+  /** Fencing epoch issued when this activation registered; undefined until then. */
+  #epoch: number | undefined;
   #lastActiveAt: number;
   /** Read-only calls running now. */
   #readers = 0;
-  #idleWaiters: (() => void)[] = [];
-  readonly #gone: Promise<void>;
-  #resolveGone!: () => void;
+  // Created on demand: most activations never deactivate while someone waits on them, and an idle
+  // activation should cost little more than the actor it holds.
+  #idleWaiters: (() => void)[] | undefined;
+  #gone: Promise<void> | undefined;
+  #resolveGone: (() => void) | undefined;
+  #isGone = false;
   #activated: Promise<void> | undefined;
 
   constructor(
@@ -59,22 +67,58 @@ export class Activation {
   ) {
     this.key = streamOf(info.type, actorId);
     this.#lastActiveAt = services.clock.now();
-    this.#gone = new Promise((resolve) => {
-      this.#resolveGone = resolve;
-    });
   }
 
   get state(): ActivationState {
     return this.#state;
   }
 
+  // ActorHost: the activation itself is what its actor instance is bound to (no per-actor closures).
+
+  get id(): string {
+    return this.actorId;
+  }
+
+  get type(): string {
+    return this.info.type;
+  }
+
+  get freezeState(): boolean {
+    return this.services.freezeState;
+  }
+
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
+    return this.services.refs.ref(type, id, options, () => this.#mailbox.current);
+  }
+
+  persist(): Promise<void> {
+    const executor = this.#executor;
+    if (!(executor instanceof EventSourcedTurnExecutor)) {
+      return Promise.reject(new InvalidArgumentError("persist() is for event-sourced actors inside a command method"));
+    }
+    return executor.persist(this.#mailbox.current);
+  }
+
+  readHistory(fromVersion: number): Promise<RecordedEvent[]> {
+    return this.services.store.read(this.key, fromVersion);
+  }
+
   /** Resolves once the activation has failed or been deactivated. */
   get gone(): Promise<void> {
+    if (this.#isGone) return Promise.resolve();
+    this.#gone ??= new Promise((resolve) => {
+      this.#resolveGone = resolve;
+    });
     return this.#gone;
   }
 
+  #markGone(): void {
+    this.#isGone = true;
+    this.#resolveGone?.();
+  }
+
   get epoch(): number | undefined {
-    return this.#entry?.epoch;
+    return this.#epoch;
   }
 
   get mailboxDepth(): number {
@@ -92,7 +136,9 @@ export class Activation {
   }
 
   start(): void {
-    this.#activated = this.#activate();
+    this.#activated = this.#activate().finally(() => {
+      this.#activated = undefined;
+    });
   }
 
   /**
@@ -122,22 +168,9 @@ export class Activation {
     try {
       const entry = await services.directory.register(this.key, services.siloId, this.activationId);
       if (entry.activationId !== this.activationId) throw new NotOwnerError(this.key);
-      this.#entry = entry;
+      this.#epoch = entry.epoch;
       const instance = new this.info.cls();
-      instance[bindHost]({
-        id: this.actorId,
-        type: this.info.type,
-        get: (type, id, options) => services.refs.ref(type, id, options, () => this.#mailbox.current),
-        freezeState: services.freezeState,
-        persist: () => {
-          const executor = this.#executor;
-          if (!(executor instanceof EventSourcedTurnExecutor)) {
-            throw new InvalidArgumentError("persist() is for event-sourced actors inside a command method");
-          }
-          return executor.persist(this.#mailbox.current);
-        },
-        readHistory: (fromVersion) => services.store.read(this.key, fromVersion),
-      });
+      instance[bindHost](this);
       this.#instance = instance;
       this.#executor = await this.#createExecutor(instance, entry.epoch);
       if (instance.onActivate) await instance.onActivate();
@@ -148,12 +181,12 @@ export class Activation {
     } catch (error) {
       this.#state = "failed";
       span.recordException(error as Error);
-      if (this.#entry) await this.#unregister();
+      if (this.#epoch !== undefined) await this.#unregister();
       if (!(error instanceof NotOwnerError)) {
         services.logger.warn({ actor: this.key, err: messageOf(error) }, "activation failed");
       }
       this.hooks.onFailed(this, error, this.#mailbox.drain());
-      this.#resolveGone();
+      this.#markGone();
     } finally {
       span.end();
     }
@@ -172,15 +205,7 @@ export class Activation {
     } finally {
       span.end();
     }
-    return new EventSourcedTurnExecutor(
-      this.info,
-      esInstance,
-      this.key,
-      epoch,
-      this.services,
-      this.#snapshotter,
-      (cause) => this.#onStale(cause),
-    );
+    return new EventSourcedTurnExecutor(this.info, esInstance, this.key, epoch, this.services, this.#snapshotter, this);
   }
 
   /** A read-only call may join running read-only calls when no other call is waiting before it. */
@@ -244,17 +269,21 @@ export class Activation {
     }
     if (this.#mailbox.runningTurns === 0 && this.#mailbox.depth === 0) {
       const waiters = this.#idleWaiters;
-      this.#idleWaiters = [];
-      for (const wake of waiters) wake();
+      this.#idleWaiters = undefined;
+      for (const wake of waiters ?? []) wake();
     }
   }
 
   #settled(): Promise<void> {
     if (this.#mailbox.runningTurns === 0 && this.#mailbox.depth === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return new Promise((resolve) => {
+      this.#idleWaiters ??= [];
+      this.#idleWaiters.push(resolve);
+    });
   }
 
-  #onStale(cause: unknown): void {
+  /** Called by the turn executor when a commit found that another activation wrote. */
+  onStale(cause: unknown): void {
     this.services.logger.warn({ actor: this.key, err: messageOf(cause) }, "activation is stale; deactivating");
     void this.deactivate("stale");
   }
@@ -266,7 +295,7 @@ export class Activation {
    */
   async deactivate(reason: DeactivationReason): Promise<void> {
     if (this.#state === "activating") await this.#activated;
-    if (this.#state !== "active") return this.#gone;
+    if (this.#state !== "active") return this.gone;
     this.#state = "deactivating";
     const handover = reason === "stale" || reason === "lost-ownership" ? this.#mailbox.drain() : [];
     try {
@@ -283,7 +312,7 @@ export class Activation {
       this.services.telemetry.activations.add(-1, { actor_type: this.info.type });
       this.services.logger.debug({ actor: this.key, reason }, "deactivated");
       this.hooks.onGone(this, handover);
-      this.#resolveGone();
+      this.#markGone();
     }
   }
 

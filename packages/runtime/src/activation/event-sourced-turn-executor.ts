@@ -34,7 +34,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     readonly epoch: number,
     readonly services: ActivationServices,
     readonly snapshotter: Snapshotter,
-    readonly onStale: (cause: unknown) => void,
+    readonly activation: { onStale(cause: unknown): void },
   ) {
     this.#control = instance[eventSourcing];
   }
@@ -92,7 +92,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     const events = this.#envelopes(pending, expectedVersion, context);
     if (!this.services.canCommit()) {
       control.abortAll();
-      this.onStale(new NotOwnerError(this.stream));
+      this.activation.onStale(new NotOwnerError(this.stream));
       throw new StaleActivationError(this.stream, new NotOwnerError(this.stream));
     }
     const telemetry = this.services.telemetry;
@@ -118,7 +118,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       control.abortAll();
       if (isGranaryError(error, ErrorCode.VersionConflict) || isGranaryError(error, ErrorCode.FencedWrite)) {
         this.services.telemetry.versionConflicts.add(1, { actor_type: this.info.type });
-        this.onStale(error);
+        this.activation.onStale(error);
         throw new StaleActivationError(this.stream, error);
       }
       throw error;

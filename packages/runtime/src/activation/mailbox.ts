@@ -12,8 +12,11 @@ export interface PendingCall {
  * call-chain reentrancy: a call whose chain contains a running call belongs to a chain that is
  * already inside this actor (A → B → A) and must be admitted at once, or the chain deadlocks.
  */
+const EMPTY: PendingCall[] = Object.freeze([]) as unknown as PendingCall[];
+
 export class Mailbox {
-  #queue: PendingCall[] = [];
+  // Shared empty queue until a call has to wait: most calls run at once and never queue.
+  #queue: PendingCall[] = EMPTY;
   #head = 0;
   // Calls running now, oldest first: one, or a few when reentrant calls nest. An array beats a Map here.
   readonly #running: CallContext[] = [];
@@ -27,6 +30,7 @@ export class Mailbox {
   }
 
   push(call: PendingCall): void {
+    if (this.#queue === EMPTY) this.#queue = [];
     this.#queue.push(call);
   }
 
@@ -49,7 +53,7 @@ export class Mailbox {
   /** Takes every waiting call (on failure or hand-over to a successor activation). */
   drain(): PendingCall[] {
     const calls = this.#queue.slice(this.#head);
-    this.#queue = [];
+    this.#queue = EMPTY;
     this.#head = 0;
     return calls;
   }
