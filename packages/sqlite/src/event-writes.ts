@@ -33,15 +33,26 @@ export function writeAppend(statements: EventStatements, append: QueuedAppend): 
   const { namespace, stream, expectedVersion, rows, options } = append;
   const head = statements.streamRow.get(namespace, stream);
   if (head?.purged_at) throw purgedError(stream, head);
-  const duplicate = detectDuplicate(statements, append);
-  if (duplicate) return duplicate;
-  if (options.epoch !== undefined && head?.epoch != null && options.epoch < head.epoch) {
-    throw new FencedWriteError(stream, options.epoch, head.epoch);
-  }
   const actual = head?.version ?? 0;
-  if (actual !== expectedVersion) throw new VersionConflictError(stream, expectedVersion, actual);
+  const fenced = options.epoch !== undefined && head?.epoch != null && options.epoch < head.epoch;
+  // The common case (the stream is where the writer expects it) needs no look-up by event id: a
+  // re-send cannot be stored at versions the stream has not reached, and an id used elsewhere in
+  // the namespace is caught by the unique index, then explained below.
+  if (actual !== expectedVersion || fenced) {
+    const duplicate = detectDuplicate(statements, append);
+    if (duplicate) return duplicate;
+    if (fenced) throw new FencedWriteError(stream, options.epoch as number, head?.epoch as number);
+    throw new VersionConflictError(stream, expectedVersion, actual);
+  }
   let position = 0;
-  for (const row of rows) position = Number(statements.insertEvent.run(...row).lastInsertRowid);
+  try {
+    for (const row of rows) position = Number(statements.insertEvent.run(...row).lastInsertRowid);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "SQLITE_CONSTRAINT_UNIQUE") throw error;
+    // The savepoint around this append undoes the rows already inserted.
+    detectDuplicate(statements, append);
+    throw error;
+  }
   const version = expectedVersion + rows.length;
   statements.saveStreamHead.run(namespace, stream, version, options.epoch ?? null);
   return { version, position, duplicate: false };

@@ -1,5 +1,5 @@
 import { ShuttingDownError } from "@granary/core";
-import type { Database } from "better-sqlite3";
+import type { Database, Statement } from "better-sqlite3";
 
 interface Job {
   readonly work: () => unknown;
@@ -77,6 +77,8 @@ export class GroupCommitQueue {
     this.flush();
   }
 
+  #savepoints: { begin: Statement; release: Statement; rollback: Statement } | undefined;
+
   #runInTransaction(jobs: readonly Job[]): Outcome[] {
     const db = this.#db;
     try {
@@ -85,18 +87,25 @@ export class GroupCommitQueue {
       return jobs.map(() => ({ ok: false, error }));
     }
     const outcomes: Outcome[] = [];
+    // Prepared once: parsing SAVEPOINT/RELEASE per append cost more than the append's own writes.
+    this.#savepoints ??= {
+      begin: db.prepare("SAVEPOINT granary_write"),
+      release: db.prepare("RELEASE granary_write"),
+      rollback: db.prepare("ROLLBACK TO granary_write"),
+    };
+    const savepoint = this.#savepoints;
     for (const job of jobs) {
-      db.exec("SAVEPOINT granary_write");
+      savepoint.begin.run();
       try {
         const value = job.work();
-        db.exec("RELEASE granary_write");
+        savepoint.release.run();
         outcomes.push({ ok: true, value });
       } catch (error) {
         // Some errors (disk full, I/O) make SQLite roll back the whole transaction: then nothing
         // of this batch was written, and every caller must hear so.
         if (!db.inTransaction) return jobs.map(() => ({ ok: false, error }));
-        db.exec("ROLLBACK TO granary_write");
-        db.exec("RELEASE granary_write");
+        savepoint.rollback.run();
+        savepoint.release.run();
         outcomes.push({ ok: false, error });
       }
     }
