@@ -47,6 +47,8 @@ export class RedisConnection {
         connectTimeout: options.connectTimeoutMs,
         commandTimeout: options.commandTimeoutMs,
         retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1_000),
+        // Commands issued in the same tick (appends of many actors) go out in one write.
+        enableAutoPipelining: true,
       });
     } else {
       this.#owned = false;
