@@ -115,7 +115,7 @@ export class ActorTypeRegistry {
 }
 
 /** Own and inherited prototype methods below the Granary base classes, except `_`-prefixed ones. */
-function publicMethodsOf(cls: ActorClass): Set<string> {
+export function publicMethodsOf(cls: ActorClass): Set<string> {
   const methods = new Set<string>();
   for (let proto = cls.prototype; proto && proto !== EventSourcedActor.prototype && proto !== Actor.prototype; ) {
     for (const name of Object.getOwnPropertyNames(proto)) {

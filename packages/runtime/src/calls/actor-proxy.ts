@@ -1,4 +1,5 @@
 import { type Actor, type ActorClass, type ActorRef, type CallOptions, InvalidArgumentError } from "@granary/core";
+import { publicMethodsOf } from "../activation/actor-type-info.js";
 import { type CallContext, type CallRequest, childContext } from "./call-context.js";
 
 /** Whatever can execute a call: a silo's dispatcher or a client's gateway connection. */
@@ -7,10 +8,68 @@ export interface CallInvoker {
   readonly defaultTimeoutMs: number;
 }
 
+/** What one reference calls: kept under a symbol so it can never clash with an actor's method names. */
+interface RefState {
+  readonly invoker: CallInvoker;
+  readonly actorType: string;
+  readonly id: string;
+  readonly options: CallOptions;
+  readonly parent: (() => CallContext | undefined) | undefined;
+  readonly timeoutMs: number;
+}
+
+const STATE: unique symbol = Symbol("granary.ref");
+type Ref = { readonly [STATE]: RefState };
+
+function invokeRef(ref: Ref, method: string, args: unknown[]): Promise<unknown> {
+  const state = ref[STATE];
+  return state.invoker.invoke({
+    actorType: state.actorType,
+    actorId: state.id,
+    method,
+    args,
+    context: childContext(state.parent?.(), state.options),
+    timeoutMs: state.timeoutMs,
+  });
+}
+
 /**
- * A typed reference whose methods send calls through `invoker`. Method functions are created once
- * per reference. `parent` gives the context of the turn making the call (for references an actor
- * gets with `this.get`), so the call continues that chain; without it a call starts a new chain.
+ * The end of every reference's prototype chain: a name the class does not declare (reachable only
+ * by bypassing the types, or when only a type name is known) still becomes a call, which the silo
+ * answers with UNKNOWN_METHOD. Never thenable: `await silo.get(...)` must not treat it as a promise.
+ */
+const fallback: object = new Proxy(Object.create(null) as object, {
+  get(_target, property, receiver: Ref) {
+    if (typeof property !== "string" || property === "then") return undefined;
+    return (...args: unknown[]) => invokeRef(receiver, property, args);
+  },
+});
+
+/** One prototype per actor class, its public methods as plain functions: call sites stay monomorphic. */
+const prototypes = new WeakMap<object, object>();
+
+function prototypeFor(cls: ActorClass | undefined): object {
+  if (!cls) return fallback;
+  let proto = prototypes.get(cls);
+  if (!proto) {
+    proto = Object.create(fallback) as object;
+    for (const name of publicMethodsOf(cls)) {
+      Object.defineProperty(proto, name, {
+        value: function (this: Ref, ...args: unknown[]) {
+          return invokeRef(this, name, args);
+        },
+      });
+    }
+    prototypes.set(cls, proto);
+  }
+  return proto;
+}
+
+/**
+ * A typed reference whose methods send calls through `invoker`. `parent` gives the context of the
+ * turn making the call (for references an actor gets with `this.get`), so the call continues that
+ * chain; without it a call starts a new chain. References are frozen and cheap: the methods live on a
+ * prototype shared by every reference to the same class.
  */
 export function createActorRef<T extends Actor>(
   invoker: CallInvoker,
@@ -28,29 +87,7 @@ export function createActorRef<T extends Actor>(
   }
   const timeoutMs = options.timeoutMs ?? invoker.defaultTimeoutMs;
   if (!(timeoutMs > 0)) throw new InvalidArgumentError(`timeoutMs must be > 0, got ${timeoutMs}`);
-  const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  const target = Object.create(null) as Record<string | symbol, unknown>;
-  return new Proxy(target, {
-    get(_target, property) {
-      // Not thenable: `await silo.get(...)` must not treat the reference as a promise.
-      if (typeof property !== "string" || property === "then") return undefined;
-      let method = methods.get(property);
-      if (!method) {
-        method = (...args: unknown[]) =>
-          invoker.invoke({
-            actorType,
-            actorId: id,
-            method: property,
-            args,
-            context: childContext(parent?.(), options),
-            timeoutMs,
-          });
-        methods.set(property, method);
-      }
-      return method;
-    },
-    set() {
-      throw new InvalidArgumentError("an actor reference is read-only");
-    },
-  }) as ActorRef<T>;
+  const ref = Object.create(prototypeFor(typeof type === "string" ? undefined : type)) as Ref;
+  Object.defineProperty(ref, STATE, { value: { invoker, actorType, id, options, parent, timeoutMs } });
+  return Object.freeze(ref) as unknown as ActorRef<T>;
 }

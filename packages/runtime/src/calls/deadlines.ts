@@ -3,6 +3,8 @@ import type { Clock, TimerHandle } from "@granary/core";
 /** Something with a deadline: typically the call record itself, so tracking allocates nothing. */
 export interface Expirable {
   readonly deadline: number;
+  /** Index in the tracker's array while tracked, -1 otherwise (owned by the tracker; declare it as -1). */
+  slot?: number;
   expire(): void;
 }
 
@@ -12,7 +14,8 @@ export interface Expirable {
  * arming and clearing a timer on the hot path.
  */
 export class DeadlineTracker {
-  readonly #tracked = new Set<Expirable>();
+  // An array with swap-remove by slot: tracking and untracking are O(1) without hashing.
+  readonly #tracked: Expirable[] = [];
   readonly #clock: Clock;
   readonly #resolutionMs: number;
   #timer: TimerHandle | undefined;
@@ -28,16 +31,25 @@ export class DeadlineTracker {
   }
 
   track(entry: Expirable): void {
-    this.#tracked.add(entry);
+    entry.slot = this.#tracked.length;
+    this.#tracked.push(entry);
     if (!this.#timer) this.#schedule();
   }
 
   untrack(entry: Expirable): void {
-    this.#tracked.delete(entry);
+    const slot = entry.slot ?? -1;
+    if (slot < 0) return;
+    const tracked = this.#tracked;
+    const last = tracked.pop() as Expirable;
+    if (last !== entry) {
+      tracked[slot] = last;
+      last.slot = slot;
+    }
+    entry.slot = -1;
   }
 
   get size(): number {
-    return this.#tracked.size;
+    return this.#tracked.length;
   }
 
   stop(): void {
@@ -52,12 +64,12 @@ export class DeadlineTracker {
   #sweep(): void {
     this.#timer = undefined;
     const now = this.#clock.now();
-    for (const entry of this.#tracked) {
-      if (entry.deadline <= now) {
-        this.#tracked.delete(entry);
-        entry.expire();
-      }
+    const expired: Expirable[] = [];
+    for (const entry of this.#tracked) if (entry.deadline <= now) expired.push(entry);
+    for (const entry of expired) {
+      this.untrack(entry);
+      entry.expire();
     }
-    if (this.#tracked.size > 0) this.#schedule();
+    if (this.#tracked.length > 0) this.#schedule();
   }
 }

@@ -77,6 +77,15 @@ export function turnContext(request: CallRequest) {
  * allocation per call, so the hot path skips them (incoming trace context is still carried).
  */
 export function tracingEnabled(): boolean {
+  // Looked up once per 1,024 calls: registering an SDK takes effect within that many calls.
+  if ((tracingChecks++ & 1023) === 0) tracingOn = lookUpTracing();
+  return tracingOn;
+}
+
+let tracingChecks = 0;
+let tracingOn = false;
+
+function lookUpTracing(): boolean {
   const provider = trace.getTracerProvider();
   if (!(provider instanceof ProxyTracerProvider)) return true;
   return provider.getDelegate().constructor.name !== "NoopTracerProvider";
