@@ -40,13 +40,33 @@ export function childContext(
   options: { readonly userId?: string | undefined; readonly correlationId?: string | undefined },
 ): CallContext {
   const callId = newCallId();
-  const userId = options.userId ?? parent?.userId;
-  const traceparent = parent ? parent.traceparent : activeTraceparent();
-  return {
+  if (parent === undefined) {
+    return callContext(callId, [callId], options.correlationId ?? callId, options.userId, activeTraceparent());
+  }
+  return callContext(
     callId,
-    chain: parent ? [...parent.chain, callId] : [callId],
-    correlationId: options.correlationId ?? parent?.correlationId ?? callId,
-    ...(userId === undefined ? {} : { userId }),
-    ...(traceparent === undefined ? {} : { traceparent }),
-  };
+    [...parent.chain, callId],
+    options.correlationId ?? parent.correlationId,
+    options.userId ?? parent.userId,
+    parent.traceparent,
+  );
+}
+
+/**
+ * Builds a context without spreading objects: the optional fields are present only when set (so a
+ * context compares equal to one written by hand), and contexts keep few hidden classes.
+ */
+export function callContext(
+  callId: string,
+  chain: readonly string[],
+  correlationId: string,
+  userId: string | undefined,
+  traceparent: string | undefined,
+): CallContext {
+  if (userId === undefined) {
+    return traceparent === undefined ? { callId, chain, correlationId } : { callId, chain, correlationId, traceparent };
+  }
+  return traceparent === undefined
+    ? { callId, chain, correlationId, userId }
+    : { callId, chain, correlationId, userId, traceparent };
 }

@@ -4,18 +4,24 @@ import type { PendingCall } from "../activation/mailbox.js";
 import type { CallRequest } from "./call-context.js";
 import type { DeadlineTracker, Expirable } from "./deadlines.js";
 
+/** Where a call's outcome goes: a caller's promise, or a reply on a transport connection. */
+export interface CallAnswer {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
 /**
- * One call on the silo that accepted it: the caller's promise, its deadline and its span, in one
- * object that is both what the mailbox answers and what the deadline tracker expires.
+ * One call on the silo that accepted it: its deadline, its span and the way to answer its caller,
+ * in one object that is both what the mailbox answers and what the deadline tracker expires.
+ * Settles once: later outcomes (a turn finishing after the call expired) are ignored.
  */
-export class CallRecord implements PendingCall, Expirable {
+export abstract class CallRecord implements PendingCall, Expirable {
   readonly deadline: number;
+  slot = -1;
   #settled = false;
 
   constructor(
     readonly request: CallRequest,
-    readonly resolvePromise: (value: unknown) => void,
-    readonly rejectPromise: (error: unknown) => void,
     readonly deadlines: DeadlineTracker,
     readonly span: Span | undefined,
     readonly onSettled: (record: CallRecord) => void,
@@ -25,17 +31,22 @@ export class CallRecord implements PendingCall, Expirable {
   }
 
   resolve(value: unknown): void {
-    if (this.#settle(undefined)) this.resolvePromise(value);
+    if (this.#settle(undefined)) this.deliver(value);
   }
 
   reject(error: unknown): void {
-    if (this.#settle(error)) this.rejectPromise(error);
+    if (this.#settle(error)) this.fail(error);
   }
 
   expire(): void {
     const { actorType, actorId, method, timeoutMs } = this.request;
     this.reject(new CallTimeoutError(`${actorType}/${actorId}`, method, timeoutMs));
   }
+
+  /** Hands the result to the caller (once). */
+  protected abstract deliver(value: unknown): void;
+  /** Hands the error to the caller (once). */
+  protected abstract fail(error: unknown): void;
 
   #settle(error: unknown): boolean {
     if (this.#settled) return false;
@@ -50,5 +61,48 @@ export class CallRecord implements PendingCall, Expirable {
     }
     this.onSettled(this);
     return true;
+  }
+}
+
+/** A call whose caller awaits a promise (references on this silo): the only promise of the call. */
+export class PromiseCallRecord extends CallRecord {
+  constructor(
+    request: CallRequest,
+    readonly resolvePromise: (value: unknown) => void,
+    readonly rejectPromise: (error: unknown) => void,
+    deadlines: DeadlineTracker,
+    span: Span | undefined,
+    onSettled: (record: CallRecord) => void,
+  ) {
+    super(request, deadlines, span, onSettled);
+  }
+
+  protected deliver(value: unknown): void {
+    this.resolvePromise(value);
+  }
+
+  protected fail(error: unknown): void {
+    this.rejectPromise(error);
+  }
+}
+
+/** A call answered through another object, e.g. the transport's reply to a remote caller: no promise. */
+export class AnsweredCallRecord extends CallRecord {
+  constructor(
+    request: CallRequest,
+    readonly answer: CallAnswer,
+    deadlines: DeadlineTracker,
+    span: Span | undefined,
+    onSettled: (record: CallRecord) => void,
+  ) {
+    super(request, deadlines, span, onSettled);
+  }
+
+  protected deliver(value: unknown): void {
+    this.answer.resolve(value);
+  }
+
+  protected fail(error: unknown): void {
+    this.answer.reject(error);
   }
 }

@@ -16,9 +16,13 @@ import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import type { CallRequest } from "../calls/call-context.js";
 import { provablyNotExecuted } from "../cluster/call-router.js";
 import { callMessage } from "../cluster/wire.js";
+import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
+
+/** Retries a refused first attempt: set by Client, which keeps the retry logic private. */
+let afterRefusal: (client: Client, call: GatewayCall, error: unknown) => Promise<unknown>;
 
 /**
  * Calls actors of a cluster from outside it (a web server, a script): `client.get(Account, id)`
@@ -40,6 +44,7 @@ export class Client implements ActorRefFactory, CallInvoker {
   #gateways: string[];
   #members: MemberInfo[] = [];
   #next = 0;
+  #lastOptions: RequestOptions | undefined;
   #refresher: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -86,36 +91,70 @@ export class Client implements ActorRefFactory, CallInvoker {
     return this.#gateways;
   }
 
-  async invoke(request: CallRequest): Promise<unknown> {
-    const deadline = Date.now() + request.timeoutMs;
-    let lastError: unknown = new ConnectionError("no gateway silo is known: is any silo of the cluster running?", {
-      retryable: true,
+  invoke(request: CallRequest): Promise<unknown> {
+    // Fast path: one attempt on the next gateway, answered straight into the call's promise. Retry
+    // state exists only once a gateway refused.
+    const gateway = this.#closed ? undefined : this.#pick();
+    if (gateway === undefined) return this.#invokeWithRetries(request, Date.now() + request.timeoutMs, 0, undefined);
+    return new Promise((resolve, reject) => {
+      const call = new GatewayCall(this, request, gateway, resolve, reject);
+      this.#pool.requestTo(gateway, callMessage(request, 0), call, this.#requestOptions(request.timeoutMs));
     });
-    for (let attempt = 0; ; attempt++) {
+  }
+
+  static {
+    afterRefusal = (client, call, error) => client.#afterRefusal(call, error);
+  }
+
+  /** The options of a first attempt: one object per timeout value, not one per call. */
+  #requestOptions(timeoutMs: number): RequestOptions {
+    let options = this.#lastOptions;
+    if (options?.timeoutMs !== timeoutMs) {
+      options = { timeoutMs, timeoutError: gatewayTimeout };
+      this.#lastOptions = options;
+    }
+    return options;
+  }
+
+  /** A gateway refused a first attempt (the call provably did not run): retry until the deadline. */
+  async #afterRefusal(call: GatewayCall, error: unknown): Promise<unknown> {
+    const { request, gateway, deadline } = call;
+    this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused the call; trying another");
+    if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
+    await sleep(Math.min(10, Math.max(0, deadline - Date.now())));
+    return this.#invokeWithRetries(request, deadline, 1, error);
+  }
+
+  async #invokeWithRetries(
+    request: CallRequest,
+    deadline: number,
+    firstAttempt: number,
+    refusal: unknown,
+  ): Promise<unknown> {
+    let lastError: unknown = refusal;
+    for (let attempt = firstAttempt; ; attempt++) {
       if (this.#closed) throw new ShuttingDownError("client");
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
-        if (isCallTimeout(lastError) || attempt > 0) {
-          throw new CallTimeoutError(`${request.actorType}/${request.actorId}`, request.method, request.timeoutMs);
-        }
-        throw lastError;
+        if (isCallTimeout(lastError) || attempt > 0) throw callTimeout(request);
+        throw lastError ?? noGatewayError();
       }
       const gateway = this.#pick();
       if (gateway === undefined) {
         await this.#refreshGateways();
         if (this.#gateways.length === 0) {
+          lastError ??= noGatewayError();
           await sleep(Math.min(100 * (attempt + 1), remaining));
-          continue;
         }
         continue;
       }
       try {
         return await this.#pool.request(gateway, callMessage(request, 0), {
           timeoutMs: remaining,
-          timeoutError: () =>
-            new CallTimeoutError(`${request.actorType}/${request.actorId}`, request.method, request.timeoutMs),
+          timeoutError: gatewayTimeout,
         });
       } catch (error) {
+        if (error instanceof GatewayTimeout) throw callTimeout(request);
         if (!provablyNotExecuted(error)) throw error;
         lastError = error;
         this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused the call; trying another");
@@ -165,6 +204,43 @@ export class Client implements ActorRefFactory, CallInvoker {
 
 function addressOf(member: MemberInfo): string {
   return member.host.includes(":") ? `[${member.host}]:${member.port}` : `${member.host}:${member.port}`;
+}
+
+/** A first attempt in flight: receives the gateway's answer and settles the caller's promise. */
+class GatewayCall implements ResponseSink {
+  /** Started at, plus the call's timeout: retries stop there. */
+  readonly deadline: number;
+
+  constructor(
+    readonly client: Client,
+    readonly request: CallRequest,
+    readonly gateway: string,
+    readonly resolve: (value: unknown) => void,
+    readonly rejectPromise: (error: unknown) => void,
+  ) {
+    this.deadline = Date.now() + request.timeoutMs;
+  }
+
+  reject(error: unknown): void {
+    if (error instanceof GatewayTimeout) this.rejectPromise(callTimeout(this.request));
+    else if (!provablyNotExecuted(error)) this.rejectPromise(error);
+    else afterRefusal(this.client, this, error).then(this.resolve, this.rejectPromise);
+  }
+}
+
+/** Our own wait for a gateway's answer ran out; becomes the call's CallTimeoutError. Never escapes. */
+class GatewayTimeout extends Error {}
+
+function gatewayTimeout(): Error {
+  return new GatewayTimeout("gateway did not answer in time");
+}
+
+function callTimeout(request: CallRequest): CallTimeoutError {
+  return new CallTimeoutError(`${request.actorType}/${request.actorId}`, request.method, request.timeoutMs);
+}
+
+function noGatewayError(): ConnectionError {
+  return new ConnectionError("no gateway silo is known: is any silo of the cluster running?", { retryable: true });
 }
 
 function isCallTimeout(error: unknown): boolean {

@@ -1,36 +1,117 @@
 import { InvalidArgumentError } from "@granary/core";
-import type { CallRequest } from "../calls/call-context.js";
+import { type CallRequest, callContext } from "../calls/call-context.js";
 
-/** A call carried between a client and a gateway silo, or forwarded between silos. */
-export interface CallMessage {
-  readonly k: "call";
-  readonly req: CallRequest;
-  /** How many silos the call already went through; bounds forwarding when caches disagree. */
-  readonly hops: number;
+/**
+ * The wire form of a call between a client and a gateway silo, or forwarded between silos: a flat
+ * msgpack array, no maps (no key strings on the wire, nothing to look up when decoding):
+ *
+ * ```
+ * [CALL, hops, actorType, actorId, method, args, timeoutMs, callId,
+ *  chain?, correlationId?, userId?, traceparent?]
+ * ```
+ *
+ * - `hops`: silos the call already went through; bounds forwarding when caches disagree.
+ * - `chain`: nil (or absent) when the chain is just `[callId]`, the call starts a chain.
+ * - `correlationId`: nil (or absent) when it equals `callId`.
+ * - trailing optional fields are left out when unset; a nil in the middle means "unset".
+ *
+ * This file is the only place that builds or reads the shape.
+ */
+export type CallFrame = unknown[];
+
+/** First element of a call frame: what kind of message (and version of its shape) follows. */
+export const CALL = 1;
+
+const HOPS = 1;
+const FIXED_FIELDS = 8;
+
+/** Encodes `req` (forwarded `hops` times so far) as a call frame. */
+export function callMessage(req: CallRequest, hops: number): CallFrame {
+  const { context } = req;
+  const { callId, chain, correlationId, userId, traceparent } = context;
+  const frame: CallFrame = [CALL, hops, req.actorType, req.actorId, req.method, req.args, req.timeoutMs, callId];
+  const ownChain = chain.length === 1 && chain[0] === callId ? null : chain;
+  const correlation = correlationId === callId ? null : correlationId;
+  if (traceparent !== undefined) frame.push(ownChain, correlation, userId ?? null, traceparent);
+  else if (userId !== undefined) frame.push(ownChain, correlation, userId);
+  else if (correlation !== null) frame.push(ownChain, correlation);
+  else if (ownChain !== null) frame.push(ownChain);
+  return frame;
 }
 
-export function callMessage(req: CallRequest, hops: number): CallMessage {
-  return { k: "call", req, hops };
+/** The hop count of a frame that {@link parseCallRequest} accepted. */
+export function hopsOf(frame: CallFrame): number {
+  return frame[HOPS] as number;
 }
 
-/** Validates what an (authenticated) peer sent before it reaches the catalog. */
-export function parseCallMessage(payload: unknown): CallMessage {
-  const message = payload as Partial<CallMessage> | null;
-  const req = message?.req as Partial<CallRequest> | undefined;
-  const context = req?.context;
-  if (
-    message?.k !== "call" ||
-    typeof message.hops !== "number" ||
-    typeof req?.actorType !== "string" ||
-    typeof req.actorId !== "string" ||
-    typeof req.method !== "string" ||
-    !Array.isArray(req.args) ||
-    typeof req.timeoutMs !== "number" ||
-    typeof context?.callId !== "string" ||
-    !Array.isArray(context.chain) ||
-    typeof context.correlationId !== "string"
-  ) {
-    throw new InvalidArgumentError("malformed call message: expected { k: 'call', req: CallRequest, hops }");
+/**
+ * Validates what an (authenticated) peer sent before it reaches the catalog, and rebuilds the
+ * request; read the hop count with {@link hopsOf}.
+ * @throws InvalidArgumentError when `payload` is not a call frame
+ */
+export function parseCallRequest(payload: unknown): CallRequest {
+  if (!Array.isArray(payload) || payload.length < FIXED_FIELDS || payload.length > FIXED_FIELDS + 4) {
+    throw malformed();
   }
-  return message as CallMessage;
+  const frame = payload as CallFrame;
+  const actorType = frame[2];
+  const actorId = frame[3];
+  const method = frame[4];
+  const args = frame[5];
+  const timeoutMs = frame[6];
+  const callId = frame[7];
+  if (
+    frame[0] !== CALL ||
+    typeof frame[HOPS] !== "number" ||
+    typeof actorType !== "string" ||
+    typeof actorId !== "string" ||
+    typeof method !== "string" ||
+    !Array.isArray(args) ||
+    typeof timeoutMs !== "number" ||
+    typeof callId !== "string"
+  ) {
+    throw malformed();
+  }
+  const chain = optional(frame[8]);
+  const correlationId = optional(frame[9]);
+  const userId = optional(frame[10]);
+  const traceparent = optional(frame[11]);
+  if (
+    (chain !== undefined && !isStringArray(chain)) ||
+    (correlationId !== undefined && typeof correlationId !== "string") ||
+    (userId !== undefined && typeof userId !== "string") ||
+    (traceparent !== undefined && typeof traceparent !== "string")
+  ) {
+    throw malformed();
+  }
+  return {
+    actorType,
+    actorId,
+    method,
+    args,
+    context: callContext(
+      callId,
+      (chain as string[] | undefined) ?? [callId],
+      (correlationId as string | undefined) ?? callId,
+      userId as string | undefined,
+      traceparent as string | undefined,
+    ),
+    timeoutMs,
+  };
+}
+
+function optional(value: unknown): unknown {
+  return value === null ? undefined : value;
+}
+
+function isStringArray(value: unknown): value is string[] {
+  if (!Array.isArray(value) || value.length === 0) return false;
+  for (const item of value) if (typeof item !== "string") return false;
+  return true;
+}
+
+function malformed(): InvalidArgumentError {
+  return new InvalidArgumentError(
+    "malformed call message: expected [CALL, hops, actorType, actorId, method, args, timeoutMs, callId, ...]",
+  );
 }

@@ -10,7 +10,7 @@ import {
 } from "@granary/core";
 import type { FramedSocket, SocketStats } from "./framed-socket.js";
 import type { RemoteEndpoint } from "./handshake.js";
-import { type Message, MessageType, parseMessage } from "./protocol.js";
+import { callIdOf, decodeArrayAt, MessageType, unexpectedMessage, wireErrorOf } from "./protocol.js";
 import type { PeerRole, ResolvedTransportOptions } from "./transport-options.js";
 
 /** Who is at the other end of a connection, as established by the handshake. */
@@ -25,8 +25,20 @@ export interface PeerInfo {
 /**
  * Answers a request. Return the response (or a promise of it); a throw or rejection reaches the
  * caller as the same error (name, code, message, data) through `toWireError` / `fromWireError`.
+ * Or answer through `reply` (no promise needed) and return {@link REPLY_LATER}; then the request
+ * counts as being handled until `reply` is settled.
  */
-export type RequestHandler = (payload: unknown, from: TransportConnection) => unknown;
+export type RequestHandler = (payload: unknown, from: TransportConnection, reply: Reply) => unknown;
+
+/** The answer to one request received. Settles once; later calls are ignored. */
+export interface Reply {
+  resolve(value: unknown): void;
+  /** The error reaches the caller through `toWireError` / `fromWireError`. */
+  reject(error: unknown): void;
+}
+
+/** Returned by a {@link RequestHandler} that answers through its `reply` argument. */
+export const REPLY_LATER: unique symbol = Symbol("granary.replyLater");
 /** Receives a one-way message. Errors it throws are logged, never sent back. */
 export type MessageHandler = (payload: unknown, from: TransportConnection) => void;
 
@@ -59,15 +71,33 @@ export interface ConnectionStats extends SocketStats {
   readonly requestsBeingHandled: number;
 }
 
-interface PendingCall {
+/** Receives the outcome of a request sent with {@link TransportConnection.requestTo}: one call, once. */
+export interface ResponseSink {
   resolve(value: unknown): void;
   reject(error: unknown): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  /** The request frame was queued for the socket: from then on it may execute. */
-  sent: boolean;
 }
+
+/** A request sent (or waiting for room to be sent) and not answered yet. */
+class PendingCall {
+  /** When it times out (`performance.now()` ms: monotonic, unlike Date.now). */
+  deadline = Number.POSITIVE_INFINITY;
+  onAbort: (() => void) | undefined = undefined;
+  /** The request frame was queued for the socket: from then on it may execute. */
+  sent = false;
+
+  constructor(
+    readonly sink: ResponseSink,
+    readonly options: RequestOptions | undefined,
+  ) {}
+}
+
+/** Answers a request on a connection: set by TransportConnection, which keeps `#answered` private. */
+let answer: (
+  connection: TransportConnection,
+  id: number,
+  type: typeof MessageType.Response | typeof MessageType.ErrorResponse,
+  value: unknown,
+) => void;
 
 /**
  * One authenticated, multiplexed connection. Either end may send requests (matched to responses by
@@ -85,6 +115,8 @@ export class TransportConnection {
   readonly #pending = new Map<number, PendingCall>();
   readonly #closeListeners = new Set<(error: Error | undefined) => void>();
   #nextId = 1;
+  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  #sweepAt = Number.POSITIVE_INFINITY;
   #beingHandled = 0;
   #state: ConnectionState = ConnectionState.Open;
   #goAwaySent = false;
@@ -115,7 +147,7 @@ export class TransportConnection {
       this.#markClosed = resolve;
     });
     this.#framed.decoder.maxFrameBytes = init.options.maxFrameBytes;
-    this.#framed.onFrame = (body) => this.#onMessage(parseMessage(body));
+    this.#framed.onFrameAt = (source, start, end) => this.#onFrame(decodeArrayAt(source, start, end));
     this.#framed.onClose = (error) => this.#onSocketClosed(error);
     this.#framed.onRoom = () => {
       if (this.#readingPaused) {
@@ -142,48 +174,84 @@ export class TransportConnection {
    *   ShuttingDownError (draining, not sent, retryable) or ConnectionError (dropped; `retryable` is
    *   true only when the request provably was not sent).
    */
-  request<T = unknown>(payload: unknown, options: RequestOptions = {}): Promise<T> {
-    if (this.#state !== ConnectionState.Open) return Promise.reject(this.#notOpenError());
-    const { signal, timeoutMs } = options;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<T>((resolve, reject) => {
-      const id = this.#nextId++;
-      const call: PendingCall = {
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        timer: undefined,
-        signal,
-        onAbort: undefined,
-        sent: false,
-      };
-      this.#pending.set(id, call);
-      if (timeoutMs !== undefined) {
-        call.timer = setTimeout(() => {
-          const error =
-            options.timeoutError?.() ?? new CallTimeoutError(`peer ${this.peer.address}`, "request", timeoutMs);
-          this.#take(id)?.reject(error);
-        }, timeoutMs);
-      }
-      if (signal !== undefined) {
-        call.onAbort = () => this.#take(id)?.reject(signal.reason);
-        signal.addEventListener("abort", call.onAbort, { once: true });
-      }
-      this.#framed.whenRoom(() => {
-        if (this.#pending.get(id) !== call) return;
-        if (this.#state !== ConnectionState.Open) {
-          this.#take(id)?.reject(this.#notOpenError());
-          return;
-        }
-        const body = this.#encodeFor(`request to ${this.peer.address}`, [MessageType.Request, id, payload]);
-        if (body instanceof Error) {
-          this.#take(id)?.reject(body);
-          return;
-        }
-        call.sent = true;
-        this.#framed.write(body);
-      });
-    });
+  request<T = unknown>(payload: unknown, options?: RequestOptions): Promise<T> {
+    return new Promise<T>((resolve, reject) =>
+      this.requestTo(payload, { resolve: resolve as (value: unknown) => void, reject }, options),
+    );
   }
+
+  /**
+   * {@link request} without a promise: the outcome goes to `sink` (once), including the errors
+   * `request` rejects with. For callers that already hold an object per call.
+   */
+  requestTo(payload: unknown, sink: ResponseSink, options?: RequestOptions): void {
+    if (this.#state !== ConnectionState.Open) {
+      sink.reject(this.#notOpenError());
+      return;
+    }
+    const signal = options?.signal;
+    if (signal?.aborted) {
+      sink.reject(signal.reason);
+      return;
+    }
+    const id = this.#nextId++;
+    const call = new PendingCall(sink, options);
+    this.#pending.set(id, call);
+    const timeoutMs = options?.timeoutMs;
+    if (timeoutMs !== undefined) {
+      call.deadline = performance.now() + timeoutMs;
+      // One timer per connection, at the earliest deadline (calls of equal timeouts never move it).
+      if (call.deadline < this.#sweepAt) this.#scheduleSweep(call.deadline);
+    }
+    if (signal !== undefined) {
+      call.onAbort = () => this.#take(id)?.sink.reject(signal.reason);
+      signal.addEventListener("abort", call.onAbort, { once: true });
+    }
+    // Room now (the usual case): write at once, without a callback to wait in line.
+    if (this.#framed.canWrite) this.#sendRequest(id, call, payload);
+    else this.#framed.whenRoom(() => this.#sendRequest(id, call, payload));
+  }
+
+  #sendRequest(id: number, call: PendingCall, payload: unknown): void {
+    if (this.#pending.get(id) !== call) return;
+    if (this.#state !== ConnectionState.Open) {
+      this.#take(id)?.sink.reject(this.#notOpenError());
+      return;
+    }
+    const body = this.#encodeFor("request", [MessageType.Request, id, payload]);
+    if (body instanceof Error) {
+      this.#take(id)?.sink.reject(body);
+      return;
+    }
+    call.sent = true;
+    this.#framed.write(body);
+  }
+
+  #scheduleSweep(at: number): void {
+    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
+    this.#sweepAt = at;
+    this.#sweepTimer = setTimeout(this.#sweep, Math.max(0, Math.ceil(at - performance.now())));
+  }
+
+  /** Rejects the requests whose deadline passed, then waits for the next deadline. */
+  readonly #sweep = (): void => {
+    this.#sweepTimer = undefined;
+    this.#sweepAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [id, call] of this.#pending) {
+      if (call.deadline <= now) {
+        this.#take(id);
+        const timeoutMs = call.options?.timeoutMs ?? 0;
+        call.sink.reject(
+          call.options?.timeoutError?.() ?? new CallTimeoutError(`peer ${this.peer.address}`, "request", timeoutMs),
+        );
+      } else if (call.deadline < next) {
+        next = call.deadline;
+      }
+    }
+    if (next !== Number.POSITIVE_INFINITY && next < this.#sweepAt) this.#scheduleSweep(next);
+  };
 
   /**
    * Sends a one-way message. Resolves once it is queued for the socket (after waiting for room, like
@@ -194,7 +262,7 @@ export class TransportConnection {
     return new Promise<void>((resolve, reject) => {
       this.#framed.whenRoom(() => {
         if (this.#state !== ConnectionState.Open) return reject(this.#notOpenError());
-        const body = this.#encodeFor(`message to ${this.peer.address}`, [MessageType.OneWay, payload]);
+        const body = this.#encodeFor("message", [MessageType.OneWay, payload]);
         if (body instanceof Error) return reject(body);
         this.#framed.write(body);
         resolve();
@@ -247,20 +315,25 @@ export class TransportConnection {
     return { ...this.#framed.stats(), requestsInFlight: this.#pending.size, requestsBeingHandled: this.#beingHandled };
   }
 
-  #onMessage(message: Message): void {
-    switch (message.type) {
+  /** One frame after the handshake (see protocol.ts); a frame that breaks the protocol throws. */
+  #onFrame(frame: unknown[]): void {
+    // Read in place rather than through parseMessage: no message object per frame.
+    switch (frame[0]) {
       case MessageType.Request:
-        this.#handleRequest(message.id, message.payload);
+        this.#handleRequest(callIdOf(frame[1]), frame[2]);
         return;
       case MessageType.Response:
-        this.#settleFromPeer(message.id)?.resolve(message.value);
+        this.#settleFromPeer(callIdOf(frame[1]))?.sink.resolve(frame[2]);
         return;
-      case MessageType.ErrorResponse:
-        this.#settleFromPeer(message.id)?.reject(fromWireError(message.error, this.#options.errorClasses));
+      case MessageType.ErrorResponse: {
+        const id = callIdOf(frame[1]);
+        const error = wireErrorOf(frame[2]);
+        this.#settleFromPeer(id)?.sink.reject(fromWireError(error, this.#options.errorClasses));
         return;
+      }
       case MessageType.OneWay:
         try {
-          this.#handlers.onMessage?.(message.payload, this);
+          this.#handlers.onMessage?.(frame[1], this);
         } catch (error) {
           this.#options.logger.error({ peer: this.peer, err: error }, "transport: onMessage handler threw");
         }
@@ -268,6 +341,8 @@ export class TransportConnection {
       case MessageType.GoAway:
         this.#onGoAway();
         return;
+      default:
+        throw unexpectedMessage(frame[0]);
     }
   }
 
@@ -285,21 +360,27 @@ export class TransportConnection {
       return;
     }
     this.#beingHandled++;
+    const reply = new PendingReply(this, id);
     let result: unknown;
     try {
-      result = handler(payload, this);
+      result = handler(payload, this, reply);
     } catch (error) {
-      this.#answered(id, MessageType.ErrorResponse, toWireError(error));
+      reply.reject(error);
       return;
     }
+    if (result === REPLY_LATER) return;
     if (isPromiseLike(result)) {
       result.then(
-        (value) => this.#answered(id, MessageType.Response, value),
-        (error: unknown) => this.#answered(id, MessageType.ErrorResponse, toWireError(error)),
+        (value) => reply.resolve(value),
+        (error: unknown) => reply.reject(error),
       );
     } else {
-      this.#answered(id, MessageType.Response, result);
+      reply.resolve(result);
     }
+  }
+
+  static {
+    answer = (connection, id, type, value) => connection.#answered(id, type, value);
   }
 
   #answered(id: number, type: typeof MessageType.Response | typeof MessageType.ErrorResponse, value: unknown): void {
@@ -313,7 +394,7 @@ export class TransportConnection {
       this.#options.logger.debug({ peer: this.peer, callId: id }, "transport: response dropped, connection closed");
       return;
     }
-    let body = this.#encodeFor(`response to ${this.peer.address}`, [type, id, value]);
+    let body = this.#encodeFor("response", [type, id, value]);
     if (body instanceof Error) body = encode([MessageType.ErrorResponse, id, toWireError(body)]);
     this.#framed.write(body);
     if (this.#pauseReadingWhenFull && !this.#readingPaused && !this.#framed.hasRoom) {
@@ -322,6 +403,7 @@ export class TransportConnection {
     }
   }
 
+  /** @param what "request", "response" or "message" (to the peer), for the error message */
   #encodeFor(what: string, message: unknown[]): Buffer | SerializationError {
     let body: Buffer;
     try {
@@ -331,7 +413,7 @@ export class TransportConnection {
     }
     if (body.length > this.#remote.maxFrameBytes) {
       return new SerializationError(
-        `${what} encodes to ${body.length} bytes, above the peer's maxFrameBytes (${this.#remote.maxFrameBytes}); send less, or raise maxFrameBytes on every silo and client`,
+        `${what} to ${this.peer.address} encodes to ${body.length} bytes, above the peer's maxFrameBytes (${this.#remote.maxFrameBytes}); send less, or raise maxFrameBytes on every silo and client`,
         { data: { bytes: body.length, maxFrameBytes: this.#remote.maxFrameBytes } },
       );
     }
@@ -354,8 +436,7 @@ export class TransportConnection {
     const call = this.#pending.get(id);
     if (call === undefined) return undefined;
     this.#pending.delete(id);
-    if (call.timer !== undefined) clearTimeout(call.timer);
-    if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
+    if (call.onAbort !== undefined) call.options?.signal?.removeEventListener("abort", call.onAbort);
     return call;
   }
 
@@ -372,7 +453,7 @@ export class TransportConnection {
     this.#state = ConnectionState.Draining;
     this.#framed.write(encode([MessageType.GoAway]));
     for (const [id, call] of this.#pending) {
-      if (!call.sent) this.#take(id)?.reject(this.#notOpenError());
+      if (!call.sent) this.#take(id)?.sink.reject(this.#notOpenError());
     }
   }
 
@@ -396,10 +477,12 @@ export class TransportConnection {
     this.#state = ConnectionState.Closed;
     this.#closeError = error;
     if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
+    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
+    this.#sweepTimer = undefined;
     const reason = error === undefined ? "the peer closed it" : messageOf(error);
     const calls = [...this.#pending.keys()].map((id) => this.#take(id)!);
     for (const call of calls) {
-      call.reject(
+      call.sink.reject(
         new ConnectionError(
           call.sent
             ? `connection to ${this.peer.address} dropped while the request was in flight (${reason}); it may have executed`
@@ -419,6 +502,31 @@ export class TransportConnection {
     }
     this.#closeListeners.clear();
     this.#markClosed();
+  }
+}
+
+/** A request being handled: answers it once, however the handler settles. */
+class PendingReply implements Reply {
+  #connection: TransportConnection | undefined;
+  readonly #id: number;
+
+  constructor(connection: TransportConnection, id: number) {
+    this.#connection = connection;
+    this.#id = id;
+  }
+
+  resolve(value: unknown): void {
+    const connection = this.#connection;
+    if (connection === undefined) return;
+    this.#connection = undefined;
+    answer(connection, this.#id, MessageType.Response, value);
+  }
+
+  reject(error: unknown): void {
+    const connection = this.#connection;
+    if (connection === undefined) return;
+    this.#connection = undefined;
+    answer(connection, this.#id, MessageType.ErrorResponse, toWireError(error));
   }
 }
 

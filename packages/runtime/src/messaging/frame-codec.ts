@@ -30,6 +30,12 @@ export function encodeFrame(body: Buffer): Buffer {
  */
 export class FrameDecoder {
   onFrame: (body: Buffer) => void;
+  /**
+   * When set, receives each frame as a range of the buffer it arrived in (`source[start, end)`)
+   * instead of `onFrame`: no Buffer is allocated per frame, and a decoder can read in place. The
+   * range is only to be read during the call.
+   */
+  onFrameAt: ((source: Buffer, start: number, end: number) => void) | undefined;
   maxFrameBytes: number;
   #header = Buffer.alloc(FRAME_HEADER_BYTES);
   #headerFilled = 0;
@@ -101,10 +107,11 @@ export class FrameDecoder {
           );
         }
         if (chunk.length - offset >= length) {
-          // Whole body in this chunk: hand out a view, no copy.
-          const body = chunk.subarray(offset, offset + length);
+          // Whole body in this chunk: hand out a range or a view, no copy.
+          const start = offset;
           offset += length;
-          this.onFrame(body);
+          if (this.onFrameAt !== undefined) this.onFrameAt(chunk, start, offset);
+          else this.onFrame(chunk.subarray(start, offset));
           continue;
         }
         this.#body = Buffer.allocUnsafe(length);
@@ -118,7 +125,8 @@ export class FrameDecoder {
         const body = this.#body;
         this.#body = undefined;
         this.#bodyFilled = 0;
-        this.onFrame(body);
+        if (this.onFrameAt !== undefined) this.onFrameAt(body, 0, body.length);
+        else this.onFrame(body);
       }
     }
   }

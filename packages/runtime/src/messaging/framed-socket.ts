@@ -29,6 +29,11 @@ export class FramedSocket {
   readonly decoder: FrameDecoder;
   /** Replaced by whoever owns the socket (handshake first, then the connection). */
   onFrame: (body: Buffer) => void = () => {};
+  /**
+   * When set, receives frames instead of `onFrame`, as a range of the buffer they arrived in (see
+   * `FrameDecoder.onFrameAt`): no Buffer per frame.
+   */
+  onFrameAt: ((source: Buffer, start: number, end: number) => void) | undefined;
   /** Called once, when the socket has closed; `error` says why when it was not a clean close. */
   onClose: (error: Error | undefined) => void = () => {};
   /** Called when outstanding bytes fall below the bound again. */
@@ -53,6 +58,11 @@ export class FramedSocket {
       this.#stats.framesRead++;
       this.onFrame(body);
     });
+    this.decoder.onFrameAt = (source, start, end) => {
+      this.#stats.framesRead++;
+      if (this.onFrameAt !== undefined) this.onFrameAt(source, start, end);
+      else this.onFrame(source.subarray(start, end));
+    };
     socket.setNoDelay(true);
     // Lets the kernel notice a peer that vanished without a FIN (power loss, partition).
     socket.setKeepAlive(true, 30_000);
@@ -125,12 +135,17 @@ export class FramedSocket {
     this.socket.write(encodeFrame(body));
   }
 
+  /** True when {@link whenRoom} would run its callback at once: room, and nobody waiting before. */
+  get canWrite(): boolean {
+    return this.#waitersHead === this.#waiters.length && this.hasRoom;
+  }
+
   /**
    * Runs `callback` (which should {@link write}) as soon as the outstanding bytes are below the
    * bound, in call order: at once when there is room and nobody is waiting.
    */
   whenRoom(callback: () => void): void {
-    if (this.#waitersHead === this.#waiters.length && this.hasRoom) {
+    if (this.canWrite) {
       callback();
       return;
     }

@@ -16,8 +16,11 @@ export {
   type ConnectionStats,
   type MessageHandler,
   type PeerInfo,
+  REPLY_LATER,
+  type Reply,
   type RequestHandler,
   type RequestOptions,
+  type ResponseSink,
   TransportConnection,
 } from "./connection.js";
 export { addressKey, ConnectionPool, type ConnectionPoolOptions, type PeerAddress, parseAddress } from "./pool.js";

@@ -4,6 +4,7 @@ import {
   type ConnectionHandlers,
   ConnectionState,
   type RequestOptions,
+  type ResponseSink,
   type TransportConnection,
 } from "./connection.js";
 import {
@@ -66,6 +67,26 @@ export class ConnectionPool {
     const open = this.#openConnection(addressKey(address));
     if (open !== undefined) return open.request<T>(payload, options);
     return this.get(address).then((connection) => connection.request<T>(payload, options));
+  }
+
+  /** `get(address)` then `connection.requestTo(payload, sink, options)`: the outcome goes to `sink`. */
+  requestTo(address: PeerAddress, payload: unknown, sink: ResponseSink, options?: RequestOptions): void {
+    const open = this.#openConnection(addressKey(address));
+    if (open !== undefined) {
+      open.requestTo(payload, sink, options);
+      return;
+    }
+    let connecting: Promise<TransportConnection>;
+    try {
+      connecting = this.get(address);
+    } catch (error) {
+      sink.reject(error);
+      return;
+    }
+    connecting.then(
+      (connection) => connection.requestTo(payload, sink, options),
+      (error: unknown) => sink.reject(error),
+    );
   }
 
   /** `get(address)` then `connection.send(payload)`. */

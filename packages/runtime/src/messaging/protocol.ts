@@ -1,4 +1,5 @@
 import { ConnectionError, decode, type WireError } from "@granary/core";
+import { Unpackr } from "msgpackr";
 
 /** Version of the frame vocabulary below; both ends must speak the same one. */
 export const PROTOCOL_VERSION = 1;
@@ -42,18 +43,22 @@ export function parseMessage(body: Buffer): Message {
   const type = frame[0];
   switch (type) {
     case MessageType.Request:
-      return { type, id: callId(frame[1]), payload: frame[2] };
+      return { type, id: callIdOf(frame[1]), payload: frame[2] };
     case MessageType.Response:
-      return { type, id: callId(frame[1]), value: frame[2] };
+      return { type, id: callIdOf(frame[1]), value: frame[2] };
     case MessageType.ErrorResponse:
-      return { type, id: callId(frame[1]), error: wireError(frame[2]) };
+      return { type, id: callIdOf(frame[1]), error: wireErrorOf(frame[2]) };
     case MessageType.OneWay:
       return { type, payload: frame[1] };
     case MessageType.GoAway:
       return { type };
     default:
-      throw protocolError(`unexpected message type ${String(type)}`);
+      throw unexpectedMessage(type);
   }
+}
+
+export function unexpectedMessage(type: unknown): ConnectionError {
+  return protocolError(`unexpected message type ${String(type)}`);
 }
 
 /** Decodes a frame into an array, or throws a ConnectionError. */
@@ -62,22 +67,56 @@ export function decodeArray(body: Buffer): unknown[] {
   try {
     value = decode(body);
   } catch (cause) {
-    throw new ConnectionError("peer sent a frame that is not valid msgpack; disconnected", { cause });
+    throw notMsgpack(cause);
   }
+  return messageArray(value);
+}
+
+/**
+ * Frames are encoded by `@granary/core`'s codec; this decodes them with the same options, but in
+ * place: `source[start, end)` is read where it is (msgpackr caches one DataView per source buffer,
+ * so a socket chunk of many frames costs one, instead of a view Buffer and a DataView per frame).
+ * Keep the options equal to core's codec (codec.ts): protocol.test.ts checks they decode alike.
+ */
+const inPlace = new Unpackr({ useRecords: false, moreTypes: false, int64AsType: "number" });
+const range = { start: 0, end: 0 };
+
+/** {@link decodeArray} of the frame at `source[start, end)`, without copying or slicing it. */
+export function decodeArrayAt(source: Buffer, start: number, end: number): unknown[] {
+  let value: unknown;
+  range.start = start;
+  range.end = end;
+  try {
+    // An empty range would read to the end of `source` (msgpackr treats end 0 as "no end").
+    if (end <= start) throw new RangeError("empty frame");
+    value = inPlace.unpack(source, range);
+  } catch (cause) {
+    throw notMsgpack(cause);
+  }
+  return messageArray(value);
+}
+
+function messageArray(value: unknown): unknown[] {
   if (!Array.isArray(value) || value.length === 0) throw protocolError("frame is not a message array");
   return value;
+}
+
+function notMsgpack(cause: unknown): ConnectionError {
+  return new ConnectionError("peer sent a frame that is not valid msgpack; disconnected", { cause });
 }
 
 export function protocolError(problem: string): ConnectionError {
   return new ConnectionError(`peer broke the transport protocol (${problem}); disconnected`);
 }
 
-function callId(value: unknown): number {
+/** The call id of a Request, Response or ErrorResponse, or a protocol error. */
+export function callIdOf(value: unknown): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw protocolError("bad call id");
   return value;
 }
 
-function wireError(value: unknown): WireError {
+/** The error of an ErrorResponse, or a protocol error. */
+export function wireErrorOf(value: unknown): WireError {
   if (typeof value !== "object" || value === null) throw protocolError("bad error response");
   const w = value as Partial<Record<keyof WireError, unknown>>;
   if (typeof w.name !== "string" || typeof w.code !== "string" || typeof w.message !== "string") {

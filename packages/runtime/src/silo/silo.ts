@@ -12,20 +12,22 @@ import {
   ShuttingDownError,
   type TimerHandle,
 } from "@granary/core";
+import type { Span } from "@opentelemetry/api";
 import { type Logger, pino } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
-import { CallRecord } from "../calls/call-record.js";
+import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord } from "../calls/call-record.js";
 import { DeadlineTracker } from "../calls/deadlines.js";
 import { Catalog } from "../catalog/catalog.js";
 import { CallRouter } from "../cluster/call-router.js";
 import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/cluster-options.js";
 import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
-import { parseCallMessage } from "../cluster/wire.js";
+import { type CallFrame, hopsOf, parseCallRequest } from "../cluster/wire.js";
 import { DirectoryCache } from "../directory/directory-cache.js";
 import { MembershipAgent } from "../membership/membership-agent.js";
+import { REPLY_LATER } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { listenTransport, type TransportServer } from "../messaging/server.js";
 import { PeerRole } from "../messaging/transport-options.js";
@@ -210,7 +212,31 @@ export class Silo implements ActorRefFactory, CallInvoker {
   }
 
   #invoke(request: CallRequest, hops: number, external: boolean): Promise<unknown> {
-    if (this.#fenced) return Promise.reject(new ShuttingDownError(`silo ${this.siloId} (fenced: ${this.#fenced})`));
+    const refusal = this.#refusal(request, external);
+    if (refusal) return Promise.reject(refusal);
+    let span: Span | undefined;
+    let traced = request;
+    if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
+    return new Promise((resolve, reject) =>
+      this.#route(new PromiseCallRecord(traced, resolve, reject, this.#deadlines, span, this.#recordLatency), hops),
+    );
+  }
+
+  /** Like #invoke for a call from another process: answered through `answer`, no promise. */
+  #accept(request: CallRequest, hops: number, external: boolean, answer: CallAnswer): void {
+    const refusal = this.#refusal(request, external);
+    if (refusal) {
+      answer.reject(refusal);
+      return;
+    }
+    let span: Span | undefined;
+    let traced = request;
+    if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
+    this.#route(new AnsweredCallRecord(traced, answer, this.#deadlines, span, this.#recordLatency), hops);
+  }
+
+  #refusal(request: CallRequest, external: boolean): Error | undefined {
+    if (this.#fenced) return new ShuttingDownError(`silo ${this.siloId} (fenced: ${this.#fenced})`);
     // A stopping silo refuses calls from outside (they retry elsewhere) but serves calls of running
     // chains and calls for actors it is still draining.
     if (
@@ -219,17 +245,15 @@ export class Silo implements ActorRefFactory, CallInvoker {
       request.context.chain.length === 1 &&
       !this.#catalog.find(request.actorType, request.actorId)
     ) {
-      return Promise.reject(new ShuttingDownError(`silo ${this.siloId}`));
+      return new ShuttingDownError(`silo ${this.siloId}`);
     }
-    const { span, request: traced } = tracingEnabled()
-      ? startCallSpan(this.#telemetry.tracer, request)
-      : { span: undefined, request };
-    return new Promise((resolve, reject) => {
-      const record = new CallRecord(traced, resolve, reject, this.#deadlines, span, this.#recordLatency);
-      const router = this.#cluster?.router;
-      if (router) router.routeCall(record, hops, hops > 0);
-      else this.#catalog.dispatchCall(record);
-    });
+    return undefined;
+  }
+
+  #route(record: CallRecord, hops: number): void {
+    const router = this.#cluster?.router;
+    if (router) router.routeCall(record, hops, hops > 0);
+    else this.#catalog.dispatchCall(record);
   }
 
   readonly #recordLatency = (record: CallRecord): void => {
@@ -290,10 +314,12 @@ export class Silo implements ActorRefFactory, CallInvoker {
       host: options.host,
       port: options.port,
       tls: options.tls?.server,
-      onRequest: (payload, from) => {
-        const message = parseCallMessage(payload);
+      onRequest: (payload, from, reply) => {
+        const request = parseCallRequest(payload);
+        const hops = hopsOf(payload as CallFrame);
         // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
-        return this.#invoke(message.req, from.peer.role === PeerRole.Silo ? message.hops : 0, message.hops === 0);
+        this.#accept(request, from.peer.role === PeerRole.Silo ? hops : 0, hops === 0, reply);
+        return REPLY_LATER;
       },
     });
     cluster.pool = new ConnectionPool({ ...transport, tls: options.tls?.client });
