@@ -6,7 +6,6 @@ import {
   type CallOptions,
   type Directory,
   type ErrorClass,
-  MemoryDirectory,
   MemorySnapshotStore,
   messageOf,
   ShuttingDownError,
@@ -26,6 +25,7 @@ import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/c
 import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
 import { type CallFrame, hopsOf, parseCallRequest } from "../cluster/wire.js";
 import { DirectoryCache } from "../directory/directory-cache.js";
+import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import { MembershipAgent } from "../membership/membership-agent.js";
 import { REPLY_LATER } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
@@ -90,7 +90,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     this.#telemetry = createSiloTelemetry();
     this.#deadlines = new DeadlineTracker(options.clock);
     const directory: Directory =
-      cluster?.backends.directory ?? options.directory ?? new MemoryDirectory({ now: () => options.clock.now() });
+      cluster?.backends.directory ?? options.directory ?? new StandaloneDirectory(() => options.clock.now());
     const silo = this;
     const services: ActivationServices = {
       // Getters: a silo that fenced itself rejoins under a new identity.
