@@ -231,6 +231,9 @@ export class TransportConnection {
     if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
     this.#sweepAt = at;
     this.#sweepTimer = setTimeout(this.#sweep, Math.max(0, Math.ceil(at - performance.now())));
+    // The open socket keeps the process alive while requests are pending; this timer must not keep
+    // it alive after the last one was answered (it is not cleared then, to spare a timer per call).
+    this.#sweepTimer.unref();
   }
 
   /** Rejects the requests whose deadline passed, then waits for the next deadline. */

@@ -2,9 +2,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeFrames, FrameDecoder } from "./frame-codec.js";
 
-function decodeAll(chunks: Buffer[], maxFrameBytes = 1 << 20): string[] {
+function decodeAll(chunks: Buffer[], maxFrameBytes = 1 << 20, inPlace = false): string[] {
   const out: string[] = [];
   const decoder = new FrameDecoder(maxFrameBytes, (body) => out.push(body.toString("utf8")));
+  if (inPlace) decoder.onFrameAt = (source, start, end) => out.push(source.toString("utf8", start, end));
   for (const chunk of chunks) decoder.push(chunk);
   expect(decoder.bufferedBytes).toBe(0);
   return out;
@@ -27,6 +28,7 @@ describe("frame codec", () => {
           last = point;
         }
         expect(decodeAll(chunks)).toEqual(bodies);
+        expect(decodeAll(chunks, 1 << 20, true)).toEqual(bodies);
       }),
     );
   });

@@ -1,7 +1,7 @@
 import { ConnectionError, DomainError, GranaryError, isGranaryError, ShuttingDownError } from "@granary/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectTransport } from "./connect.js";
-import type { TransportConnection } from "./connection.js";
+import { REPLY_LATER, type Reply, type TransportConnection } from "./connection.js";
 import { listenTransport, type TransportServer, type TransportServerOptions } from "./server.js";
 
 const clusterKey = "test-cluster-key-0123456789abcdef";
@@ -145,6 +145,75 @@ describe("transport", () => {
     expect(isGranaryError(timedOut, "CALL_TIMEOUT")).toBe(true);
     expect(custom).toEqual(new Error("mine"));
     expect(await connection.request("still works")).toBe("still works");
+  });
+
+  it("timeout - a short timeout sent after long ones still fires on time, and answered calls never time out", async () => {
+    const server = await serve({
+      onRequest: (payload) => (payload === "slow" ? new Promise(() => {}) : payload),
+    });
+    const connection = await connect(server);
+    const long = connection.request("slow", { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    const answered = await Promise.all(Array.from({ length: 50 }, (_, i) => connection.request(i, { timeoutMs: 30 })));
+    const started = performance.now();
+
+    const short = await connection.request("slow", { timeoutMs: 30 }).catch((e: unknown) => e);
+
+    expect(isGranaryError(short, "CALL_TIMEOUT")).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(answered).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(connection.stats().requestsInFlight).toBe(1);
+    void connection.destroy();
+    expect(await long).toMatchObject({ code: "CONNECTION_ERROR" });
+  });
+
+  it("reply - a handler may answer through its reply (REPLY_LATER), once; the request counts as handled until then", async () => {
+    const replies: Reply[] = [];
+    const server = await serve({
+      onRequest: (payload, _from, reply) => {
+        if (payload === "throws") throw new InsufficientFunds(3);
+        replies.push(reply);
+        return REPLY_LATER;
+      },
+    });
+    const connection = await connect(server);
+    const first = connection.request("a");
+    const second = connection.request("b").catch((e: unknown) => e);
+    await vi_waitFor(() => replies.length === 2);
+    const peer = [...server.connections][0] as TransportConnection;
+    expect(peer.stats().requestsBeingHandled).toBe(2);
+
+    replies[0]?.resolve("answer a");
+    replies[0]?.reject(new Error("ignored: already answered"));
+    replies[1]?.reject(new InsufficientFunds(7));
+    replies[1]?.resolve("ignored too");
+
+    expect(await first).toBe("answer a");
+    expect(await second).toMatchObject({ name: "InsufficientFunds", code: "INSUFFICIENT_FUNDS", data: { balance: 7 } });
+    expect(await connection.request("throws").catch((e: unknown) => e)).toMatchObject({ code: "INSUFFICIENT_FUNDS" });
+    expect(peer.stats().requestsBeingHandled).toBe(0);
+  });
+
+  it("requestTo - the answer, the remote error and the refusal of a closed connection reach the sink", async () => {
+    const server = await serve({
+      onRequest: (payload) => {
+        if (payload === "fail") throw new InsufficientFunds(1);
+        return { got: payload };
+      },
+    });
+    const connection = await connect(server);
+    const outcome = (payload: unknown) =>
+      new Promise((resolve) =>
+        connection.requestTo(payload, {
+          resolve: (value) => resolve({ value }),
+          reject: (error) => resolve({ error }),
+        }),
+      );
+
+    expect(await outcome(1)).toEqual({ value: { got: 1 } });
+    expect(await outcome("fail")).toMatchObject({ error: { code: "INSUFFICIENT_FUNDS" } });
+    await connection.destroy();
+    expect(await outcome(2)).toMatchObject({ error: { code: "CONNECTION_ERROR", retryable: true } });
   });
 
   it("abort - an aborted signal rejects the request with its reason", async () => {
