@@ -136,16 +136,13 @@ export class Client implements ActorRefFactory, CallInvoker {
       if (this.#closed) throw new ShuttingDownError("client");
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
-        if (isCallTimeout(lastError) || attempt > 0) throw callTimeout(request);
+        if (attempt > 0) throw callTimeout(request);
         throw lastError ?? noGatewayError();
       }
       const gateway = this.#pick();
       if (gateway === undefined) {
         await this.#refreshGateways();
-        if (this.#gateways.length === 0) {
-          lastError ??= noGatewayError();
-          await sleep(Math.min(100 * (attempt + 1), remaining));
-        }
+        if (this.#gateways.length === 0) await sleep(Math.min(100 * (attempt + 1), remaining));
         continue;
       }
       try {
@@ -241,10 +238,6 @@ function callTimeout(request: CallRequest): CallTimeoutError {
 
 function noGatewayError(): ConnectionError {
   return new ConnectionError("no gateway silo is known: is any silo of the cluster running?", { retryable: true });
-}
-
-function isCallTimeout(error: unknown): boolean {
-  return (error as { code?: string } | undefined)?.code === "CALL_TIMEOUT";
 }
 
 function sleep(ms: number): Promise<void> {
