@@ -25,31 +25,37 @@ afterAll(async () => {
   await server?.stop();
 });
 
-eventStoreConformance("PostgresEventStore", {
-  open: async ({ namespace, upcasters }) =>
-    new PostgresEventStore({
-      connectionString: server.url,
-      namespace,
-      logger: quietLogger,
-      ...(upcasters && { upcasters }),
-    }),
-  // Written around the store (triggers off, as a superuser restoring a bad dump could): data that is
-  // valid jsonb but not an event payload.
-  corrupt: async (_store, stream, version, namespace) => {
-    const client = await admin.connect();
-    try {
-      await client.query("BEGIN");
-      await client.query("SET LOCAL session_replication_role = replica");
-      await client.query(
-        `UPDATE granary.events SET data = '"not an object"'::jsonb WHERE namespace = $1 AND stream = $2 AND version = $3`,
-        [namespace, stream, version],
-      );
-      await client.query("COMMIT");
-    } finally {
-      client.release();
-    }
-  },
-});
+// Written around the store (triggers off, as a superuser restoring a bad dump could): data that is
+// valid jsonb but not an event payload.
+async function corrupt(_store: unknown, stream: string, version: number, namespace: string): Promise<void> {
+  const client = await admin.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SET LOCAL session_replication_role = replica");
+    await client.query(
+      `UPDATE granary.events SET data = '"not an object"'::jsonb WHERE namespace = $1 AND stream = $2 AND version = $3`,
+      [namespace, stream, version],
+    );
+    await client.query("COMMIT");
+  } finally {
+    client.release();
+  }
+}
+
+// Both append paths: group commit (the default) and one transaction per append.
+for (const groupCommit of [true, false]) {
+  eventStoreConformance(groupCommit ? "PostgresEventStore" : "PostgresEventStore without group commit", {
+    open: async ({ namespace, upcasters }) =>
+      new PostgresEventStore({
+        connectionString: server.url,
+        namespace,
+        logger: quietLogger,
+        groupCommit,
+        ...(upcasters && { upcasters }),
+      }),
+    corrupt,
+  });
+}
 
 snapshotStoreConformance("PostgresSnapshotStore", {
   open: async ({ namespace }) =>

@@ -12,9 +12,11 @@
  * const snapshots = new PostgresSnapshotStore({ connectionString, namespace: "tenant-a" });
  * const subscription = events.subscribe({ fromPosition: 0, onEvent: (e) => project(e) });
  */
+export type { GroupCommitStats } from "./internal/group-commit.js";
 export { PostgresEventStore } from "./postgres-event-store.js";
 export {
   CONNECTION_STRING_ENV,
+  DEFAULT_MAX_BATCH,
   DEFAULT_NAMESPACE,
   DEFAULT_POOL_SIZE,
   DEFAULT_SCHEMA,

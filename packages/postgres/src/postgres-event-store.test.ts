@@ -143,6 +143,29 @@ describe("PostgresEventStore", () => {
   });
 });
 
+/**
+ * A PostgreSQL crash: the postmaster and every server process. server.kill() SIGKILLs the
+ * postmaster's process group, but each backend calls setsid() and has a group of its own; until it
+ * notices the postmaster is gone, a backend that finds the next query already in its socket still
+ * runs and commits it.
+ */
+async function crash(): Promise<void> {
+  const client = new pg.Client(server.url);
+  await client.connect();
+  const { rows } = await client.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid()",
+  );
+  await client.end();
+  await server.kill();
+  for (const { pid } of rows) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 describe("PostgresEventStore when the server goes away", () => {
   it("outage - calls fail with a retryable ConnectionError, a subscription reports it, and the store works again after a restart", async () => {
     const store = open();
@@ -157,7 +180,7 @@ describe("PostgresEventStore when the server goes away", () => {
     await eventually(() => seen.length === 1, "the subscriber caught up");
 
     // When PostgreSQL crashes, idle connections break without crashing this process
-    await server.kill();
+    await crash();
     const error = await rejectionOf(store.append("s/1", 1, makeEvents("s/1", 1, 1)));
     expect(error).toMatchObject({ code: ErrorCode.Connection, retryable: true });
     await eventually(() => errors.length === 1, "the subscription reported the outage");

@@ -22,6 +22,7 @@ import {
 import { Connection } from "./internal/connection.js";
 import { appendError, isCleanAppendError, isDuplicateEventId } from "./internal/error-mapping.js";
 import { FeedChanges } from "./internal/feed-changes.js";
+import { GroupCommitQueue, type GroupCommitStats } from "./internal/group-commit.js";
 import { decodeEventRow, type EventRow, encodeEvents, eventColumns, refOf } from "./internal/row-codec.js";
 import { type PostgresEventStoreOptions, resolvePostgresOptions } from "./postgres-options.js";
 
@@ -33,11 +34,67 @@ interface TombstoneRow {
 }
 
 const DEFAULT_READ_ALL_LIMIT = 1_000;
+/** A group-commit batch also stops at about this many characters of JSON. */
+const MAX_BATCH_CHARS = 4_000_000;
+/**
+ * Group-commit batches in flight at once, each on its own pool connection and in its own
+ * transaction (each takes the feed critical section for itself, so the feed guarantee holds).
+ */
+const BATCHES_IN_FLIGHT = 2;
+/**
+ * JSON text that jsonb rejects (\u0000, an unpaired surrogate). JSON.stringify writes these
+ * characters only as such escapes; a false match (an escaped backslash before "u0000") merely
+ * sends that append alone.
+ */
+const NOT_JSONB = /\\u(?:0000|d[89a-f])/i;
+
+interface AppendRequest {
+  readonly stream: string;
+  readonly expectedVersion: number;
+  readonly epoch: number | undefined;
+  readonly ids: readonly string[];
+  /** The events as the jsonb array `append` takes. */
+  readonly payload: string;
+}
+
+interface QueuedAppend extends AppendRequest {
+  readonly chars: number;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface AppendManyRow {
+  readonly version: string | null;
+  readonly position: string | null;
+  readonly duplicate: boolean;
+  /** The SQLSTATE `append` would have raised, or null when the append was accepted or a re-send. */
+  readonly rejected: string | null;
+  readonly detail: string | null;
+}
+
+const byStream = (a: QueuedAppend, b: QueuedAppend): number => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0);
+
+/**
+ * Errors of the batch statement itself that roll back the batch and leave the server and
+ * connection usable: data exceptions (22), integrity violations (23), deadlock or serialization
+ * failures (40). Anything else (connection lost, server shutting down) fails the whole batch.
+ */
+function isStatementError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && /^(22|23|40)/.test(code);
+}
 
 /**
  * The production event store: PostgreSQL with jsonb payloads, append-only enforced by triggers,
  * a global feed that never skips a late commit, LISTEN/NOTIFY wake-ups and tenant namespaces.
  * Tables and functions are created in `schema` (default `granary`) at first use.
+ *
+ * Group commit (`groupCommit`, on by default): appends issued while others are on their way are
+ * queued and sent together, up to `maxBatch`, as one `append_many` statement — one transaction and
+ * one commit flush for all of them, each append still checked and answered on its own (see
+ * append-many-function.ts) and settled only after the commit. Two batches can be in flight at once,
+ * each on its own connection, so the next one gathers while the server works. {@link commitStats}
+ * counts the transactions.
  *
  * @example
  * const events = new PostgresEventStore({ connectionString: "postgres://app@db:5432/app", namespace: "tenant-a" });
@@ -51,6 +108,9 @@ export class PostgresEventStore implements EventStore {
   readonly #upcasters: Upcasters | undefined;
   readonly #changes: FeedChanges;
   readonly #sql: ReturnType<typeof statements>;
+  readonly #queue: GroupCommitQueue<QueuedAppend> | undefined;
+  #transactions = 0;
+  #jobs = 0;
 
   /** @throws InvalidConfigurationError naming the invalid option. */
   constructor(options: PostgresEventStoreOptions) {
@@ -60,6 +120,13 @@ export class PostgresEventStore implements EventStore {
     this.#upcasters = resolved.upcasters;
     this.#changes = new FeedChanges(this.#db.pool, resolved.schema, resolved.namespace, resolved.logger);
     this.#sql = statements(this.#db.s, resolved.schema);
+    this.#queue = resolved.groupCommit
+      ? new GroupCommitQueue((batch) => this.#commitBatch(batch), {
+          maxBatch: resolved.maxBatch,
+          maxBatchChars: MAX_BATCH_CHARS,
+          maxInFlight: BATCHES_IN_FLIGHT,
+        })
+      : undefined;
   }
 
   /** The namespace this store reads and writes. */
@@ -80,26 +147,24 @@ export class PostgresEventStore implements EventStore {
     }
     // Encoded now, so the caller may mutate its events as soon as append returns.
     const payload = encodeEvents(events);
-    return this.#db.run(async () => {
-      const client = await this.#db.pool.connect();
-      let release: Error | undefined;
-      try {
-        const { rows } = await client.query<{ version: string; position: string; duplicate: boolean }>({
-          ...this.#sql.append,
-          values: [this.#namespace, stream, expectedVersion, epoch ?? null, payload],
-        });
-        const row = rows[0];
-        if (!row) throw new Error(`append to "${stream}" returned no result`);
-        if (!row.duplicate) this.#changes.appended();
-        return { version: Number(row.version), position: Number(row.position), duplicate: row.duplicate };
-      } catch (error) {
-        if (!isCleanAppendError(error)) release = error as Error;
-        if (isDuplicateEventId(error)) throw await this.#duplicateIdError(stream, events, error);
-        throw appendError(error, { stream, expectedVersion, epoch }) ?? error;
-      } finally {
-        client.release(release);
-      }
-    });
+    const request: AppendRequest = { stream, expectedVersion, epoch, ids: events.map((e) => e.id), payload };
+    const queue = this.#queue;
+    // Text jsonb cannot hold fails the whole statement it is in: such an append goes alone.
+    if (!queue || NOT_JSONB.test(payload)) return this.#db.run(() => this.#appendAlone(request));
+    return this.#db.run(
+      () =>
+        new Promise<AppendResult>((resolve, reject) =>
+          queue.enqueue({ ...request, chars: payload.length + stream.length + 48, resolve, reject }),
+        ),
+    );
+  }
+
+  /**
+   * Counters of committed append transactions: with group commit, `jobs / transactions` is the
+   * mean number of appends that shared one commit.
+   */
+  get commitStats(): GroupCommitStats {
+    return { transactions: this.#transactions, jobs: this.#jobs };
   }
 
   async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
@@ -207,13 +272,116 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
-  async #duplicateIdError(stream: string, events: readonly EventEnvelope[], cause: unknown): Promise<Error> {
-    const { rows } = await this.#db.pool.query<{ id: string }>(this.#sql.storedIds, [
-      this.#namespace,
-      events.map((e) => e.id),
-    ]);
+  /** One append in its own transaction, through `append`. */
+  async #appendAlone(request: AppendRequest): Promise<AppendResult> {
+    const { stream, expectedVersion, epoch } = request;
+    const client = await this.#db.pool.connect();
+    let release: Error | undefined;
+    try {
+      const { rows } = await client.query<{ version: string; position: string; duplicate: boolean }>({
+        ...this.#sql.append,
+        values: [this.#namespace, stream, expectedVersion, epoch ?? null, request.payload],
+      });
+      const row = rows[0];
+      if (!row) throw new Error(`append to "${stream}" returned no result`);
+      this.#transactions++;
+      this.#jobs++;
+      if (!row.duplicate) this.#changes.appended();
+      return { version: Number(row.version), position: Number(row.position), duplicate: row.duplicate };
+    } catch (error) {
+      if (!isCleanAppendError(error)) release = error as Error;
+      if (isDuplicateEventId(error)) throw await this.#duplicateIdError(stream, request.ids, error);
+      throw appendError(error, { stream, expectedVersion, epoch }) ?? error;
+    } finally {
+      client.release(release);
+    }
+  }
+
+  /**
+   * One group-commit batch: one `append_many` statement, so one transaction. Settles every job
+   * after the commit, each with the answer `append` would have given it alone; never rejects.
+   */
+  async #commitBatch(jobs: QueuedAppend[]): Promise<void> {
+    // Alone in its batch: `append` gives the same answers with less work on the server.
+    if (jobs.length === 1) return this.#appendEachAlone(jobs);
+    // Sorted by stream (stably, so appends to one stream keep their call order): concurrent
+    // batches then tend to lock stream rows in the same order (see append-many-function.ts).
+    const batch = jobs.sort(byStream);
+    let rows: AppendManyRow[];
+    try {
+      rows = await this.#appendMany(batch);
+      if (rows.length !== batch.length) {
+        throw new Error(`append_many returned ${rows.length} results for ${batch.length} appends`);
+      }
+    } catch (error) {
+      if (!isStatementError(error)) {
+        // The server or the connection failed: as with a single append, the caller cannot know
+        // whether it committed, and a retry is answered idempotently.
+        for (const job of batch) job.reject(error);
+        return;
+      }
+      // Something only the INSERT could find (an id a concurrent transaction is inserting, a
+      // timestamp PostgreSQL cannot read) rolled the whole batch back: nothing of it is stored.
+      // Each append then runs alone, in order per stream, to get its own answer.
+      await this.#appendEachAlone(batch);
+      return;
+    }
+    this.#transactions++;
+    this.#jobs += batch.length;
+    if (rows.some((row) => row.rejected === null && !row.duplicate)) this.#changes.appended();
+    for (const [i, job] of batch.entries()) {
+      const row = rows[i] as AppendManyRow;
+      if (row.rejected === null) {
+        job.resolve({ version: Number(row.version), position: Number(row.position), duplicate: row.duplicate });
+      } else {
+        const context = { stream: job.stream, expectedVersion: job.expectedVersion, epoch: job.epoch };
+        const rejection = { code: row.rejected, detail: row.detail ?? undefined };
+        job.reject(appendError(rejection, context) ?? new Error(`append to "${job.stream}" failed: ${row.rejected}`));
+      }
+    }
+  }
+
+  async #appendMany(batch: readonly QueuedAppend[]): Promise<AppendManyRow[]> {
+    const values = [this.#namespace, ...appendManyArguments(batch)];
+    const client = await this.#db.pool.connect();
+    let release: Error | undefined;
+    try {
+      const { rows } = await client.query<AppendManyRow>({ ...this.#sql.appendMany, values });
+      return rows;
+    } catch (error) {
+      // Any error but a known clean one may have interrupted the feed critical section: the
+      // connection is discarded, which releases the advisory lock.
+      if (!isCleanAppendError(error)) release = error as Error;
+      throw error;
+    } finally {
+      client.release(release);
+    }
+  }
+
+  async #appendEachAlone(batch: readonly QueuedAppend[]): Promise<void> {
+    const byStreamInOrder = new Map<string, QueuedAppend[]>();
+    for (const job of batch) {
+      const chain = byStreamInOrder.get(job.stream);
+      if (chain) chain.push(job);
+      else byStreamInOrder.set(job.stream, [job]);
+    }
+    await Promise.all(
+      [...byStreamInOrder.values()].map(async (chain) => {
+        for (const job of chain) {
+          try {
+            job.resolve(await this.#appendAlone(job));
+          } catch (error) {
+            job.reject(error);
+          }
+        }
+      }),
+    );
+  }
+
+  async #duplicateIdError(stream: string, ids: readonly string[], cause: unknown): Promise<Error> {
+    const { rows } = await this.#db.pool.query<{ id: string }>(this.#sql.storedIds, [this.#namespace, ids]);
     const stored = new Set(rows.map((r) => r.id));
-    const id = events.find((e) => stored.has(e.id))?.id ?? (events[0] as EventEnvelope).id;
+    const id = ids.find((e) => stored.has(e)) ?? (ids[0] as string);
     const error = new IdempotencyConflictError(stream, id);
     return Object.assign(error, { cause });
   }
@@ -224,6 +392,11 @@ function statements(s: string, schema: string) {
   const named = (name: string, text: string) => ({ name: `granary:${schema}:${name}`, text });
   return {
     append: named("append", `SELECT version, "position", duplicate FROM ${s}.append($1, $2, $3, $4, $5::jsonb)`),
+    appendMany: named(
+      "append-many",
+      `SELECT version, "position", duplicate, rejected, detail
+       FROM ${s}.append_many($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)`,
+    ),
     readStream: named(
       "read",
       `SELECT ${eventColumns(s)} FROM ${s}.events e
@@ -242,6 +415,50 @@ function statements(s: string, schema: string) {
     purge: `SELECT purged_at, purge_reason, purged_by, last_version FROM ${s}.purge($1, $2, $3, $4)`,
     storedIds: `SELECT id FROM ${s}.events WHERE namespace = $1 AND id = ANY($2::text[])`,
   };
+}
+
+/**
+ * The column-wise arguments of append_many (after the namespace) for a batch sorted by stream: per
+ * append stream, expected version, epoch, event count and whether it must run on its own in batch
+ * order (its stream, or one of its event ids, occurs in another append of the batch); per event
+ * the events as one jsonb array, and each one's append, version and id.
+ */
+function appendManyArguments(batch: readonly QueuedAppend[]): unknown[] {
+  const streams: string[] = [];
+  const expected: number[] = [];
+  const epochs: (number | null)[] = [];
+  const counts: number[] = [];
+  const sequential: boolean[] = [];
+  const owners: number[] = [];
+  const versions: number[] = [];
+  const ids: string[] = [];
+  const idOwner = new Map<string, number>();
+  let events = "[";
+  for (const [i, job] of batch.entries()) {
+    streams.push(job.stream);
+    expected.push(job.expectedVersion);
+    epochs.push(job.epoch ?? null);
+    counts.push(job.ids.length);
+    // Sorted by stream: repeats are neighbours.
+    const repeated = i > 0 && batch[i - 1]?.stream === job.stream;
+    sequential.push(repeated);
+    if (repeated) sequential[i - 1] = true;
+    for (const [k, id] of job.ids.entries()) {
+      owners.push(i + 1);
+      versions.push(job.expectedVersion + k + 1);
+      ids.push(id);
+      const other = idOwner.get(id);
+      if (other === undefined) idOwner.set(id, i);
+      else if (other !== i) {
+        sequential[other] = true;
+        sequential[i] = true;
+      }
+    }
+    if (i > 0) events += ",";
+    events += job.payload.slice(1, -1);
+  }
+  events += "]";
+  return [streams, expected, epochs, counts, sequential, events, owners, versions, ids];
 }
 
 function toTombstone(stream: string, row: TombstoneRow): Tombstone {

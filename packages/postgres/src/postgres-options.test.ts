@@ -2,6 +2,7 @@ import { ErrorCode, Upcasters } from "@granary/core";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import {
+  DEFAULT_MAX_BATCH,
   DEFAULT_NAMESPACE,
   DEFAULT_POOL_SIZE,
   DEFAULT_SCHEMA,
@@ -33,8 +34,15 @@ describe("resolvePostgresOptions", () => {
       namespace: DEFAULT_NAMESPACE,
       upcasters: undefined,
       logger: emitWarningLogger,
+      groupCommit: true,
+      maxBatch: DEFAULT_MAX_BATCH,
     });
-    expect([DEFAULT_SCHEMA, DEFAULT_NAMESPACE, DEFAULT_POOL_SIZE]).toEqual(["granary", "default", 10]);
+    expect([DEFAULT_SCHEMA, DEFAULT_NAMESPACE, DEFAULT_POOL_SIZE, DEFAULT_MAX_BATCH]).toEqual([
+      "granary",
+      "default",
+      10,
+      500,
+    ]);
   });
 
   it("options - the connection string falls back to GRANARY_POSTGRES_URL", () => {
@@ -74,6 +82,10 @@ describe("resolvePostgresOptions", () => {
     [{ connectionString: url, namespace: "" }, "namespace"],
     [{ connectionString: url, upcasters: {} }, "upcasters"],
     [{ connectionString: url, logger: console.log }, "logger"],
+    [{ connectionString: url, groupCommit: "yes" }, "groupCommit"],
+    [{ connectionString: url, maxBatch: 0 }, "maxBatch"],
+    [{ connectionString: url, maxBatch: 1.5 }, "maxBatch"],
+    [{ connectionString: url, maxBatch: 10_001 }, "maxBatch"],
   ])("options - %j is rejected naming %s", (options, option) => {
     expect(rejected(options)).toMatchObject({ code: ErrorCode.InvalidConfiguration, option });
   });
@@ -91,5 +103,16 @@ describe("resolvePostgresOptions", () => {
         {},
       ),
     ).toMatchObject({ upcasters, logger, schema: "events_v2", namespace: "tenant-a" });
+  });
+
+  it("options - group commit can be turned off and its batch bounded", () => {
+    expect(resolvePostgresOptions({ connectionString: url, groupCommit: false, maxBatch: 1 }, {})).toMatchObject({
+      groupCommit: false,
+      maxBatch: 1,
+    });
+    expect(resolvePostgresOptions({ connectionString: url, maxBatch: 10_000 }, {})).toMatchObject({
+      groupCommit: true,
+      maxBatch: 10_000,
+    });
   });
 });

@@ -33,6 +33,16 @@ export type PostgresSnapshotStoreOptions = PostgresStoreOptions;
 export interface PostgresEventStoreOptions extends PostgresStoreOptions {
   /** Applied on read (read, readWithErrors, readAll, subscribe); stored events are never rewritten. */
   readonly upcasters?: Upcasters;
+  /**
+   * Group commit: appends arriving together (from any streams) are sent in one statement and
+   * committed in ONE transaction, so one commit flush (fsync) serves them all; each append keeps
+   * its own answer (a conflict fails only that append) and resolves after the commit. While a
+   * batch is in flight the next one gathers. `false` sends every append in its own transaction.
+   * @default true
+   */
+  readonly groupCommit?: boolean;
+  /** Most appends in one group-commit batch (a batch also stops at about 4 MB of events). @default 500 */
+  readonly maxBatch?: number;
 }
 
 export interface ResolvedPostgresOptions {
@@ -44,11 +54,16 @@ export interface ResolvedPostgresOptions {
   readonly namespace: string;
   readonly upcasters: Upcasters | undefined;
   readonly logger: PostgresLogger;
+  readonly groupCommit: boolean;
+  readonly maxBatch: number;
 }
 
 export const DEFAULT_SCHEMA = "granary";
 export const DEFAULT_NAMESPACE = "default";
 export const DEFAULT_POOL_SIZE = 10;
+export const DEFAULT_MAX_BATCH = 500;
+/** Upper bound of maxBatch: a batch holds its stream rows locked and the feed back until it commits. */
+export const MAX_MAX_BATCH = 10_000;
 export const CONNECTION_STRING_ENV = "GRANARY_POSTGRES_URL";
 
 /** Warnings through Node's own channel: visible on stderr, and `--no-warnings` silences them. */
@@ -90,6 +105,8 @@ export function resolvePostgresOptions(
     namespace: checkNamespace(options.namespace),
     upcasters: checkUpcasters(options.upcasters),
     logger: checkLogger(options.logger),
+    groupCommit: checkGroupCommit(options.groupCommit),
+    maxBatch: checkMaxBatch(options.maxBatch),
   };
 }
 
@@ -147,6 +164,25 @@ function checkPoolSize(value: unknown): number {
     throw new InvalidConfigurationError(
       "poolSize",
       `must be an integer >= 2 (one connection may be held for LISTEN), got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function checkGroupCommit(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== "boolean") {
+    throw new InvalidConfigurationError("groupCommit", `must be true or false, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function checkMaxBatch(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_BATCH;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_MAX_BATCH) {
+    throw new InvalidConfigurationError(
+      "maxBatch",
+      `must be an integer from 1 to ${MAX_MAX_BATCH} (appends per group-commit transaction), got ${typeof value === "number" ? value : describe(value)}`,
     );
   }
   return value;

@@ -27,6 +27,9 @@ import { SqlState } from "./schema-sql.js";
  * The critical section holds no other lock and touches nothing that can wait; if it is cancelled
  * half-way, the client discards the connection, which releases the lock.
  *
+ * `append_many` (append-many-function.ts, group commit) takes the same critical section once for
+ * its whole transaction: the batch's xid and the positions of all its events.
+ *
  * Cost: one lock/unlock pair per append, held for microseconds. Liveness caveat: a long-running
  * transaction that holds an xid anywhere in the cluster holds the feed back (never loses events)
  * until it ends.
@@ -44,60 +47,7 @@ import { SqlState } from "./schema-sql.js";
 export function appendFunctionSql(s: string): string {
   const lock = `${LOCK_CLASS}, ${feedLockKey(s)}`;
   return `
-CREATE FUNCTION ${s}.explain_rejected_append(
-  p_namespace text, p_stream text, p_expected bigint, p_epoch bigint, p_events jsonb,
-  OUT version bigint, OUT "position" bigint, OUT duplicate boolean
-) LANGUAGE plpgsql AS $$
-DECLARE
-  v_count integer := jsonb_array_length(p_events);
-  v_row ${s}.streams%ROWTYPE;
-  v_stored integer;
-  v_mismatch integer;
-  v_missing integer;
-  v_last_position bigint;
-BEGIN
-  SELECT * INTO v_row FROM ${s}.streams st WHERE st.namespace = p_namespace AND st.stream = p_stream;
-  IF v_row.purged_at IS NOT NULL THEN
-    RAISE EXCEPTION 'stream "%" was purged', p_stream USING ERRCODE = '${SqlState.StreamPurged}',
-      DETAIL = json_build_object('purgedAt', ${s}.iso8601(v_row.purged_at), 'reason', v_row.purge_reason)::text;
-  END IF;
-
-  -- Which of the batch's ids are stored, and are they this very batch (an idempotent re-send)?
-  SELECT count(*) FILTER (WHERE m.stored),
-         min(m.ord) FILTER (WHERE m.stored AND NOT m.same),
-         min(m.ord) FILTER (WHERE NOT m.stored),
-         max(m.stored_position) FILTER (WHERE m.ord = v_count)
-    INTO v_stored, v_mismatch, v_missing, v_last_position
-  FROM (
-    SELECT i.ord,
-           e.id IS NOT NULL AS stored,
-           e.position AS stored_position,
-           coalesce(e.stream = p_stream AND e.version = p_expected + i.ord AND e.type = i.event->>'type'
-             AND e.schema_version = (i.event->>'schemaVersion')::integer
-             AND e.data = i.event->'data' AND e.metadata = i.event->'metadata', false) AS same
-    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS i(event, ord)
-    LEFT JOIN ${s}.events e ON e.namespace = p_namespace AND e.id = i.event->>'id'
-  ) m;
-  IF v_stored > 0 THEN
-    IF v_mismatch IS NOT NULL OR v_missing IS NOT NULL THEN
-      RAISE EXCEPTION 'event id already stored with other content' USING ERRCODE = '${SqlState.IdempotencyConflict}',
-        DETAIL = json_build_object('eventId', p_events->(coalesce(v_mismatch, v_missing)::integer - 1)->>'id')::text;
-    END IF;
-    version := p_expected + v_count;
-    "position" := v_last_position;
-    duplicate := true;
-    RETURN;
-  END IF;
-
-  IF p_epoch IS NOT NULL AND coalesce(v_row.epoch, 0) > p_epoch THEN
-    RAISE EXCEPTION 'fenced' USING ERRCODE = '${SqlState.FencedWrite}',
-      DETAIL = json_build_object('currentEpoch', v_row.epoch)::text;
-  END IF;
-  -- Versions only grow, so the guard that failed still fails: the stream is not at p_expected.
-  RAISE EXCEPTION 'version conflict' USING ERRCODE = '${SqlState.VersionConflict}',
-    DETAIL = json_build_object('actualVersion', coalesce(v_row.version, 0))::text;
-END $$;
-
+${explainRejectedAppendSql(s, 1)}
 CREATE FUNCTION ${s}.append(
   p_namespace text, p_stream text, p_expected bigint, p_epoch bigint, p_events jsonb,
   OUT version bigint, OUT "position" bigint, OUT duplicate boolean
@@ -154,6 +104,75 @@ BEGIN
   version := p_expected + v_count;
   "position" := v_positions[v_count];
   duplicate := false;
+END $$;
+`;
+}
+
+/**
+ * `explain_rejected_append`, called when an append's guard failed (or, in append_many, when one of
+ * its ids is stored): raises why (purged, same id with other content, fenced, version conflict), or
+ * returns the result of an idempotent re-send. Revision 2 (migration 2) looks each id up with a
+ * LATERAL ... LIMIT 1 index probe instead of a join the planner may turn into a scan of the
+ * namespace's events when statistics lag behind a growing table; the answers are the same.
+ */
+export function explainRejectedAppendSql(s: string, revision: 1 | 2): string {
+  const create = revision === 1 ? "CREATE FUNCTION" : "CREATE OR REPLACE FUNCTION";
+  const join =
+    revision === 1
+      ? `LEFT JOIN ${s}.events e ON e.namespace = p_namespace AND e.id = i.event->>'id'`
+      : `LEFT JOIN LATERAL (SELECT * FROM ${s}.events e WHERE e.namespace = p_namespace AND e.id = i.event->>'id' LIMIT 1) e ON true`;
+  return `${create} ${s}.explain_rejected_append(
+  p_namespace text, p_stream text, p_expected bigint, p_epoch bigint, p_events jsonb,
+  OUT version bigint, OUT "position" bigint, OUT duplicate boolean
+) LANGUAGE plpgsql AS $$
+DECLARE
+  v_count integer := jsonb_array_length(p_events);
+  v_row ${s}.streams%ROWTYPE;
+  v_stored integer;
+  v_mismatch integer;
+  v_missing integer;
+  v_last_position bigint;
+BEGIN
+  SELECT * INTO v_row FROM ${s}.streams st WHERE st.namespace = p_namespace AND st.stream = p_stream;
+  IF v_row.purged_at IS NOT NULL THEN
+    RAISE EXCEPTION 'stream "%" was purged', p_stream USING ERRCODE = '${SqlState.StreamPurged}',
+      DETAIL = json_build_object('purgedAt', ${s}.iso8601(v_row.purged_at), 'reason', v_row.purge_reason)::text;
+  END IF;
+
+  -- Which of the batch's ids are stored, and are they this very batch (an idempotent re-send)?
+  SELECT count(*) FILTER (WHERE m.stored),
+         min(m.ord) FILTER (WHERE m.stored AND NOT m.same),
+         min(m.ord) FILTER (WHERE NOT m.stored),
+         max(m.stored_position) FILTER (WHERE m.ord = v_count)
+    INTO v_stored, v_mismatch, v_missing, v_last_position
+  FROM (
+    SELECT i.ord,
+           e.id IS NOT NULL AS stored,
+           e.position AS stored_position,
+           coalesce(e.stream = p_stream AND e.version = p_expected + i.ord AND e.type = i.event->>'type'
+             AND e.schema_version = (i.event->>'schemaVersion')::integer
+             AND e.data = i.event->'data' AND e.metadata = i.event->'metadata', false) AS same
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS i(event, ord)
+    ${join}
+  ) m;
+  IF v_stored > 0 THEN
+    IF v_mismatch IS NOT NULL OR v_missing IS NOT NULL THEN
+      RAISE EXCEPTION 'event id already stored with other content' USING ERRCODE = '${SqlState.IdempotencyConflict}',
+        DETAIL = json_build_object('eventId', p_events->(coalesce(v_mismatch, v_missing)::integer - 1)->>'id')::text;
+    END IF;
+    version := p_expected + v_count;
+    "position" := v_last_position;
+    duplicate := true;
+    RETURN;
+  END IF;
+
+  IF p_epoch IS NOT NULL AND coalesce(v_row.epoch, 0) > p_epoch THEN
+    RAISE EXCEPTION 'fenced' USING ERRCODE = '${SqlState.FencedWrite}',
+      DETAIL = json_build_object('currentEpoch', v_row.epoch)::text;
+  END IF;
+  -- Versions only grow, so the guard that failed still fails: the stream is not at p_expected.
+  RAISE EXCEPTION 'version conflict' USING ERRCODE = '${SqlState.VersionConflict}',
+    DETAIL = json_build_object('actualVersion', coalesce(v_row.version, 0))::text;
 END $$;
 `;
 }

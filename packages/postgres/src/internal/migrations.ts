@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { PostgresLogger } from "../postgres-options.js";
-import { appendFunctionSql } from "./append-function.js";
+import { appendFunctionSql, explainRejectedAppendSql } from "./append-function.js";
+import { appendManyFunctionSql } from "./append-many-function.js";
 import { LOCK_CLASS, migrationLockKey } from "./lock-keys.js";
 import { appendOnlySql, purgeSql, tablesSql } from "./schema-sql.js";
 import { quoteIdent } from "./sql.js";
@@ -21,6 +22,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     name: "events, streams and snapshots; append-only triggers; append and purge functions",
     sql: (s) => tablesSql(s) + appendOnlySql(s) + purgeSql(s) + appendFunctionSql(s),
+  },
+  {
+    version: 2,
+    name: "append_many function: group commit of many appends in one transaction; id lookups by index probe",
+    sql: (s) => explainRejectedAppendSql(s, 2) + appendManyFunctionSql(s),
   },
 ];
 
