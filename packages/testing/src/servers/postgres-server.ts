@@ -177,7 +177,17 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
       removed = true;
     },
     async kill() {
-      if (child) await signalAndWait(child, "SIGKILL");
+      if (!child) return;
+      // Backends call setsid(), so they are in no group of the postmaster's: kill them by parent pid
+      // first, or a query already in a surviving backend's socket could still commit after the "crash".
+      for (const pid of childPidsOf(child.pid)) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
+      await signalAndWait(child, "SIGKILL");
     },
   };
 }
@@ -298,6 +308,30 @@ async function signalAndWait(proc: ChildProcess, signal: NodeJS.Signals): Promis
     // The backends are in the postmaster's group too; make sure none outlives it.
     sendToGroup(proc, "SIGKILL");
   }
+}
+
+/** Direct children of `pid`, from /proc (Linux); none elsewhere. */
+function childPidsOf(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  const children: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Fields after the command name (which may hold spaces) start after the last ")".
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return children;
 }
 
 function sendToGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
