@@ -66,6 +66,26 @@ async function checkHistories(ids: readonly string[], acked: Map<string, string[
   }
 }
 
+/** Runs 32 deposit loops over `ids`; after 1.5 s of load, `during` acts; then the load stops. */
+async function underLoad(ids: readonly string[], during: () => Promise<void>) {
+  let stopLoad: () => void = () => {};
+  const until = new Promise<void>((resolve) => {
+    stopLoad = resolve;
+  });
+  const load = depositLoad(clients, ids, 32, until);
+  await sleep(1_500);
+  try {
+    await during();
+  } finally {
+    stopLoad();
+  }
+  return load;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 describe("a cluster of silo processes on one Redis", () => {
   it("3 silos, 2 clients, 1,000 actors under concurrent load: one activation per actor, spread over all silos", async () => {
     await startCluster(3, 2);
@@ -86,19 +106,13 @@ describe("a cluster of silo processes on one Redis", () => {
   it("kill -9 of a silo under load: its actors re-activate on survivors and no acknowledged deposit is lost", async () => {
     await startCluster(3, 2);
     const ids = await openAccounts(200);
-    let stopLoad: () => void = () => {};
-    const until = new Promise<void>((resolve) => {
-      stopLoad = resolve;
+    const result = await underLoad(ids, async () => {
+      const victim = silos[0] as SiloProcess;
+      victim.child.kill("SIGKILL");
+      await victim.exited;
+      // Survivors take over once the victim's lease (3 s) has expired.
+      await sleep(6_000);
     });
-    const load = depositLoad(clients, ids, 32, until);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const victim = silos[0] as SiloProcess;
-    victim.child.kill("SIGKILL");
-    await victim.exited;
-    // Survivors take over once the victim's lease (3 s) has expired.
-    await new Promise((resolve) => setTimeout(resolve, 6_000));
-    stopLoad();
-    const result = await load;
     // Only calls in flight on the killed silo may fail, and only with an "outcome unknown" error.
     expect(Object.keys(countBy(result.failures.map((f) => f.code))).filter((c) => c !== "CONNECTION_ERROR")).toEqual(
       [],
@@ -116,18 +130,12 @@ describe("a cluster of silo processes on one Redis", () => {
   it("SIGTERM of a silo under load: no call fails, its actors move with their history", async () => {
     await startCluster(3, 2);
     const ids = await openAccounts(200);
-    let stopLoad: () => void = () => {};
-    const until = new Promise<void>((resolve) => {
-      stopLoad = resolve;
+    const result = await underLoad(ids, async () => {
+      const leaving = silos[0] as SiloProcess;
+      leaving.child.kill("SIGTERM");
+      expect(await leaving.exited).toBe(0);
+      await sleep(1_500);
     });
-    const load = depositLoad(clients, ids, 32, until);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const leaving = silos[0] as SiloProcess;
-    leaving.child.kill("SIGTERM");
-    expect(await leaving.exited).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    stopLoad();
-    const result = await load;
     expect(result.failures).toEqual([]);
     await checkHistories(ids, result.acked, result.unknown);
   });
