@@ -29,6 +29,7 @@ describe("call wire form", () => {
         fc.array(id, { maxLength: 3 }),
         fc.option(id, { nil: undefined }),
         fc.option(id, { nil: undefined }),
+        fc.option(id, { nil: undefined }),
         (callId, ancestors, correlationId, userId, traceparent) => {
           const context: CallContext = {
             callId,

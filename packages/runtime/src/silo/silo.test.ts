@@ -1,4 +1,4 @@
-import { type ActorRef, ManualClock, MemoryEventStore, MemorySnapshotStore } from "@granary/core";
+import { Actor, type ActorRef, ManualClock, MemoryEventStore, MemorySnapshotStore } from "@granary/core";
 import { pino } from "pino";
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import { Account, Counter } from "../__fixtures__/actors.js";
@@ -78,8 +78,9 @@ describe("silo options", () => {
   });
 
   it("rejects an actor class without a static type, naming the fix", async () => {
-    class Nameless extends Counter {
-      static override readonly type = "";
+    class Nameless extends Actor {
+      static readonly type: string = "";
+      async ping(): Promise<void> {}
     }
     await expect(Silo.start({ actors: [Nameless], store: new MemoryEventStore(), logger: silent })).rejects.toThrow(
       /static readonly type/,
@@ -88,8 +89,9 @@ describe("silo options", () => {
 
   it("rejects two classes with the same type", async () => {
     class Twin extends Counter {}
-    class OtherTwin extends Account {
-      static override readonly type = "Counter";
+    class OtherTwin extends Actor {
+      static readonly type = "Counter";
+      async ping(): Promise<void> {}
     }
     await expect(
       Silo.start({ actors: [Twin, OtherTwin], store: new MemoryEventStore(), logger: silent }),
