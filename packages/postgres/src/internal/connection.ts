@@ -34,6 +34,12 @@ export class Connection {
       this.pool.on("error", (error) =>
         options.logger.warn({ error: error.message }, "idle PostgreSQL connection lost"),
       );
+      // A checked-out connection that breaks between queries (server killed while a caller holds
+      // it) emits "error" on the client itself; the caller's next query fails with it anyway, so
+      // here it must only be observed, or it would crash the process as an unhandled event.
+      this.pool.on("connect", (client) => {
+        client.on("error", () => {});
+      });
     }
   }
 
