@@ -1,53 +1,17 @@
-import type { ActorRef } from "@granary/core";
-import { BenchCounter } from "../lib/actors.js";
-import { BareMailbox } from "../lib/bare-mailbox.js";
 import type { BenchConfig } from "../lib/config.js";
+import { bareCounterCase, granaryCounterCase } from "../lib/counter-cases.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
-import { randomInts, startBenchSilo } from "../lib/silo.js";
 import { maxCostFactor, minOpsPerSec } from "../lib/targets.js";
 import type { Scenario, ScenarioResult } from "../lib/types.js";
 
 const NAME = "local-call";
 const TITLE = "Local call to an active plain actor";
 
-class BareCounter {
-  #count = 0;
-  async increment(): Promise<number> {
-    return ++this.#count;
-  }
-}
-
 function cases(config: BenchConfig): CaseSpec[] {
   const { actors, concurrency } = config;
   const ids = Array.from({ length: actors }, (_, i) => `c-${i}`);
-  const bare = (callers: number, keys: readonly string[]): CaseSpec["setup"] => {
-    return async () => {
-      const mailbox = new BareMailbox(() => new BareCounter());
-      const random = randomInts(7);
-      const increment = (actor: BareCounter) => actor.increment();
-      return {
-        concurrency: callers,
-        sampleEvery: 16,
-        op: () => mailbox.call(keys[random(keys.length)] as string, increment),
-      };
-    };
-  };
-  const granary = (callers: number, keys: readonly string[]): CaseSpec["setup"] => {
-    return async () => {
-      const silo = await startBenchSilo({ actors: [BenchCounter] });
-      const refs: ActorRef<BenchCounter>[] = keys.map((id) => silo.get(BenchCounter, id));
-      // Activate every actor before measuring: this scenario is about calls to active actors.
-      await Promise.all(refs.map((ref) => ref.increment()));
-      const random = randomInts(7);
-      return {
-        concurrency: callers,
-        sampleEvery: 16,
-        op: () => (refs[random(refs.length)] as ActorRef<BenchCounter>).increment(),
-        extra: () => ({ activations: silo.activationCount }),
-        teardown: () => silo.stop(),
-      };
-    };
-  };
+  const bare = (callers: number, keys: readonly string[]) => bareCounterCase(callers, keys, 7);
+  const granary = (callers: number, keys: readonly string[]) => granaryCounterCase(callers, keys, 7);
   const one = ["c-0"];
   const list: CaseSpec[] = [
     { name: "bare mailbox, sequential", role: "baseline", setup: bare(1, one) },

@@ -1,10 +1,8 @@
-import type { ActorRef } from "@granary/core";
 import * as nact from "nact";
-import { BenchCounter } from "../lib/actors.js";
-import { BareMailbox } from "../lib/bare-mailbox.js";
 import type { BenchConfig } from "../lib/config.js";
+import { bareCounterCase, granaryCounterCase } from "../lib/counter-cases.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
-import { randomInts, startBenchSilo } from "../lib/silo.js";
+import { randomInts } from "../lib/silo.js";
 import type { Scenario, ScenarioResult } from "../lib/types.js";
 
 const NAME = "peer-nact";
@@ -12,13 +10,6 @@ const TITLE = "Peer: nact (in-memory actors), request/reply";
 
 interface Increment {
   readonly sender: nact.Ref<number>;
-}
-
-class BareCounter {
-  #count = 0;
-  async increment(): Promise<number> {
-    return ++this.#count;
-  }
 }
 
 /**
@@ -29,32 +20,8 @@ function cases(config: BenchConfig): CaseSpec[] {
   const { actors, concurrency } = config;
   const ids = Array.from({ length: actors }, (_, i) => `n-${i}`);
   const one = ["n-0"];
-  const bare = (callers: number, keys: readonly string[]): CaseSpec["setup"] => {
-    return async () => {
-      const mailbox = new BareMailbox(() => new BareCounter());
-      const random = randomInts(17);
-      const increment = (c: BareCounter) => c.increment();
-      return {
-        concurrency: callers,
-        sampleEvery: 16,
-        op: () => mailbox.call(keys[random(keys.length)] as string, increment),
-      };
-    };
-  };
-  const granary = (callers: number, keys: readonly string[]): CaseSpec["setup"] => {
-    return async () => {
-      const silo = await startBenchSilo({ actors: [BenchCounter] });
-      const refs: ActorRef<BenchCounter>[] = keys.map((id) => silo.get(BenchCounter, id));
-      await Promise.all(refs.map((ref) => ref.increment()));
-      const random = randomInts(17);
-      return {
-        concurrency: callers,
-        sampleEvery: 16,
-        op: () => (refs[random(refs.length)] as ActorRef<BenchCounter>).increment(),
-        teardown: () => silo.stop(),
-      };
-    };
-  };
+  const bare = (callers: number, keys: readonly string[]) => bareCounterCase(callers, keys, 17);
+  const granary = (callers: number, keys: readonly string[]) => granaryCounterCase(callers, keys, 17);
   const nactCase = (callers: number, keys: readonly string[]): CaseSpec["setup"] => {
     return async () => {
       const system = nact.start();
