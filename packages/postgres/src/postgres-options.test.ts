@@ -90,6 +90,15 @@ describe("resolvePostgresOptions", () => {
     expect(rejected(options)).toMatchObject({ code: ErrorCode.InvalidConfiguration, option });
   });
 
+  it("options - the message shows the bad value itself, not only its type", () => {
+    expect(rejected({ connectionString: url, poolSize: 1 })).toMatchObject({
+      message: expect.stringContaining("got 1"),
+    });
+    expect(rejected({ connectionString: url, groupCommit: "yes" })).toMatchObject({
+      message: expect.stringContaining('got "yes"'),
+    });
+  });
+
   it("options - a bad GRANARY_POSTGRES_URL names the environment variable", () => {
     expect(rejected({}, { GRANARY_POSTGRES_URL: "localhost:5432" })).toMatchObject({ option: "GRANARY_POSTGRES_URL" });
   });

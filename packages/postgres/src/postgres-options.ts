@@ -182,7 +182,7 @@ function checkMaxBatch(value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_MAX_BATCH) {
     throw new InvalidConfigurationError(
       "maxBatch",
-      `must be an integer from 1 to ${MAX_MAX_BATCH} (appends per group-commit transaction), got ${typeof value === "number" ? value : describe(value)}`,
+      `must be an integer from 1 to ${MAX_MAX_BATCH} (appends per group-commit transaction), got ${describe(value)}`,
     );
   }
   return value;
@@ -226,7 +226,9 @@ function checkLogger(value: unknown): PostgresLogger {
   return value as PostgresLogger;
 }
 
+/** The bad value as the error message shows it: strings quoted and cut, numbers and booleans as they are. */
 function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
   return value === null ? "null" : typeof value;
 }
