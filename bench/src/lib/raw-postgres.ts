@@ -5,6 +5,7 @@ export const RAW_PG_SCHEMA = "bench_raw";
 
 export async function createRawPostgresTable(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
+  client.on("error", () => {});
   await client.connect();
   try {
     await client.query(`

@@ -170,6 +170,7 @@ function cases(config: BenchConfig, context: Context): CaseSpec[] {
   const rawPg = (ids: readonly string[], withSnapshot: boolean): CaseSpec["setup"] => {
     return async () => {
       const client = new pg.Client({ connectionString: context.pgUrl });
+      client.on("error", () => {});
       await client.connect();
       let next = 0;
       return {

@@ -26,6 +26,7 @@ function cases(config: BenchConfig, context: Context): CaseSpec[] {
   const nextId = (prefix: string) => `${prefix}-${process.pid}-${Date.now()}-${ids++}`;
   const rawMultiRow: CaseSpec["setup"] = async () => {
     const client = new pg.Client({ connectionString: context.url });
+    client.on("error", () => {});
     await client.connect();
     const sql = multiRowInsert(RAW_BATCH);
     const versions = new Array<number>(actors).fill(0);
@@ -49,6 +50,8 @@ function cases(config: BenchConfig, context: Context): CaseSpec[] {
   };
   const rawPerEvent: CaseSpec["setup"] = async () => {
     const pool = new pg.Pool({ connectionString: context.url, max: POOL_SIZE });
+    // The server is stopped after the cases; an idle connection it terminates must not crash the run.
+    pool.on("error", () => {});
     const sql = multiRowInsert(1);
     const versions = new Array<number>(actors).fill(0);
     const random = randomInts(29);
