@@ -140,11 +140,8 @@ export class PostgresEventStore implements EventStore {
     events: readonly EventEnvelope[],
     options: AppendOptions = {},
   ): Promise<AppendResult> {
-    validateAppend(stream, expectedVersion, events);
+    validateAppend(stream, expectedVersion, events, options);
     const epoch = options.epoch;
-    if (epoch !== undefined && (!Number.isSafeInteger(epoch) || epoch < 0)) {
-      throw new InvalidArgumentError(`epoch must be an integer >= 0, got ${epoch}`, { stream });
-    }
     // Encoded now, so the caller may mutate its events as soon as append returns.
     const payload = encodeEvents(events);
     const request: AppendRequest = { stream, expectedVersion, epoch, ids: events.map((e) => e.id), payload };

@@ -78,11 +78,8 @@ export class RedisEventStore implements EventStore {
     events: readonly EventEnvelope[],
     options: AppendOptions = {},
   ): Promise<AppendResult> {
-    validateAppend(stream, expectedVersion, events);
+    validateAppend(stream, expectedVersion, events, options);
     const { epoch } = options;
-    if (epoch !== undefined && (!Number.isSafeInteger(epoch) || epoch < 0)) {
-      throw new InvalidArgumentError(`epoch must be a non-negative integer, got ${epoch}`, { stream });
-    }
     const args: (string | number)[] = [stream, expectedVersion, epoch ?? "", this.#keys.feedChannel, events.length];
     for (const event of events) args.push(event.id, encodeEvent(event));
     const reply = (await this.#connection.script(

@@ -73,7 +73,7 @@ export class SqliteEventStore implements EventStore {
   ): Promise<AppendResult> {
     try {
       this.#assertOpen();
-      validateAppend(stream, expectedVersion, events);
+      validateAppend(stream, expectedVersion, events, options);
     } catch (error) {
       return Promise.reject(error);
     }

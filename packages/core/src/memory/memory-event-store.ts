@@ -76,7 +76,7 @@ export class MemoryEventStore implements EventStore {
     events: readonly EventEnvelope[],
     options: AppendOptions = {},
   ): Promise<AppendResult> {
-    validateAppend(stream, expectedVersion, events);
+    validateAppend(stream, expectedVersion, events, options);
     const stored = this.#streamForWrite(stream);
     if (stored.tombstone) {
       throw new StreamPurgedError(stream, stored.tombstone.purgedAt, stored.tombstone.reason);

@@ -1,11 +1,18 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { EventEnvelope } from "../events/envelope.js";
+import type { AppendOptions } from "../ports/event-store.js";
 
 /**
  * Checks what every store requires of an append before touching storage: a non-empty batch of
- * events of this stream, numbered expectedVersion + 1, + 2, ... with distinct ids.
+ * events of this stream, numbered expectedVersion + 1, + 2, ... with distinct ids, and a fencing
+ * epoch (when given) that is an integer >= 0.
  */
-export function validateAppend(stream: string, expectedVersion: number, events: readonly EventEnvelope[]): void {
+export function validateAppend(
+  stream: string,
+  expectedVersion: number,
+  events: readonly EventEnvelope[],
+  options: AppendOptions = {},
+): void {
   if (typeof stream !== "string" || stream.length === 0) {
     throw new InvalidArgumentError("stream must be a non-empty string");
   }
@@ -16,6 +23,10 @@ export function validateAppend(stream: string, expectedVersion: number, events: 
         stream,
       },
     );
+  }
+  const { epoch } = options;
+  if (epoch !== undefined && (!Number.isSafeInteger(epoch) || epoch < 0)) {
+    throw new InvalidArgumentError(`epoch must be an integer >= 0, got ${epoch}`, { stream });
   }
   if (events.length === 0) throw new InvalidArgumentError(`append to "${stream}" has no events`, { stream });
   const ids = new Set<string>();

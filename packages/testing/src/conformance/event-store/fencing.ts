@@ -21,6 +21,16 @@ export function fencingTests(ctx: EventStoreSuiteContext): void {
     expect(await store.latestVersion("s/1")).toBe(1);
   });
 
+  it.each([-1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 2])(
+    "fencing - an epoch of %s is refused with INVALID_ARGUMENT and nothing is written",
+    async (epoch) => {
+      const store = await ctx.open();
+      const error = await rejectionOf(store.append("s/1", 0, makeEvents("s/1", 0, 1), { epoch }));
+      expect(error).toMatchObject({ code: ErrorCode.InvalidArgument });
+      expect(await store.latestVersion("s/1")).toBe(0);
+    },
+  );
+
   it("fencing - the same epoch and newer epochs are accepted, and a newer epoch raises the bar", async () => {
     const store = await ctx.open();
     await store.append("s/1", 0, makeEvents("s/1", 0, 1), { epoch: 5 });
