@@ -2,6 +2,7 @@ import { SerializationError } from "../errors.js";
 import { MAX_PAYLOAD_DEPTH } from "../events/json-value.js";
 import { isWellFormed } from "./actor-identity.js";
 
+// biome-ignore lint/suspicious/noConfusingVoidType: a method returning Promise<void> must stay void, not never
 type WireScalar = string | number | boolean | null | undefined | void | Date | Uint8Array;
 type NotWire =
   | bigint
