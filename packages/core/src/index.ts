@@ -46,6 +46,7 @@ export { type Upcaster, Upcasters } from "./events/upcasting.js";
 export { MemoryDirectory, type MemoryDirectoryOptions } from "./memory/memory-directory.js";
 export { MemoryEventStorage, MemoryEventStore, type MemoryEventStoreOptions } from "./memory/memory-event-store.js";
 export { MemoryMembership } from "./memory/memory-membership.js";
+export { MemoryProjectionStore } from "./memory/memory-projection-store.js";
 export {
   MemorySnapshotStorage,
   MemorySnapshotStore,
@@ -57,3 +58,8 @@ export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/app
 export { clonePlain } from "./store-kit/clone.js";
 export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
 export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";
+// Read side: projections, their store kit and the event bus's subject patterns.
+export * from "./projections/projection.js";
+export * from "./projections/projection-errors.js";
+export { checkCommit, checkListOptions, compareKeys, validateCommit } from "./projections/projection-store-kit.js";
+export { matchTokens, SubjectPattern, subjectOf } from "./projections/subject-pattern.js";

@@ -23,6 +23,7 @@ import { openDatabase } from "./database.js";
 import { purgedError, tombstoneOf, writeAppend, writePurge } from "./event-writes.js";
 import { GroupCommitQueue, type GroupCommitStats } from "./group-commit-queue.js";
 import { decodeEventRow, type EventRow, encodeEvent, refOfRow } from "./row-codec.js";
+import { SqliteProjectionStore } from "./sqlite-projection-store.js";
 import { type ResolvedSqliteOptions, resolveSqliteOptions, type SqliteEventStoreOptions } from "./sqlite-options.js";
 import { type EventStatements, prepareEventStatements } from "./statements.js";
 
@@ -58,6 +59,15 @@ export class SqliteEventStore implements EventStore {
     this.#statements = prepareEventStatements(this.#db);
     this.#changed = acquireChangeSignal(this.#options.path);
     this.#queue = new GroupCommitQueue(this.#db, () => this.#changed.signal.fire());
+  }
+
+  /**
+   * The projection store in this file and namespace, sharing this store's connection (so it also
+   * works on `:memory:`). Close it before this store.
+   */
+  openProjectionStore(): SqliteProjectionStore {
+    this.#assertOpen();
+    return new SqliteProjectionStore({ path: this.#options.path, namespace: this.#options.namespace, database: this.#db });
   }
 
   /** Transactions committed and writes they carried: appends per transaction = jobs / transactions. */

@@ -12,6 +12,7 @@ import type {
   Subscription,
   Tombstone,
 } from "../ports/event-store.js";
+import { MemoryProjectionStore } from "./memory-projection-store.js";
 import { sameEventContent, validateAppend } from "../store-kit/append-validation.js";
 import { clonePlain } from "../store-kit/clone.js";
 import { decodeRows, throwOnReadErrors } from "../store-kit/decode.js";
@@ -68,6 +69,11 @@ export class MemoryEventStore implements EventStore {
     this.#upcasters = options.upcasters;
     this.#streams = namespaced(this.#storage.streams, this.#namespace);
     this.#ids = namespaced(this.#storage.ids, this.#namespace);
+  }
+
+  /** The projection store beside this storage and namespace (documents and checkpoints in memory). */
+  openProjectionStore(): MemoryProjectionStore {
+    return new MemoryProjectionStore(this.#storage, this.#namespace);
   }
 
   async append(

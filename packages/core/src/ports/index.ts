@@ -5,3 +5,5 @@ export type * from "./event-store.js";
 export { ManualClock } from "./manual-clock.js";
 export type * from "./membership.js";
 export type * from "./snapshot-store.js";
+export type * from "./projection-store.js";
+export { providesProjectionStore } from "./projection-store.js";

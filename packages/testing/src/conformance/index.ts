@@ -4,3 +4,4 @@ export type { EventStoreFactory, SnapshotStoreFactory, StoreOpenOptions } from "
 export { eventually, makeEvent, makeEvents, rejectionOf } from "./fixtures.js";
 export { type MembershipFactory, membershipConformance } from "./membership-conformance.js";
 export { snapshotStoreConformance } from "./snapshot-store-conformance.js";
+export { type ProjectionStoreFactory, projectionStoreConformance } from "./projection-store-conformance.js";
