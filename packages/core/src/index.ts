@@ -53,13 +53,13 @@ export {
   type MemorySnapshotStoreOptions,
 } from "./memory/memory-snapshot-store.js";
 export * from "./ports/index.js";
-// Adapter toolkit: shared building blocks for EventStore implementations.
-export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/append-validation.js";
-export { clonePlain } from "./store-kit/clone.js";
-export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
-export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";
 // Read side: projections, their store kit and the event bus's subject patterns.
 export * from "./projections/projection.js";
 export * from "./projections/projection-errors.js";
 export { checkCommit, checkListOptions, compareKeys, validateCommit } from "./projections/projection-store-kit.js";
 export { matchTokens, SubjectPattern, subjectOf } from "./projections/subject-pattern.js";
+// Adapter toolkit: shared building blocks for EventStore implementations.
+export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/append-validation.js";
+export { clonePlain } from "./store-kit/clone.js";
+export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
+export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";

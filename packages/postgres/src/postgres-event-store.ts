@@ -24,7 +24,11 @@ import { appendError, isCleanAppendError, isDuplicateEventId } from "./internal/
 import { FeedChanges } from "./internal/feed-changes.js";
 import { GroupCommitQueue, type GroupCommitStats } from "./internal/group-commit.js";
 import { decodeEventRow, type EventRow, encodeEvents, eventColumns, refOf } from "./internal/row-codec.js";
-import { type PostgresEventStoreOptions, type ResolvedPostgresOptions, resolvePostgresOptions } from "./postgres-options.js";
+import {
+  type PostgresEventStoreOptions,
+  type ResolvedPostgresOptions,
+  resolvePostgresOptions,
+} from "./postgres-options.js";
 import { PostgresProjectionStore } from "./postgres-projection-store.js";
 
 interface TombstoneRow {

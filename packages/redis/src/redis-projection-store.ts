@@ -96,8 +96,7 @@ export class RedisProjectionStore implements ProjectionStore {
     const after = options.after;
     // ZRANGEBYLEX bounds: `(` exclusive, `[` inclusive. Start after the cursor or at the prefix; stop
     // past the last key with the prefix.
-    const min =
-      after !== undefined && after >= prefix ? `(${after}` : prefix === "" ? "-" : `[${prefix}`;
+    const min = after !== undefined && after >= prefix ? `(${after}` : prefix === "" ? "-" : `[${prefix}`;
     const max = prefix === "" ? "+" : `(${prefix}\u{10FFFF}`;
     const keys = await this.#connection.run((c) =>
       c.zrangebylex(this.#key(projection, "keys"), min, max, "LIMIT", 0, options.limit + 1),

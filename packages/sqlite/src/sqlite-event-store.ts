@@ -23,8 +23,8 @@ import { openDatabase } from "./database.js";
 import { purgedError, tombstoneOf, writeAppend, writePurge } from "./event-writes.js";
 import { GroupCommitQueue, type GroupCommitStats } from "./group-commit-queue.js";
 import { decodeEventRow, type EventRow, encodeEvent, refOfRow } from "./row-codec.js";
-import { SqliteProjectionStore } from "./sqlite-projection-store.js";
 import { type ResolvedSqliteOptions, resolveSqliteOptions, type SqliteEventStoreOptions } from "./sqlite-options.js";
+import { SqliteProjectionStore } from "./sqlite-projection-store.js";
 import { type EventStatements, prepareEventStatements } from "./statements.js";
 
 const DEFAULT_READ_ALL_LIMIT = 1_000;
@@ -67,7 +67,11 @@ export class SqliteEventStore implements EventStore {
    */
   openProjectionStore(): SqliteProjectionStore {
     this.#assertOpen();
-    return new SqliteProjectionStore({ path: this.#options.path, namespace: this.#options.namespace, database: this.#db });
+    return new SqliteProjectionStore({
+      path: this.#options.path,
+      namespace: this.#options.namespace,
+      database: this.#db,
+    });
   }
 
   /** Transactions committed and writes they carried: appends per transaction = jobs / transactions. */

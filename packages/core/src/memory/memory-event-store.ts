@@ -12,11 +12,11 @@ import type {
   Subscription,
   Tombstone,
 } from "../ports/event-store.js";
-import { MemoryProjectionStore } from "./memory-projection-store.js";
 import { sameEventContent, validateAppend } from "../store-kit/append-validation.js";
 import { clonePlain } from "../store-kit/clone.js";
 import { decodeRows, throwOnReadErrors } from "../store-kit/decode.js";
 import { ChangeSignal, startFeedSubscription } from "../store-kit/feed-subscription.js";
+import { MemoryProjectionStore } from "./memory-projection-store.js";
 
 interface StoredStream {
   events: RecordedEvent[];

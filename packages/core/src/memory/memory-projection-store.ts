@@ -50,7 +50,9 @@ export class MemoryProjectionStore implements ProjectionStore {
 
   async commit(projection: string, commit: ProjectionCommit): Promise<void> {
     if (commit.transaction) {
-      throw new TypeError("the memory projection store has no transactions: `transaction` is for SQLite and PostgreSQL");
+      throw new TypeError(
+        "the memory projection store has no transactions: `transaction` is for SQLite and PostgreSQL",
+      );
     }
     const data = this.#data(projection);
     const next = checkCommit(projection, data.checkpoint, commit);
@@ -82,7 +84,9 @@ export class MemoryProjectionStore implements ProjectionStore {
     const documents = this.#projections.get(projection)?.documents;
     if (!documents) return { items: [], next: undefined };
     const keys = [...documents.keys()]
-      .filter((k) => (options.after === undefined || compareKeys(k, options.after) > 0) && k.startsWith(options.prefix ?? ""))
+      .filter(
+        (k) => (options.after === undefined || compareKeys(k, options.after) > 0) && k.startsWith(options.prefix ?? ""),
+      )
       .sort(compareKeys);
     const page = keys.slice(0, options.limit);
     return {

@@ -4,6 +4,6 @@ export type * from "./directory.js";
 export type * from "./event-store.js";
 export { ManualClock } from "./manual-clock.js";
 export type * from "./membership.js";
-export type * from "./snapshot-store.js";
 export type * from "./projection-store.js";
 export { providesProjectionStore } from "./projection-store.js";
+export type * from "./snapshot-store.js";

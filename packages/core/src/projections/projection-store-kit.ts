@@ -28,7 +28,9 @@ export function validateCommit(projection: string, commit: ProjectionCommit): vo
     throw new InvalidArgumentError(`expectedPosition must be an integer >= 0, got ${expectedPosition}`);
   }
   if (!Number.isSafeInteger(position) || position < expectedPosition) {
-    throw new InvalidArgumentError(`position must be an integer >= expectedPosition (${expectedPosition}), got ${position}`);
+    throw new InvalidArgumentError(
+      `position must be an integer >= expectedPosition (${expectedPosition}), got ${position}`,
+    );
   }
   if (!Number.isSafeInteger(epoch) || epoch < 0) {
     throw new InvalidArgumentError(`epoch must be an integer >= 0, got ${epoch}`);

@@ -106,10 +106,11 @@ export abstract class HandlerProjection<E extends DomainEvent = DomainEvent> {
 
 export type DocumentProjectionClass<P extends DocumentProjection<unknown> = DocumentProjection<unknown>> =
   (new () => P) & ProjectionStatics;
-export type HandlerProjectionClass = (new () => HandlerProjection) & ProjectionStatics & {
-  /** Run `handle` inside the checkpoint's transaction (SQLite, PostgreSQL). @default false */
-  readonly transactional?: boolean;
-};
+export type HandlerProjectionClass = (new () => HandlerProjection) &
+  ProjectionStatics & {
+    /** Run `handle` inside the checkpoint's transaction (SQLite, PostgreSQL). @default false */
+    readonly transactional?: boolean;
+  };
 // biome-ignore lint/suspicious/noExplicitAny: any projection class, whatever its document type
 export type ProjectionClass = DocumentProjectionClass<DocumentProjection<any, any>> | HandlerProjectionClass;
 
@@ -175,7 +176,9 @@ export function projectionInfo(cls: unknown): ProjectionInfo {
   }
   const events = statics.events;
   if (!Array.isArray(events) || events.length === 0 || !events.every((e) => typeof e === "string" && e !== "")) {
-    throw new InvalidArgumentError(`${label} needs \`static readonly events = ["EventType", ...]\`: the event types it reads`);
+    throw new InvalidArgumentError(
+      `${label} needs \`static readonly events = ["EventType", ...]\`: the event types it reads`,
+    );
   }
   const actorTypes = statics.actorTypes;
   if (actorTypes !== undefined && (!Array.isArray(actorTypes) || !actorTypes.every((t) => typeof t === "string"))) {

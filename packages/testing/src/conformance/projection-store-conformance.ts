@@ -95,9 +95,23 @@ export function projectionStoreConformance(name: string, factory: ProjectionStor
 
     it("projection store - null deletes a document; a later commit replaces one", async () => {
       const { projections } = await open();
-      await projections.commit("p@v1", { expectedPosition: 0, position: 1, documents: docs([["a", 1], ["b", 1]]) });
+      await projections.commit("p@v1", {
+        expectedPosition: 0,
+        position: 1,
+        documents: docs([
+          ["a", 1],
+          ["b", 1],
+        ]),
+      });
 
-      await projections.commit("p@v1", { expectedPosition: 1, position: 2, documents: docs([["a", null], ["b", 5]]) });
+      await projections.commit("p@v1", {
+        expectedPosition: 1,
+        position: 2,
+        documents: docs([
+          ["a", null],
+          ["b", 5],
+        ]),
+      });
 
       expect(await projections.getDocument("p@v1", "a")).toBeUndefined();
       expect(await projections.getDocument("p@v1", "b")).toBe(5);
