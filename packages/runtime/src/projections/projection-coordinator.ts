@@ -13,7 +13,7 @@ import { ProjectionRunner, type RunnerOptions } from "./projection-runner.js";
 
 /** The directory key of a projection: one owner per projection version in the cluster. */
 export function projectionOwnerKey(info: ProjectionInfo): string {
-  return `$projection/${info.id}`;
+  return `$projection/${info.id}`; // read-side.ts strips this prefix to find the checkpoint
 }
 
 export interface CoordinatorOptions {

@@ -15,6 +15,7 @@ import {
 } from "@granary/core";
 import type { Logger } from "pino";
 import type { CallRequest } from "../calls/call-context.js";
+import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import { EventBus } from "../events-bus/event-bus.js";
 import { GatewaySubscriptions, type OpenRequest } from "../events-bus/gateway-subscriptions.js";
 import { ProjectionCoordinator } from "./projection-coordinator.js";
@@ -23,12 +24,25 @@ import { type ListOptions, type ProjectionQuery, QueryEngine, type QueryOptions 
 import { type ReadSideSettings, registerLagGauge } from "./read-side-settings.js";
 import { EVENTS_ACTOR_TYPE, QUERY_ACTOR_TYPE } from "./system-calls.js";
 
+const OWNER_KEY_PREFIX = "$projection/";
+
+/**
+ * Epochs for a standalone silo's projections: above the epoch its checkpoint was last written
+ * with, so a restart (even with the clock set back) is never fenced by its own earlier run.
+ */
+function standaloneDirectory(store: ProjectionStore): Directory {
+  return new StandaloneDirectory({
+    highestEpoch: async (key: string) => (await store.checkpoint(key.slice(OWNER_KEY_PREFIX.length)))?.epoch ?? 0,
+  });
+}
+
 export interface ReadSideOptions {
   readonly projections: readonly ProjectionClass[];
   readonly events: EventStore;
   /** Given by the application; otherwise opened beside `events`. */
   readonly projectionStore: ProjectionStore | undefined;
-  readonly directory: Directory;
+  /** The cluster's directory; undefined for a standalone silo. */
+  readonly directory: Directory | undefined;
   readonly siloId: () => string;
   readonly canRun: () => boolean;
   readonly clustered: boolean;
@@ -85,7 +99,7 @@ export class ReadSide implements ProjectionsControl {
               infos,
               events: options.events,
               store,
-              directory: options.directory,
+              directory: options.directory ?? standaloneDirectory(store),
               siloId: options.siloId,
               canRun: options.canRun,
               clustered: options.clustered,

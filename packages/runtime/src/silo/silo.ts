@@ -14,7 +14,7 @@ import {
   type TimerHandle,
 } from "@granary/core";
 import type { Span } from "@opentelemetry/api";
-import { type Logger, pino } from "pino";
+import type { Logger } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
@@ -38,6 +38,7 @@ import type { ProjectionQuery } from "../projections/projection-queries.js";
 import { type ProjectionsControl, ReadSide, validateProjections } from "../projections/read-side.js";
 import { SYSTEM_TYPE_PREFIX } from "../projections/system-calls.js";
 import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
+import { createDefaultLogger } from "../telemetry/logger.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
 import { openEmbeddedStores, type Stores } from "./default-stores.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
@@ -91,13 +92,15 @@ export class Silo implements ActorRefFactory, CallInvoker {
     this.#cluster = cluster;
     this.#onFenced = onFenced;
     this.#siloId = options.siloId ?? `silo-${newId()}`;
-    this.#baseLogger = options.logger ?? pino({ level: options.logLevel });
+    this.#baseLogger = options.logger ?? createDefaultLogger(options.logLevel);
     this.#logger = this.#baseLogger.child({ silo: this.#siloId });
     this.defaultTimeoutMs = options.callTimeoutMs;
     this.#telemetry = createSiloTelemetry();
     this.#deadlines = new DeadlineTracker(options.clock);
     const directory: Directory =
-      cluster?.backends.directory ?? options.directory ?? new StandaloneDirectory(() => options.clock.now());
+      cluster?.backends.directory ??
+      options.directory ??
+      new StandaloneDirectory(stores.store, () => options.clock.now());
     const silo = this;
     const services: ActivationServices = {
       // Getters: a silo that fenced itself rejoins under a new identity.
@@ -122,8 +125,8 @@ export class Silo implements ActorRefFactory, CallInvoker {
       projections: options.projections,
       events: stores.store,
       projectionStore: options.projectionStore,
-      // Standalone: epochs from the wall clock, so they grow across restarts even under a test clock.
-      directory: cluster?.backends.directory ?? options.directory ?? new StandaloneDirectory(),
+      // Standalone (undefined): the read side issues epochs above those its checkpoints hold.
+      directory: cluster?.backends.directory ?? options.directory,
       siloId: () => this.#siloId,
       canRun: () => !this.#fenced && !this.#stopping && (this.#cluster?.agent?.leaseValid() ?? true),
       clustered: cluster !== undefined || options.directory !== undefined,
@@ -140,7 +143,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     // Validate actor classes before opening anything, so bad input never leaves files or connections behind.
     new ActorTypeRegistry(resolved.actors);
     validateProjections(resolved.projections);
-    const bootLogger = resolved.logger ?? pino({ level: resolved.logLevel });
+    const bootLogger = resolved.logger ?? createDefaultLogger(resolved.logLevel);
     let cluster: ClusterParts | undefined;
     if (clusterOptions) {
       const injected = clusterOptions.membership && clusterOptions.directory;
