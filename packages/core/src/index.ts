@@ -45,6 +45,7 @@ export {
 export { type Upcaster, Upcasters } from "./events/upcasting.js";
 export { MemoryDirectory, type MemoryDirectoryOptions } from "./memory/memory-directory.js";
 export { MemoryEventStorage, MemoryEventStore, type MemoryEventStoreOptions } from "./memory/memory-event-store.js";
+export { MemoryKeyStorage, MemoryKeyStore, type MemoryKeyStoreOptions } from "./memory/memory-key-store.js";
 export { MemoryMembership } from "./memory/memory-membership.js";
 export { MemoryProjectionStore } from "./memory/memory-projection-store.js";
 export {
@@ -52,6 +53,15 @@ export {
   MemorySnapshotStore,
   type MemorySnapshotStoreOptions,
 } from "./memory/memory-snapshot-store.js";
+export {
+  isRedacted,
+  type Personal,
+  type PersonalData,
+  type PersonalDataDeclaration,
+  type PersonalDataRule,
+  type Redacted,
+  redacted,
+} from "./personal-data/personal-data.js";
 export * from "./ports/index.js";
 // Read side: projections, their store kit and the event bus's subject patterns.
 export * from "./projections/projection.js";
@@ -61,5 +71,6 @@ export { matchTokens, SubjectPattern, subjectOf } from "./projections/subject-pa
 // Adapter toolkit: shared building blocks for EventStore implementations.
 export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/append-validation.js";
 export { clonePlain } from "./store-kit/clone.js";
+export { assertSubject, MAX_SUBJECT_LENGTH, newDataKey } from "./store-kit/data-keys.js";
 export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
 export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";
