@@ -47,6 +47,8 @@ export const ErrorCode = {
    * fan-out that re-entered it), where events could not be kept or rolled back per call.
    */
   ConcurrentRaise: "CONCURRENT_RAISE",
+  /** Personal data was raised for a data subject whose key was destroyed (`forget`). */
+  SubjectForgotten: "SUBJECT_FORGOTTEN",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -326,6 +328,20 @@ export class ActorError extends GranaryError {
   constructor(name: string, message: string, data: ErrorData = {}) {
     super(ErrorCode.ActorError, message, { data });
     this.name = name;
+  }
+}
+
+export class SubjectForgottenError extends GranaryError {
+  override name = "SubjectForgottenError";
+  constructor(
+    readonly subject: string,
+    readonly destroyedAt: string,
+  ) {
+    super(
+      ErrorCode.SubjectForgotten,
+      `data subject "${subject}" was forgotten at ${destroyedAt} (its key is destroyed), so no personal data can be recorded for it again; give the person a new subject id if they return`,
+      { data: { subject, destroyedAt } },
+    );
   }
 }
 
