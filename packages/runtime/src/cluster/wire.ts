@@ -90,7 +90,7 @@ export function parseCallRequest(payload: unknown): CallRequest {
     throw malformed();
   }
   checkIdempotencyKey(idempotencyKey);
-  return {
+  const request: CallRequest = {
     actorType,
     actorId,
     method,
@@ -103,8 +103,8 @@ export function parseCallRequest(payload: unknown): CallRequest {
       traceparent as string | undefined,
     ),
     timeoutMs,
-    idempotencyKey: idempotencyKey as string | undefined,
   };
+  return idempotencyKey === undefined ? request : { ...request, idempotencyKey: idempotencyKey as string };
 }
 
 function optional(value: unknown): unknown {
