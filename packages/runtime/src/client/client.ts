@@ -12,6 +12,7 @@ import {
   ShuttingDownError,
 } from "@granary/core";
 import { type Logger, pino } from "pino";
+import { OperatorClient } from "../admin/operator-client.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import type { CallRequest } from "../calls/call-context.js";
 import { provablyNotExecuted } from "../cluster/call-router.js";
@@ -47,6 +48,7 @@ export class Client implements ActorRefFactory, CallInvoker {
   #lastOptions: RequestOptions | undefined;
   #refresher: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  #operator: OperatorClient | undefined;
 
   private constructor(options: ResolvedClientOptions, membership: Membership | undefined, ownsMembership: boolean) {
     this.#membership = membership;
@@ -84,6 +86,19 @@ export class Client implements ActorRefFactory, CallInvoker {
 
   get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
     return createActorRef(this, type, id, options);
+  }
+
+  /** The operator's view of the cluster (what the `granary` CLI and the inspector show). */
+  get operator(): OperatorClient {
+    this.#operator ??= new OperatorClient({
+      addresses: async () => {
+        await this.#refreshGateways();
+        return this.#gateways;
+      },
+      request: (address, payload, timeoutMs) =>
+        this.#pool.request(address, payload, { timeoutMs, timeoutError: gatewayTimeout }),
+    });
+    return this.#operator;
   }
 
   /** The gateway silos this client currently uses ("host:port"). */

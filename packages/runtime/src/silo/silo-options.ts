@@ -9,6 +9,7 @@ import {
   systemClock,
 } from "@granary/core";
 import type { Logger } from "pino";
+import type { SiloInspectorOption } from "../admin/silo-inspector.js";
 import type { ClusterOptions } from "../cluster/cluster-options.js";
 import { positiveInt } from "./option-parsing.js";
 
@@ -52,6 +53,12 @@ export interface SiloOptions extends ClusterOptions {
    * @default log only
    */
   readonly onFenced?: (reason: string) => void;
+  /**
+   * Serve the browser inspector (silos, activations, event timeline with time travel): `true` or
+   * `{ port, host, purgeKey }`. Bound to 127.0.0.1 unless `host` says otherwise; read-only unless
+   * `purgeKey` (the cluster key) is given. @default off (env GRANARY_INSPECTOR_PORT turns it on)
+   */
+  readonly inspector?: SiloInspectorOption;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
