@@ -101,7 +101,9 @@ export class Silo implements ActorRefFactory, CallInvoker {
     this.#telemetry = createSiloTelemetry();
     this.#deadlines = new DeadlineTracker(options.clock);
     const directory: Directory =
-      cluster?.backends.directory ?? options.directory ?? new StandaloneDirectory(() => options.clock.now());
+      cluster?.backends.directory ??
+      options.directory ??
+      new StandaloneDirectory(stores.store, () => options.clock.now());
     const silo = this;
     const services: ActivationServices = {
       // Getters: a silo that fenced itself rejoins under a new identity.
