@@ -31,7 +31,7 @@ function granary(args: string[], env: Record<string, string> = {}): Promise<Run>
   });
 }
 
-describe("granary CLI on a standalone data dir", () => {
+describe("granary CLI on a standalone data dir", { timeout: 120_000 }, () => {
   let dataDir: string;
 
   beforeAll(async () => {
@@ -102,7 +102,7 @@ describe("granary CLI on a standalone data dir", () => {
   });
 });
 
-describe("granary CLI against a cluster (redis-server + 2 silo processes)", () => {
+describe("granary CLI against a cluster (redis-server + 2 silo processes)", { timeout: 120_000 }, () => {
   let redis: RedisServer;
   let silos: SiloProcess[] = [];
   let client: Client;
