@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -163,6 +163,34 @@ describe("granary CLI against a cluster (redis-server + 2 silo processes)", { ti
     const events = JSON.parse(run.stdout) as { type: string; metadata: { userId?: string } }[];
     expect(events.map((e) => e.type)).toEqual(["AccountOpened", "MoneyDeposited"]);
     expect(events[1]?.metadata.userId).toBe("teller");
+  });
+
+  it("tail prints live events committed on any silo, and --count stops it", async () => {
+    const child = spawn(process.execPath, [bin, "tail", "default.Account.*", "--count", "2"], {
+      env: { ...process.env, GRANARY_LOG_LEVEL: "warn", ...env() },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    await expect.poll(() => stderr, { timeout: 60_000 }).toContain("tailing default.Account.*");
+    await client.get(Account, "acc-4").deposit(1);
+    await client.get(Account, "acc-5").deposit(2);
+    expect(await exited).toBe(0);
+    const lines = stdout.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/default\.Account\.MoneyDeposited {2}Account\/acc-4 v3/);
+    expect(lines[1]).toContain("Account/acc-5");
+  });
+
+  it("projections reports none for silos that run none", async () => {
+    const run = await granary(["projections"], env());
+    expect(run).toMatchObject({ code: 0, stdout: "no projections registered\n" });
   });
 
   it("an actor that is not active is a one-line error naming what to do", async () => {

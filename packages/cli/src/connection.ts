@@ -4,6 +4,9 @@ import { pathToFileURL } from "node:url";
 import type { ActorClass } from "@granary/core";
 import {
   type adminMessage,
+  type BusEvent,
+  type BusSubscribeOptions,
+  type BusSubscription,
   Client,
   OperatorClient,
   OperatorRequests,
@@ -28,7 +31,14 @@ export interface Connection {
   readonly operator: OperatorClient;
   /** What the connection points at, for messages ("cluster at redis://…", "data dir ./x"). */
   readonly target: string;
+  /** Live events by subject pattern (the event bus); absent where no silo or client runs. */
+  readonly events?: EventsSource;
   close(): Promise<void>;
+}
+
+/** The event bus as the CLI uses it (a client's or an in-process silo's). */
+export interface EventsSource {
+  subscribe(pattern: string, handler: (event: BusEvent) => void, options?: BusSubscribeOptions): BusSubscription;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -55,6 +65,7 @@ export async function openConnection(options: ConnectionOptions, env: Env = proc
   return {
     operator: client.operator,
     target: redis ? `cluster at ${redis}` : gateways.join(", "),
+    events: client.events,
     close: () => client.close(),
   };
 }
@@ -74,7 +85,12 @@ async function openDataDir(dataDir: string, actorsModule: string | undefined): P
       members: undefined,
       remote: undefined,
     });
-    return { operator: new OperatorClient(transport), target: `data dir ${dataDir}`, close: () => silo.stop() };
+    return {
+      operator: new OperatorClient(transport),
+      target: `data dir ${dataDir}`,
+      events: silo.events,
+      close: () => silo.stop(),
+    };
   }
   const { SqliteEventStore } = await import("@granary/sqlite");
   const store = new SqliteEventStore({ path: file });

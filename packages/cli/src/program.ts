@@ -7,6 +7,7 @@ import { registerInspectCommand } from "./commands/inspect.js";
 import { registerPurgeCommand } from "./commands/purge.js";
 import { registerReadSideCommands } from "./commands/read-side.js";
 import { registerSilosCommand } from "./commands/silos.js";
+import { registerTailCommand } from "./commands/tail.js";
 import { type Connection, type ConnectionOptions, openConnection } from "./connection.js";
 import type { Output } from "./output.js";
 
@@ -64,6 +65,7 @@ export function buildProgram(io: CliIo): Command {
   registerActorCommands(program, context);
   registerHistoryCommands(program, context);
   registerReadSideCommands(program, context);
+  registerTailCommand(program, context);
   registerPurgeCommand(program, context);
   registerInspectCommand(program, context);
   return program;

@@ -32,6 +32,7 @@ export {
   DEFAULT_PORT,
   resolveClusterOptions,
 } from "./cluster/cluster-options.js";
+export type { BusEvent, BusSubscribeOptions, BusSubscription } from "./events-bus/event-bus.js";
 export * from "./messaging/index.js";
 export {
   hashPlacement,
