@@ -14,6 +14,7 @@ import {
   ShuttingDownError,
 } from "@granary/core";
 import { type Logger, pino } from "pino";
+import { OperatorClient } from "../admin/operator-client.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import type { CallRequest } from "../calls/call-context.js";
 import { outcomeUnknown } from "../calls/idempotency.js";
@@ -53,6 +54,7 @@ export class Client implements ActorRefFactory, CallInvoker {
   #lastOptions: RequestOptions | undefined;
   #refresher: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  #operator: OperatorClient | undefined;
 
   private constructor(options: ResolvedClientOptions, membership: Membership | undefined, ownsMembership: boolean) {
     this.#membership = membership;
@@ -90,6 +92,19 @@ export class Client implements ActorRefFactory, CallInvoker {
 
   get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
     return createActorRef(this, type, id, options);
+  }
+
+  /** The operator's view of the cluster (what the `granary` CLI and the inspector show). */
+  get operator(): OperatorClient {
+    this.#operator ??= new OperatorClient({
+      addresses: async () => {
+        await this.#refreshGateways();
+        return this.#gateways;
+      },
+      request: (address, payload, timeoutMs) =>
+        this.#pool.request(address, payload, { timeoutMs, timeoutError: gatewayTimeout }),
+    });
+    return this.#operator;
   }
 
   /**
