@@ -29,6 +29,7 @@ export {
   MAX_STREAM_NAME_BYTES,
 } from "./actor/actor-identity.js";
 export type { ActorClass, ActorRef, ActorRefFactory, CallOptions } from "./actor/actor-ref.js";
+export { IDEMPOTENCY_WINDOW_EVENTS } from "./actor/actor-ref.js";
 export {
   EventSourcedActor,
   type EventSourcedActorClass,
@@ -43,6 +44,7 @@ export {
   type DomainEvent,
   type EventEnvelope,
   type EventMetadata,
+  type IdempotencyRecord,
   type RecordedEvent,
   streamOf,
 } from "./events/envelope.js";

@@ -10,6 +10,7 @@ import {
 import { publicMethodsOf } from "../activation/actor-type-info.js";
 import { type CallContext, type CallRequest, childContext } from "./call-context.js";
 import { assertCallTimeout } from "./call-timeout.js";
+import { checkIdempotencyKey } from "./idempotency.js";
 
 /** Whatever can execute a call: a silo's dispatcher or a client's gateway connection. */
 export interface CallInvoker {
@@ -49,6 +50,7 @@ function invokeRef(ref: Ref, method: string, args: unknown[]): Promise<unknown> 
     args,
     context: childContext(state.parent?.(), state.options),
     timeoutMs: state.timeoutMs,
+    idempotencyKey: state.options.idempotencyKey,
   });
 }
 
@@ -104,6 +106,7 @@ export function createActorRef<T extends Actor>(
   assertActorIdentity(actorType, id);
   const timeoutMs = options.timeoutMs ?? invoker.defaultTimeoutMs;
   assertCallTimeout(timeoutMs);
+  checkIdempotencyKey(options.idempotencyKey);
   const ref = Object.create(prototypeFor(typeof type === "string" ? undefined : type)) as Ref;
   Object.defineProperty(ref, STATE, { value: { invoker, actorType, id, options, parent, timeoutMs } });
   return Object.freeze(ref) as unknown as ActorRef<T>;
