@@ -85,7 +85,7 @@ export const crossSilo: Scenario = {
   async run(config: BenchConfig): Promise<ScenarioResult> {
     const dir = scratchDir(config, NAME);
     const server = await startEchoServer(dir.path);
-    const redis = await startRedisServer({ appendonly: false });
+    const redis = await startRedisServer({ appendonly: true });
     const silo = await startRemoteSilo({
       redisUrl: redis.url,
       clusterName: "bench-cross-silo",

@@ -161,7 +161,7 @@ export const directory: Scenario = {
   title: TITLE,
   cases,
   async run(config: BenchConfig): Promise<ScenarioResult> {
-    const redis = await startRedisServer({ appendonly: false });
+    const redis = await startRedisServer({ appendonly: true });
     const silos: RemoteSilo[] = [];
     try {
       for (let i = 0; i < SILOS; i++) {

@@ -38,7 +38,7 @@ export const scaleOut: Scenario = {
   title: TITLE,
   cases,
   async run(config: BenchConfig): Promise<ScenarioResult> {
-    const redis = await startRedisServer({ appendonly: false });
+    const redis = await startRedisServer({ appendonly: true });
     const clusters = new Map<number, RemoteSilo[]>();
     try {
       for (const n of SIZES) {

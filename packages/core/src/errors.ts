@@ -42,6 +42,8 @@ export const ErrorCode = {
   Unauthorized: "UNAUTHORIZED",
   /** An error thrown by actor code that is not a GranaryError, carried with its name and message. */
   ActorError: "ACTOR_ERROR",
+  /** The store went back in time (old backup, flush, lagging replica): acknowledged events are gone, writes stop. */
+  StoreRewound: "STORE_REWOUND",
   /** A projection checkpoint write carried an older owner epoch: the projection moved to another silo. */
   ProjectionFenced: "PROJECTION_FENCED",
   /** A projection checkpoint write expected another checkpoint position (someone else advanced it). */
@@ -285,6 +287,26 @@ export class InvalidConfigurationError extends GranaryError {
     problem: string,
   ) {
     super(ErrorCode.InvalidConfiguration, `invalid option \`${option}\`: ${problem}`, { data: { option } });
+  }
+}
+
+/**
+ * The store holds less than it already acknowledged: restarted from an old backup, flushed, or
+ * failed over to a replica that lagged. Writing on would give the lost versions to other events, so
+ * every write fails with this error until a person decides (restore the data, or accept the loss
+ * and restart the processes). Not retryable.
+ */
+export class StoreRewoundError extends GranaryError {
+  override name = "StoreRewoundError";
+  constructor(
+    readonly store: string,
+    detail: string,
+  ) {
+    super(
+      ErrorCode.StoreRewound,
+      `${store} went back in time: ${detail}. Events it acknowledged are missing, so writing now would give their versions to other events; writes are stopped. Restore the lost data (the newest AOF/RDB, or wait for the replica that has it), or accept the loss and restart every process that uses the store`,
+      { data: { store } },
+    );
   }
 }
 

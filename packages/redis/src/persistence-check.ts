@@ -21,6 +21,14 @@ export async function checkRedisPersistence(
   connection: RedisConnection,
   logger: RedisLogger,
 ): Promise<RedisPersistenceStatus> {
+  const { appendonly, appendfsync, failure } = await readRedisPersistence(connection);
+  return warnAboutPersistence(connection, logger, appendonly, appendfsync, failure);
+}
+
+/** Reads AOF settings (CONFIG GET, then INFO persistence); never throws, never logs. */
+export async function readRedisPersistence(
+  connection: RedisConnection,
+): Promise<{ appendonly: boolean | undefined; appendfsync: string | undefined; failure: string | undefined }> {
   let appendonly: boolean | undefined;
   let appendfsync: string | undefined;
   let failure: string | undefined;
@@ -42,7 +50,16 @@ export async function checkRedisPersistence(
       failure = messageOf(error);
     }
   }
+  return { appendonly, appendfsync, failure };
+}
 
+function warnAboutPersistence(
+  connection: RedisConnection,
+  logger: RedisLogger,
+  appendonly: boolean | undefined,
+  appendfsync: string | undefined,
+  failure: string | undefined,
+): RedisPersistenceStatus {
   const redis = connection.url;
   if (appendonly === false) {
     logger.warn(

@@ -8,7 +8,7 @@ import {
   type EventStore,
   FencedWriteError,
   IdempotencyConflictError,
-  InvalidArgumentError,
+  InvalidConfigurationError,
   type PurgeRequest,
   type ReadOptions,
   type ReadWithErrorsResult,
@@ -29,12 +29,14 @@ import {
   decodeEvent,
   decodeTombstone,
   encodeEvent,
+  positionOfStoredEvent,
   refOfStoredEvent,
   tombstonePrefix,
 } from "./internal/event-codec.js";
 import { APPEND, LATEST_VERSION, PURGE, READ, READ_ALL } from "./internal/event-store-scripts.js";
 import { type StoreKeys, storeKeys } from "./internal/keys.js";
-import { checkRedisPersistence, type RedisPersistenceStatus } from "./persistence-check.js";
+import { StoreGenerationGuard } from "./internal/store-generation.js";
+import { checkRedisPersistence, type RedisPersistenceStatus, readRedisPersistence } from "./persistence-check.js";
 import { type RedisEventStoreOptions, type ResolvedRedisOptions, resolveRedisOptions } from "./redis-options.js";
 import { RedisProjectionStore } from "./redis-projection-store.js";
 
@@ -59,6 +61,9 @@ export class RedisEventStore implements EventStore {
   readonly #subscriptions = new Set<Subscription>();
   readonly #persistence: Promise<RedisPersistenceStatus>;
   readonly #resolved: ResolvedRedisOptions;
+  readonly #guard: StoreGenerationGuard;
+  /** Settles when writes may start (persistence checked, generation read); reset after a transient failure. */
+  #ready: Promise<void> | undefined;
   #unlisten: (() => void) | undefined;
 
   /** @throws InvalidConfigurationError naming the invalid option. */
@@ -69,6 +74,41 @@ export class RedisEventStore implements EventStore {
     this.#keys = storeKeys(resolved.keyPrefix, resolved.namespace);
     this.#upcasters = resolved.upcasters;
     this.#persistence = checkRedisPersistence(this.#connection, resolved.logger);
+    this.#guard = new StoreGenerationGuard(
+      this.#connection,
+      this.#keys.generation,
+      this.#keys.position,
+      `Redis at ${this.#connection.url} (namespace "${resolved.namespace}")`,
+    );
+  }
+
+  /**
+   * Resolves once the store may write: Redis persists with AOF (or `allowDataLossWithoutAof` is
+   * set) and the namespace's generation marker is read. Writes wait for it themselves; a silo calls
+   * it at start so a Redis without AOF stops the start, with the option's name.
+   * @throws InvalidConfigurationError naming `allowDataLossWithoutAof` on a Redis without AOF
+   */
+  ready(): Promise<void> {
+    if (this.#guard.started) return Promise.resolve();
+    this.#ready ??= this.#prepare().catch((error: unknown) => {
+      // A connection failure is retried by the next write; a refusal stays.
+      if (!(error instanceof InvalidConfigurationError)) this.#ready = undefined;
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  async #prepare(): Promise<void> {
+    let { appendonly } = await this.#persistence;
+    // The start-up check could not tell (Redis was down): ask again before the first write.
+    if (appendonly === undefined) appendonly = (await readRedisPersistence(this.#connection)).appendonly;
+    if (appendonly === false && !this.#resolved.allowDataLossWithoutAof) {
+      throw new InvalidConfigurationError(
+        "allowDataLossWithoutAof",
+        `Redis at ${this.#connection.url} has append-only persistence (AOF) off, so a Redis crash or restart loses acknowledged events and their versions are then given to other events; the event store refuses to write there. Turn AOF on (\`appendonly yes\` in redis.conf, or \`redis-cli CONFIG SET appendonly yes\`), or pass \`allowDataLossWithoutAof: true\` for throwaway data`,
+      );
+    }
+    await this.#guard.start();
   }
 
   /** The projection store in this Redis and namespace, on this store's client (close it before this store). */
@@ -89,9 +129,12 @@ export class RedisEventStore implements EventStore {
     options: AppendOptions = {},
   ): Promise<AppendResult> {
     validateAppend(stream, expectedVersion, events, options);
+    this.#guard.throwIfRewound();
+    if (!this.#guard.started) await this.ready();
     const { epoch } = options;
     const args: (string | number)[] = [stream, expectedVersion, epoch ?? "", this.#keys.feedChannel, events.length];
     for (const event of events) args.push(event.id, encodeEvent(event));
+    args.push(this.#guard.generation, this.#guard.seen);
     const reply = (await this.#connection.script(
       APPEND,
       [
@@ -101,6 +144,7 @@ export class RedisEventStore implements EventStore {
         this.#keys.tombstone(stream),
         this.#keys.position,
         this.#keys.feed,
+        this.#keys.generation,
       ],
       args,
     )) as [string, ...(string | number)[]];
@@ -108,7 +152,10 @@ export class RedisEventStore implements EventStore {
     switch (reply[0]) {
       case "ok":
         this.#changed.fire();
+        this.#guard.saw(Number(reply[1]));
         return { version: expectedVersion + events.length, position: Number(reply[1]), duplicate: false };
+      case "rewound":
+        throw this.#guard.rewound(String(reply[1]), Number(reply[2]));
       case "purged":
         throw purgedError(stream, String(reply[1]));
       case "seen":
@@ -143,6 +190,8 @@ export class RedisEventStore implements EventStore {
     )) as string[];
     if (reply[0] === "purged") throw purgedError(stream, reply[1] as string);
     const rows = reply.slice(1).map((json, i) => ({ json, version: from + i }));
+    const newest = rows.at(-1);
+    if (newest) this.#guard.saw(positionOfStoredEvent(newest.json));
     return decodeRows(
       rows,
       (row) => refOfStoredEvent(row.json, stream, row.version),
@@ -177,6 +226,7 @@ export class RedisEventStore implements EventStore {
     )) as string[];
     const rows: { stream: string; version: number; position: number; json: string }[] = [];
     for (let i = 0; i + 3 < reply.length; i += 4) {
+      this.#guard.saw(Number.parseInt(reply[i] as string, 10));
       rows.push({
         position: Number.parseInt(reply[i] as string, 10),
         stream: reply[i + 1] as string,
@@ -228,9 +278,9 @@ export class RedisEventStore implements EventStore {
    */
   async purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
     assertStreamName(stream);
-    if (typeof stream !== "string" || stream.length === 0) {
-      throw new InvalidArgumentError("stream must be a non-empty string");
-    }
+    if (!this.#guard.started) await this.ready();
+    // Not atomic with the purge script, but a purge after a detected rewind never starts.
+    await this.#guard.check();
     const prefix = tombstonePrefix({
       stream,
       purgedAt: new Date().toISOString(),
@@ -256,6 +306,8 @@ export class RedisEventStore implements EventStore {
     await Promise.all([...this.#subscriptions].map((s) => s.close()));
     this.#unlisten?.();
     await this.#persistence;
+    // Appends waiting for the first generation read go out before the connection closes.
+    await this.#ready?.catch(() => {});
     await this.#connection.close();
   }
 }

@@ -45,6 +45,13 @@ export interface RedisSnapshotStoreOptions extends RedisOptions {
 export interface RedisEventStoreOptions extends RedisSnapshotStoreOptions {
   /** Applied on read (read, readWithErrors, readAll, subscribe); stored events are never rewritten. */
   readonly upcasters?: Upcasters;
+  /**
+   * Lets the store write to a Redis with append-only persistence (AOF) off. Such a Redis loses every
+   * event it acknowledged since its last RDB snapshot when it crashes or restarts, and streams then
+   * hand the lost versions to new events. Without this option the store refuses every write there
+   * (INVALID_CONFIGURATION naming this option). Only for throwaway data. @default false
+   */
+  readonly allowDataLossWithoutAof?: boolean;
 }
 
 export interface RedisDirectoryOptions extends RedisOptions {
@@ -76,6 +83,7 @@ export interface ResolvedRedisOptions {
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
   readonly watchPollIntervalMs: number;
+  readonly allowDataLossWithoutAof: boolean;
 }
 
 export const DEFAULT_KEY_PREFIX = "granary";
@@ -114,7 +122,15 @@ export function resolveRedisOptions(options: AnyRedisOptions): ResolvedRedisOpti
       options.watchPollIntervalMs,
       DEFAULT_WATCH_POLL_INTERVAL_MS,
     ),
+    allowDataLossWithoutAof: checkFlag("allowDataLossWithoutAof", options.allowDataLossWithoutAof),
   };
+}
+
+function checkFlag(option: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean")
+    throw new InvalidConfigurationError(option, `must be true or false, got ${String(value)}`);
+  return value;
 }
 
 function checkRedis(value: unknown): string | Redis {

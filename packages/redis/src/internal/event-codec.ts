@@ -46,6 +46,11 @@ export function refOfStoredEvent(json: string, stream: string, version: number, 
   return { stream, version, position: position ?? positionOf(json) ?? 0, eventId: eventIdOf(json) ?? "" };
 }
 
+/** The feed position written into a stored event's JSON, or 0 when it has none. */
+export function positionOfStoredEvent(json: string): number {
+  return positionOf(json) ?? 0;
+}
+
 function positionOf(json: string): number | undefined {
   const match = /,"position":(\d+)}$/.exec(json);
   return match ? Number(match[1]) : undefined;

@@ -2,10 +2,11 @@ import { LuaScript } from "./lua-script.js";
 
 /**
  * Appends a batch to a stream, all or nothing.
- * KEYS: stream list, event-ids hash, stream epoch, tombstone, position counter, feed.
- * ARGV: stream, expectedVersion, epoch ("" = unfenced), feed channel, n, then (id, json) per event.
+ * KEYS: stream list, event-ids hash, stream epoch, tombstone, position counter, feed, generation.
+ * ARGV: stream, expectedVersion, epoch ("" = unfenced), feed channel, n, then (id, json) per event,
+ * then the generation the store started on and the highest feed position it has seen.
  * Returns {"ok", lastPosition} | {"purged", tombstone} | {"seen", (kind, storedJson) per event}
- * | {"fenced", currentEpoch} | {"conflict", actualVersion}.
+ * | {"fenced", currentEpoch} | {"conflict", actualVersion} | {"rewound", generation, position}.
  *
  * Every check runs before the first write, so a rejected append writes nothing. Redis runs one
  * script at a time: positions are handed out in commit order, and a reader can never see position
@@ -16,6 +17,13 @@ export const APPEND = new LuaScript(
   `
 local stream, expected, epoch = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local n = tonumber(ARGV[5])
+
+-- Redis went back in time (old RDB/AOF, FLUSHALL, lagging replica): write nothing.
+local generation = redis.call('GET', KEYS[7])
+local top = tonumber(redis.call('GET', KEYS[5]) or '0')
+if generation ~= ARGV[6 + 2 * n] or top < tonumber(ARGV[7 + 2 * n]) then
+  return {'rewound', generation or '', top}
+end
 
 local tombstone = redis.call('GET', KEYS[4])
 if tombstone then return {'purged', tombstone} end

@@ -26,6 +26,8 @@ export interface StoreKeys {
   readonly feed: string;
   /** Pub/sub channel announcing the last position after each append. */
   readonly feedChannel: string;
+  /** The namespace's generation marker (STRING, random, created once): gone after FLUSHALL. */
+  readonly generation: string;
 }
 
 export function storeKeys(keyPrefix: string, namespace: string): StoreKeys {
@@ -40,6 +42,7 @@ export function storeKeys(keyPrefix: string, namespace: string): StoreKeys {
     position: `${base}:position`,
     feed: `${base}:feed`,
     feedChannel: `${base}:feed-changed`,
+    generation: `${base}:generation`,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Directory, EventStore, Membership, SnapshotStore } from "@granary/core";
+import { type Directory, type EventStore, isGranaryError, type Membership, type SnapshotStore } from "@granary/core";
 import type { Logger } from "pino";
 
 export interface ClusterBackends {
@@ -27,6 +27,12 @@ export async function openRedisBackends(
         snapshots: new RedisSnapshotStore({ redis: url, logger: redisLogger }),
       }
     : {};
+  // A Redis without AOF stops the start here (INVALID_CONFIGURATION naming allowDataLossWithoutAof).
+  await stores.store?.ready().catch(async (error: unknown) => {
+    if (!isGranaryError(error, "INVALID_CONFIGURATION")) return; // Redis down: the first write asks again
+    await Promise.allSettled([membership.close(), directory.close(), stores.store?.close(), stores.snapshots?.close()]);
+    throw error;
+  });
   return {
     membership,
     directory,
