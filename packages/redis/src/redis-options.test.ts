@@ -33,6 +33,7 @@ describe("resolveRedisOptions", () => {
       connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
       commandTimeoutMs: DEFAULT_COMMAND_TIMEOUT_MS,
       watchPollIntervalMs: DEFAULT_WATCH_POLL_INTERVAL_MS,
+      allowDataLossWithoutAof: false,
     });
     expect([DEFAULT_KEY_PREFIX, DEFAULT_NAMESPACE, DEFAULT_CLUSTER]).toEqual(["granary", "default", "default"]);
     expect([DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_WATCH_POLL_INTERVAL_MS]).toEqual([

@@ -86,7 +86,7 @@ describe("a Redis that went back in time", () => {
     const raw = new Redis(redis.url);
     cleanup.push(async () => raw.disconnect());
     await expect.poll(() => raw.ping().catch(() => "down"), { timeout: 20_000 }).toBe("PONG");
-    expect(await store.latestVersion("acc/1").catch(() => -1)).toBe(3);
+    await expect.poll(() => store.latestVersion("acc/1").catch(() => -1), { timeout: 20_000 }).toBe(3);
 
     // Then a write that would give version 4 to a new event is refused, and stays refused
     const error = await rejectionOf(appendEventually(store, "acc/1", 3, 1));
