@@ -47,13 +47,20 @@ export { MemoryDirectory, type MemoryDirectoryOptions } from "./memory/memory-di
 export { MemoryEventStorage, MemoryEventStore, type MemoryEventStoreOptions } from "./memory/memory-event-store.js";
 export { MemoryMembership } from "./memory/memory-membership.js";
 export {
+  MemoryReminderStorage,
+  MemoryReminderStore,
+  type MemoryReminderStoreOptions,
+} from "./memory/memory-reminder-store.js";
+export {
   MemorySnapshotStorage,
   MemorySnapshotStore,
   type MemorySnapshotStoreOptions,
 } from "./memory/memory-snapshot-store.js";
 export * from "./ports/index.js";
+export * from "./schedules/schedule-options.js";
 // Adapter toolkit: shared building blocks for EventStore implementations.
 export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/append-validation.js";
 export { clonePlain } from "./store-kit/clone.js";
 export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
 export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";
+export { validateReminder } from "./store-kit/reminder-validation.js";

@@ -28,4 +28,5 @@ export {
   type ResolvedPostgresOptions,
   resolvePostgresOptions,
 } from "./postgres-options.js";
+export { PostgresReminderStore } from "./postgres-reminder-store.js";
 export { PostgresSnapshotStore } from "./postgres-snapshot-store.js";

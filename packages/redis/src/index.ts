@@ -41,4 +41,5 @@ export {
   type ResolvedRedisOptions,
   resolveRedisOptions,
 } from "./redis-options.js";
+export { RedisReminderStore } from "./redis-reminder-store.js";
 export { RedisSnapshotStore } from "./redis-snapshot-store.js";

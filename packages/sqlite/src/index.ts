@@ -24,4 +24,5 @@ export {
   type SqliteStoreOptions,
   SqliteSynchronous,
 } from "./sqlite-options.js";
+export { SqliteReminderStore } from "./sqlite-reminder-store.js";
 export { SqliteSnapshotStore } from "./sqlite-snapshot-store.js";

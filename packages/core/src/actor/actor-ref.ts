@@ -20,6 +20,7 @@ type ActorBaseKeys =
   | "initialState"
   | "onActivate"
   | "onDeactivate"
+  | "onReminder"
   | "toSnapshot"
   | "fromSnapshot";
 

@@ -34,6 +34,7 @@ const NOT_CALLABLE = new Set([
   "fromSnapshot",
   "onActivate",
   "onDeactivate",
+  "onReminder",
   "get",
   "raise",
 ]);

@@ -39,16 +39,20 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     this.#control = instance[eventSourcing];
   }
 
-  execute(request: CallRequest): Promise<unknown> {
-    const method = resolveMethod(this.info, this.instance, request.method);
-    const args = request.args as unknown[];
-    // Read-only calls run outside any turn (they may overlap), so raise() in them fails.
-    if (this.info.readOnly.has(request.method)) return runInTurn(request, () => method.apply(this.instance, args));
+  execute(request: CallRequest, body?: () => unknown): Promise<unknown> {
+    let run = body;
+    if (!run) {
+      const method = resolveMethod(this.info, this.instance, request.method);
+      const args = request.args as unknown[];
+      run = () => method.apply(this.instance, args);
+      // Read-only calls run outside any turn (they may overlap), so raise() in them fails.
+      if (this.info.readOnly.has(request.method)) return runInTurn(request, run);
+    }
     const control = this.#control;
     control.beginTurn();
     let running: Promise<unknown>;
     try {
-      running = runInTurn(request, () => method.apply(this.instance, args));
+      running = runInTurn(request, run);
     } catch (error) {
       control.rollbackTurn();
       return Promise.reject(asTurnError(error));

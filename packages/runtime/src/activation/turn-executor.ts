@@ -1,12 +1,14 @@
 import { type Actor, GranaryError, isGranaryError, UnknownMethodError } from "@granary/core";
 import { context } from "@opentelemetry/api";
 import type { CallRequest } from "../calls/call-context.js";
+import { REMINDER_METHOD, reminderHandler } from "../reminders/reminder-call.js";
 import { turnContext } from "../telemetry/call-tracing.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
 
 /** Runs one call as a turn on an actor instance (may throw synchronously: the caller handles both). */
 export interface TurnExecutor {
-  execute(request: CallRequest): Promise<unknown>;
+  /** Runs the request's method, or `body` instead when given (a timer tick). */
+  execute(request: CallRequest, body?: () => unknown): Promise<unknown>;
 }
 
 /**
@@ -24,6 +26,7 @@ export function resolveMethod(
   instance: Actor,
   method: string,
 ): (...args: unknown[]) => Promise<unknown> {
+  if (method === REMINDER_METHOD) return reminderHandler(instance, info.type);
   if (!info.methods.has(method)) throw new UnknownMethodError(info.type, method);
   return (instance as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[method] as (
     ...args: unknown[]
@@ -37,7 +40,8 @@ export class PlainTurnExecutor implements TurnExecutor {
     readonly instance: Actor,
   ) {}
 
-  execute(request: CallRequest): Promise<unknown> {
+  execute(request: CallRequest, body?: () => unknown): Promise<unknown> {
+    if (body) return runInTurn(request, body);
     const method = resolveMethod(this.info, this.instance, request.method);
     // The activation passes errors through asTurnError when it settles the call.
     return runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));

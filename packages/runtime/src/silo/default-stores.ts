@@ -1,10 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { EventStore, SnapshotStore } from "@granary/core";
+import type { EventStore, ReminderStore, SnapshotStore } from "@granary/core";
 
 export interface Stores {
   readonly store: EventStore;
   readonly snapshots: SnapshotStore;
+  /** Reminders beside the events, when the silo opened the embedded store. */
+  readonly reminders?: ReminderStore;
   /** Whether the silo opened them (and so closes them on stop). */
   readonly owned: boolean;
 }
@@ -12,7 +14,12 @@ export interface Stores {
 /** The zero-config default: SQLite in `dataDir`, loaded only when no store was given. */
 export async function openEmbeddedStores(dataDir: string): Promise<Stores> {
   mkdirSync(dataDir, { recursive: true });
-  const { SqliteEventStore, SqliteSnapshotStore } = await import("@granary/sqlite");
+  const { SqliteEventStore, SqliteReminderStore, SqliteSnapshotStore } = await import("@granary/sqlite");
   const path = join(dataDir, "granary.db");
-  return { store: new SqliteEventStore({ path }), snapshots: new SqliteSnapshotStore({ path }), owned: true };
+  return {
+    store: new SqliteEventStore({ path }),
+    snapshots: new SqliteSnapshotStore({ path }),
+    reminders: new SqliteReminderStore({ path }),
+    owned: true,
+  };
 }

@@ -6,8 +6,11 @@ import {
   type CallOptions,
   type Directory,
   type ErrorClass,
+  MemoryReminderStore,
   MemorySnapshotStore,
   messageOf,
+  type ReminderInfo,
+  type ReminderStore,
   ShuttingDownError,
   type TimerHandle,
 } from "@granary/core";
@@ -31,6 +34,7 @@ import { REPLY_LATER } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { listenTransport, type TransportServer } from "../messaging/server.js";
 import { PeerRole } from "../messaging/transport-options.js";
+import { SiloReminders } from "../reminders/silo-reminders.js";
 import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
 import { openEmbeddedStores, type Stores } from "./default-stores.js";
@@ -68,6 +72,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
   readonly #telemetry: SiloTelemetry;
   readonly #background = new Set<Promise<unknown>>();
   readonly #cluster: ClusterParts | undefined;
+  readonly #reminders: SiloReminders;
   #collector: TimerHandle | undefined;
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
@@ -78,6 +83,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     stores: Stores,
     cluster: ClusterParts | undefined,
     onFenced: ((reason: string) => void) | undefined,
+    reminders: { readonly store: ReminderStore; readonly owned: boolean },
   ) {
     this.#options = options;
     this.#stores = stores;
@@ -92,6 +98,17 @@ export class Silo implements ActorRefFactory, CallInvoker {
     const directory: Directory =
       cluster?.backends.directory ?? options.directory ?? new StandaloneDirectory(() => options.clock.now());
     const silo = this;
+    this.#reminders = new SiloReminders({
+      ...reminders,
+      directory,
+      clock: options.clock,
+      logger: () => this.#logger,
+      siloId: () => this.#siloId,
+      liveSilos: () => this.#cluster?.agent?.liveSiloIds() ?? [this.#siloId],
+      canFire: () => !this.#fenced && (this.#cluster?.agent?.leaseValid() ?? true),
+      invoke: (request) => this.invoke(request),
+      service: options.reminderService,
+    });
     const services: ActivationServices = {
       // Getters: a silo that fenced itself rejoins under a new identity.
       get siloId() {
@@ -108,6 +125,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       freezeState: options.freezeState,
       refs: this,
       canCommit: () => this.#cluster?.agent?.leaseValid() ?? true,
+      reminders: this.#reminders.registry,
       background: (work) => this.#track(work),
     };
     this.#catalog = new Catalog(new ActorTypeRegistry(options.actors), services);
@@ -142,7 +160,13 @@ export class Silo implements ActorRefFactory, CallInvoker {
     } else {
       stores = await openEmbeddedStores(resolved.dataDir);
     }
-    const silo = new Silo(resolved, stores, cluster, options.onFenced);
+    // Reminders beside the events: the embedded file, else the cluster's Redis, else memory.
+    const reminders = resolved.reminders
+      ? { store: resolved.reminders, owned: false }
+      : stores.reminders
+        ? { store: stores.reminders, owned: stores.owned }
+        : { store: cluster?.backends.reminders ?? new MemoryReminderStore(), owned: false };
+    const silo = new Silo(resolved, stores, cluster, options.onFenced, reminders);
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
     } catch (error) {
@@ -150,6 +174,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       throw error;
     }
     silo.#scheduleCollection();
+    silo.#reminders.start();
     silo.logger.info(
       {
         actors: resolved.actors.map((a) => a.type),
@@ -194,6 +219,16 @@ export class Silo implements ActorRefFactory, CallInvoker {
     return [...this.#catalog.activations()].filter((a) => a.state === "active").map((a) => a.key);
   }
 
+  /** The reminders of an actor, by name (operators; the actor is not activated). */
+  reminders<T extends Actor>(type: ActorClass<T>, id: string): Promise<ReminderInfo[]> {
+    return this.#reminders.list(type.type, id);
+  }
+
+  /** Cancels one reminder of an actor (operators); false when there was none. */
+  cancelReminder<T extends Actor>(type: ActorClass<T>, id: string, name: string): Promise<boolean> {
+    return this.#reminders.cancel(type.type, id, name);
+  }
+
   /** Where clients and other silos reach this silo (cluster mode). */
   get address(): { readonly host: string; readonly port: number } | undefined {
     const cluster = this.#cluster;
@@ -227,6 +262,14 @@ export class Silo implements ActorRefFactory, CallInvoker {
     const refusal = this.#refusal(request, external);
     if (refusal) {
       answer.reject(refusal);
+      return;
+    }
+    const admin = this.#reminders.answerAdmin(request);
+    if (admin) {
+      admin.then(
+        (value) => answer.resolve(value),
+        (error: unknown) => answer.reject(error),
+      );
       return;
     }
     let span: Span | undefined;
@@ -279,6 +322,10 @@ export class Silo implements ActorRefFactory, CallInvoker {
 
   async #stop(): Promise<void> {
     if (this.#collector) this.#options.clock.clearTimeout(this.#collector);
+    // Ticks in flight end and partitions are handed over before the actors they call go away.
+    await this.#reminders.stop().catch((error: unknown) => {
+      this.logger.warn({ err: messageOf(error) }, "stopping the reminder service failed");
+    });
     this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId}`);
     await this.#catalog.deactivateAll("shutdown");
     await Promise.allSettled(this.#background);
