@@ -11,6 +11,7 @@ import { memoryPerActivation } from "./memory-per-activation.js";
 import { peerEffectCluster } from "./peer-effect-cluster.js";
 import { peerEmmett } from "./peer-emmett.js";
 import { peerNact } from "./peer-nact.js";
+import { reminders } from "./reminders.js";
 import { scaleOut } from "./scale-out.js";
 import { tracing } from "./tracing.js";
 
@@ -27,6 +28,7 @@ export const SCENARIOS: readonly Scenario[] = [
   directory,
   scaleOut,
   tracing,
+  reminders,
   peerNact,
   peerEmmett,
   peerEffectCluster,
