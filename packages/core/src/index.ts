@@ -45,7 +45,9 @@ export {
 export { type Upcaster, Upcasters } from "./events/upcasting.js";
 export { MemoryDirectory, type MemoryDirectoryOptions } from "./memory/memory-directory.js";
 export { MemoryEventStorage, MemoryEventStore, type MemoryEventStoreOptions } from "./memory/memory-event-store.js";
+export { MemoryKeyStorage, MemoryKeyStore, type MemoryKeyStoreOptions } from "./memory/memory-key-store.js";
 export { MemoryMembership } from "./memory/memory-membership.js";
+export { MemoryProjectionStore } from "./memory/memory-projection-store.js";
 export {
   MemoryReminderStorage,
   MemoryReminderStore,
@@ -56,11 +58,26 @@ export {
   MemorySnapshotStore,
   type MemorySnapshotStoreOptions,
 } from "./memory/memory-snapshot-store.js";
+export {
+  isRedacted,
+  type Personal,
+  type PersonalData,
+  type PersonalDataDeclaration,
+  type PersonalDataRule,
+  type Redacted,
+  redacted,
+} from "./personal-data/personal-data.js";
 export * from "./ports/index.js";
+// Read side: projections, their store kit and the event bus's subject patterns.
+export * from "./projections/projection.js";
+export * from "./projections/projection-errors.js";
+export { checkCommit, checkListOptions, compareKeys, validateCommit } from "./projections/projection-store-kit.js";
+export { matchTokens, SubjectPattern, subjectOf } from "./projections/subject-pattern.js";
 export * from "./schedules/schedule-options.js";
 // Adapter toolkit: shared building blocks for EventStore implementations.
 export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/append-validation.js";
 export { clonePlain } from "./store-kit/clone.js";
+export { assertSubject, MAX_SUBJECT_LENGTH, newDataKey } from "./store-kit/data-keys.js";
 export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
 export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";
 export { validateReminder } from "./store-kit/reminder-validation.js";

@@ -14,6 +14,7 @@
  */
 export type { GroupCommitStats } from "./internal/group-commit.js";
 export { PostgresEventStore } from "./postgres-event-store.js";
+export { PostgresKeyStore, type PostgresKeyStoreOptions } from "./postgres-key-store.js";
 export {
   CONNECTION_STRING_ENV,
   DEFAULT_MAX_BATCH,
@@ -28,5 +29,6 @@ export {
   type ResolvedPostgresOptions,
   resolvePostgresOptions,
 } from "./postgres-options.js";
+export { PostgresProjectionStore } from "./postgres-projection-store.js";
 export { PostgresReminderStore } from "./postgres-reminder-store.js";
 export { PostgresSnapshotStore } from "./postgres-snapshot-store.js";

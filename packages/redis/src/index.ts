@@ -23,6 +23,7 @@
 export type { RedisPersistenceStatus } from "./persistence-check.js";
 export { RedisDirectory } from "./redis-directory.js";
 export { RedisEventStore } from "./redis-event-store.js";
+export { RedisKeyStore, type RedisKeyStoreOptions } from "./redis-key-store.js";
 export { RedisMembership } from "./redis-membership.js";
 export {
   type AnyRedisOptions,
@@ -41,5 +42,6 @@ export {
   type ResolvedRedisOptions,
   resolveRedisOptions,
 } from "./redis-options.js";
+export { RedisProjectionStore } from "./redis-projection-store.js";
 export { RedisReminderStore } from "./redis-reminder-store.js";
 export { RedisSnapshotStore } from "./redis-snapshot-store.js";

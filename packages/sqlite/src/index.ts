@@ -13,6 +13,7 @@
  */
 export type { GroupCommitStats } from "./group-commit-queue.js";
 export { SqliteEventStore } from "./sqlite-event-store.js";
+export { DEFAULT_SQLITE_KEY_PATH, SqliteKeyStore } from "./sqlite-key-store.js";
 export {
   DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
   DEFAULT_SQLITE_NAMESPACE,
@@ -24,5 +25,6 @@ export {
   type SqliteStoreOptions,
   SqliteSynchronous,
 } from "./sqlite-options.js";
+export { SqliteProjectionStore } from "./sqlite-projection-store.js";
 export { SqliteReminderStore } from "./sqlite-reminder-store.js";
 export { SqliteSnapshotStore } from "./sqlite-snapshot-store.js";

@@ -7,8 +7,13 @@ import type { ActorTypeInfo } from "./actor-type-info.js";
 
 /** Runs one call as a turn on an actor instance (may throw synchronously: the caller handles both). */
 export interface TurnExecutor {
-  /** Runs the request's method, or `body` instead when given (a timer tick). */
-  execute(request: CallRequest, body?: () => unknown): Promise<unknown>;
+  /**
+   * `reentrant`: the call belongs to a chain already inside the actor. An executor that returns
+   * true from `defersStart` reports when such a call's turn really starts (`turnStarted`). With
+   * `body` (a timer tick), the turn runs it instead of the request's method.
+   */
+  execute(request: CallRequest, reentrant: boolean, body?: () => unknown): Promise<unknown>;
+  readonly defersStart: boolean;
 }
 
 /**
@@ -35,12 +40,13 @@ export function resolveMethod(
 
 /** Turns of a plain (volatile) actor: just the method call, inside the call's context. */
 export class PlainTurnExecutor implements TurnExecutor {
+  readonly defersStart = false;
   constructor(
     readonly info: ActorTypeInfo,
     readonly instance: Actor,
   ) {}
 
-  execute(request: CallRequest, body?: () => unknown): Promise<unknown> {
+  execute(request: CallRequest, _reentrant: boolean, body?: () => unknown): Promise<unknown> {
     if (body) return runInTurn(request, body);
     const method = resolveMethod(this.info, this.instance, request.method);
     // The activation passes errors through asTurnError when it settles the call.

@@ -5,12 +5,19 @@ import {
   type ErrorClass,
   type EventStore,
   InvalidConfigurationError,
+  type ProjectionClass,
+  type ProjectionStore,
   type ReminderStore,
   type SnapshotStore,
   systemClock,
 } from "@granary/core";
 import type { Logger } from "pino";
 import type { ClusterOptions } from "../cluster/cluster-options.js";
+import {
+  type ReadSideSettings,
+  type ReadSideTuning,
+  resolveReadSideSettings,
+} from "../projections/read-side-settings.js";
 import {
   type ReminderServiceOptions,
   type ResolvedReminderServiceOptions,
@@ -65,6 +72,12 @@ export interface SiloOptions extends ClusterOptions {
    * @default log only
    */
   readonly onFenced?: (reason: string) => void;
+  /** Projection classes (DocumentProjection, HandlerProjection) this silo may run; each runs on one silo of the cluster. @default none */
+  readonly projections?: readonly ProjectionClass[];
+  /** Where projection documents and checkpoints go. @default the store beside the event store (same SQLite file, PostgreSQL database or Redis) */
+  readonly projectionStore?: ProjectionStore;
+  /** Tuning of projections (batch size, document cache, ownership checks). */
+  readonly readSide?: ReadSideTuning;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
@@ -89,6 +102,9 @@ export interface ResolvedSiloOptions {
   readonly logLevel: string;
   readonly errors: readonly ErrorClass[];
   readonly clock: Clock;
+  readonly projections: readonly ProjectionClass[];
+  readonly projectionStore: ProjectionStore | undefined;
+  readonly readSide: ReadSideSettings;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -148,5 +164,8 @@ export function resolveSiloOptions(options: SiloOptions, env: Env = process.env)
     logLevel,
     errors: options.errors ?? [],
     clock: options.clock ?? systemClock,
+    projections: options.projections ?? [],
+    projectionStore: options.projectionStore,
+    readSide: resolveReadSideSettings(options.readSide, env.NODE_ENV !== "production"),
   };
 }
