@@ -28,7 +28,9 @@ beforeAll(() => {
     ({ record: (value: number, attributes?: unknown) => recorded.push({ name, value, attributes }) }) as Histogram;
   const meter = new Proxy({} as Meter, {
     get: (_target, property) =>
-      property === "createHistogram" ? histogram : () => ({ add: () => {}, record: () => {} }),
+      property === "createHistogram"
+        ? histogram
+        : () => ({ add: () => {}, record: () => {}, addCallback: () => {}, removeCallback: () => {} }),
   });
   metrics.setGlobalMeterProvider({ getMeter: () => meter });
 });
