@@ -1,6 +1,7 @@
 import { type Actor, type ActorClass, type ActorRef, type CallOptions, InvalidArgumentError } from "@granary/core";
 import { publicMethodsOf } from "../activation/actor-type-info.js";
 import { type CallContext, type CallRequest, childContext } from "./call-context.js";
+import { checkIdempotencyKey } from "./idempotency.js";
 
 /** Whatever can execute a call: a silo's dispatcher or a client's gateway connection. */
 export interface CallInvoker {
@@ -30,6 +31,7 @@ function invokeRef(ref: Ref, method: string, args: unknown[]): Promise<unknown> 
     args,
     context: childContext(state.parent?.(), state.options),
     timeoutMs: state.timeoutMs,
+    idempotencyKey: state.options.idempotencyKey,
   });
 }
 
@@ -87,6 +89,7 @@ export function createActorRef<T extends Actor>(
   }
   const timeoutMs = options.timeoutMs ?? invoker.defaultTimeoutMs;
   if (!(timeoutMs > 0)) throw new InvalidArgumentError(`timeoutMs must be > 0, got ${timeoutMs}`);
+  checkIdempotencyKey(options.idempotencyKey);
   const ref = Object.create(prototypeFor(typeof type === "string" ? undefined : type)) as Ref;
   Object.defineProperty(ref, STATE, { value: { invoker, actorType, id, options, parent, timeoutMs } });
   return Object.freeze(ref) as unknown as ActorRef<T>;

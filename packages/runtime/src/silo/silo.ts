@@ -16,10 +16,15 @@ import {
   ShuttingDownError,
   type TimerHandle,
 } from "@granary/core";
+import type { InspectorOptions } from "@granary/inspector";
 import type { Span } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
+import { isAdminFrame, parseAdminFrame } from "../admin/admin-frame.js";
+import { registerHistoryOperation } from "../admin/history-operation.js";
+import { SiloAdmin } from "../admin/silo-admin.js";
+import { resolveSiloInspector, startSiloInspector } from "../admin/silo-inspector.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
 import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord } from "../calls/call-record.js";
@@ -85,6 +90,11 @@ export class Silo implements ActorRefFactory, CallInvoker {
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
   readonly #onFenced: ((reason: string) => void) | undefined;
+  readonly #startedAt: number;
+  #callsTotal = 0;
+  #inspector: { readonly url: string; close(): Promise<void> } | undefined;
+  /** The operator surface (CLI, inspector): health, activations, and what other subsystems register. */
+  readonly admin: SiloAdmin;
   readonly #readSide: ReadSide;
 
   private constructor(
@@ -140,6 +150,18 @@ export class Silo implements ActorRefFactory, CallInvoker {
       background: (work) => this.#track(work),
     };
     this.#catalog = new Catalog(new ActorTypeRegistry(options.actors), services);
+    this.#startedAt = options.clock.now();
+    this.admin = new SiloAdmin(() => ({
+      siloId: this.#siloId,
+      address: this.address ? `${this.address.host}:${this.address.port}` : undefined,
+      startedAt: this.#startedAt,
+      now: () => options.clock.now(),
+      callsTotal: this.#callsTotal,
+      status: this.#fenced ? "fenced" : this.#stopping ? "stopping" : "serving",
+      fencedReason: this.#fenced,
+      catalog: this.#catalog,
+    }));
+    registerHistoryOperation(this.admin, () => stores.store);
     this.#readSide = new ReadSide({
       projections: options.projections,
       events: stores.store,
@@ -153,6 +175,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       callTimeoutMs: options.callTimeoutMs,
       settings: options.readSide,
     });
+    this.admin.register("projections", () => this.#readSide.status());
   }
 
   /** Starts a silo. Invalid options fail here, with the option's name and the fix. */
@@ -201,11 +224,21 @@ export class Silo implements ActorRefFactory, CallInvoker {
     }
     silo.#scheduleCollection();
     silo.#reminders.start();
+    const inspector = resolveSiloInspector(options.inspector, process.env);
+    if (inspector) {
+      try {
+        silo.#inspector = await silo.#startInspector(inspector);
+      } catch (error) {
+        await silo.stop();
+        throw error;
+      }
+    }
     silo.logger.info(
       {
         actors: resolved.actors.map((a) => a.type),
         store: stores.owned ? resolved.dataDir : cluster?.backends.store ? "redis" : "custom",
         ...(cluster?.server ? { address: `${cluster.options.advertisedHost}:${cluster.server.address.port}` } : {}),
+        ...(silo.#inspector ? { inspector: silo.#inspector.url } : {}),
       },
       "silo started",
     );
@@ -260,6 +293,37 @@ export class Silo implements ActorRefFactory, CallInvoker {
     const cluster = this.#cluster;
     if (!cluster?.server) return undefined;
     return { host: cluster.options.advertisedHost, port: cluster.server.address.port };
+  }
+
+  /** Where the browser inspector is served, when it is on. */
+  get inspectorUrl(): string | undefined {
+    return this.#inspector?.url;
+  }
+
+  #startInspector(options: InspectorOptions): Promise<{ readonly url: string; close(): Promise<void> }> {
+    const selfAddress = () => (this.address ? `${this.address.host}:${this.address.port}` : undefined);
+    const cluster = this.#cluster;
+    return startSiloInspector(
+      {
+        admin: this.admin,
+        selfAddress,
+        members: cluster
+          ? async () =>
+              (await cluster.backends.membership.liveMembers()).map((m) =>
+                m.host.includes(":") ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`,
+              )
+          : undefined,
+        remote: cluster
+          ? (address, payload, timeoutMs) => {
+              const pool = cluster.pool;
+              if (!pool) return Promise.reject(new ShuttingDownError(`silo ${this.siloId}`));
+              return pool.request(address, payload, { timeoutMs });
+            }
+          : undefined,
+      },
+      options,
+      this.#siloId,
+    );
   }
 
   /** Set when this silo fenced itself (lost its membership lease); it no longer serves. */
@@ -364,6 +428,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
   }
 
   #route(record: CallRecord, hops: number): void {
+    this.#callsTotal++;
     const router = this.#cluster?.router;
     if (router) router.routeCall(record, hops, hops > 0);
     else this.#catalog.dispatchCall(record);
@@ -396,6 +461,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     await this.#reminders.stop().catch((error: unknown) => {
       this.logger.warn({ err: messageOf(error) }, "stopping the reminder service failed");
     });
+    await this.#inspector?.close();
     this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId}`);
     await this.#readSide.stop();
     await this.#catalog.deactivateAll("shutdown");
@@ -433,6 +499,10 @@ export class Silo implements ActorRefFactory, CallInvoker {
       port: options.port,
       tls: options.tls?.server,
       onRequest: (payload, from, reply) => {
+        if (isAdminFrame(payload)) {
+          const { op, args } = parseAdminFrame(payload);
+          return this.admin.handle(op, args);
+        }
         const request = parseCallRequest(payload);
         const hops = hopsOf(payload as CallFrame);
         const fromSilo = from.peer.role === PeerRole.Silo;
