@@ -174,6 +174,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       logger: this.#baseLogger,
       callTimeoutMs: options.callTimeoutMs,
       settings: options.readSide,
+      ...(cluster ? { forward: (request: CallRequest) => this.#invoke(request, 0, false) } : {}),
     });
     this.admin.register("projections", () => this.#readSide.status());
   }
