@@ -18,6 +18,16 @@
  * }
  */
 export { Actor } from "./actor/actor.js";
+export {
+  actorIdViolation,
+  actorTypeViolation,
+  assertActorIdentity,
+  assertStreamName,
+  isWellFormed,
+  MAX_ACTOR_ID_BYTES,
+  MAX_ACTOR_TYPE_BYTES,
+  MAX_STREAM_NAME_BYTES,
+} from "./actor/actor-identity.js";
 export type { ActorClass, ActorRef, ActorRefFactory, CallOptions } from "./actor/actor-ref.js";
 export { IDEMPOTENCY_WINDOW_EVENTS } from "./actor/actor-ref.js";
 export {
@@ -26,6 +36,7 @@ export {
   type EventSourcingControl,
   type PendingEvent,
 } from "./actor/event-sourced-actor.js";
+export { assertWireData, type WireData } from "./actor/wire-data.js";
 export { decode, encode } from "./codec.js";
 export { type ErrorClass, fromWireError, toWireError, type WireError } from "./error-wire.js";
 export * from "./errors.js";
@@ -43,6 +54,7 @@ export {
   type JsonObject,
   type JsonPrimitive,
   type JsonValue,
+  MAX_PAYLOAD_DEPTH,
 } from "./events/json-value.js";
 export { type Upcaster, Upcasters } from "./events/upcasting.js";
 export { MemoryDirectory, type MemoryDirectoryOptions } from "./memory/memory-directory.js";
@@ -83,3 +95,4 @@ export { assertSubject, MAX_SUBJECT_LENGTH, newDataKey } from "./store-kit/data-
 export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
 export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";
 export { validateReminder } from "./store-kit/reminder-validation.js";
+export { validateSnapshot } from "./store-kit/snapshot-validation.js";
