@@ -1,4 +1,11 @@
-import { type Directory, type EventStore, isGranaryError, type Membership, type SnapshotStore } from "@granary/core";
+import {
+  type Directory,
+  type EventStore,
+  isGranaryError,
+  type Membership,
+  type ReminderStore,
+  type SnapshotStore,
+} from "@granary/core";
 import type { Logger } from "pino";
 
 export interface ClusterBackends {
@@ -7,6 +14,8 @@ export interface ClusterBackends {
   /** Present when the silo should also keep its events in Redis (no `store` given). */
   readonly store?: EventStore;
   readonly snapshots?: SnapshotStore;
+  /** Reminders on the cluster's Redis (used unless the silo was given a reminder store). */
+  readonly reminders?: ReminderStore;
   close(): Promise<void>;
 }
 
@@ -17,10 +26,13 @@ export async function openRedisBackends(
   logger: Logger,
   withStores: boolean,
 ): Promise<ClusterBackends> {
-  const { RedisDirectory, RedisEventStore, RedisMembership, RedisSnapshotStore } = await import("@granary/redis");
+  const { RedisDirectory, RedisEventStore, RedisMembership, RedisReminderStore, RedisSnapshotStore } = await import(
+    "@granary/redis"
+  );
   const redisLogger = logger.child({ component: "redis" });
   const membership = new RedisMembership({ redis: url, cluster, logger: redisLogger });
   const directory = new RedisDirectory({ redis: url, cluster, logger: redisLogger });
+  const reminders = new RedisReminderStore({ redis: url, logger: redisLogger });
   const stores = withStores
     ? {
         store: new RedisEventStore({ redis: url, logger: redisLogger }),
@@ -30,15 +42,23 @@ export async function openRedisBackends(
   // A Redis without AOF stops the start here (INVALID_CONFIGURATION naming allowDataLossWithoutAof).
   await stores.store?.ready().catch(async (error: unknown) => {
     if (!isGranaryError(error, "INVALID_CONFIGURATION")) return; // Redis down: the first write asks again
-    await Promise.allSettled([membership.close(), directory.close(), stores.store?.close(), stores.snapshots?.close()]);
+    await Promise.allSettled([
+      reminders.close(),
+      membership.close(),
+      directory.close(),
+      stores.store?.close(),
+      stores.snapshots?.close(),
+    ]);
     throw error;
   });
   return {
     membership,
     directory,
     ...stores,
+    reminders,
     async close() {
       await Promise.allSettled([
+        reminders.close(),
         membership.close(),
         directory.close(),
         stores.store?.close(),
