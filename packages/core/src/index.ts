@@ -57,3 +57,4 @@ export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/app
 export { clonePlain } from "./store-kit/clone.js";
 export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
 export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";
+export { MembershipWatcher, type MembershipWatcherSource } from "./store-kit/membership-watcher.js";

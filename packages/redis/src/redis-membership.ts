@@ -3,13 +3,14 @@ import {
   type MemberInfo,
   type Membership,
   type MembershipChange,
+  MembershipWatcher,
   messageOf,
   type SiloAddress,
+  systemClock,
 } from "@granary/core";
 import { RedisConnection } from "./internal/connection.js";
 import { type ClusterKeys, clusterKeys } from "./internal/keys.js";
 import { JOIN, LEAVE, LIVE_MEMBERS, REMOVE_EXPIRED, RENEW } from "./internal/membership-scripts.js";
-import { MembershipWatcher } from "./internal/membership-watcher.js";
 import { type RedisLogger, type RedisMembershipOptions, resolveRedisOptions } from "./redis-options.js";
 
 /**
@@ -101,8 +102,13 @@ export class RedisMembership implements Membership {
     const watcher = new MembershipWatcher(
       {
         liveMembers: () => this.liveMembers(),
-        listen: (onMessage) => this.#connection.listen(this.#keys.membershipChannel, onMessage),
+        listen: (onChange) =>
+          this.#connection.listen(this.#keys.membershipChannel, (message) => {
+            const change = parseChange(message);
+            if (change) onChange(change);
+          }),
         pollIntervalMs: this.#pollIntervalMs,
+        clock: systemClock,
         listenerFailed: (error) =>
           this.#logger.warn({ err: messageOf(error) }, "a membership watch listener threw; the watch goes on"),
       },
@@ -130,4 +136,21 @@ function checkLease(leaseMs: number): void {
   if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) {
     throw new InvalidArgumentError(`leaseMs must be a positive integer number of milliseconds, got ${leaseMs}`);
   }
+}
+
+/** A change as the membership scripts publish it; undefined for anything else on the channel. */
+function parseChange(message: string): MembershipChange | undefined {
+  let change: { kind?: unknown; siloId?: unknown; member?: SiloAddress; leaseExpiresAt?: unknown };
+  try {
+    change = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
+  if (change.kind === "joined" && change.member) {
+    return { kind: "joined", member: { ...change.member, leaseExpiresAt: Number(change.leaseExpiresAt) } };
+  }
+  if ((change.kind === "left" || change.kind === "died") && typeof change.siloId === "string") {
+    return { kind: change.kind, siloId: change.siloId };
+  }
+  return undefined;
 }
