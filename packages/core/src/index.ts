@@ -51,10 +51,15 @@ export {
   MemorySnapshotStore,
   type MemorySnapshotStoreOptions,
 } from "./memory/memory-snapshot-store.js";
+export { formatAddress, type HostPort, parseAddress, tryParseAddress } from "./options-kit/address.js";
+export { describeValue } from "./options-kit/describe-value.js";
+export { checkRedisUrl, isRedisUrl } from "./options-kit/redis-url.js";
+export { checkUpcastersOption } from "./options-kit/upcasters-option.js";
 export * from "./ports/index.js";
 // Adapter toolkit: shared building blocks for EventStore implementations.
 export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/append-validation.js";
 export { clonePlain } from "./store-kit/clone.js";
 export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
 export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";
-export { MembershipWatcher, type MembershipWatcherSource } from "./store-kit/membership-watcher.js";
+export { MembershipWatcher, type MembershipWatcherSource, MembershipWatchers } from "./store-kit/membership-watcher.js";
+export { validateRead, validateReadAll } from "./store-kit/read-validation.js";

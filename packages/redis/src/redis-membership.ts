@@ -3,7 +3,7 @@ import {
   type MemberInfo,
   type Membership,
   type MembershipChange,
-  MembershipWatcher,
+  MembershipWatchers,
   messageOf,
   type SiloAddress,
   systemClock,
@@ -28,7 +28,7 @@ export class RedisMembership implements Membership {
   readonly #keys: ClusterKeys;
   readonly #logger: RedisLogger;
   readonly #pollIntervalMs: number;
-  readonly #watchers = new Set<MembershipWatcher>();
+  readonly #watchers = new MembershipWatchers();
 
   /** @throws InvalidConfigurationError naming the invalid option. */
   constructor(options: RedisMembershipOptions) {
@@ -99,7 +99,7 @@ export class RedisMembership implements Membership {
    * silo has removed it yet.
    */
   watch(listener: (change: MembershipChange) => void): () => void {
-    const watcher = new MembershipWatcher(
+    return this.#watchers.watch(
       {
         liveMembers: () => this.liveMembers(),
         listen: (onChange) =>
@@ -114,16 +114,10 @@ export class RedisMembership implements Membership {
       },
       listener,
     );
-    this.#watchers.add(watcher);
-    return () => {
-      this.#watchers.delete(watcher);
-      watcher.stop();
-    };
   }
 
   async close(): Promise<void> {
-    for (const watcher of this.#watchers) watcher.stop();
-    this.#watchers.clear();
+    this.#watchers.stopAll();
     await this.#connection.close();
   }
 

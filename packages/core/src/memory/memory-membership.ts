@@ -1,7 +1,7 @@
 import type { Clock } from "../ports/clock.js";
 import { systemClock } from "../ports/clock.js";
 import type { MemberInfo, Membership, MembershipChange, SiloAddress } from "../ports/membership.js";
-import { MembershipWatcher } from "../store-kit/membership-watcher.js";
+import { MembershipWatchers } from "../store-kit/membership-watcher.js";
 
 export interface MemoryMembershipOptions {
   /** Time for leases and for the watch's polls; a ManualClock makes expiry a step of the test. @default systemClock */
@@ -20,7 +20,7 @@ export interface MemoryMembershipOptions {
 export class MemoryMembership implements Membership {
   readonly #members = new Map<string, MemberInfo>();
   readonly #listeners = new Set<(change: MembershipChange) => void>();
-  readonly #watchers = new Set<MembershipWatcher>();
+  readonly #watchers = new MembershipWatchers();
   readonly #clock: Clock;
   readonly #watchPollIntervalMs: number;
 
@@ -75,7 +75,7 @@ export class MemoryMembership implements Membership {
 
   /** First a `joined` for every live member, then each change once; an expired lease is reported `died`. */
   watch(listener: (change: MembershipChange) => void): () => void {
-    const watcher = new MembershipWatcher(
+    return this.#watchers.watch(
       {
         liveMembers: () => this.liveMembers(),
         listen: (onChange) => {
@@ -88,17 +88,11 @@ export class MemoryMembership implements Membership {
       },
       listener,
     );
-    this.#watchers.add(watcher);
-    return () => {
-      this.#watchers.delete(watcher);
-      watcher.stop();
-    };
   }
 
   /** Stops this instance's watches; the members stay (other silos may share the instance). */
   async close(): Promise<void> {
-    for (const watcher of this.#watchers) watcher.stop();
-    this.#watchers.clear();
+    this.#watchers.stopAll();
     this.#listeners.clear();
   }
 

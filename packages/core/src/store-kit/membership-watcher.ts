@@ -85,3 +85,23 @@ export class MembershipWatcher {
     }
   }
 }
+
+/** The watches of one Membership instance: `watch` starts one, `stopAll` ends them on close. */
+export class MembershipWatchers {
+  readonly #watchers = new Set<MembershipWatcher>();
+
+  /** Starts a watch; returns the function that stops it. */
+  watch(source: MembershipWatcherSource, listener: (change: MembershipChange) => void): () => void {
+    const watcher = new MembershipWatcher(source, listener);
+    this.#watchers.add(watcher);
+    return () => {
+      this.#watchers.delete(watcher);
+      watcher.stop();
+    };
+  }
+
+  stopAll(): void {
+    for (const watcher of this.#watchers) watcher.stop();
+    this.#watchers.clear();
+  }
+}

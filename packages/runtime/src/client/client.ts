@@ -6,6 +6,7 @@ import {
   type CallOptions,
   CallTimeoutError,
   ConnectionError,
+  formatAddress,
   type MemberInfo,
   type Membership,
   messageOf,
@@ -183,12 +184,12 @@ export class Client implements ActorRefFactory, CallInvoker {
     if (!this.#membership) return;
     try {
       const members = await this.#membership.liveMembers();
-      const gateways = members.map(addressOf);
+      const gateways = members.map(formatAddress);
       // Calls waiting on a gateway whose lease expired fail now instead of at their timeout; one
       // that left gracefully answers what it accepted while it closes.
       for (const member of this.#members) {
-        if (!gateways.includes(addressOf(member)) && member.leaseExpiresAt <= Date.now()) {
-          this.#pool.disconnect(addressOf(member), "its membership lease expired");
+        if (!gateways.includes(formatAddress(member)) && member.leaseExpiresAt <= Date.now()) {
+          this.#pool.disconnect(formatAddress(member), "its membership lease expired");
         }
       }
       this.#members = members;
@@ -197,10 +198,6 @@ export class Client implements ActorRefFactory, CallInvoker {
       this.#logger.warn({ err: messageOf(error) }, "could not refresh gateways from membership; keeping the last list");
     }
   }
-}
-
-function addressOf(member: MemberInfo): string {
-  return member.host.includes(":") ? `[${member.host}]:${member.port}` : `${member.host}:${member.port}`;
 }
 
 /** A first attempt in flight: receives the gateway's answer and settles the caller's promise. */
