@@ -42,6 +42,8 @@ export const ErrorCode = {
   Unauthorized: "UNAUTHORIZED",
   /** An error thrown by actor code that is not a GranaryError, carried with its name and message. */
   ActorError: "ACTOR_ERROR",
+  /** Personal data was raised for a data subject whose key was destroyed (`forget`). */
+  SubjectForgotten: "SUBJECT_FORGOTTEN",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -309,6 +311,20 @@ export class ActorError extends GranaryError {
   constructor(name: string, message: string, data: ErrorData = {}) {
     super(ErrorCode.ActorError, message, { data });
     this.name = name;
+  }
+}
+
+export class SubjectForgottenError extends GranaryError {
+  override name = "SubjectForgottenError";
+  constructor(
+    readonly subject: string,
+    readonly destroyedAt: string,
+  ) {
+    super(
+      ErrorCode.SubjectForgotten,
+      `data subject "${subject}" was forgotten at ${destroyedAt} (its key is destroyed), so no personal data can be recorded for it again; give the person a new subject id if they return`,
+      { data: { subject, destroyedAt } },
+    );
   }
 }
 

@@ -45,6 +45,7 @@ export {
 export { type Upcaster, Upcasters } from "./events/upcasting.js";
 export { MemoryDirectory, type MemoryDirectoryOptions } from "./memory/memory-directory.js";
 export { MemoryEventStorage, MemoryEventStore, type MemoryEventStoreOptions } from "./memory/memory-event-store.js";
+export { MemoryKeyStorage, MemoryKeyStore, type MemoryKeyStoreOptions } from "./memory/memory-key-store.js";
 export { MemoryMembership } from "./memory/memory-membership.js";
 export {
   MemorySnapshotStorage,
@@ -55,10 +56,20 @@ export { formatAddress, type HostPort, parseAddress, tryParseAddress } from "./o
 export { describeValue } from "./options-kit/describe-value.js";
 export { checkRedisUrl, isRedisUrl } from "./options-kit/redis-url.js";
 export { checkUpcastersOption } from "./options-kit/upcasters-option.js";
+export {
+  isRedacted,
+  type Personal,
+  type PersonalData,
+  type PersonalDataDeclaration,
+  type PersonalDataRule,
+  type Redacted,
+  redacted,
+} from "./personal-data/personal-data.js";
 export * from "./ports/index.js";
 // Adapter toolkit: shared building blocks for EventStore implementations.
 export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/append-validation.js";
 export { clonePlain } from "./store-kit/clone.js";
+export { assertSubject, MAX_SUBJECT_LENGTH, newDataKey } from "./store-kit/data-keys.js";
 export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
 export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";
 export { MembershipWatcher, type MembershipWatcherSource, MembershipWatchers } from "./store-kit/membership-watcher.js";
