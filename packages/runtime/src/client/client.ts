@@ -15,11 +15,12 @@ import {
 import { type Logger, pino } from "pino";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import type { CallRequest } from "../calls/call-context.js";
-import { provablyNotExecuted } from "../cluster/call-router.js";
-import { callMessage } from "../cluster/wire.js";
+import { callMessage } from "../calls/call-wire.js";
+import { provablyNotExecuted } from "../calls/retry-rules.js";
 import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
+import { loadOptionalPackage } from "../options/optional-package.js";
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
 
 /** Retries a refused first attempt: set by Client, which keeps the retry logic private. */
@@ -70,7 +71,12 @@ export class Client implements ActorRefFactory, CallInvoker {
     let membership = resolved.membership;
     let owns = false;
     if (!membership && resolved.redis) {
-      const { RedisMembership } = await import("@granary/redis");
+      const { RedisMembership } = await loadOptionalPackage(
+        () => import("@granary/redis"),
+        "@granary/redis",
+        "redis",
+        "pass `gateways` or an injected `membership` instead of a Redis URL",
+      );
       membership = new RedisMembership({ redis: resolved.redis, cluster: resolved.clusterName });
       owns = true;
     }

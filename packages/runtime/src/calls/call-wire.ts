@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "@granary/core";
-import { type CallRequest, callContext } from "../calls/call-context.js";
+import { type CallRequest, callContext } from "./call-context.js";
 
 /**
  * The wire form of a call between a client and a gateway silo, or forwarded between silos: a flat
