@@ -84,15 +84,4 @@ export function spawnSilo(options: SpawnSiloOptions): Promise<SiloProcess> {
   });
 }
 
-/** Polls until `condition` holds; fails with `what` after `timeoutMs`. */
-export async function eventually(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { eventually } from "@granary/testing";

@@ -11,15 +11,33 @@ export interface LoadResult {
   readonly failures: { readonly code: string; readonly message: string }[];
 }
 
+/** A running load: how many deposits were acknowledged so far, and its result once `until` resolved. */
+export interface RunningLoad {
+  acknowledged(): number;
+  readonly done: Promise<LoadResult>;
+}
+
 /**
  * Runs `workers` loops that each deposit 1 cent into a random account with a unique tag, until
- * `stop()` resolves. Every acknowledged deposit is recorded with its tag.
+ * `until` resolves. Every acknowledged deposit is recorded with its tag.
  */
-export async function depositLoad(
+export function depositLoad(
   clients: readonly Client[],
   accounts: readonly string[],
   workers: number,
   until: Promise<void>,
+): RunningLoad {
+  let acknowledged = 0;
+  const done = runLoad(clients, accounts, workers, until, () => acknowledged++);
+  return { acknowledged: () => acknowledged, done };
+}
+
+async function runLoad(
+  clients: readonly Client[],
+  accounts: readonly string[],
+  workers: number,
+  until: Promise<void>,
+  onAck: () => void,
 ): Promise<LoadResult> {
   const acked = new Map<string, string[]>();
   const unknown = new Map<string, number>();
@@ -39,6 +57,7 @@ export async function depositLoad(
         try {
           await client.get(Account, account).deposit(1, tag);
           acked.set(account, [...(acked.get(account) ?? []), tag]);
+          onAck();
         } catch (error) {
           const e = error as { code?: string; message?: string; retryable?: boolean };
           failures.push({ code: e.code ?? "?", message: e.message ?? String(error) });
