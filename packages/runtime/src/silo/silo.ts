@@ -22,6 +22,7 @@ import { type CallFrame, hopsOf, parseCallRequest } from "../calls/call-wire.js"
 import { DeadlineTracker } from "../calls/deadlines.js";
 import { Catalog } from "../catalog/catalog.js";
 import { CallRouter } from "../cluster/call-router.js";
+import { clientCallRefusal } from "../cluster/call-trust.js";
 import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/cluster-options.js";
 import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
 import { DirectoryCache } from "../directory/directory-cache.js";
@@ -320,8 +321,11 @@ export class Silo implements ActorRefFactory, CallInvoker {
       onRequest: (payload, from, reply) => {
         const request = parseCallRequest(payload);
         const hops = hopsOf(payload as CallFrame);
+        const fromSilo = from.peer.role === PeerRole.Silo;
+        const untrusted = fromSilo ? undefined : clientCallRefusal(request);
+        if (untrusted) throw untrusted;
         // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
-        this.#accept(request, from.peer.role === PeerRole.Silo ? hops : 0, hops === 0, reply);
+        this.#accept(request, fromSilo ? hops : 0, !fromSilo || hops === 0, reply);
         return REPLY_LATER;
       },
     });
