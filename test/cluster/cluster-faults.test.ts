@@ -36,7 +36,8 @@ async function connectClient(options: { gateways?: string[]; key?: string; timeo
   return client;
 }
 
-describe("cluster faults", () => {
+// Multi-process tests on a 2-core machine: the timeout is a guard against a hang, not a budget.
+describe("cluster faults", { timeout: 180_000 }, () => {
   it("a silo frozen past its lease (SIGSTOP) writes nothing after its actors moved, and fences itself on SIGCONT", async () => {
     redis = await startRedisServer();
     const env = { GRANARY_TEST_EXIT_ON_FENCE: "1" };

@@ -89,7 +89,8 @@ async function progressed(load: RunningLoad, count: number, what: string): Promi
   await eventually(() => load.acknowledged() >= target, what, 60_000);
 }
 
-describe("a cluster of silo processes on one Redis", () => {
+// Multi-process tests on a 2-core machine: the timeout is a guard against a hang, not a budget.
+describe("a cluster of silo processes on one Redis", { timeout: 180_000 }, () => {
   it("3 silos, 2 clients, 1,000 actors under concurrent load: one activation per actor, spread over all silos", async () => {
     await startCluster(3, 2);
     const ids = await openAccounts(1_000);

@@ -60,10 +60,14 @@ async function runLoad(
           onAck();
         } catch (error) {
           const e = error as { code?: string; message?: string; retryable?: boolean };
+          // The test is over (its clients were closed): stop instead of spinning on refusals.
+          if (e.code === "SHUTTING_DOWN" && /client/.test(e.message ?? "")) return;
           failures.push({ code: e.code ?? "?", message: e.message ?? String(error) });
           if (e.code === "CONNECTION_ERROR" || e.code === "CALL_TIMEOUT")
             unknown.set(account, (unknown.get(account) ?? 0) + 1);
           else refused++;
+          // A refusal can come back without any I/O: let timers and child-process events run.
+          await new Promise((resolve) => setImmediate(resolve));
         }
       }
     }),
