@@ -53,7 +53,7 @@ export function spawnSilo(options: SpawnSiloOptions): Promise<SiloProcess> {
   });
   const waiters: ((active: string[]) => void)[] = [];
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`silo did not start in 20 s:\n${logs.join("\n")}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`silo did not start in 60 s:\n${logs.join("\n")}`)), 60_000);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`silo exited with ${code} before it was ready:\n${logs.join("\n")}`));
