@@ -6,6 +6,8 @@ import {
   type CallOptions,
   CallTimeoutError,
   ConnectionError,
+  type DocumentOf,
+  type DocumentProjectionClass,
   formatAddress,
   type MemberInfo,
   type Membership,
@@ -13,15 +15,20 @@ import {
   ShuttingDownError,
 } from "@granary/core";
 import { type Logger, pino } from "pino";
+import { OperatorClient } from "../admin/operator-client.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import type { CallRequest } from "../calls/call-context.js";
 import { callMessage } from "../calls/call-wire.js";
+import { outcomeUnknown } from "../calls/idempotency.js";
 import { provablyNotExecuted } from "../calls/retry-rules.js";
+import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
 import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
 import { loadOptionalPackage } from "../options/optional-package.js";
+import type { ProjectionQuery } from "../projections/projection-queries.js";
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
+import { clientQuery, clientSubscribe, type GatewayInvoker } from "./client-read-side.js";
 
 /** Retries a refused first attempt: set by Client, which keeps the retry logic private. */
 let afterRefusal: (client: Client, call: GatewayCall, error: unknown) => Promise<unknown>;
@@ -49,6 +56,7 @@ export class Client implements ActorRefFactory, CallInvoker {
   #lastOptions: RequestOptions | undefined;
   #refresher: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  #operator: OperatorClient | undefined;
 
   private constructor(options: ResolvedClientOptions, membership: Membership | undefined, ownsMembership: boolean) {
     this.#membership = membership;
@@ -93,12 +101,76 @@ export class Client implements ActorRefFactory, CallInvoker {
     return createActorRef(this, type, id, options);
   }
 
+  /** The operator's view of the cluster (what the `granary` CLI and the inspector show). */
+  get operator(): OperatorClient {
+    this.#operator ??= new OperatorClient({
+      addresses: async () => {
+        await this.#refreshGateways();
+        return this.#gateways;
+      },
+      request: (address, payload, timeoutMs) =>
+        this.#pool.request(address, payload, { timeoutMs, timeoutError: gatewayTimeout }),
+    });
+    return this.#operator;
+  }
+
+  /**
+   * Typed queries of a document projection, answered by a gateway silo (see `silo.query`).
+   * @example
+   * await client.query(SkuStats).get("sku-1", { waitForLatest: true });
+   */
+  query<C extends DocumentProjectionClass>(cls: C): ProjectionQuery<DocumentOf<C>> {
+    return clientQuery(this.#readSideInvoker(), cls);
+  }
+
+  /** Live events committed anywhere in the cluster, by subject pattern (see `silo.events`); at most once. */
+  get events(): {
+    subscribe(
+      pattern: string,
+      handler: (event: BusEvent) => void | Promise<void>,
+      options?: BusSubscribeOptions,
+    ): BusSubscription;
+  } {
+    return {
+      subscribe: (pattern, handler, options) =>
+        clientSubscribe(this.#readSideInvoker(), this.#logger, pattern, handler, options),
+    };
+  }
+
+  #readSideInvoker(): GatewayInvoker {
+    const client = this;
+    return {
+      defaultTimeoutMs: this.defaultTimeoutMs,
+      get closed() {
+        return client.#closed;
+      },
+      invoke: (request) => this.invoke(request),
+      invokeAt: async (gateway, request) => {
+        let target = gateway ?? this.#pick();
+        if (target === undefined) {
+          await this.#refreshGateways();
+          target = this.#pick();
+        }
+        if (target === undefined) throw noGatewayError();
+        const value = await this.#pool.request(target, callMessage(request, 0), {
+          timeoutMs: request.timeoutMs,
+          timeoutError: gatewayTimeout,
+        });
+        return { value, gateway: target };
+      },
+    };
+  }
+
   /** The gateway silos this client currently uses ("host:port"). */
   get gateways(): readonly string[] {
     return this.#gateways;
   }
 
-  invoke(request: CallRequest): Promise<unknown> {
+  invoke(call: CallRequest): Promise<unknown> {
+    // Every call carries an idempotency key (its own call id unless the caller chose one), so a call
+    // whose connection dropped mid-flight can be sent again without ever running twice.
+    const request: CallRequest =
+      call.idempotencyKey === undefined ? { ...call, idempotencyKey: call.context.callId } : call;
     // Fast path: one attempt on the next gateway, answered straight into the call's promise. Retry
     // state exists only once a gateway refused.
     const gateway = this.#closed ? undefined : this.#pick();
@@ -159,9 +231,9 @@ export class Client implements ActorRefFactory, CallInvoker {
         });
       } catch (error) {
         if (error instanceof GatewayTimeout) throw callTimeout(request);
-        if (!provablyNotExecuted(error)) throw error;
+        if (!safeToResend(error)) throw error;
         lastError = error;
-        this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused the call; trying another");
+        this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused or dropped the call; trying another");
         if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
         await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
       }
@@ -223,9 +295,18 @@ class GatewayCall implements ResponseSink {
 
   reject(error: unknown): void {
     if (error instanceof GatewayTimeout) this.rejectPromise(callTimeout(this.request));
-    else if (!provablyNotExecuted(error)) this.rejectPromise(error);
+    else if (!safeToResend(error)) this.rejectPromise(error);
     else afterRefusal(this.client, this, error).then(this.resolve, this.rejectPromise);
   }
+}
+
+/**
+ * The call provably did not run (refused at a silo's door, or never sent), or its outcome is unknown
+ * (the connection dropped mid-call): every client call carries an idempotency key, so sending it
+ * again can never run it twice on an event-sourced actor.
+ */
+function safeToResend(error: unknown): boolean {
+  return provablyNotExecuted(error) || outcomeUnknown(error);
 }
 
 /** Our own wait for a gateway's answer ran out; becomes the call's CallTimeoutError. Never escapes. */
