@@ -63,6 +63,11 @@ export { MemoryKeyStorage, MemoryKeyStore, type MemoryKeyStoreOptions } from "./
 export { MemoryMembership } from "./memory/memory-membership.js";
 export { MemoryProjectionStore } from "./memory/memory-projection-store.js";
 export {
+  MemoryReminderStorage,
+  MemoryReminderStore,
+  type MemoryReminderStoreOptions,
+} from "./memory/memory-reminder-store.js";
+export {
   MemorySnapshotStorage,
   MemorySnapshotStore,
   type MemorySnapshotStoreOptions,
@@ -86,6 +91,7 @@ export * from "./projections/projection.js";
 export * from "./projections/projection-errors.js";
 export { checkCommit, checkListOptions, compareKeys, validateCommit } from "./projections/projection-store-kit.js";
 export { matchTokens, SubjectPattern, subjectOf } from "./projections/subject-pattern.js";
+export * from "./schedules/schedule-options.js";
 // Adapter toolkit: shared building blocks for EventStore implementations.
 export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/append-validation.js";
 export { clonePlain } from "./store-kit/clone.js";
@@ -94,4 +100,5 @@ export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/dec
 export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";
 export { MembershipWatcher, type MembershipWatcherSource, MembershipWatchers } from "./store-kit/membership-watcher.js";
 export { validateRead, validateReadAll } from "./store-kit/read-validation.js";
+export { validateReminder } from "./store-kit/reminder-validation.js";
 export { validateSnapshot } from "./store-kit/snapshot-validation.js";

@@ -8,10 +8,15 @@ import {
   messageOf,
   NotOwnerError,
   type RecordedEvent,
+  type ReminderInfo,
+  type ReminderOptions,
   streamOf,
+  type TimerOptions,
 } from "@granary/core";
 import { type ActorHost, bindHost } from "@granary/core/internal";
 import { type CallContext, newCallId } from "../calls/call-context.js";
+import { ActivationTimers } from "../timers/activation-timers.js";
+import { tickCall } from "../timers/tick-call.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActivationState } from "./activation-state.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
@@ -59,6 +64,7 @@ export class Activation implements ActorHost {
   #resolveGone: (() => void) | undefined;
   #isGone = false;
   #activated: Promise<void> | undefined;
+  #timers: ActivationTimers | undefined;
 
   constructor(
     readonly info: ActorTypeInfo,
@@ -104,6 +110,39 @@ export class Activation implements ActorHost {
     return this.services.store.read(this.key, fromVersion);
   }
 
+  setTimer(name: string, options: TimerOptions, callback: () => unknown): void {
+    this.#timers ??= new ActivationTimers(this.services.clock, this.services.logger, this.key, (timer, body) =>
+      tickCall(this, timer, body),
+    );
+    this.#timers.set(name, options, callback);
+  }
+
+  cancelTimer(name: string): boolean {
+    return this.#timers?.cancel(name) ?? false;
+  }
+
+  timerNames(): string[] {
+    return this.#timers?.names() ?? [];
+  }
+
+  remind(name: string, options: ReminderOptions): Promise<void> {
+    const handler = (this.#instance as { onReminder?: unknown } | undefined)?.onReminder;
+    if (typeof handler !== "function") {
+      return Promise.reject(
+        new InvalidArgumentError(`remind("${name}"): ${this.info.type} has no onReminder(name, tick) method to call`),
+      );
+    }
+    return this.services.reminders.register(this.key, name, options, this.#mailbox.current?.traceparent);
+  }
+
+  cancelReminder(name: string): Promise<boolean> {
+    return this.services.reminders.cancel(this.key, name);
+  }
+
+  reminders(): Promise<ReminderInfo[]> {
+    return this.services.reminders.list(this.key);
+  }
+
   /** Resolves once the activation has failed or been deactivated. */
   get gone(): Promise<void> {
     if (this.#isGone) return Promise.resolve();
@@ -142,6 +181,7 @@ export class Activation implements ActorHost {
       this.#state === "active" &&
       this.#mailbox.runningTurns === 0 &&
       this.#mailbox.depth === 0 &&
+      !this.#timers?.keepsAlive &&
       now - this.#lastActiveAt >= idleMs
     );
   }
@@ -191,12 +231,13 @@ export class Activation implements ActorHost {
       this.#pump();
     } catch (error) {
       this.#state = "failed";
+      this.#timers?.close();
       span.recordException(error as Error);
       if (this.#epoch !== undefined) await this.#unregister();
       if (!(error instanceof NotOwnerError)) {
         services.logger.warn({ actor: this.key, err: messageOf(error) }, "activation failed");
       }
-      this.hooks.onFailed(this, error, this.#mailbox.drain());
+      this.hooks.onFailed(this, error, this.#drainCalls());
       this.#markGone();
     } finally {
       span.end();
@@ -238,7 +279,7 @@ export class Activation implements ActorHost {
     if (!reentrant || !executor.defersStart) this.#mailbox.started(call.request.context);
     let turn: Promise<unknown>;
     try {
-      turn = executor.execute(call.request, reentrant);
+      turn = executor.execute(call.request, reentrant, call.body);
     } catch (error) {
       turn = Promise.reject(error);
     }
@@ -262,7 +303,8 @@ export class Activation implements ActorHost {
   #finished(call: PendingCall): void {
     if (this.info.readOnly.has(call.request.method)) this.#readers--;
     this.#mailbox.finished(call.request.context);
-    this.#lastActiveAt = this.services.clock.now();
+    // A timer tick is not a call: it does not keep the actor from idle collection (keepAlive does).
+    if (!call.body) this.#lastActiveAt = this.services.clock.now();
     if (this.#mailbox.runningTurns === 0) this.#pump();
   }
 
@@ -321,7 +363,8 @@ export class Activation implements ActorHost {
     if (this.#state === "activating") await this.#activated;
     if (this.#state !== "active") return this.gone;
     this.#state = "deactivating";
-    const handover = reason === "stale" || reason === "lost-ownership" ? this.#mailbox.drain() : [];
+    this.#timers?.close();
+    const handover = reason === "stale" || reason === "lost-ownership" ? this.#drainCalls() : [];
     try {
       await this.#settled();
       if (reason !== "stale" && reason !== "lost-ownership") {
@@ -338,6 +381,12 @@ export class Activation implements ActorHost {
       this.hooks.onGone(this, handover);
       this.#markGone();
     }
+  }
+
+  /** Takes the waiting calls for a successor; timer ticks belong to this instance and are dropped. */
+  #drainCalls(): PendingCall[] {
+    const calls = this.#mailbox.drain();
+    return calls.some((call) => call.body) ? calls.filter((call) => !call.body) : calls;
   }
 
   async #unregister(): Promise<void> {

@@ -12,12 +12,13 @@ import {
   type MemberInfo,
   type Membership,
   messageOf,
+  type ReminderInfo,
   ShuttingDownError,
 } from "@granary/core";
 import { type Logger, pino } from "pino";
 import { OperatorClient } from "../admin/operator-client.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
-import type { CallRequest } from "../calls/call-context.js";
+import { type CallRequest, childContext } from "../calls/call-context.js";
 import { callMessage } from "../calls/call-wire.js";
 import { outcomeUnknown } from "../calls/idempotency.js";
 import { provablyNotExecuted } from "../calls/retry-rules.js";
@@ -27,6 +28,7 @@ import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
 import { loadOptionalPackage } from "../options/optional-package.js";
 import type { ProjectionQuery } from "../projections/projection-queries.js";
+import { ReminderAdmin } from "../reminders/silo-reminders.js";
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
 import { clientQuery, clientSubscribe, type GatewayInvoker } from "./client-read-side.js";
 
@@ -99,6 +101,21 @@ export class Client implements ActorRefFactory, CallInvoker {
 
   get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
     return createActorRef(this, type, id, options);
+  }
+
+  /** The reminders of an actor, by name, as a gateway silo reads them from the store (no activation). */
+  reminders<T extends Actor>(type: ActorClass<T>, id: string): Promise<ReminderInfo[]> {
+    return this.#admin(type, id, ReminderAdmin.List, []) as Promise<ReminderInfo[]>;
+  }
+
+  /** Cancels one reminder of an actor; false when there was none. */
+  cancelReminder<T extends Actor>(type: ActorClass<T>, id: string, name: string): Promise<boolean> {
+    return this.#admin(type, id, ReminderAdmin.Cancel, [name]) as Promise<boolean>;
+  }
+
+  #admin(type: ActorClass, actorId: string, method: string, args: unknown[]): Promise<unknown> {
+    const context = childContext(undefined, {});
+    return this.invoke({ actorType: type.type, actorId, method, args, context, timeoutMs: this.defaultTimeoutMs });
   }
 
   /** The operator's view of the cluster (what the `granary` CLI and the inspector show). */

@@ -7,6 +7,7 @@ import {
   InvalidConfigurationError,
   type ProjectionClass,
   type ProjectionStore,
+  type ReminderStore,
   type SnapshotStore,
   systemClock,
 } from "@granary/core";
@@ -20,6 +21,11 @@ import {
   type ReadSideTuning,
   resolveReadSideSettings,
 } from "../projections/read-side-settings.js";
+import {
+  type ReminderServiceOptions,
+  type ResolvedReminderServiceOptions,
+  resolveReminderServiceOptions,
+} from "../reminders/reminder-service-options.js";
 
 /**
  * Options of {@link Silo.start}. Every field except `actors` is optional; each falls back to a
@@ -35,6 +41,13 @@ export interface SiloOptions extends ClusterOptions {
   readonly store?: EventStore;
   /** Where snapshots go. @default the same database as the default store */
   readonly snapshots?: SnapshotStore;
+  /**
+   * Where reminders are kept. @default beside the events: SQLite in the same file (embedded
+   * default), Redis in cluster mode; otherwise in memory (as durable as a memory event store).
+   */
+  readonly reminders?: ReminderStore;
+  /** Tuning of the reminder service (poll interval, batch size, ...). */
+  readonly reminderService?: ReminderServiceOptions;
   /** Folder of the embedded default store. @default "./.granary" (env GRANARY_DATA_DIR) */
   readonly dataDir?: string;
   /** Directory of actor owners. @default in-process (standalone) */
@@ -84,6 +97,8 @@ export interface ResolvedSiloOptions {
   readonly actors: readonly ActorClass[];
   readonly store: EventStore | undefined;
   readonly snapshots: SnapshotStore | undefined;
+  readonly reminders: ReminderStore | undefined;
+  readonly reminderService: ResolvedReminderServiceOptions;
   readonly dataDir: string;
   readonly directory: Directory | undefined;
   readonly idleTimeoutMs: number;
@@ -144,6 +159,8 @@ export function resolveSiloOptions(options: SiloOptions, env: Env = process.env)
     actors: options.actors,
     store: options.store,
     snapshots: options.snapshots,
+    reminders: options.reminders,
+    reminderService: resolveReminderServiceOptions(options.reminderService),
     dataDir,
     directory: options.directory,
     idleTimeoutMs,

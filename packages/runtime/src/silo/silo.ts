@@ -8,8 +8,11 @@ import {
   type DocumentOf,
   type DocumentProjectionClass,
   type ErrorClass,
+  MemoryReminderStore,
   MemorySnapshotStore,
   messageOf,
+  type ReminderInfo,
+  type ReminderStore,
   ShuttingDownError,
   type TimerHandle,
 } from "@granary/core";
@@ -43,6 +46,7 @@ import { PeerRole } from "../messaging/transport-options.js";
 import type { ProjectionQuery } from "../projections/projection-queries.js";
 import { type ProjectionsControl, ReadSide, validateProjections } from "../projections/read-side.js";
 import { SYSTEM_TYPE_PREFIX } from "../projections/system-calls.js";
+import { SiloReminders } from "../reminders/silo-reminders.js";
 import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createDefaultLogger } from "../telemetry/logger.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
@@ -81,6 +85,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
   readonly #telemetry: SiloTelemetry;
   readonly #background = new Set<Promise<unknown>>();
   readonly #cluster: ClusterParts | undefined;
+  readonly #reminders: SiloReminders;
   #collector: TimerHandle | undefined;
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
@@ -97,6 +102,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     stores: Stores,
     cluster: ClusterParts | undefined,
     onFenced: ((reason: string) => void) | undefined,
+    reminders: { readonly store: ReminderStore; readonly owned: boolean },
   ) {
     this.#options = options;
     this.#stores = stores;
@@ -113,6 +119,17 @@ export class Silo implements ActorRefFactory, CallInvoker {
       options.directory ??
       new StandaloneDirectory(stores.store, () => options.clock.now());
     const silo = this;
+    this.#reminders = new SiloReminders({
+      ...reminders,
+      directory,
+      clock: options.clock,
+      logger: () => this.#logger,
+      siloId: () => this.#siloId,
+      liveSilos: () => this.#cluster?.agent?.liveSiloIds() ?? [this.#siloId],
+      canFire: () => !this.#fenced && (this.#cluster?.agent?.leaseValid() ?? true),
+      invoke: (request) => this.invoke(request),
+      service: options.reminderService,
+    });
     const services: ActivationServices = {
       // Getters: a silo that fenced itself rejoins under a new identity.
       get siloId() {
@@ -129,6 +146,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       freezeState: options.freezeState,
       refs: this,
       canCommit: () => this.#cluster?.agent?.leaseValid() ?? true,
+      reminders: this.#reminders.registry,
       background: (work) => this.#track(work),
     };
     this.#catalog = new Catalog(new ActorTypeRegistry(options.actors), services);
@@ -191,7 +209,13 @@ export class Silo implements ActorRefFactory, CallInvoker {
     } else {
       stores = await openEmbeddedStores(resolved.dataDir);
     }
-    const silo = new Silo(resolved, stores, cluster, options.onFenced);
+    // Reminders beside the events: the embedded file, else the cluster's Redis, else memory.
+    const reminders = resolved.reminders
+      ? { store: resolved.reminders, owned: false }
+      : stores.reminders
+        ? { store: stores.reminders, owned: stores.owned }
+        : { store: cluster?.backends.reminders ?? new MemoryReminderStore(), owned: false };
+    const silo = new Silo(resolved, stores, cluster, options.onFenced, reminders);
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
       await silo.#readSide.start();
@@ -200,6 +224,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       throw error;
     }
     silo.#scheduleCollection();
+    silo.#reminders.start();
     const inspector = resolveSiloInspector(options.inspector, process.env);
     if (inspector) {
       try {
@@ -252,6 +277,16 @@ export class Silo implements ActorRefFactory, CallInvoker {
   /** Keys (`Type/id`) of the actors active on this silo. */
   activeActors(): string[] {
     return [...this.#catalog.activations()].filter((a) => a.state === "active").map((a) => a.key);
+  }
+
+  /** The reminders of an actor, by name (operators; the actor is not activated). */
+  reminders<T extends Actor>(type: ActorClass<T>, id: string): Promise<ReminderInfo[]> {
+    return this.#reminders.list(type.type, id);
+  }
+
+  /** Cancels one reminder of an actor (operators); false when there was none. */
+  cancelReminder<T extends Actor>(type: ActorClass<T>, id: string, name: string): Promise<boolean> {
+    return this.#reminders.cancel(type.type, id, name);
   }
 
   /** Where clients and other silos reach this silo (cluster mode). */
@@ -364,6 +399,14 @@ export class Silo implements ActorRefFactory, CallInvoker {
       );
       return;
     }
+    const admin = this.#reminders.answerAdmin(request);
+    if (admin) {
+      admin.then(
+        (value) => answer.resolve(value),
+        (error: unknown) => answer.reject(error),
+      );
+      return;
+    }
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
@@ -415,6 +458,10 @@ export class Silo implements ActorRefFactory, CallInvoker {
 
   async #stop(): Promise<void> {
     if (this.#collector) this.#options.clock.clearTimeout(this.#collector);
+    // Ticks in flight end and partitions are handed over before the actors they call go away.
+    await this.#reminders.stop().catch((error: unknown) => {
+      this.logger.warn({ err: messageOf(error) }, "stopping the reminder service failed");
+    });
     await this.#inspector?.close();
     this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId}`);
     await this.#readSide.stop();
