@@ -42,6 +42,10 @@ export const ErrorCode = {
   Unauthorized: "UNAUTHORIZED",
   /** An error thrown by actor code that is not a GranaryError, carried with its name and message. */
   ActorError: "ACTOR_ERROR",
+  /** The silo shed the call at its door because it is at a load limit; nothing ran: retry later. */
+  Overloaded: "OVERLOADED",
+  /** No silo could be reached to send the call to; nothing was sent: retry once a silo is up. */
+  NoSiloAvailable: "NO_SILO_AVAILABLE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -275,8 +279,21 @@ export class InvalidArgumentError extends GranaryError {
 
 export class ShuttingDownError extends GranaryError {
   override name = "ShuttingDownError";
-  constructor(what: string) {
-    super(ErrorCode.ShuttingDown, `${what} is shutting down and accepts no new calls`, { retryable: true });
+  /**
+   * @param retryable true (the default) when another silo can take the call: refused at a door, a
+   *   router or client retries elsewhere. False for a caller whose only way in is the closing
+   *   endpoint itself (a reference of a stopping silo, a closed client): nothing ran, but retrying
+   *   there can never succeed.
+   */
+  constructor(what: string, options: { readonly retryable?: boolean } = {}) {
+    const retryable = options.retryable ?? true;
+    super(
+      ErrorCode.ShuttingDown,
+      retryable
+        ? `${what} is shutting down and accepts no new calls; nothing ran`
+        : `${what} is shutting down and accepts no new calls; nothing ran, and it will not take this call later: call through another silo or a cluster client`,
+      { retryable },
+    );
   }
 }
 
@@ -301,6 +318,41 @@ export class UnauthorizedError extends GranaryError {
   override name = "UnauthorizedError";
   constructor(message: string) {
     super(ErrorCode.Unauthorized, message);
+  }
+}
+
+/**
+ * The silo refused a call at its door because it is at a load limit (calls in flight per silo or per
+ * connection, or an event loop lagging). The call did not run anywhere: it is safe to retry, after a
+ * pause, here or on another silo.
+ */
+export class OverloadedError extends GranaryError {
+  override name = "OverloadedError";
+  constructor(
+    readonly silo: string,
+    readonly limit: string,
+    detail: string,
+  ) {
+    super(
+      ErrorCode.Overloaded,
+      `silo ${silo} is overloaded (${detail}; limit \`${limit}\`) and shed the call: nothing ran; retry after a pause, or spread the load`,
+      { retryable: true, data: { silo, limit } },
+    );
+  }
+}
+
+/**
+ * A client found no silo to send a call to (none in membership, membership unreachable, or every
+ * gateway refused the connection). Nothing was sent, so the call is safe to retry.
+ */
+export class NoSiloAvailableError extends GranaryError {
+  override name = "NoSiloAvailableError";
+  constructor(reason: string, options: { readonly cause?: unknown } = {}) {
+    super(
+      ErrorCode.NoSiloAvailable,
+      `no silo is available to take the call (${reason}); nothing was sent: start a silo or check the gateways, then retry`,
+      { retryable: true, cause: options.cause, data: { sent: false } },
+    );
   }
 }
 

@@ -12,6 +12,16 @@
  */
 
 export type { ActivationState } from "./activation/activation-state.js";
+export {
+  type AdmissionOptions,
+  DEFAULT_MAX_CALLS_IN_FLIGHT,
+  DEFAULT_MAX_CALLS_IN_FLIGHT_PER_CONNECTION,
+  DEFAULT_MAX_CONCURRENT_ACTIVATIONS,
+  DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
+  DEFAULT_MAX_QUEUE_DELAY_MS,
+  type ResolvedAdmissionOptions,
+  resolveAdmissionOptions,
+} from "./admission/admission-options.js";
 export { DEFAULT_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_VERSION } from "./activation/actor-type-info.js";
 export { type CallInvoker, createActorRef } from "./calls/actor-proxy.js";
 export type { CallContext, CallRequest } from "./calls/call-context.js";

@@ -9,6 +9,7 @@ import type {
   SnapshotStore,
 } from "@granary/core";
 import type { Logger } from "pino";
+import type { ActivationSlots } from "../admission/activation-slots.js";
 import type { CallContext } from "../calls/call-context.js";
 import type { SiloTelemetry } from "../telemetry/silo-telemetry.js";
 
@@ -36,6 +37,8 @@ export interface ActivationServices {
    * they reach the store, so a paused-then-resumed silo cannot write after its actors moved.
    */
   readonly canCommit: () => boolean;
+  /** Bounds the activations loading at once (absent: unbounded). */
+  readonly activationSlots?: ActivationSlots;
   /** Tracks background work (snapshots) that stop() must wait for. */
   readonly background: (work: Promise<unknown>) => void;
 }

@@ -133,7 +133,7 @@ export class Client implements ActorRefFactory, CallInvoker {
   ): Promise<unknown> {
     let lastError: unknown = refusal;
     for (let attempt = firstAttempt; ; attempt++) {
-      if (this.#closed) throw new ShuttingDownError("client");
+      if (this.#closed) throw new ShuttingDownError("client", { retryable: false });
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         if (attempt > 0) throw callTimeout(request);

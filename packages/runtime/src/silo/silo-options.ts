@@ -9,6 +9,7 @@ import {
   systemClock,
 } from "@granary/core";
 import type { Logger } from "pino";
+import type { AdmissionOptions } from "../admission/admission-options.js";
 import type { ClusterOptions } from "../cluster/cluster-options.js";
 import { positiveInt } from "./option-parsing.js";
 
@@ -16,7 +17,7 @@ import { positiveInt } from "./option-parsing.js";
  * Options of {@link Silo.start}. Every field except `actors` is optional; each falls back to a
  * `GRANARY_*` environment variable, then to its default.
  */
-export interface SiloOptions extends ClusterOptions {
+export interface SiloOptions extends ClusterOptions, AdmissionOptions {
   /** The actor classes this silo can host. */
   readonly actors: readonly ActorClass[];
   /**

@@ -14,6 +14,8 @@ import {
 import type { Span } from "@opentelemetry/api";
 import { type Logger, pino } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
+import { AdmissionControl } from "../admission/admission-control.js";
+import { type ResolvedAdmissionOptions, resolveAdmissionOptions } from "../admission/admission-options.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
@@ -72,12 +74,14 @@ export class Silo implements ActorRefFactory, CallInvoker {
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
   readonly #onFenced: ((reason: string) => void) | undefined;
+  readonly #admission: AdmissionControl;
 
   private constructor(
     options: ResolvedSiloOptions,
     stores: Stores,
     cluster: ClusterParts | undefined,
     onFenced: ((reason: string) => void) | undefined,
+    admission: ResolvedAdmissionOptions,
   ) {
     this.#options = options;
     this.#stores = stores;
@@ -89,6 +93,11 @@ export class Silo implements ActorRefFactory, CallInvoker {
     this.defaultTimeoutMs = options.callTimeoutMs;
     this.#telemetry = createSiloTelemetry();
     this.#deadlines = new DeadlineTracker(options.clock);
+    this.#admission = new AdmissionControl(
+      admission,
+      () => this.#siloId,
+      () => this.#logger,
+    );
     const directory: Directory =
       cluster?.backends.directory ?? options.directory ?? new StandaloneDirectory(() => options.clock.now());
     const silo = this;
@@ -108,6 +117,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       freezeState: options.freezeState,
       refs: this,
       canCommit: () => this.#cluster?.agent?.leaseValid() ?? true,
+      activationSlots: this.#admission.activationSlots,
       background: (work) => this.#track(work),
     };
     this.#catalog = new Catalog(new ActorTypeRegistry(options.actors), services);
@@ -117,6 +127,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
   static async start(options: SiloOptions): Promise<Silo> {
     const resolved = resolveSiloOptions(options);
     const clusterOptions = resolveClusterOptions(options, process.env);
+    const admission = resolveAdmissionOptions(options, process.env, clusterOptions?.leaseMs);
     // Validate actor classes before opening anything, so bad input never leaves files or connections behind.
     new ActorTypeRegistry(resolved.actors);
     const bootLogger = resolved.logger ?? pino({ level: resolved.logLevel });
@@ -142,7 +153,8 @@ export class Silo implements ActorRefFactory, CallInvoker {
     } else {
       stores = await openEmbeddedStores(resolved.dataDir);
     }
-    const silo = new Silo(resolved, stores, cluster, options.onFenced);
+    const silo = new Silo(resolved, stores, cluster, options.onFenced, admission);
+    silo.#admission.start();
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
     } catch (error) {
@@ -212,19 +224,28 @@ export class Silo implements ActorRefFactory, CallInvoker {
   }
 
   #invoke(request: CallRequest, hops: number, external: boolean): Promise<unknown> {
-    const refusal = this.#refusal(request, external);
+    const refusal = this.#refusal(request, external, 0, true);
     if (refusal) return Promise.reject(refusal);
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
     return new Promise((resolve, reject) =>
-      this.#route(new PromiseCallRecord(traced, resolve, reject, this.#deadlines, span, this.#recordLatency), hops),
+      this.#route(new PromiseCallRecord(traced, resolve, reject, this.#deadlines, span, this.#settled), hops),
     );
   }
 
-  /** Like #invoke for a call from another process: answered through `answer`, no promise. */
-  #accept(request: CallRequest, hops: number, external: boolean, answer: CallAnswer): void {
-    const refusal = this.#refusal(request, external);
+  /**
+   * Like #invoke for a call from another process: answered through `answer`, no promise.
+   * @param connectionInFlight requests being handled on the connection it came on, itself included
+   */
+  #accept(
+    request: CallRequest,
+    hops: number,
+    external: boolean,
+    answer: CallAnswer,
+    connectionInFlight: number,
+  ): void {
+    const refusal = this.#refusal(request, external, connectionInFlight, false);
     if (refusal) {
       answer.reject(refusal);
       return;
@@ -232,10 +253,15 @@ export class Silo implements ActorRefFactory, CallInvoker {
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
-    this.#route(new AnsweredCallRecord(traced, answer, this.#deadlines, span, this.#recordLatency), hops);
+    this.#route(new AnsweredCallRecord(traced, answer, this.#deadlines, span, this.#settled), hops);
   }
 
-  #refusal(request: CallRequest, external: boolean): Error | undefined {
+  /**
+   * Why a call is refused at the door (nothing ran), or undefined when it is admitted: then it
+   * counts as in flight until its record settles.
+   * @param local the caller holds a reference of this silo: it has no other silo to retry on
+   */
+  #refusal(request: CallRequest, external: boolean, connectionInFlight: number, local: boolean): Error | undefined {
     if (this.#fenced) return new ShuttingDownError(`silo ${this.siloId} (fenced: ${this.#fenced})`);
     // A stopping silo refuses calls from outside (they retry elsewhere) but serves calls of running
     // chains and calls for actors it is still draining.
@@ -245,9 +271,10 @@ export class Silo implements ActorRefFactory, CallInvoker {
       request.context.chain.length === 1 &&
       !this.#catalog.find(request.actorType, request.actorId)
     ) {
-      return new ShuttingDownError(`silo ${this.siloId}`);
+      // Remote callers retry on another silo; a local caller would only meet this silo again.
+      return new ShuttingDownError(`silo ${this.siloId}`, { retryable: !local });
     }
-    return undefined;
+    return this.#admission.admit(request, connectionInFlight);
   }
 
   #route(record: CallRecord, hops: number): void {
@@ -256,7 +283,8 @@ export class Silo implements ActorRefFactory, CallInvoker {
     else this.#catalog.dispatchCall(record);
   }
 
-  readonly #recordLatency = (record: CallRecord): void => {
+  readonly #settled = (record: CallRecord): void => {
+    this.#admission.done();
     if (!this.#telemetry.metricsOn) return;
     this.#telemetry.callLatency.record(this.#options.clock.now() - (record.deadline - record.request.timeoutMs), {
       actor_type: record.request.actorType,
@@ -290,6 +318,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       await cluster.pool?.close();
     }
     this.#deadlines.stop();
+    this.#admission.stop();
     if (this.#stores.owned) {
       await this.#stores.store.close();
       await this.#stores.snapshots.close();
@@ -318,7 +347,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
         const request = parseCallRequest(payload);
         const hops = hopsOf(payload as CallFrame);
         // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
-        this.#accept(request, from.peer.role === PeerRole.Silo ? hops : 0, hops === 0, reply);
+        this.#accept(request, from.peer.role === PeerRole.Silo ? hops : 0, hops === 0, reply, from.requestsBeingHandled);
         return REPLY_LATER;
       },
     });
@@ -367,6 +396,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       placement: options.placement,
       logger: this.logger,
       stopping: () => this.#stopping !== undefined,
+      lookupSlots: this.#admission.lookupSlots,
     });
     await agent.start();
   }
