@@ -74,7 +74,9 @@ describe("admission control", () => {
       const codes: Record<string, number> = {};
       for (const outcome of outcomes) {
         const code =
-          outcome.status === "fulfilled" ? "ok" : ((outcome.reason as { code?: string }).code ?? String(outcome.reason));
+          outcome.status === "fulfilled"
+            ? "ok"
+            : ((outcome.reason as { code?: string }).code ?? String(outcome.reason));
         codes[code] = (codes[code] ?? 0) + 1;
       }
       // Figures for bench/ and the report.
@@ -90,7 +92,7 @@ describe("admission control", () => {
       expect(peakRss).toBeLessThan(RSS_BOUND_MIB);
       // Shed calls ran nowhere: the silo still serves, and a shed actor opens on a later call.
       const shed = outcomes.findIndex((o) => o.status === "rejected");
-      const probe = shed >= 0 ? shed : 0;
+      const probe = Math.max(shed, 0);
       await eventually(
         async () =>
           (client as Client)

@@ -12,6 +12,7 @@
  */
 
 export type { ActivationState } from "./activation/activation-state.js";
+export { DEFAULT_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_VERSION } from "./activation/actor-type-info.js";
 export {
   type AdmissionOptions,
   DEFAULT_MAX_CALLS_IN_FLIGHT,
@@ -22,7 +23,6 @@ export {
   type ResolvedAdmissionOptions,
   resolveAdmissionOptions,
 } from "./admission/admission-options.js";
-export { DEFAULT_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_VERSION } from "./activation/actor-type-info.js";
 export { type CallInvoker, createActorRef } from "./calls/actor-proxy.js";
 export type { CallContext, CallRequest } from "./calls/call-context.js";
 export { Client } from "./client/client.js";

@@ -26,8 +26,6 @@ export class AdmissionControl {
   readonly #siloId: () => string;
   #inFlight = 0;
   #shed = 0;
-  /** Longest event-loop delay of the last window, in ms; above the bound, new chains are shed. */
-  #lagMs = 0;
   #lagging = false;
   #histogram: IntervalHistogram | undefined;
   #sampler: ReturnType<typeof setInterval> | undefined;
@@ -108,10 +106,7 @@ export class AdmissionControl {
       );
     }
     if (this.#lagging) {
-      return this.#error(
-        "maxEventLoopDelayMs",
-        `event loop more than ${options.maxEventLoopDelayMs} ms behind`,
-      );
+      return this.#error("maxEventLoopDelayMs", `event loop more than ${options.maxEventLoopDelayMs} ms behind`);
     }
     return undefined;
   }
@@ -134,7 +129,6 @@ export class AdmissionControl {
     if (!histogram) return;
     const lagMs = Math.round(histogram.max / 1e6);
     histogram.reset();
-    this.#lagMs = lagMs;
     const lagging = lagMs > this.#options.maxEventLoopDelayMs;
     if (lagging !== this.#lagging) {
       this.#lagging = lagging;

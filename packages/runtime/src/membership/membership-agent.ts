@@ -132,7 +132,10 @@ export class MembershipAgent {
     }
     const tookMs = performance.now() - sentAt;
     if (tookMs > this.#interval) {
-      logger.warn({ tookMs: Math.round(tookMs), leaseMs }, "membership renewal was slow (Redis or this process is busy)");
+      logger.warn(
+        { tookMs: Math.round(tookMs), leaseMs },
+        "membership renewal was slow (Redis or this process is busy)",
+      );
     }
     this.#validUntil = Math.max(this.#validUntil, sentAt + leaseMs - this.#margin);
     this.#scheduleHeartbeat(sentAt + this.#interval - performance.now());

@@ -14,9 +14,9 @@ import {
 import type { Span } from "@opentelemetry/api";
 import { type Logger, pino } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
+import { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { AdmissionControl } from "../admission/admission-control.js";
 import { type ResolvedAdmissionOptions, resolveAdmissionOptions } from "../admission/admission-options.js";
-import { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
 import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord } from "../calls/call-record.js";
@@ -238,13 +238,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
    * Like #invoke for a call from another process: answered through `answer`, no promise.
    * @param connectionInFlight requests being handled on the connection it came on, itself included
    */
-  #accept(
-    request: CallRequest,
-    hops: number,
-    external: boolean,
-    answer: CallAnswer,
-    connectionInFlight: number,
-  ): void {
+  #accept(request: CallRequest, hops: number, external: boolean, answer: CallAnswer, connectionInFlight: number): void {
     const refusal = this.#refusal(request, external, connectionInFlight, false);
     if (refusal) {
       answer.reject(refusal);
@@ -347,7 +341,13 @@ export class Silo implements ActorRefFactory, CallInvoker {
         const request = parseCallRequest(payload);
         const hops = hopsOf(payload as CallFrame);
         // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
-        this.#accept(request, from.peer.role === PeerRole.Silo ? hops : 0, hops === 0, reply, from.requestsBeingHandled);
+        this.#accept(
+          request,
+          from.peer.role === PeerRole.Silo ? hops : 0,
+          hops === 0,
+          reply,
+          from.requestsBeingHandled,
+        );
         return REPLY_LATER;
       },
     });
