@@ -46,6 +46,8 @@ export const ErrorCode = {
   Overloaded: "OVERLOADED",
   /** No silo could be reached to send the call to; nothing was sent: retry once a silo is up. */
   NoSiloAvailable: "NO_SILO_AVAILABLE",
+  /** Personal data was raised for a data subject whose key was destroyed (`forget`). */
+  SubjectForgotten: "SUBJECT_FORGOTTEN",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -361,6 +363,20 @@ export class ActorError extends GranaryError {
   constructor(name: string, message: string, data: ErrorData = {}) {
     super(ErrorCode.ActorError, message, { data });
     this.name = name;
+  }
+}
+
+export class SubjectForgottenError extends GranaryError {
+  override name = "SubjectForgottenError";
+  constructor(
+    readonly subject: string,
+    readonly destroyedAt: string,
+  ) {
+    super(
+      ErrorCode.SubjectForgotten,
+      `data subject "${subject}" was forgotten at ${destroyedAt} (its key is destroyed), so no personal data can be recorded for it again; give the person a new subject id if they return`,
+      { data: { subject, destroyedAt } },
+    );
   }
 }
 
