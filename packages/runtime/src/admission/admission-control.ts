@@ -7,6 +7,12 @@ import type { ResolvedAdmissionOptions } from "./admission-options.js";
 
 /** How often the event-loop delay is read (and its histogram reset). */
 const LAG_SAMPLE_MS = 100;
+/**
+ * A lagging loop sheds only while this many calls are in flight: with fewer, the silo's own calls
+ * are not what holds its loop (another process on the machine, the application's own work), and
+ * refusing them would not help.
+ */
+export const LAG_SHEDDING_MIN_IN_FLIGHT = 1_000;
 
 /**
  * Decides at a silo's door whether a call is taken or shed with `OVERLOADED`. Shedding is cheap and
@@ -105,7 +111,7 @@ export class AdmissionControl {
         `${options.maxCallsInFlightPerConnection} calls in flight from this connection`,
       );
     }
-    if (this.#lagging) {
+    if (this.#lagging && this.#inFlight >= LAG_SHEDDING_MIN_IN_FLIGHT) {
       return this.#error("maxEventLoopDelayMs", `event loop more than ${options.maxEventLoopDelayMs} ms behind`);
     }
     return undefined;
