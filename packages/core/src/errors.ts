@@ -349,11 +349,13 @@ export class OverloadedError extends GranaryError {
  */
 export class NoSiloAvailableError extends GranaryError {
   override name = "NoSiloAvailableError";
-  constructor(reason: string, options: { readonly cause?: unknown } = {}) {
+  /** @param options.sent true when silos got the call but each refused it at its door (it still never ran) */
+  constructor(reason: string, options: { readonly cause?: unknown; readonly sent?: boolean } = {}) {
+    const sent = options.sent ?? false;
     super(
       ErrorCode.NoSiloAvailable,
-      `no silo is available to take the call (${reason}); nothing was sent: start a silo or check the gateways, then retry`,
-      { retryable: true, cause: options.cause, data: { sent: false } },
+      `no silo is available to take the call (${reason}); ${sent ? "it was refused and never ran" : "nothing was sent"}: start a silo or check the gateways, then retry`,
+      { retryable: true, cause: options.cause, data: { sent } },
     );
   }
 }

@@ -53,6 +53,14 @@ export interface SiloOptions extends ClusterOptions, AdmissionOptions {
    * @default log only
    */
   readonly onFenced?: (reason: string) => void;
+  /**
+   * On SIGTERM or SIGINT, drain (`stop()`: accepted calls finish, snapshots, the silo leaves the
+   * cluster) and exit, so a bare `Silo.start` script shuts down cleanly under a supervisor. When the
+   * application listens for the signal itself, the silo only drains and the application exits.
+   * One listener per signal serves every silo of the process and is removed when the last stops.
+   * @default true (TestCluster and ActorSpec turn it off)
+   */
+  readonly handleSignals?: boolean;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;

@@ -37,7 +37,9 @@ import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createDefaultLogger } from "../telemetry/logger.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
 import { openEmbeddedStores, type Stores } from "./default-stores.js";
+import { handleSignals } from "./signal-handlers.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
+import { type ResolvedStandaloneListen, resolveStandaloneListen } from "./standalone-listen.js";
 
 interface ClusterParts {
   readonly options: ResolvedClusterOptions;
@@ -76,6 +78,9 @@ export class Silo implements ActorRefFactory, CallInvoker {
   #fenced: string | undefined;
   readonly #onFenced: ((reason: string) => void) | undefined;
   readonly #admission: AdmissionControl;
+  /** A standalone silo's listener for clients, when it was given a port. */
+  #listener: TransportServer | undefined;
+  #unhandleSignals: (() => void) | undefined;
 
   private constructor(
     options: ResolvedSiloOptions,
@@ -131,6 +136,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     const resolved = resolveSiloOptions(options);
     const clusterOptions = resolveClusterOptions(options, process.env);
     const admission = resolveAdmissionOptions(options, process.env, clusterOptions?.leaseMs);
+    const listen = clusterOptions ? undefined : resolveStandaloneListen(options, process.env);
     // Validate actor classes before opening anything, so bad input never leaves files or connections behind.
     new ActorTypeRegistry(resolved.actors);
     const bootLogger = resolved.logger ?? createDefaultLogger(resolved.logLevel);
@@ -160,16 +166,19 @@ export class Silo implements ActorRefFactory, CallInvoker {
     silo.#admission.start();
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
+      if (listen) await silo.#listenStandalone(listen, resolved.errors);
     } catch (error) {
       await silo.stop();
       throw error;
     }
     silo.#scheduleCollection();
+    if (options.handleSignals ?? true) silo.#unhandleSignals = handleSignals(silo);
     silo.logger.info(
       {
         actors: resolved.actors.map((a) => a.type),
         store: stores.owned ? resolved.dataDir : cluster?.backends.store ? "redis" : "custom",
         ...(cluster?.server ? { address: `${cluster.options.advertisedHost}:${cluster.server.address.port}` } : {}),
+        ...(silo.#listener ? { address: `${listen?.host}:${silo.#listener.address.port}` } : {}),
       },
       "silo started",
     );
@@ -211,6 +220,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
 
   /** Where clients and other silos reach this silo (cluster mode). */
   get address(): { readonly host: string; readonly port: number } | undefined {
+    if (this.#listener) return this.#listener.address;
     const cluster = this.#cluster;
     if (!cluster?.server) return undefined;
     return { host: cluster.options.advertisedHost, port: cluster.server.address.port };
@@ -307,6 +317,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId}`);
     await this.#catalog.deactivateAll("shutdown");
     await Promise.allSettled(this.#background);
+    await this.#listener?.close();
     const cluster = this.#cluster;
     if (cluster) {
       // Leave only after every actor is unregistered, so nobody takes over an actor still draining here.
@@ -321,7 +332,27 @@ export class Silo implements ActorRefFactory, CallInvoker {
       await this.#stores.snapshots.close();
     }
     if (cluster?.ownsBackends) await cluster.backends.close();
+    this.#unhandleSignals?.();
     this.logger.info("silo stopped");
+  }
+
+  /** A standalone silo serves clients over TCP: calls go straight to the catalog (no router). */
+  async #listenStandalone(listen: ResolvedStandaloneListen, errors: readonly ErrorClass[]): Promise<void> {
+    this.#listener = await listenTransport({
+      ...(listen.clusterKey === undefined ? {} : { clusterKey: listen.clusterKey }),
+      allowUnauthenticated: listen.allowUnauthenticated,
+      id: this.siloId,
+      role: PeerRole.Silo,
+      logger: this.logger.child({ component: "transport" }),
+      errorClasses: new Map(errors.map((cls) => [cls.name, cls])),
+      host: listen.host,
+      port: listen.port,
+      tls: listen.tls?.server,
+      onRequest: (payload, from, reply) => {
+        this.#accept(parseCallRequest(payload), 0, true, reply, from.requestsBeingHandled);
+        return REPLY_LATER;
+      },
+    });
   }
 
   async #joinCluster(cluster: ClusterParts, errors: readonly ErrorClass[]): Promise<void> {
