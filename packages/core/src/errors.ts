@@ -46,6 +46,26 @@ export const ErrorCode = {
   Overloaded: "OVERLOADED",
   /** No silo could be reached to send the call to; nothing was sent: retry once a silo is up. */
   NoSiloAvailable: "NO_SILO_AVAILABLE",
+  /** A projection checkpoint write carried an older owner epoch: the projection moved to another silo. */
+  ProjectionFenced: "PROJECTION_FENCED",
+  /** A projection checkpoint write expected another checkpoint position (someone else advanced it). */
+  CheckpointConflict: "CHECKPOINT_CONFLICT",
+  /** No projection of that name is registered (or known to the store). */
+  UnknownProjection: "UNKNOWN_PROJECTION",
+  /** A projection stopped after its handler kept failing; its error and position are in the status. */
+  ProjectionFailed: "PROJECTION_FAILED",
+  /** An event bus subscriber fell too far behind and was dropped. */
+  SubscriberDropped: "SUBSCRIBER_DROPPED",
+  /**
+   * raise() was refused because two calls of one call chain were inside the actor side by side (a
+   * fan-out that re-entered it), where events could not be kept or rolled back per call.
+   */
+  ConcurrentRaise: "CONCURRENT_RAISE",
+  /**
+   * A call with an idempotency key already ran and committed events, but its reply was not
+   * recorded (it failed after a mid-turn commit, and the activation that knew its error is gone).
+   */
+  AlreadyExecuted: "ALREADY_EXECUTED",
   /** Personal data was raised for a data subject whose key was destroyed (`forget`). */
   SubjectForgotten: "SUBJECT_FORGOTTEN",
 } as const;
@@ -343,6 +363,22 @@ export class OverloadedError extends GranaryError {
   }
 }
 
+/** An idempotency key was reused for a different command (another method or other arguments). */
+export class IdempotencyKeyReusedError extends GranaryError {
+  override name = "IdempotencyKeyReusedError";
+  constructor(
+    readonly actor: string,
+    readonly key: string,
+    readonly firstMethod: string,
+  ) {
+    super(
+      ErrorCode.IdempotencyConflict,
+      `idempotency key ${JSON.stringify(key)} on ${actor} was first used for ${firstMethod}(...) with other arguments or another method; a key names exactly one command: use a new key for a new command`,
+      { data: { actor, key, firstMethod } },
+    );
+  }
+}
+
 /**
  * A client found no silo to send a call to (none in membership, membership unreachable, or every
  * gateway refused the connection). Nothing was sent, so the call is safe to retry.
@@ -356,6 +392,34 @@ export class NoSiloAvailableError extends GranaryError {
       ErrorCode.NoSiloAvailable,
       `no silo is available to take the call (${reason}); ${sent ? "it was refused and never ran" : "nothing was sent"}: start a silo or check the gateways, then retry`,
       { retryable: true, cause: options.cause, data: { sent } },
+    );
+  }
+}
+
+/** See {@link ErrorCode.AlreadyExecuted}. */
+export class AlreadyExecutedError extends GranaryError {
+  override name = "AlreadyExecutedError";
+  constructor(
+    readonly actor: string,
+    readonly key: string,
+    readonly version: number,
+  ) {
+    super(
+      ErrorCode.AlreadyExecuted,
+      `the call with idempotency key ${JSON.stringify(key)} already ran on ${actor} and committed events (up to version ${version}), but failed afterwards and its error is no longer known; it is not run again. Read the actor's history to see what it did`,
+      { data: { actor, key, version } },
+    );
+  }
+}
+
+/** See {@link ErrorCode.ConcurrentRaise}. */
+export class ConcurrentRaiseError extends GranaryError {
+  override name = "ConcurrentRaiseError";
+  constructor(readonly actor: string) {
+    super(
+      ErrorCode.ConcurrentRaise,
+      `raise() in ${actor} was refused: two calls of the same call chain are inside this actor side by side (a fan-out that re-entered it, e.g. Promise.all over calls that call back into it), so their events could not be committed or rolled back per call. Raise only in calls that nest (A → B → A), await such calls one at a time, or raise in the outer call once they have finished`,
+      { data: { actor } },
     );
   }
 }

@@ -1,6 +1,7 @@
 import {
   type AppendOptions,
   type AppendResult,
+  assertStreamName,
   decodeRows,
   type EventEnvelope,
   type EventStore,
@@ -24,7 +25,12 @@ import { appendError, isCleanAppendError, isDuplicateEventId } from "./internal/
 import { FeedChanges } from "./internal/feed-changes.js";
 import { GroupCommitQueue, type GroupCommitStats } from "./internal/group-commit.js";
 import { decodeEventRow, type EventRow, encodeEvents, eventColumns, refOf } from "./internal/row-codec.js";
-import { type PostgresEventStoreOptions, resolvePostgresOptions } from "./postgres-options.js";
+import {
+  type PostgresEventStoreOptions,
+  type ResolvedPostgresOptions,
+  resolvePostgresOptions,
+} from "./postgres-options.js";
+import { PostgresProjectionStore } from "./postgres-projection-store.js";
 
 interface TombstoneRow {
   readonly purged_at: string;
@@ -106,6 +112,7 @@ export class PostgresEventStore implements EventStore {
   readonly #db: Connection;
   readonly #namespace: string;
   readonly #upcasters: Upcasters | undefined;
+  readonly #resolved: ResolvedPostgresOptions;
   readonly #changes: FeedChanges;
   readonly #sql: ReturnType<typeof statements>;
   readonly #queue: GroupCommitQueue<QueuedAppend> | undefined;
@@ -117,6 +124,7 @@ export class PostgresEventStore implements EventStore {
     const resolved = resolvePostgresOptions(options);
     this.#db = new Connection(resolved, "PostgresEventStore");
     this.#namespace = resolved.namespace;
+    this.#resolved = resolved;
     this.#upcasters = resolved.upcasters;
     this.#changes = new FeedChanges(this.#db.pool, resolved.schema, resolved.namespace, resolved.logger);
     this.#sql = statements(this.#db.s, resolved.schema);
@@ -127,6 +135,15 @@ export class PostgresEventStore implements EventStore {
           maxInFlight: BATCHES_IN_FLIGHT,
         })
       : undefined;
+  }
+
+  /**
+   * The projection store in this database, schema and namespace, on this store's pool (close it
+   * before this store).
+   */
+  openProjectionStore(): PostgresProjectionStore {
+    const { schema, namespace, logger } = this.#resolved;
+    return new PostgresProjectionStore({ pool: this.#db.pool, schema, namespace, logger });
   }
 
   /** The namespace this store reads and writes. */
@@ -165,14 +182,17 @@ export class PostgresEventStore implements EventStore {
   }
 
   async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
     return throwOnReadErrors(await this.#readStream(stream, fromVersion, options.limit));
   }
 
   async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    assertStreamName(stream);
     return this.#readStream(stream, fromVersion, undefined);
   }
 
   async latestVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<{ version: string }>({
         ...this.#sql.latestVersion,
@@ -183,6 +203,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async highestEpoch(stream: string): Promise<number> {
+    assertStreamName(stream);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<{ epoch: string }>({
         ...this.#sql.highestEpoch,
@@ -223,6 +244,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    assertStreamName(stream);
     if (typeof stream !== "string" || stream.length === 0)
       throw new InvalidArgumentError("stream must be a non-empty string");
     for (const field of ["reason", "requestedBy"] as const) {
@@ -244,6 +266,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {
+    assertStreamName(stream);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<TombstoneRow>(this.#sql.tombstone, [this.#namespace, stream]);
       return rows[0] && toTombstone(stream, rows[0]);

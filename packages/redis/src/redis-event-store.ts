@@ -1,6 +1,7 @@
 import {
   type AppendOptions,
   type AppendResult,
+  assertStreamName,
   ChangeSignal,
   decodeRows,
   type EventEnvelope,
@@ -34,7 +35,8 @@ import {
 import { APPEND, LATEST_VERSION, PURGE, READ, READ_ALL } from "./internal/event-store-scripts.js";
 import { type StoreKeys, storeKeys } from "./internal/keys.js";
 import { checkRedisPersistence, type RedisPersistenceStatus } from "./persistence-check.js";
-import { type RedisEventStoreOptions, resolveRedisOptions } from "./redis-options.js";
+import { type RedisEventStoreOptions, type ResolvedRedisOptions, resolveRedisOptions } from "./redis-options.js";
+import { RedisProjectionStore } from "./redis-projection-store.js";
 
 const DEFAULT_READ_ALL_LIMIT = 1_000;
 
@@ -56,15 +58,23 @@ export class RedisEventStore implements EventStore {
   readonly #changed = new ChangeSignal();
   readonly #subscriptions = new Set<Subscription>();
   readonly #persistence: Promise<RedisPersistenceStatus>;
+  readonly #resolved: ResolvedRedisOptions;
   #unlisten: (() => void) | undefined;
 
   /** @throws InvalidConfigurationError naming the invalid option. */
   constructor(options: RedisEventStoreOptions) {
     const resolved = resolveRedisOptions(options);
+    this.#resolved = resolved;
     this.#connection = new RedisConnection(resolved);
     this.#keys = storeKeys(resolved.keyPrefix, resolved.namespace);
     this.#upcasters = resolved.upcasters;
     this.#persistence = checkRedisPersistence(this.#connection, resolved.logger);
+  }
+
+  /** The projection store in this Redis and namespace, on this store's client (close it before this store). */
+  openProjectionStore(): RedisProjectionStore {
+    const { keyPrefix, namespace, logger } = this.#resolved;
+    return new RedisProjectionStore({ redis: this.#connection.client, keyPrefix, namespace, logger });
   }
 
   /** The start-up check of Redis persistence (AOF); it has logged a warning if events are at risk. */
@@ -113,10 +123,12 @@ export class RedisEventStore implements EventStore {
   }
 
   async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
     return throwOnReadErrors(await this.#read(stream, fromVersion, options.limit));
   }
 
-  readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+  async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    assertStreamName(stream);
     return this.#read(stream, fromVersion, undefined);
   }
 
@@ -140,6 +152,7 @@ export class RedisEventStore implements EventStore {
   }
 
   async latestVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
     const reply = (await this.#connection.script(
       LATEST_VERSION,
       [this.#keys.stream(stream), this.#keys.tombstone(stream)],
@@ -149,6 +162,7 @@ export class RedisEventStore implements EventStore {
   }
 
   async highestEpoch(stream: string): Promise<number> {
+    assertStreamName(stream);
     const epoch = await this.#connection.run((c) => c.get(this.#keys.streamEpoch(stream)));
     return epoch === null ? 0 : Number(epoch);
   }
@@ -213,6 +227,7 @@ export class RedisEventStore implements EventStore {
    * after a purge to erase them from disk too.
    */
   async purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    assertStreamName(stream);
     if (typeof stream !== "string" || stream.length === 0) {
       throw new InvalidArgumentError("stream must be a non-empty string");
     }
@@ -231,6 +246,7 @@ export class RedisEventStore implements EventStore {
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {
+    assertStreamName(stream);
     const json = await this.#connection.run((c) => c.get(this.#keys.tombstone(stream)));
     return json === null ? undefined : decodeTombstone(json);
   }

@@ -13,6 +13,14 @@
 
 export type { ActivationState } from "./activation/activation-state.js";
 export { DEFAULT_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_VERSION } from "./activation/actor-type-info.js";
+export { ADMIN, adminMessage } from "./admin/admin-frame.js";
+export type { ActivationQuery, ActivationView, SiloInfo } from "./admin/admin-types.js";
+export { type HistoryPage, registerHistoryOperation } from "./admin/history-operation.js";
+export { operatorInspectorSource } from "./admin/inspector-source.js";
+export { OperatorClient, type OperatorTransport, type SiloReport } from "./admin/operator-client.js";
+export { type AdminOperation, intArg, OperatorRequests, stringArg } from "./admin/operator-requests.js";
+export { SiloAdmin } from "./admin/silo-admin.js";
+export { type SiloInspectorOption, type SiloOperatorLinks, siloOperatorTransport } from "./admin/silo-inspector.js";
 export {
   type AdmissionOptions,
   DEFAULT_MAX_CALLS_IN_FLIGHT,
@@ -34,6 +42,7 @@ export {
   DEFAULT_PORT,
   resolveClusterOptions,
 } from "./cluster/cluster-options.js";
+export type { BusEvent, BusSubscribeOptions, BusSubscription } from "./events-bus/event-bus.js";
 export * from "./messaging/index.js";
 export {
   hashPlacement,
@@ -52,3 +61,4 @@ export {
   resolveSiloOptions,
   type SiloOptions,
 } from "./silo/silo-options.js";
+export { createDefaultLogger, type LogFormat, resolveLogFormat } from "./telemetry/logger.js";

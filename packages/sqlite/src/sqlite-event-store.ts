@@ -1,6 +1,7 @@
 import {
   type AppendOptions,
   type AppendResult,
+  assertStreamName,
   type ChangeSignal,
   decodeRows,
   type EventEnvelope,
@@ -24,6 +25,7 @@ import { purgedError, tombstoneOf, writeAppend, writePurge } from "./event-write
 import { GroupCommitQueue, type GroupCommitStats } from "./group-commit-queue.js";
 import { decodeEventRow, type EventRow, encodeEvent, refOfRow } from "./row-codec.js";
 import { type ResolvedSqliteOptions, resolveSqliteOptions, type SqliteEventStoreOptions } from "./sqlite-options.js";
+import { SqliteProjectionStore } from "./sqlite-projection-store.js";
 import { type EventStatements, prepareEventStatements } from "./statements.js";
 
 const DEFAULT_READ_ALL_LIMIT = 1_000;
@@ -60,6 +62,19 @@ export class SqliteEventStore implements EventStore {
     this.#queue = new GroupCommitQueue(this.#db, () => this.#changed.signal.fire());
   }
 
+  /**
+   * The projection store in this file and namespace, sharing this store's connection (so it also
+   * works on `:memory:`). Close it before this store.
+   */
+  openProjectionStore(): SqliteProjectionStore {
+    this.#assertOpen();
+    return new SqliteProjectionStore({
+      path: this.#options.path,
+      namespace: this.#options.namespace,
+      database: this.#db,
+    });
+  }
+
   /** Transactions committed and writes they carried: appends per transaction = jobs / transactions. */
   get commitStats(): GroupCommitStats {
     return this.#queue.stats;
@@ -84,19 +99,23 @@ export class SqliteEventStore implements EventStore {
   }
 
   async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
     return throwOnReadErrors(this.#readStream(stream, fromVersion, options.limit));
   }
 
   async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    assertStreamName(stream);
     return this.#readStream(stream, fromVersion, undefined);
   }
 
   async latestVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
     this.#assertOpen();
     return this.#statements.streamRow.get(this.#options.namespace, stream)?.version ?? 0;
   }
 
   async highestEpoch(stream: string): Promise<number> {
+    assertStreamName(stream);
     this.#assertOpen();
     return this.#statements.streamRow.get(this.#options.namespace, stream)?.epoch ?? 0;
   }
@@ -132,6 +151,7 @@ export class SqliteEventStore implements EventStore {
 
   purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
     try {
+      assertStreamName(stream);
       this.#assertOpen();
     } catch (error) {
       return Promise.reject(error);
@@ -141,6 +161,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {
+    assertStreamName(stream);
     this.#assertOpen();
     const head = this.#statements.streamRow.get(this.#options.namespace, stream);
     return head?.purged_at ? tombstoneOf(stream, head) : undefined;

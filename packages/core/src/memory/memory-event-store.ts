@@ -1,3 +1,4 @@
+import { assertStreamName } from "../actor/actor-identity.js";
 import { FencedWriteError, IdempotencyConflictError, StreamPurgedError, VersionConflictError } from "../errors.js";
 import type { EventEnvelope, RecordedEvent } from "../events/envelope.js";
 import type { Upcasters } from "../events/upcasting.js";
@@ -16,6 +17,7 @@ import { sameEventContent, validateAppend } from "../store-kit/append-validation
 import { clonePlain } from "../store-kit/clone.js";
 import { decodeRows, throwOnReadErrors } from "../store-kit/decode.js";
 import { ChangeSignal, startFeedSubscription } from "../store-kit/feed-subscription.js";
+import { MemoryProjectionStore } from "./memory-projection-store.js";
 
 interface StoredStream {
   events: RecordedEvent[];
@@ -70,6 +72,11 @@ export class MemoryEventStore implements EventStore {
     this.#ids = namespaced(this.#storage.ids, this.#namespace);
   }
 
+  /** The projection store beside this storage and namespace (documents and checkpoints in memory). */
+  openProjectionStore(): MemoryProjectionStore {
+    return new MemoryProjectionStore(this.#storage, this.#namespace);
+  }
+
   async append(
     stream: string,
     expectedVersion: number,
@@ -121,10 +128,12 @@ export class MemoryEventStore implements EventStore {
   }
 
   async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
     return throwOnReadErrors(this.#readChecked(stream, fromVersion, options.limit));
   }
 
   async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    assertStreamName(stream);
     return this.#readChecked(stream, fromVersion, undefined);
   }
 
@@ -142,11 +151,13 @@ export class MemoryEventStore implements EventStore {
   }
 
   async latestVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
     const stored = this.#stream(stream);
     return stored?.tombstone?.lastVersion ?? stored?.events.length ?? 0;
   }
 
   async highestEpoch(stream: string): Promise<number> {
+    assertStreamName(stream);
     return this.#stream(stream)?.epoch ?? 0;
   }
 
@@ -183,6 +194,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    assertStreamName(stream);
     const stored = this.#streamForWrite(stream);
     if (stored.tombstone) return stored.tombstone;
     const tombstone: Tombstone = {
@@ -203,6 +215,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {
+    assertStreamName(stream);
     return this.#stream(stream)?.tombstone;
   }
 

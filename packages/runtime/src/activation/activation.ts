@@ -13,10 +13,11 @@ import {
   streamOf,
 } from "@granary/core";
 import { type ActorHost, bindHost } from "@granary/core/internal";
-import { newCallId } from "../calls/call-context.js";
+import { type CallContext, newCallId } from "../calls/call-context.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActivationState } from "./activation-state.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
+import { explainFrozenState, wireDataRefusal } from "./call-boundary.js";
 import { EventSourcedTurnExecutor } from "./event-sourced-turn-executor.js";
 import { Mailbox, type PendingCall } from "./mailbox.js";
 import { rehydrate } from "./rehydration.js";
@@ -123,6 +124,16 @@ export class Activation implements ActorHost {
     return this.#epoch;
   }
 
+  /** The actor instance, once created (for inspection by operators; never for calls). */
+  get instance(): Actor | undefined {
+    return this.#instance;
+  }
+
+  /** Clock time of the last call this activation received. */
+  get lastActiveAt(): number {
+    return this.#lastActiveAt;
+  }
+
   get mailboxDepth(): number {
     return this.#mailbox.depth;
   }
@@ -153,7 +164,7 @@ export class Activation implements ActorHost {
     if (state === "deactivated" || state === "failed") return false;
     if (state === "deactivating" && !reentrant) return false;
     if (state !== "activating" && (this.#mailbox.runningTurns === 0 || reentrant || this.#joinsReaders(call))) {
-      this.#run(call);
+      this.#run(call, reentrant);
     } else {
       this.#mailbox.push(call);
       const telemetry = this.services.telemetry;
@@ -234,24 +245,32 @@ export class Activation implements ActorHost {
     );
   }
 
-  #run(call: PendingCall): void {
+  #run(call: PendingCall, reentrant = false): void {
     if (this.info.readOnly.has(call.request.method)) this.#readers++;
-    this.#mailbox.started(call.request.context);
+    const executor = this.#executor as TurnExecutor;
+    // A reentrant event-sourced call first waits for a commit: it counts as running (the context
+    // its own calls continue) only once its turn starts, so calls its caller makes meanwhile keep
+    // their own chain.
+    if (!reentrant || !executor.defersStart) this.#mailbox.started(call.request.context);
     let turn: Promise<unknown>;
     try {
-      turn = (this.#executor as TurnExecutor).execute(call.request);
+      turn = executor.execute(call.request, reentrant);
     } catch (error) {
       turn = Promise.reject(error);
     }
     turn.then(
       (value) => {
         this.#finished(call);
-        call.resolve(value);
+        // The result crosses the same check locally as remotely (a Map is refused on both paths).
+        const refused = wireDataRefusal(value, this.info.type, call.request.method);
+        if (refused) call.reject(refused);
+        else call.resolve(value);
       },
       (error: unknown) => {
         this.#finished(call);
+        const explained = this.info.eventSourced && this.services.freezeState ? explainFrozenState(error) : error;
         // Event-sourced turns classify their own errors (a stale commit stays retryable).
-        call.reject(this.info.eventSourced ? error : asTurnError(error));
+        call.reject(this.info.eventSourced ? explained : asTurnError(explained));
       },
     );
   }
@@ -296,6 +315,11 @@ export class Activation implements ActorHost {
       this.#idleWaiters ??= [];
       this.#idleWaiters.push(resolve);
     });
+  }
+
+  /** Called by the event-sourced turn executor when a reentrant call's turn starts. */
+  turnStarted(context: CallContext): void {
+    this.#mailbox.started(context);
   }
 
   /** Called by the turn executor when a commit found that another activation wrote. */

@@ -6,7 +6,12 @@ import type { ActorTypeInfo } from "./actor-type-info.js";
 
 /** Runs one call as a turn on an actor instance (may throw synchronously: the caller handles both). */
 export interface TurnExecutor {
-  execute(request: CallRequest): Promise<unknown>;
+  /**
+   * `reentrant`: the call belongs to a chain already inside the actor. An executor that returns
+   * true from `defersStart` reports when such a call's turn really starts (`turnStarted`).
+   */
+  execute(request: CallRequest, reentrant: boolean): Promise<unknown>;
+  readonly defersStart: boolean;
 }
 
 /**
@@ -32,15 +37,43 @@ export function resolveMethod(
 
 /** Turns of a plain (volatile) actor: just the method call, inside the call's context. */
 export class PlainTurnExecutor implements TurnExecutor {
+  readonly defersStart = false;
   constructor(
     readonly info: ActorTypeInfo,
     readonly instance: Actor,
   ) {}
 
-  execute(request: CallRequest): Promise<unknown> {
+  /** Outcomes of recent keyed calls: volatile like the actor's state, so a resend runs once per activation. */
+  #recent: RecentCalls | undefined;
+
+  execute(request: CallRequest, _reentrant: boolean): Promise<unknown> {
     const method = resolveMethod(this.info, this.instance, request.method);
+    const key = request.idempotencyKey;
+    if (key !== undefined) {
+      this.#recent ??= new RecentCalls();
+      const first = this.#recent.get(key);
+      if (first) return first;
+    }
     // The activation passes errors through asTurnError when it settles the call.
-    return runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
+    const running = runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
+    if (key !== undefined) this.#recent?.set(key, running);
+    return running;
+  }
+}
+
+/** The last 1,000 keyed calls of a plain actor and their (possibly still running) outcomes. */
+class RecentCalls {
+  readonly #calls = new Map<string, Promise<unknown>>();
+
+  get(key: string): Promise<unknown> | undefined {
+    return this.#calls.get(key);
+  }
+
+  set(key: string, outcome: Promise<unknown>): void {
+    // A rejected outcome is observed by the caller; this copy must not count as unhandled.
+    outcome.catch(() => {});
+    this.#calls.set(key, outcome);
+    if (this.#calls.size > 1_000) this.#calls.delete(this.#calls.keys().next().value as string);
   }
 }
 

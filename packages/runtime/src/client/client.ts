@@ -5,6 +5,9 @@ import {
   type ActorRefFactory,
   type CallOptions,
   CallTimeoutError,
+  ConnectionError,
+  type DocumentOf,
+  type DocumentProjectionClass,
   type MemberInfo,
   type Membership,
   messageOf,
@@ -12,14 +15,19 @@ import {
   ShuttingDownError,
 } from "@granary/core";
 import { type Logger, pino } from "pino";
+import { OperatorClient } from "../admin/operator-client.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import type { CallRequest } from "../calls/call-context.js";
+import { outcomeUnknown } from "../calls/idempotency.js";
 import { provablyNotExecuted } from "../cluster/call-router.js";
 import { callMessage } from "../cluster/wire.js";
+import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
 import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
+import type { ProjectionQuery } from "../projections/projection-queries.js";
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
+import { clientQuery, clientSubscribe, type GatewayInvoker } from "./client-read-side.js";
 
 /** Retries a refused first attempt: set by Client, which keeps the retry logic private. */
 let afterRefusal: (client: Client, call: GatewayCall, error: unknown) => Promise<unknown>;
@@ -49,6 +57,7 @@ export class Client implements ActorRefFactory, CallInvoker {
   /** Why the last membership refresh failed (cleared by the next success), for NO_SILO_AVAILABLE. */
   #membershipError: unknown;
   #closed = false;
+  #operator: OperatorClient | undefined;
 
   private constructor(options: ResolvedClientOptions, membership: Membership | undefined, ownsMembership: boolean) {
     this.#membership = membership;
@@ -88,12 +97,76 @@ export class Client implements ActorRefFactory, CallInvoker {
     return createActorRef(this, type, id, options);
   }
 
+  /** The operator's view of the cluster (what the `granary` CLI and the inspector show). */
+  get operator(): OperatorClient {
+    this.#operator ??= new OperatorClient({
+      addresses: async () => {
+        await this.#refreshGateways();
+        return this.#gateways;
+      },
+      request: (address, payload, timeoutMs) =>
+        this.#pool.request(address, payload, { timeoutMs, timeoutError: gatewayTimeout }),
+    });
+    return this.#operator;
+  }
+
+  /**
+   * Typed queries of a document projection, answered by a gateway silo (see `silo.query`).
+   * @example
+   * await client.query(SkuStats).get("sku-1", { waitForLatest: true });
+   */
+  query<C extends DocumentProjectionClass>(cls: C): ProjectionQuery<DocumentOf<C>> {
+    return clientQuery(this.#readSideInvoker(), cls);
+  }
+
+  /** Live events committed anywhere in the cluster, by subject pattern (see `silo.events`); at most once. */
+  get events(): {
+    subscribe(
+      pattern: string,
+      handler: (event: BusEvent) => void | Promise<void>,
+      options?: BusSubscribeOptions,
+    ): BusSubscription;
+  } {
+    return {
+      subscribe: (pattern, handler, options) =>
+        clientSubscribe(this.#readSideInvoker(), this.#logger, pattern, handler, options),
+    };
+  }
+
+  #readSideInvoker(): GatewayInvoker {
+    const client = this;
+    return {
+      defaultTimeoutMs: this.defaultTimeoutMs,
+      get closed() {
+        return client.#closed;
+      },
+      invoke: (request) => this.invoke(request),
+      invokeAt: async (gateway, request) => {
+        let target = gateway ?? this.#pick();
+        if (target === undefined) {
+          await this.#refreshGateways();
+          target = this.#pick();
+        }
+        if (target === undefined) throw this.#noSilo(undefined);
+        const value = await this.#pool.request(target, callMessage(request, 0), {
+          timeoutMs: request.timeoutMs,
+          timeoutError: gatewayTimeout,
+        });
+        return { value, gateway: target };
+      },
+    };
+  }
+
   /** The gateway silos this client currently uses ("host:port"). */
   get gateways(): readonly string[] {
     return this.#gateways;
   }
 
-  invoke(request: CallRequest): Promise<unknown> {
+  invoke(call: CallRequest): Promise<unknown> {
+    // Every call carries an idempotency key (its own call id unless the caller chose one), so a call
+    // whose connection dropped mid-flight can be sent again without ever running twice.
+    const request: CallRequest =
+      call.idempotencyKey === undefined ? { ...call, idempotencyKey: call.context.callId } : call;
     // Fast path: one attempt on the next gateway, answered straight into the call's promise. Retry
     // state exists only once a gateway refused.
     const gateway = this.#closed ? undefined : this.#pick();
@@ -142,18 +215,21 @@ export class Client implements ActorRefFactory, CallInvoker {
     refusedBy?: string,
   ): Promise<unknown> {
     let lastError: unknown = refusal;
+    // The last attempt whose connection dropped mid-call: it may have run, so the call's final error
+    // must not claim nothing was sent.
+    let uncertain: unknown = provablyNotExecuted(refusal) ? undefined : refusal;
     // Gateways that could not be reached during this call: when every known one is here, give up.
     const unreachableHere = new Set<string>();
     if (refusedBy !== undefined && unreachable(refusal)) unreachableHere.add(refusedBy);
     for (let attempt = firstAttempt; ; attempt++) {
       if (this.#closed) throw new ShuttingDownError("client", { retryable: false });
       const remaining = deadline - Date.now();
-      if (remaining <= 0) throw this.#noSilo(lastError);
+      if (remaining <= 0) throw uncertain ?? this.#noSilo(lastError);
       let gateway = this.#pickExcept(unreachableHere);
       if (gateway === undefined) {
         await this.#refreshGateways();
         gateway = this.#pickExcept(unreachableHere);
-        if (gateway === undefined) throw this.#noSilo(lastError);
+        if (gateway === undefined) throw uncertain ?? this.#noSilo(lastError);
       }
       try {
         return await this.#pool.request(gateway, callMessage(request, 0), {
@@ -162,9 +238,10 @@ export class Client implements ActorRefFactory, CallInvoker {
         });
       } catch (error) {
         if (error instanceof GatewayTimeout) throw callTimeout(request);
-        if (!provablyNotExecuted(error)) throw error;
+        if (!safeToResend(error)) throw error;
         lastError = error;
-        this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused the call; trying another");
+        if (!provablyNotExecuted(error)) uncertain = error;
+        this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused or dropped the call; trying another");
         if (unreachable(error)) {
           unreachableHere.add(gateway);
           this.#dropGateway(gateway);
@@ -266,9 +343,18 @@ class GatewayCall implements ResponseSink {
 
   reject(error: unknown): void {
     if (error instanceof GatewayTimeout) this.rejectPromise(callTimeout(this.request));
-    else if (!provablyNotExecuted(error)) this.rejectPromise(error);
+    else if (!safeToResend(error)) this.rejectPromise(error);
     else afterRefusal(this.client, this, error).then(this.resolve, this.rejectPromise);
   }
+}
+
+/**
+ * The call provably did not run (refused at a silo's door, or never sent), or its outcome is unknown
+ * (the connection dropped mid-call): every client call carries an idempotency key, so sending it
+ * again can never run it twice on an event-sourced actor.
+ */
+function safeToResend(error: unknown): boolean {
+  return provablyNotExecuted(error) || outcomeUnknown(error);
 }
 
 /** Our own wait for a gateway's answer ran out; becomes the call's CallTimeoutError. Never escapes. */
@@ -284,7 +370,8 @@ function callTimeout(request: CallRequest): CallTimeoutError {
 
 /** A connection that could not be opened, or closed before the call was sent: nothing was sent. */
 function unreachable(error: unknown): boolean {
-  return (error as { code?: string } | undefined)?.code === "CONNECTION_ERROR";
+  const e = error as { code?: string; retryable?: boolean } | undefined;
+  return e?.code === "CONNECTION_ERROR" && e.retryable === true;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -5,12 +5,20 @@ import {
   type ErrorClass,
   type EventStore,
   InvalidConfigurationError,
+  type ProjectionClass,
+  type ProjectionStore,
   type SnapshotStore,
   systemClock,
 } from "@granary/core";
 import type { Logger } from "pino";
+import type { SiloInspectorOption } from "../admin/silo-inspector.js";
 import type { AdmissionOptions } from "../admission/admission-options.js";
 import type { ClusterOptions } from "../cluster/cluster-options.js";
+import {
+  type ReadSideSettings,
+  type ReadSideTuning,
+  resolveReadSideSettings,
+} from "../projections/read-side-settings.js";
 import { positiveInt } from "./option-parsing.js";
 
 /**
@@ -61,6 +69,18 @@ export interface SiloOptions extends ClusterOptions, AdmissionOptions {
    * @default true (TestCluster and ActorSpec turn it off)
    */
   readonly handleSignals?: boolean;
+  /**
+   * Serve the browser inspector (silos, activations, event timeline with time travel): `true` or
+   * `{ port, host, purgeKey }`. Bound to 127.0.0.1 unless `host` says otherwise; read-only unless
+   * `purgeKey` (the cluster key) is given. @default off (env GRANARY_INSPECTOR_PORT turns it on)
+   */
+  readonly inspector?: SiloInspectorOption;
+  /** Projection classes (DocumentProjection, HandlerProjection) this silo may run; each runs on one silo of the cluster. @default none */
+  readonly projections?: readonly ProjectionClass[];
+  /** Where projection documents and checkpoints go. @default the store beside the event store (same SQLite file, PostgreSQL database or Redis) */
+  readonly projectionStore?: ProjectionStore;
+  /** Tuning of projections (batch size, document cache, ownership checks). */
+  readonly readSide?: ReadSideTuning;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
@@ -83,6 +103,9 @@ export interface ResolvedSiloOptions {
   readonly logLevel: string;
   readonly errors: readonly ErrorClass[];
   readonly clock: Clock;
+  readonly projections: readonly ProjectionClass[];
+  readonly projectionStore: ProjectionStore | undefined;
+  readonly readSide: ReadSideSettings;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -140,5 +163,8 @@ export function resolveSiloOptions(options: SiloOptions, env: Env = process.env)
     logLevel,
     errors: options.errors ?? [],
     clock: options.clock ?? systemClock,
+    projections: options.projections ?? [],
+    projectionStore: options.projectionStore,
+    readSide: resolveReadSideSettings(options.readSide, env.NODE_ENV !== "production"),
   };
 }

@@ -5,16 +5,23 @@ import {
   type ActorRefFactory,
   type CallOptions,
   type Directory,
+  type DocumentOf,
+  type DocumentProjectionClass,
   type ErrorClass,
   MemorySnapshotStore,
   messageOf,
   ShuttingDownError,
   type TimerHandle,
 } from "@granary/core";
+import type { InspectorOptions } from "@granary/inspector";
 import type { Span } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
+import { isAdminFrame, parseAdminFrame } from "../admin/admin-frame.js";
+import { registerHistoryOperation } from "../admin/history-operation.js";
+import { SiloAdmin } from "../admin/silo-admin.js";
+import { resolveSiloInspector, startSiloInspector } from "../admin/silo-inspector.js";
 import { AdmissionControl } from "../admission/admission-control.js";
 import { type ResolvedAdmissionOptions, resolveAdmissionOptions } from "../admission/admission-options.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
@@ -23,16 +30,21 @@ import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord
 import { DeadlineTracker } from "../calls/deadlines.js";
 import { Catalog } from "../catalog/catalog.js";
 import { CallRouter } from "../cluster/call-router.js";
+import { clientCallRefusal } from "../cluster/call-trust.js";
 import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/cluster-options.js";
 import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
 import { type CallFrame, hopsOf, parseCallRequest } from "../cluster/wire.js";
 import { DirectoryCache } from "../directory/directory-cache.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
+import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
 import { MembershipAgent } from "../membership/membership-agent.js";
 import { REPLY_LATER } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { listenTransport, type TransportServer } from "../messaging/server.js";
 import { PeerRole } from "../messaging/transport-options.js";
+import type { ProjectionQuery } from "../projections/projection-queries.js";
+import { type ProjectionsControl, ReadSide, validateProjections } from "../projections/read-side.js";
+import { SYSTEM_TYPE_PREFIX } from "../projections/system-calls.js";
 import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createDefaultLogger } from "../telemetry/logger.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
@@ -81,6 +93,12 @@ export class Silo implements ActorRefFactory, CallInvoker {
   /** A standalone silo's listener for clients, when it was given a port. */
   #listener: TransportServer | undefined;
   #unhandleSignals: (() => void) | undefined;
+  readonly #startedAt: number;
+  #callsTotal = 0;
+  #inspector: { readonly url: string; close(): Promise<void> } | undefined;
+  /** The operator surface (CLI, inspector): health, activations, and what other subsystems register. */
+  readonly admin: SiloAdmin;
+  readonly #readSide: ReadSide;
 
   private constructor(
     options: ResolvedSiloOptions,
@@ -129,6 +147,33 @@ export class Silo implements ActorRefFactory, CallInvoker {
       background: (work) => this.#track(work),
     };
     this.#catalog = new Catalog(new ActorTypeRegistry(options.actors), services);
+    this.#startedAt = options.clock.now();
+    this.admin = new SiloAdmin(() => ({
+      siloId: this.#siloId,
+      address: this.address ? `${this.address.host}:${this.address.port}` : undefined,
+      startedAt: this.#startedAt,
+      now: () => options.clock.now(),
+      callsTotal: this.#callsTotal,
+      status: this.#fenced ? "fenced" : this.#stopping ? "stopping" : "serving",
+      fencedReason: this.#fenced,
+      catalog: this.#catalog,
+    }));
+    registerHistoryOperation(this.admin, () => stores.store);
+    this.#readSide = new ReadSide({
+      projections: options.projections,
+      events: stores.store,
+      projectionStore: options.projectionStore,
+      // Standalone (undefined): the read side issues epochs above those its checkpoints hold.
+      directory: cluster?.backends.directory ?? options.directory,
+      siloId: () => this.#siloId,
+      canRun: () => !this.#fenced && !this.#stopping && (this.#cluster?.agent?.leaseValid() ?? true),
+      clustered: cluster !== undefined || options.directory !== undefined,
+      logger: this.#baseLogger,
+      callTimeoutMs: options.callTimeoutMs,
+      settings: options.readSide,
+      ...(cluster ? { forward: (request: CallRequest) => this.#invoke(request, 0, false) } : {}),
+    });
+    this.admin.register("projections", () => this.#readSide.status());
   }
 
   /** Starts a silo. Invalid options fail here, with the option's name and the fix. */
@@ -139,6 +184,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     const listen = clusterOptions ? undefined : resolveStandaloneListen(options, process.env);
     // Validate actor classes before opening anything, so bad input never leaves files or connections behind.
     new ActorTypeRegistry(resolved.actors);
+    validateProjections(resolved.projections);
     const bootLogger = resolved.logger ?? createDefaultLogger(resolved.logLevel);
     let cluster: ClusterParts | undefined;
     if (clusterOptions) {
@@ -167,18 +213,29 @@ export class Silo implements ActorRefFactory, CallInvoker {
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
       if (listen) await silo.#listenStandalone(listen, resolved.errors);
+      await silo.#readSide.start();
     } catch (error) {
       await silo.stop();
       throw error;
     }
     silo.#scheduleCollection();
     if (options.handleSignals ?? true) silo.#unhandleSignals = handleSignals(silo);
+    const inspector = resolveSiloInspector(options.inspector, process.env);
+    if (inspector) {
+      try {
+        silo.#inspector = await silo.#startInspector(inspector);
+      } catch (error) {
+        await silo.stop();
+        throw error;
+      }
+    }
     silo.logger.info(
       {
         actors: resolved.actors.map((a) => a.type),
         store: stores.owned ? resolved.dataDir : cluster?.backends.store ? "redis" : "custom",
         ...(cluster?.server ? { address: `${cluster.options.advertisedHost}:${cluster.server.address.port}` } : {}),
         ...(silo.#listener ? { address: `${listen?.host}:${silo.#listener.address.port}` } : {}),
+        ...(silo.#inspector ? { inspector: silo.#inspector.url } : {}),
       },
       "silo started",
     );
@@ -226,9 +283,77 @@ export class Silo implements ActorRefFactory, CallInvoker {
     return { host: cluster.options.advertisedHost, port: cluster.server.address.port };
   }
 
+  /** Where the browser inspector is served, when it is on. */
+  get inspectorUrl(): string | undefined {
+    return this.#inspector?.url;
+  }
+
+  #startInspector(options: InspectorOptions): Promise<{ readonly url: string; close(): Promise<void> }> {
+    const selfAddress = () => (this.address ? `${this.address.host}:${this.address.port}` : undefined);
+    const cluster = this.#cluster;
+    return startSiloInspector(
+      {
+        admin: this.admin,
+        selfAddress,
+        members: cluster
+          ? async () =>
+              (await cluster.backends.membership.liveMembers()).map((m) =>
+                m.host.includes(":") ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`,
+              )
+          : undefined,
+        remote: cluster
+          ? (address, payload, timeoutMs) => {
+              const pool = cluster.pool;
+              if (!pool) return Promise.reject(new ShuttingDownError(`silo ${this.siloId}`));
+              return pool.request(address, payload, { timeoutMs });
+            }
+          : undefined,
+      },
+      options,
+      this.#siloId,
+    );
+  }
+
   /** Set when this silo fenced itself (lost its membership lease); it no longer serves. */
   get fencedReason(): string | undefined {
     return this.#fenced;
+  }
+
+  /**
+   * Typed queries of a document projection: `get`, `list` (cursor pages), `count`; with
+   * `{ waitForLatest: true }` a query first waits for every event committed before it began.
+   * @example
+   * await silo.query(SkuStats).get("sku-1", { waitForLatest: true });
+   */
+  query<C extends DocumentProjectionClass>(cls: C): ProjectionQuery<DocumentOf<C>> {
+    return this.#readSide.query(cls);
+  }
+
+  /**
+   * Live notification of committed events (any silo's) by subject `<namespace>.<ActorType>.<EventType>`,
+   * NATS-style `*` and `>`; at most once. Durable consumers are projections.
+   * @example
+   * const sub = silo.events.subscribe("default.Cart.*", (event) => {}, { actorId: "cart-1" });
+   */
+  get events(): {
+    subscribe(
+      pattern: string,
+      handler: (event: BusEvent) => void | Promise<void>,
+      options?: BusSubscribeOptions,
+    ): BusSubscription;
+  } {
+    const bus = this.#readSide.bus;
+    return {
+      subscribe: (pattern, handler, options) => {
+        if (!bus) throw new ShuttingDownError("the event bus (the event store offers no projection store)");
+        return bus.subscribe(pattern, handler, options);
+      },
+    };
+  }
+
+  /** Progress and control of this silo's projections (status with lag, rate and ETA; restart; purge). */
+  get projections(): ProjectionsControl {
+    return this.#readSide;
   }
 
   /** Runs one call: used by references, and by the transport for calls from other processes. */
@@ -255,6 +380,13 @@ export class Silo implements ActorRefFactory, CallInvoker {
     const refusal = this.#refusal(request, external, connectionInFlight, false);
     if (refusal) {
       answer.reject(refusal);
+      return;
+    }
+    if (request.actorType.startsWith(SYSTEM_TYPE_PREFIX)) {
+      this.#readSide.answer(request).then(
+        (value) => answer.resolve(value),
+        (error: unknown) => answer.reject(error),
+      );
       return;
     }
     let span: Span | undefined;
@@ -285,6 +417,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
   }
 
   #route(record: CallRecord, hops: number): void {
+    this.#callsTotal++;
     const router = this.#cluster?.router;
     if (router) router.routeCall(record, hops, hops > 0);
     else this.#catalog.dispatchCall(record);
@@ -314,7 +447,9 @@ export class Silo implements ActorRefFactory, CallInvoker {
 
   async #stop(): Promise<void> {
     if (this.#collector) this.#options.clock.clearTimeout(this.#collector);
+    await this.#inspector?.close();
     this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId}`);
+    await this.#readSide.stop();
     await this.#catalog.deactivateAll("shutdown");
     await Promise.allSettled(this.#background);
     await this.#listener?.close();
@@ -372,16 +507,17 @@ export class Silo implements ActorRefFactory, CallInvoker {
       port: options.port,
       tls: options.tls?.server,
       onRequest: (payload, from, reply) => {
+        if (isAdminFrame(payload)) {
+          const { op, args } = parseAdminFrame(payload);
+          return this.admin.handle(op, args);
+        }
         const request = parseCallRequest(payload);
         const hops = hopsOf(payload as CallFrame);
+        const fromSilo = from.peer.role === PeerRole.Silo;
+        const untrusted = fromSilo ? undefined : clientCallRefusal(request);
+        if (untrusted) throw untrusted;
         // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
-        this.#accept(
-          request,
-          from.peer.role === PeerRole.Silo ? hops : 0,
-          hops === 0,
-          reply,
-          from.requestsBeingHandled,
-        );
+        this.#accept(request, fromSilo ? hops : 0, !fromSilo || hops === 0, reply, from.requestsBeingHandled);
         return REPLY_LATER;
       },
     });
@@ -437,6 +573,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
 
   #fence(reason: string): void {
     this.#fenced = reason;
+    void this.#readSide.fence();
     this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId} (fenced)`);
     // Drop every activation without snapshot or onDeactivate: another silo may own them by now.
     const dropped = this.#catalog.deactivateAll("lost-ownership").catch((error: unknown) => {
