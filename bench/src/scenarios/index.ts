@@ -14,6 +14,7 @@ import { peerEmmett } from "./peer-emmett.js";
 import { peerNact } from "./peer-nact.js";
 import { projectionLag } from "./projection-lag.js";
 import { projectionRebuild } from "./projection-rebuild.js";
+import { reminders } from "./reminders.js";
 import { scaleOut } from "./scale-out.js";
 import { tracing } from "./tracing.js";
 
@@ -30,6 +31,7 @@ export const SCENARIOS: readonly Scenario[] = [
   directory,
   scaleOut,
   tracing,
+  reminders,
   peerNact,
   peerEmmett,
   peerEffectCluster,

@@ -63,10 +63,19 @@ export { MemoryKeyStorage, MemoryKeyStore, type MemoryKeyStoreOptions } from "./
 export { MemoryMembership } from "./memory/memory-membership.js";
 export { MemoryProjectionStore } from "./memory/memory-projection-store.js";
 export {
+  MemoryReminderStorage,
+  MemoryReminderStore,
+  type MemoryReminderStoreOptions,
+} from "./memory/memory-reminder-store.js";
+export {
   MemorySnapshotStorage,
   MemorySnapshotStore,
   type MemorySnapshotStoreOptions,
 } from "./memory/memory-snapshot-store.js";
+export { formatAddress, type HostPort, parseAddress, tryParseAddress } from "./options-kit/address.js";
+export { describeValue } from "./options-kit/describe-value.js";
+export { checkRedisUrl, isRedisUrl } from "./options-kit/redis-url.js";
+export { checkUpcastersOption } from "./options-kit/upcasters-option.js";
 export {
   isRedacted,
   type Personal,
@@ -82,10 +91,14 @@ export * from "./projections/projection.js";
 export * from "./projections/projection-errors.js";
 export { checkCommit, checkListOptions, compareKeys, validateCommit } from "./projections/projection-store-kit.js";
 export { matchTokens, SubjectPattern, subjectOf } from "./projections/subject-pattern.js";
+export * from "./schedules/schedule-options.js";
 // Adapter toolkit: shared building blocks for EventStore implementations.
 export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/append-validation.js";
 export { clonePlain } from "./store-kit/clone.js";
 export { assertSubject, MAX_SUBJECT_LENGTH, newDataKey } from "./store-kit/data-keys.js";
 export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
 export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";
+export { MembershipWatcher, type MembershipWatcherSource, MembershipWatchers } from "./store-kit/membership-watcher.js";
+export { validateRead, validateReadAll } from "./store-kit/read-validation.js";
+export { validateReminder } from "./store-kit/reminder-validation.js";
 export { validateSnapshot } from "./store-kit/snapshot-validation.js";

@@ -52,6 +52,12 @@ export {
   type PlacementStrategy,
   randomPlacement,
 } from "./placement/placement.js";
+export { partitionKey, partitionOf, REMINDER_PARTITIONS } from "./reminders/reminder-partitions.js";
+export {
+  DEFAULT_REMINDER_SERVICE_OPTIONS,
+  type ReminderServiceOptions,
+  resolveReminderServiceOptions,
+} from "./reminders/reminder-service-options.js";
 export { Silo } from "./silo/silo.js";
 export {
   DEFAULT_CALL_TIMEOUT_MS,

@@ -34,6 +34,7 @@ type ActorBaseKeys =
   | "initialState"
   | "onActivate"
   | "onDeactivate"
+  | "onReminder"
   | "toSnapshot"
   | "fromSnapshot";
 

@@ -6,6 +6,8 @@ import type {
   Clock,
   Directory,
   EventStore,
+  ReminderInfo,
+  ReminderOptions,
   SnapshotStore,
 } from "@granary/core";
 import type { Logger } from "pino";
@@ -39,6 +41,12 @@ export interface ActivationServices {
   readonly canCommit: () => boolean;
   /** Bounds the activations loading at once (absent: unbounded). */
   readonly activationSlots?: ActivationSlots;
+  /** Durable reminders of actors, by stream (the silo's reminder service). */
+  readonly reminders: {
+    register(stream: string, name: string, options: ReminderOptions, traceparent: string | undefined): Promise<void>;
+    cancel(stream: string, name: string): Promise<boolean>;
+    list(stream: string): Promise<ReminderInfo[]>;
+  };
   /** Tracks background work (snapshots) that stop() must wait for. */
   readonly background: (work: Promise<unknown>) => void;
 }

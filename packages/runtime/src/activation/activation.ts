@@ -10,10 +10,15 @@ import {
   messageOf,
   NotOwnerError,
   type RecordedEvent,
+  type ReminderInfo,
+  type ReminderOptions,
   streamOf,
+  type TimerOptions,
 } from "@granary/core";
 import { type ActorHost, bindHost } from "@granary/core/internal";
 import { type CallContext, newCallId } from "../calls/call-context.js";
+import { ActivationTimers } from "../timers/activation-timers.js";
+import { tickCall } from "../timers/tick-call.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActivationState } from "./activation-state.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
@@ -61,6 +66,7 @@ export class Activation implements ActorHost {
   #resolveGone: (() => void) | undefined;
   #isGone = false;
   #activated: Promise<void> | undefined;
+  #timers: ActivationTimers | undefined;
 
   constructor(
     readonly info: ActorTypeInfo,
@@ -106,6 +112,39 @@ export class Activation implements ActorHost {
     return this.services.store.read(this.key, fromVersion);
   }
 
+  setTimer(name: string, options: TimerOptions, callback: () => unknown): void {
+    this.#timers ??= new ActivationTimers(this.services.clock, this.services.logger, this.key, (timer, body) =>
+      tickCall(this, timer, body),
+    );
+    this.#timers.set(name, options, callback);
+  }
+
+  cancelTimer(name: string): boolean {
+    return this.#timers?.cancel(name) ?? false;
+  }
+
+  timerNames(): string[] {
+    return this.#timers?.names() ?? [];
+  }
+
+  remind(name: string, options: ReminderOptions): Promise<void> {
+    const handler = (this.#instance as { onReminder?: unknown } | undefined)?.onReminder;
+    if (typeof handler !== "function") {
+      return Promise.reject(
+        new InvalidArgumentError(`remind("${name}"): ${this.info.type} has no onReminder(name, tick) method to call`),
+      );
+    }
+    return this.services.reminders.register(this.key, name, options, this.#mailbox.current?.traceparent);
+  }
+
+  cancelReminder(name: string): Promise<boolean> {
+    return this.services.reminders.cancel(this.key, name);
+  }
+
+  reminders(): Promise<ReminderInfo[]> {
+    return this.services.reminders.list(this.key);
+  }
+
   /** Resolves once the activation has failed or been deactivated. */
   get gone(): Promise<void> {
     if (this.#isGone) return Promise.resolve();
@@ -144,6 +183,7 @@ export class Activation implements ActorHost {
       this.#state === "active" &&
       this.#mailbox.runningTurns === 0 &&
       this.#mailbox.depth === 0 &&
+      !this.#timers?.keepsAlive &&
       now - this.#lastActiveAt >= idleMs
     );
   }
@@ -206,13 +246,14 @@ export class Activation implements ActorHost {
     } catch (error) {
       releaseSlot();
       this.#state = "failed";
+      this.#timers?.close();
       span.recordException(error as Error);
       if (this.#epoch !== undefined) await this.#unregister();
       // Losing the directory race and being shed while waiting for a slot are not failures to report.
       if (!(error instanceof NotOwnerError) && !isGranaryError(error, ErrorCode.Overloaded)) {
         services.logger.warn({ actor: this.key, err: messageOf(error) }, "activation failed");
       }
-      this.hooks.onFailed(this, error, this.#mailbox.drain());
+      this.hooks.onFailed(this, error, this.#drainCalls());
       this.#markGone();
     } finally {
       span.end();
@@ -254,7 +295,7 @@ export class Activation implements ActorHost {
     if (!reentrant || !executor.defersStart) this.#mailbox.started(call.request.context);
     let turn: Promise<unknown>;
     try {
-      turn = executor.execute(call.request, reentrant);
+      turn = executor.execute(call.request, reentrant, call.body);
     } catch (error) {
       turn = Promise.reject(error);
     }
@@ -278,7 +319,8 @@ export class Activation implements ActorHost {
   #finished(call: PendingCall): void {
     if (this.info.readOnly.has(call.request.method)) this.#readers--;
     this.#mailbox.finished(call.request.context);
-    this.#lastActiveAt = this.services.clock.now();
+    // A timer tick is not a call: it does not keep the actor from idle collection (keepAlive does).
+    if (!call.body) this.#lastActiveAt = this.services.clock.now();
     if (this.#mailbox.runningTurns === 0) this.#pump();
   }
 
@@ -337,7 +379,8 @@ export class Activation implements ActorHost {
     if (this.#state === "activating") await this.#activated;
     if (this.#state !== "active") return this.gone;
     this.#state = "deactivating";
-    const handover = reason === "stale" || reason === "lost-ownership" ? this.#mailbox.drain() : [];
+    this.#timers?.close();
+    const handover = reason === "stale" || reason === "lost-ownership" ? this.#drainCalls() : [];
     try {
       await this.#settled();
       if (reason !== "stale" && reason !== "lost-ownership") {
@@ -354,6 +397,12 @@ export class Activation implements ActorHost {
       this.hooks.onGone(this, handover);
       this.#markGone();
     }
+  }
+
+  /** Takes the waiting calls for a successor; timer ticks belong to this instance and are dropped. */
+  #drainCalls(): PendingCall[] {
+    const calls = this.#mailbox.drain();
+    return calls.some((call) => call.body) ? calls.filter((call) => !call.body) : calls;
   }
 
   async #unregister(): Promise<void> {

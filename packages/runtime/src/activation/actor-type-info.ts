@@ -35,6 +35,7 @@ const NOT_CALLABLE = new Set([
   "fromSnapshot",
   "onActivate",
   "onDeactivate",
+  "onReminder",
   "get",
   "raise",
 ]);

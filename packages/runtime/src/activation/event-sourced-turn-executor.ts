@@ -98,8 +98,12 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     this.#control = instance[eventSourcing];
   }
 
-  /** Reentrant calls become "running" (turnStarted) only when their turn starts; others already are. */
-  execute(request: CallRequest, reentrant: boolean): Promise<unknown> {
+  /**
+   * Reentrant calls become "running" (turnStarted) only when their turn starts; others already are.
+   * With `body` (a timer tick), the turn runs it instead of a method, as a command.
+   */
+  execute(request: CallRequest, reentrant: boolean, body?: () => unknown): Promise<unknown> {
+    if (body) return this.#execute(request, reentrant, body);
     const key = request.idempotencyKey;
     if (key !== undefined && !this.info.readOnly.has(request.method))
       return this.#executeKeyed(request, reentrant, key);
@@ -134,23 +138,27 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     }
   }
 
-  #execute(request: CallRequest, reentrant: boolean): Promise<unknown> {
-    const method = resolveMethod(this.info, this.instance, request.method);
-    const args = request.args as unknown[];
-    const command = !this.info.readOnly.has(request.method);
+  #execute(request: CallRequest, reentrant: boolean, body?: () => unknown): Promise<unknown> {
+    let run = body;
+    if (!run) {
+      const method = resolveMethod(this.info, this.instance, request.method);
+      const args = request.args as unknown[];
+      run = () => method.apply(this.instance, args);
+    }
+    const command = body !== undefined || !this.info.readOnly.has(request.method);
     const context = request.context;
     const parent = this.#open.newest;
     this.#setSideBySide(this.#open.open(context, command));
     if (!reentrant || (parent === undefined && this.#queued === 0)) {
       if (reentrant) this.activation.turnStarted(context);
-      return this.#run(request, method, args, command);
+      return this.#run(request, run, command);
     }
     // Re-entry: what the open turns raised becomes durable first, so this call never reads, builds
     // on or acknowledges an event that could still be discarded.
     return this.#flush(parent ?? context).then(
       () => {
         this.activation.turnStarted(context);
-        return this.#run(request, method, args, command);
+        return this.#run(request, run, command);
       },
       (error: unknown) => {
         // Those events were the open turns': they must not reply as if they were kept.
@@ -161,13 +169,13 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     );
   }
 
-  #run(request: CallRequest, method: (...args: unknown[]) => Promise<unknown>, args: unknown[], command: boolean) {
+  #run(request: CallRequest, run: () => unknown, command: boolean) {
     const context = request.context;
     if (!command) {
       // Read-only calls run outside any turn (they may overlap), so raise() in them fails.
       let reading: Promise<unknown>;
       try {
-        reading = runInTurn(request, () => method.apply(this.instance, args));
+        reading = runInTurn(request, run);
       } catch (error) {
         reading = Promise.reject(error);
       }
@@ -176,7 +184,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     this.#control.beginTurn();
     let running: Promise<unknown>;
     try {
-      running = runInTurn(request, () => method.apply(this.instance, args));
+      running = runInTurn(request, run);
     } catch (error) {
       return this.#fail(context, error);
     }

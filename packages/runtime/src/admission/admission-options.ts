@@ -1,4 +1,4 @@
-import { positiveInt } from "../silo/option-parsing.js";
+import { positiveInt } from "../options/option-parsing.js";
 
 /**
  * Admission control of a silo: how much work it takes on before it sheds new calls with

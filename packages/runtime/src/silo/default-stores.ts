@@ -1,10 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type EventStore, InvalidConfigurationError, type SnapshotStore } from "@granary/core";
+import { type EventStore, InvalidConfigurationError, type ReminderStore, type SnapshotStore } from "@granary/core";
+import { loadOptionalPackage } from "../options/optional-package.js";
 
 export interface Stores {
   readonly store: EventStore;
   readonly snapshots: SnapshotStore;
+  /** Reminders beside the events, when the silo opened the embedded store. */
+  readonly reminders?: ReminderStore;
   /** Whether the silo opened them (and so closes them on stop). */
   readonly owned: boolean;
 }
@@ -21,7 +24,17 @@ export async function openEmbeddedStores(dataDir: string): Promise<Stores> {
         : `cannot create the folder "${dataDir}" (${code ?? String(cause)}); point dataDir (GRANARY_DATA_DIR) at a writable folder`;
     throw new InvalidConfigurationError("dataDir", problem);
   }
-  const { SqliteEventStore, SqliteSnapshotStore } = await import("@granary/sqlite");
+  const { SqliteEventStore, SqliteReminderStore, SqliteSnapshotStore } = await loadOptionalPackage(
+    () => import("@granary/sqlite"),
+    "@granary/sqlite",
+    "store",
+    "pass `store` and `snapshots` (e.g. a PostgresEventStore) to the silo",
+  );
   const path = join(dataDir, "granary.db");
-  return { store: new SqliteEventStore({ path }), snapshots: new SqliteSnapshotStore({ path }), owned: true };
+  return {
+    store: new SqliteEventStore({ path }),
+    snapshots: new SqliteSnapshotStore({ path }),
+    reminders: new SqliteReminderStore({ path }),
+    owned: true,
+  };
 }

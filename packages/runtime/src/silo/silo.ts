@@ -8,8 +8,11 @@ import {
   type DocumentOf,
   type DocumentProjectionClass,
   type ErrorClass,
+  MemoryReminderStore,
   MemorySnapshotStore,
   messageOf,
+  type ReminderInfo,
+  type ReminderStore,
   ShuttingDownError,
   type TimerHandle,
 } from "@granary/core";
@@ -27,13 +30,13 @@ import { type ResolvedAdmissionOptions, resolveAdmissionOptions } from "../admis
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
 import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord } from "../calls/call-record.js";
+import { type CallFrame, hopsOf, parseCallRequest } from "../calls/call-wire.js";
 import { DeadlineTracker } from "../calls/deadlines.js";
 import { Catalog } from "../catalog/catalog.js";
 import { CallRouter } from "../cluster/call-router.js";
 import { clientCallRefusal } from "../cluster/call-trust.js";
 import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/cluster-options.js";
 import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
-import { type CallFrame, hopsOf, parseCallRequest } from "../cluster/wire.js";
 import { DirectoryCache } from "../directory/directory-cache.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
@@ -45,6 +48,7 @@ import { PeerRole } from "../messaging/transport-options.js";
 import type { ProjectionQuery } from "../projections/projection-queries.js";
 import { type ProjectionsControl, ReadSide, validateProjections } from "../projections/read-side.js";
 import { SYSTEM_TYPE_PREFIX } from "../projections/system-calls.js";
+import { SiloReminders } from "../reminders/silo-reminders.js";
 import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createDefaultLogger } from "../telemetry/logger.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
@@ -85,6 +89,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
   readonly #telemetry: SiloTelemetry;
   readonly #background = new Set<Promise<unknown>>();
   readonly #cluster: ClusterParts | undefined;
+  readonly #reminders: SiloReminders;
   #collector: TimerHandle | undefined;
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
@@ -106,6 +111,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     cluster: ClusterParts | undefined,
     onFenced: ((reason: string) => void) | undefined,
     admission: ResolvedAdmissionOptions,
+    reminders: { readonly store: ReminderStore; readonly owned: boolean },
   ) {
     this.#options = options;
     this.#stores = stores;
@@ -127,6 +133,17 @@ export class Silo implements ActorRefFactory, CallInvoker {
       options.directory ??
       new StandaloneDirectory(stores.store, () => options.clock.now());
     const silo = this;
+    this.#reminders = new SiloReminders({
+      ...reminders,
+      directory,
+      clock: options.clock,
+      logger: () => this.#logger,
+      siloId: () => this.#siloId,
+      liveSilos: () => this.#cluster?.agent?.liveSiloIds() ?? [this.#siloId],
+      canFire: () => !this.#fenced && (this.#cluster?.agent?.leaseValid() ?? true),
+      invoke: (request) => this.invoke(request),
+      service: options.reminderService,
+    });
     const services: ActivationServices = {
       // Getters: a silo that fenced itself rejoins under a new identity.
       get siloId() {
@@ -144,6 +161,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       refs: this,
       canCommit: () => this.#cluster?.agent?.leaseValid() ?? true,
       activationSlots: this.#admission.activationSlots,
+      reminders: this.#reminders.registry,
       background: (work) => this.#track(work),
     };
     this.#catalog = new Catalog(new ActorTypeRegistry(options.actors), services);
@@ -208,7 +226,13 @@ export class Silo implements ActorRefFactory, CallInvoker {
     } else {
       stores = await openEmbeddedStores(resolved.dataDir);
     }
-    const silo = new Silo(resolved, stores, cluster, options.onFenced, admission);
+    // Reminders beside the events: the embedded file, else the cluster's Redis, else memory.
+    const reminders = resolved.reminders
+      ? { store: resolved.reminders, owned: false }
+      : stores.reminders
+        ? { store: stores.reminders, owned: stores.owned }
+        : { store: cluster?.backends.reminders ?? new MemoryReminderStore(), owned: false };
+    const silo = new Silo(resolved, stores, cluster, options.onFenced, admission, reminders);
     silo.#admission.start();
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
@@ -220,6 +244,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     }
     silo.#scheduleCollection();
     if (options.handleSignals ?? true) silo.#unhandleSignals = handleSignals(silo);
+    silo.#reminders.start();
     const inspector = resolveSiloInspector(options.inspector, process.env);
     if (inspector) {
       try {
@@ -273,6 +298,16 @@ export class Silo implements ActorRefFactory, CallInvoker {
   /** Keys (`Type/id`) of the actors active on this silo. */
   activeActors(): string[] {
     return [...this.#catalog.activations()].filter((a) => a.state === "active").map((a) => a.key);
+  }
+
+  /** The reminders of an actor, by name (operators; the actor is not activated). */
+  reminders<T extends Actor>(type: ActorClass<T>, id: string): Promise<ReminderInfo[]> {
+    return this.#reminders.list(type.type, id);
+  }
+
+  /** Cancels one reminder of an actor (operators); false when there was none. */
+  cancelReminder<T extends Actor>(type: ActorClass<T>, id: string, name: string): Promise<boolean> {
+    return this.#reminders.cancel(type.type, id, name);
   }
 
   /** Where clients and other silos reach this silo (cluster mode). */
@@ -389,6 +424,14 @@ export class Silo implements ActorRefFactory, CallInvoker {
       );
       return;
     }
+    const admin = this.#reminders.answerAdmin(request);
+    if (admin) {
+      admin.then(
+        (value) => answer.resolve(value),
+        (error: unknown) => answer.reject(error),
+      );
+      return;
+    }
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
@@ -447,6 +490,10 @@ export class Silo implements ActorRefFactory, CallInvoker {
 
   async #stop(): Promise<void> {
     if (this.#collector) this.#options.clock.clearTimeout(this.#collector);
+    // Ticks in flight end and partitions are handed over before the actors they call go away.
+    await this.#reminders.stop().catch((error: unknown) => {
+      this.logger.warn({ err: messageOf(error) }, "stopping the reminder service failed");
+    });
     await this.#inspector?.close();
     this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId}`);
     await this.#readSide.stop();
