@@ -3,8 +3,10 @@ import {
   type ActorClass,
   type ActorRef,
   type CallOptions,
+  ErrorCode,
   type EventSourcedActor,
   InvalidArgumentError,
+  isGranaryError,
   messageOf,
   NotOwnerError,
   type RecordedEvent,
@@ -216,7 +218,18 @@ export class Activation implements ActorHost {
     const span = services.telemetry.tracer.startSpan("granary.activate", {
       attributes: { "granary.actor": this.key, "granary.silo": services.siloId },
     });
+    // A slot bounds how many activations load at once; it is given back before onActivate, which
+    // may call actors that need a slot themselves.
+    const slots = services.activationSlots;
+    let holdsSlot = false;
+    const releaseSlot = (): void => {
+      if (holdsSlot) slots?.release();
+      holdsSlot = false;
+    };
     try {
+      const queued = slots?.acquire();
+      if (queued) await queued;
+      holdsSlot = slots !== undefined;
       const entry = await services.directory.register(this.key, services.siloId, this.activationId);
       if (entry.activationId !== this.activationId) throw new NotOwnerError(this.key);
       this.#epoch = entry.epoch;
@@ -224,17 +237,20 @@ export class Activation implements ActorHost {
       instance[bindHost](this);
       this.#instance = instance;
       this.#executor = await this.#createExecutor(instance, entry.epoch);
+      releaseSlot();
       if (instance.onActivate) await instance.onActivate();
       this.#state = "active";
       services.telemetry.activations.add(1, { actor_type: this.info.type });
       services.logger.debug({ actor: this.key, epoch: entry.epoch }, "activated");
       this.#pump();
     } catch (error) {
+      releaseSlot();
       this.#state = "failed";
       this.#timers?.close();
       span.recordException(error as Error);
       if (this.#epoch !== undefined) await this.#unregister();
-      if (!(error instanceof NotOwnerError)) {
+      // Losing the directory race and being shed while waiting for a slot are not failures to report.
+      if (!(error instanceof NotOwnerError) && !isGranaryError(error, ErrorCode.Overloaded)) {
         services.logger.warn({ actor: this.key, err: messageOf(error) }, "activation failed");
       }
       this.hooks.onFailed(this, error, this.#drainCalls());
