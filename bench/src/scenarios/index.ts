@@ -11,6 +11,7 @@ import { memoryPerActivation } from "./memory-per-activation.js";
 import { peerEffectCluster } from "./peer-effect-cluster.js";
 import { peerEmmett } from "./peer-emmett.js";
 import { peerNact } from "./peer-nact.js";
+import { piiSqlite } from "./pii-sqlite.js";
 import { scaleOut } from "./scale-out.js";
 import { tracing } from "./tracing.js";
 
@@ -19,6 +20,7 @@ export const SCENARIOS: readonly Scenario[] = [
   localCall,
   esMemory,
   esSqlite,
+  piiSqlite,
   esPostgres,
   esRedis,
   coldActivation,

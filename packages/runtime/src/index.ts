@@ -24,6 +24,7 @@ export {
   DEFAULT_PORT,
   resolveClusterOptions,
 } from "./cluster/cluster-options.js";
+export { DATA_SUBJECT_TYPE, DataSubject, type ForgetResult } from "./crypto/data-subject.js";
 export * from "./messaging/index.js";
 export {
   hashPlacement,

@@ -16,6 +16,7 @@ import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import type { CallRequest } from "../calls/call-context.js";
 import { provablyNotExecuted } from "../cluster/call-router.js";
 import { callMessage } from "../cluster/wire.js";
+import { DataSubject, type ForgetResult } from "../crypto/data-subject.js";
 import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
@@ -84,6 +85,15 @@ export class Client implements ActorRefFactory, CallInvoker {
 
   get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
     return createActorRef(this, type, id, options);
+  }
+
+  /**
+   * Forgets a data subject (crypto-shredding) through one gateway silo: see `Silo.forget`.
+   * Idempotent, so safe to retry. Any holder of the cluster key may call it: authorize the
+   * person's request in your application first; `options.userId` is logged with the subject.
+   */
+  forget(subject: string, options?: CallOptions): Promise<ForgetResult> {
+    return this.get(DataSubject, subject, options).forget();
   }
 
   /** The gateway silos this client currently uses ("host:port"). */

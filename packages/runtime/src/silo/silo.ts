@@ -3,13 +3,16 @@ import {
   type ActorClass,
   type ActorRef,
   type ActorRefFactory,
+  assertSubject,
   type CallOptions,
   type Directory,
   type ErrorClass,
+  InvalidConfigurationError,
   MemorySnapshotStore,
   messageOf,
   ShuttingDownError,
   type TimerHandle,
+  UnknownMethodError,
 } from "@granary/core";
 import type { Span } from "@opentelemetry/api";
 import type { Logger } from "pino";
@@ -24,6 +27,9 @@ import { CallRouter } from "../cluster/call-router.js";
 import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/cluster-options.js";
 import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
 import { type CallFrame, hopsOf, parseCallRequest } from "../cluster/wire.js";
+import { DATA_SUBJECT_TYPE, type ForgetResult } from "../crypto/data-subject.js";
+import { PersonalDataRules } from "../crypto/personal-data-rules.js";
+import { type Shredding, setUpShredding } from "../crypto/shredding.js";
 import { DirectoryCache } from "../directory/directory-cache.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import { MembershipAgent } from "../membership/membership-agent.js";
@@ -73,6 +79,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
   readonly #onFenced: ((reason: string) => void) | undefined;
+  #shredding: Shredding | undefined;
 
   private constructor(
     options: ResolvedSiloOptions,
@@ -122,6 +129,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     const clusterOptions = resolveClusterOptions(options, process.env);
     // Validate actor classes before opening anything, so bad input never leaves files or connections behind.
     new ActorTypeRegistry(resolved.actors);
+    new PersonalDataRules(resolved.actors);
     const bootLogger = resolved.logger ?? createDefaultLogger(resolved.logLevel);
     let cluster: ClusterParts | undefined;
     if (clusterOptions) {
@@ -145,7 +153,30 @@ export class Silo implements ActorRefFactory, CallInvoker {
     } else {
       stores = await openEmbeddedStores(resolved.dataDir);
     }
-    const silo = new Silo(resolved, stores, cluster, options.onFenced);
+    let silo: Silo | undefined;
+    let shredding: Shredding | undefined;
+    try {
+      shredding = await setUpShredding({
+        actors: resolved.actors,
+        keyStore: resolved.keyStore,
+        keyCacheTtlMs: resolved.keyCacheTtlMs,
+        stores,
+        custom: resolved.store !== undefined,
+        redisUrl: cluster && !resolved.store ? clusterOptions?.redis : undefined,
+        dataDir: resolved.dataDir,
+        logger: () => silo?.logger ?? bootLogger,
+        onForgotten: (subject) => {
+          if (silo) void silo.#deactivatePersonalData(subject);
+        },
+      });
+    } catch (error) {
+      if (stores.owned) await Promise.allSettled([stores.store.close(), stores.snapshots.close()]);
+      if (cluster?.ownsBackends) await cluster.backends.close();
+      throw error;
+    }
+    if (shredding) stores = shredding.stores;
+    silo = new Silo(resolved, stores, cluster, options.onFenced);
+    silo.#shredding = shredding;
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
     } catch (error) {
@@ -214,9 +245,67 @@ export class Silo implements ActorRefFactory, CallInvoker {
     return this.#invoke(request, 0, true);
   }
 
+  /**
+   * Forgets a data subject (crypto-shredding): destroys the subject's key for good, so every
+   * personal field encrypted under it reads as the redaction marker `{ $redacted: "forgotten",
+   * subject }` from now on, in every read, replay, history and projection feed; the log itself is
+   * not changed. Live activations of actor types that declare personal data are deactivated here
+   * (and on the other silos that share the key store, when it broadcasts) so none keeps serving the
+   * plaintext; their snapshots that involve the subject are invalidated. Idempotent: forgetting
+   * again returns the first destruction time. Trusted callers only (code in a silo, clients with the
+   * cluster key): authorize the person's request in your application first.
+   *
+   * @throws InvalidConfigurationError when no actor declares personal data and no keyStore was given
+   * @throws InvalidArgumentError for an empty subject id
+   */
+  async forget(subject: string): Promise<ForgetResult> {
+    const shredding = this.#shredding;
+    if (!shredding) {
+      throw new InvalidConfigurationError(
+        "keyStore",
+        "no actor class declares personalData and no keyStore was given, so this silo holds no keys to destroy",
+      );
+    }
+    assertSubject(subject);
+    const result = await shredding.keys.destroy(subject);
+    this.logger.info({ subject, destroyedAt: result.destroyedAt }, "data subject forgotten: its key is destroyed");
+    await this.#deactivatePersonalData(subject);
+    return result;
+  }
+
+  /** Deactivates live activations of actor types that declare personal data (which ones hold the subject is not tracked). */
+  async #deactivatePersonalData(subject: string): Promise<void> {
+    const rules = this.#shredding?.rules;
+    if (!rules) return;
+    const affected = [...this.#catalog.activations()].filter((a) => rules.declares(a.info.type));
+    if (affected.length === 0) return;
+    this.logger.debug(
+      { subject, activations: affected.length },
+      "deactivating personal-data activations after a forget",
+    );
+    await Promise.all(
+      affected.map(async (activation) => {
+        await activation.deactivate("idle");
+        // Loading through the sealing store deletes a snapshot that involves a forgotten subject.
+        await this.#stores.snapshots.load(activation.key).catch((error: unknown) => {
+          this.logger.warn({ actor: activation.key, err: messageOf(error) }, "snapshot check after a forget failed");
+        });
+      }),
+    );
+  }
+
+  /** A call to the built-in DataSubject address: answered by this silo, never routed to an activation. */
+  async #dataSubjectCall(request: CallRequest): Promise<ForgetResult> {
+    if (request.method !== "forget") throw new UnknownMethodError(DATA_SUBJECT_TYPE, request.method);
+    const userId = request.context.userId;
+    this.logger.info({ subject: request.actorId, ...(userId === undefined ? {} : { userId }) }, "forget requested");
+    return this.forget(request.actorId);
+  }
+
   #invoke(request: CallRequest, hops: number, external: boolean): Promise<unknown> {
     const refusal = this.#refusal(request, external);
     if (refusal) return Promise.reject(refusal);
+    if (request.actorType === DATA_SUBJECT_TYPE) return this.#dataSubjectCall(request);
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
@@ -230,6 +319,13 @@ export class Silo implements ActorRefFactory, CallInvoker {
     const refusal = this.#refusal(request, external);
     if (refusal) {
       answer.reject(refusal);
+      return;
+    }
+    if (request.actorType === DATA_SUBJECT_TYPE) {
+      this.#dataSubjectCall(request).then(
+        (value) => answer.resolve(value),
+        (error: unknown) => answer.reject(error),
+      );
       return;
     }
     let span: Span | undefined;
@@ -297,6 +393,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       await this.#stores.store.close();
       await this.#stores.snapshots.close();
     }
+    await this.#shredding?.close();
     if (cluster?.ownsBackends) await cluster.backends.close();
     this.logger.info("silo stopped");
   }

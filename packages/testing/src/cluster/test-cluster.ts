@@ -2,8 +2,10 @@ import {
   type ActorClass,
   type ErrorClass,
   type EventStore,
+  type KeyStore,
   MemoryDirectory,
   MemoryEventStore,
+  MemoryKeyStore,
   MemoryMembership,
   MemorySnapshotStore,
   type SnapshotStore,
@@ -19,6 +21,8 @@ export interface TestClusterOptions {
   /** Shared by every silo. @default a new MemoryEventStore */
   readonly store?: EventStore;
   readonly snapshots?: SnapshotStore;
+  /** Data keys of personal fields, shared by every silo. @default a new MemoryKeyStore */
+  readonly keyStore?: KeyStore;
   readonly placement?: PlacementOption;
   /** Extra options for every silo (idleTimeoutMs, clock, ...). */
   readonly siloOptions?: Partial<SiloOptions>;
@@ -41,6 +45,7 @@ export class TestCluster {
   readonly directory = new MemoryDirectory({ isLive: (id) => this.membership.isLive(id) });
   readonly store: EventStore;
   readonly snapshots: SnapshotStore;
+  readonly keyStore: KeyStore;
   readonly silos: Silo[] = [];
   readonly #clients: Client[] = [];
   readonly #options: TestClusterOptions;
@@ -49,6 +54,7 @@ export class TestCluster {
     this.#options = options;
     this.store = options.store ?? new MemoryEventStore();
     this.snapshots = options.snapshots ?? new MemorySnapshotStore();
+    this.keyStore = options.keyStore ?? new MemoryKeyStore();
   }
 
   static async start(options: TestClusterOptions): Promise<TestCluster> {
@@ -67,6 +73,8 @@ export class TestCluster {
       errors: options.errors ?? [],
       store: this.store,
       snapshots: this.snapshots,
+      // Only where crypto-shredding is in use, so other clusters' stores are not wrapped.
+      ...(options.keyStore || declaresPersonalData(options.actors) ? { keyStore: this.keyStore } : {}),
       membership: this.membership,
       directory: this.directory,
       clusterKey: TEST_CLUSTER_KEY,
@@ -101,4 +109,8 @@ export class TestCluster {
     await Promise.allSettled(this.#clients.map((c) => c.close()));
     await Promise.allSettled(this.silos.map((s) => s.stop()));
   }
+}
+
+function declaresPersonalData(actors: readonly ActorClass[]): boolean {
+  return actors.some((cls) => (cls as { personalData?: unknown }).personalData !== undefined);
 }
