@@ -74,8 +74,19 @@ describe("crypto-shredding - personal fields are encrypted per data subject", ()
     const serialized = JSON.stringify(stored);
     expect(serialized).not.toContain("Ada Lovelace");
     expect(serialized).not.toContain("ada@");
-    expect(stored[0]?.data).toMatchObject({ customerId: "cust-1", plan: "gold", name: { $pii: 1, kid: "cust-1" } });
-    expect(stored[1]?.data).toMatchObject({ customerId: "cust-1", email: { $pii: 1, kid: "cust-1" } });
+    expect(stored[0]?.data).toEqual({
+      customerId: "cust-1",
+      plan: "gold",
+      $pii: {
+        v: 1,
+        kid: "cust-1",
+        fields: ["name", "email"],
+        iv: expect.any(String),
+        ct: expect.any(String),
+        tag: expect.any(String),
+      },
+    });
+    expect(stored[1]?.data).toMatchObject({ customerId: "cust-1", $pii: { v: 1, kid: "cust-1", fields: ["email"] } });
   });
 
   it("round trip: a fresh activation (new silo, same stores) replays the plaintext", async () => {
@@ -288,22 +299,23 @@ describe("crypto-shredding - snapshots", () => {
 });
 
 describe("crypto-shredding - tampering and misconfiguration", () => {
-  async function tamper(w: World, change: (data: Record<string, { ct: string }>, events: RecordedEvent[]) => void) {
+  type Sealed = { $pii: { ct: string; fields: string[] } };
+  async function tamper(w: World, change: (data: Sealed, events: RecordedEvent[]) => void) {
     const silo = await startSilo(w);
     await silo.get(Customer, "cust-1").register("Ada", "ada@example.com");
     await silo.get(Customer, "cust-1").changeEmail("ada2@example.com");
     await silo.stop();
     const stream = w.events.streams.get("default")?.get("Customer/cust-1") as unknown as { events: RecordedEvent[] };
-    change(stream.events[0]?.data as Record<string, { ct: string }>, stream.events);
+    change(stream.events[0]?.data as unknown as Sealed, stream.events);
     await w.snapshots.delete("Customer/cust-1");
   }
 
-  it("an altered ciphertext fails activation with CORRUPT_HISTORY naming stream, version and field", async () => {
+  it("an altered ciphertext fails activation with CORRUPT_HISTORY naming stream, version and fields", async () => {
     const w = world();
     await tamper(w, (data) => {
-      const ct = Buffer.from(data.name?.ct ?? "", "base64");
+      const ct = Buffer.from(data.$pii.ct, "base64");
       ct[0] = (ct[0] ?? 0) ^ 1;
-      (data as Record<string, unknown>).name = { ...data.name, ct: ct.toString("base64") };
+      data.$pii = { ...data.$pii, ct: ct.toString("base64") };
     });
     const silo = await startSilo(w);
 
@@ -314,7 +326,8 @@ describe("crypto-shredding - tampering and misconfiguration", () => {
 
     expect(isGranaryError(error)).toBe(true);
     expect(String((error as Error).message)).toMatch(/CORRUPT_HISTORY|cannot be replayed/);
-    expect(String((error as Error).message)).toContain('personal field "name"');
+    expect(String((error as Error).message)).toContain('personal fields ["name","email"] of Registered');
+    expect(String((error as Error).message)).toContain("version 1");
     expect(String((error as Error).message)).toContain("Customer/cust-1");
   });
 
@@ -322,7 +335,7 @@ describe("crypto-shredding - tampering and misconfiguration", () => {
     const w = world();
     await tamper(w, (_data, events) => {
       const [first, second] = events as [RecordedEvent, RecordedEvent];
-      (second.data as Record<string, unknown>).email = first.data.email;
+      (second.data as Record<string, unknown>).$pii = first.data.$pii;
     });
     const silo = await startSilo(w);
 
@@ -331,6 +344,22 @@ describe("crypto-shredding - tampering and misconfiguration", () => {
       .profile()
       .catch((e: unknown) => e);
 
+    expect(String((error as Error).message)).toContain("authentication failed");
+  });
+
+  it("an edited field list fails authentication too", async () => {
+    const w = world();
+    await tamper(w, (data) => {
+      data.$pii = { ...data.$pii, fields: ["email", "name"] };
+    });
+    const silo = await startSilo(w);
+
+    const error = await silo
+      .get(Customer, "cust-1")
+      .profile()
+      .catch((e: unknown) => e);
+
+    expect(isGranaryError(error)).toBe(true);
     expect(String((error as Error).message)).toContain("authentication failed");
   });
 

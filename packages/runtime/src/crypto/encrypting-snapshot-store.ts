@@ -1,6 +1,6 @@
 import { type EventStore, messageOf, type Snapshot, type SnapshotStore } from "@granary/core";
 import type { Logger } from "pino";
-import { sealedSubjects } from "./event-crypto.js";
+import { sealedSubject } from "./event-crypto.js";
 import type { KeyCache, SubjectCipherKeys } from "./key-cache.js";
 import type { PersonalDataRules } from "./personal-data-rules.js";
 import { isSealedSnapshot, openSnapshot, sealSnapshot } from "./sealed-snapshot.js";
@@ -112,7 +112,8 @@ export class EncryptingSnapshotStore implements SnapshotStore {
       if (events.length === 0) break;
       for (const event of events) {
         if (event.version > version) break;
-        for (const subject of sealedSubjects(event)) subjects.add(subject);
+        const subject = sealedSubject(event);
+        if (subject !== undefined) subjects.add(subject);
       }
       from = (events[events.length - 1]?.version ?? version) + 1;
     }

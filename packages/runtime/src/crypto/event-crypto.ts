@@ -11,13 +11,14 @@ import {
 } from "@granary/core";
 import type { KeyCache } from "./key-cache.js";
 import type { FieldRule } from "./personal-data-rules.js";
-import { fieldAad, isSealedField, openField, sealField } from "./sealed-field.js";
+import { checkSealedShape, openFields, SEALED_KEY, sealedEntry, sealFields } from "./sealed-field.js";
 
 /**
- * Encrypts the declared personal fields of events about to be appended; everything else (type,
- * other fields, metadata, version) stays as raised.
+ * Encrypts the declared personal fields of events about to be appended (see {@link SealedFields});
+ * everything else (type, other fields, metadata, version) stays as raised.
  * @throws SubjectForgottenError when an event carries personal data of a forgotten subject
- * @throws InvalidArgumentError when a rule's subject function gives no usable subject id
+ * @throws InvalidArgumentError when a rule's subject function gives no usable subject id, or the
+ * payload already uses the reserved `$pii` field
  */
 export async function sealEvents(
   stream: string,
@@ -32,15 +33,22 @@ export async function sealEvents(
       sealed.push(event);
       continue;
     }
+    if (event.data[SEALED_KEY] !== undefined) {
+      throw new InvalidArgumentError(
+        `${event.type} of ${stream} has a field named "${SEALED_KEY}", which is reserved for sealed personal data; rename it`,
+        { stream, type: event.type },
+      );
+    }
     const subject = subjectOf(rule, event);
     const subjectKeys = await keys.forWrite(subject);
-    const aad = fieldAad(stream, event.id);
-    const data: Record<string, JsonValue> = { ...event.data };
-    for (const field of rule.fields) {
-      const value = data[field];
-      if (value !== undefined) data[field] = sealField(value, subject, subjectKeys, aad) as unknown as JsonValue;
+    const data: Record<string, JsonValue> = {};
+    const personal: Record<string, JsonValue> = {};
+    for (const [field, value] of Object.entries(event.data)) {
+      if (rule.fields.includes(field)) personal[field] = value;
+      else data[field] = value;
     }
-    sealed.push({ ...event, data: data as JsonObject });
+    data[SEALED_KEY] = sealFields(personal, subject, subjectKeys, stream, event.id) as unknown as JsonValue;
+    sealed.push({ ...event, data });
   }
   return sealed;
 }
@@ -64,63 +72,52 @@ function subjectOf(rule: FieldRule, event: EventEnvelope): string {
   return subject;
 }
 
-/** True when the event has at least one field in the stored form of personal data. */
-export function hasSealedFields(event: EventEnvelope): boolean {
-  for (const key in event.data) if (isSealedField(event.data[key])) return true;
-  return false;
-}
-
-/** The subjects whose keys sealed fields of the event (the `kid`s), in field order. */
-export function sealedSubjects(event: EventEnvelope): string[] {
-  const subjects: string[] = [];
-  for (const key in event.data) {
-    const value = event.data[key];
-    if (isSealedField(value) && typeof value.kid === "string") subjects.push(value.kid);
-  }
-  return subjects;
+/** The subject whose key sealed the event's personal fields (its `kid`), if it has any. */
+export function sealedSubject(event: EventEnvelope): string | undefined {
+  const kid = sealedEntry(event.data)?.kid;
+  return typeof kid === "string" ? kid : undefined;
 }
 
 /**
- * Decrypts the personal fields of a stored event; a field of a forgotten subject becomes the
- * redaction marker. Events without sealed fields are returned as they are.
- * @throws CorruptHistoryError naming stream, version and field when a field cannot be decrypted
- * (tampered, moved, malformed) or its key is missing from the key store
+ * Decrypts the personal fields of a stored event back into its payload; the fields of a forgotten
+ * subject become the redaction marker. Events without sealed fields are returned as they are.
+ * @throws CorruptHistoryError naming stream and version when the fields cannot be decrypted
+ * (tampered, moved, malformed) or their key is missing from the key store
  */
 export async function openEvent<E extends RecordedEvent>(event: E, keys: KeyCache): Promise<E> {
-  if (!hasSealedFields(event)) return event;
-  const aad = fieldAad(event.stream, event.id);
-  const data: Record<string, JsonValue> = { ...event.data };
-  for (const field in data) {
-    const value = data[field];
-    if (!isSealedField(value)) continue;
-    const corrupt = (reason: string, cause?: unknown): CorruptHistoryError =>
-      new CorruptHistoryError(
-        event.stream,
-        event.version,
-        `personal field "${field}" of ${event.type}: ${reason}`,
-        cause,
-      );
-    if (typeof value.kid !== "string" || value.kid === "") throw corrupt("its key id (kid) is missing");
-    let state: Awaited<ReturnType<KeyCache["forRead"]>>;
+  const sealed = sealedEntry(event.data);
+  if (!sealed) return event;
+  const corrupt = (reason: string, cause?: unknown): CorruptHistoryError =>
+    new CorruptHistoryError(
+      event.stream,
+      event.version,
+      `personal fields ${JSON.stringify(sealed.fields)} of ${event.type}: ${reason}`,
+      cause,
+    );
+  const shapeProblem = checkSealedShape(sealed);
+  if (shapeProblem) throw corrupt(shapeProblem);
+  let state: Awaited<ReturnType<KeyCache["forRead"]>>;
+  try {
+    state = await keys.forRead(sealed.kid);
+  } catch (error) {
+    if (isGranaryError(error)) throw error;
+    throw corrupt(`the key store failed: ${messageOf(error)}`, error);
+  }
+  let values: JsonObject;
+  if (state.status === "destroyed") {
+    const marker = redacted(sealed.kid) as unknown as JsonValue;
+    values = Object.fromEntries(sealed.fields.map((field) => [field, marker]));
+  } else if (state.status === "missing") {
+    throw corrupt(
+      `the key store has no key for subject "${sealed.kid}" (was the silo started with another keyStore than the one that wrote this event?)`,
+    );
+  } else {
     try {
-      state = await keys.forRead(value.kid);
+      values = openFields(sealed, state.keys, event.stream, event.id);
     } catch (error) {
-      if (isGranaryError(error)) throw error;
-      throw corrupt(`the key store failed: ${messageOf(error)}`, error);
-    }
-    if (state.status === "destroyed") {
-      data[field] = redacted(value.kid) as unknown as JsonValue;
-    } else if (state.status === "missing") {
-      throw corrupt(
-        `the key store has no key for subject "${value.kid}" (was the silo started with another keyStore than the one that wrote this event?)`,
-      );
-    } else {
-      try {
-        data[field] = openField(value, state.keys, aad);
-      } catch (error) {
-        throw corrupt(messageOf(error), error);
-      }
+      throw corrupt(messageOf(error), error);
     }
   }
-  return { ...event, data: data as JsonObject };
+  const { [SEALED_KEY]: _sealed, ...rest } = event.data;
+  return { ...event, data: { ...rest, ...values } };
 }

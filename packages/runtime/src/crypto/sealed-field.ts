@@ -1,52 +1,73 @@
 import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
-import type { JsonValue } from "@granary/core";
+import type { JsonObject, JsonValue } from "@granary/core";
 import type { SubjectCipherKeys } from "./key-cache.js";
 
+/** The payload key under which an event's personal fields are stored, sealed. */
+export const SEALED_KEY = "$pii";
+
 /**
- * How a personal field is stored (format version 1): the field's JSON, encrypted with AES-256-GCM
- * under its data subject's key, in place of the value.
+ * How an event's personal fields are stored (format version 1): taken out of the payload and kept,
+ * encrypted together with AES-256-GCM under their data subject's key, in one `$pii` entry. The
+ * other fields stay as they were.
  *
  * ```json
- * { "$pii": 1, "kid": "cust-7", "iv": "<12 bytes, base64>", "ct": "<base64>", "tag": "<16 bytes, base64>" }
+ * { "customerId": "cust-7", "plan": "gold",
+ *   "$pii": { "v": 1, "kid": "cust-7", "fields": ["name", "email"], "iv": "…", "ct": "…", "tag": "…" } }
  * ```
- * - `kid`: the data subject, which is also the key's id in the key store.
- * - The additional authenticated data binds the ciphertext to its stream and event id, so a
- *   ciphertext copied into another event fails authentication instead of decrypting there.
+ * - `kid`: the data subject, which is also the key's id in the key store; `fields`: the names of
+ *   the sealed fields (not personal), so a forgotten subject's fields can be shown redacted.
+ * - `iv` (12 bytes), `ct`, `tag` (16 bytes): base64. The plaintext is the JSON object of the fields.
+ * - The additional authenticated data binds the ciphertext to its stream, event id and field list,
+ *   so a ciphertext copied into another event, or a field list edited, fails authentication.
  * - The IV is synthetic (HMAC of the AAD and plaintext under a key of its own): the same event
- *   encrypts to the same bytes, so an idempotent re-send of an append stays a no-op, and an IV can
+ *   seals to the same bytes, so an idempotent re-send of an append stays a no-op, and an IV can
  *   only repeat for identical input.
+ * One AES-GCM operation per event, however many fields it declares.
  */
-export interface SealedField {
-  readonly $pii: 1;
+export interface SealedFields {
+  readonly v: 1;
   readonly kid: string;
+  readonly fields: readonly string[];
   readonly iv: string;
   readonly ct: string;
   readonly tag: string;
 }
 
-export const SEALED_FIELD_VERSION = 1;
+export const SEALED_FORMAT_VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-/** True for a value in the stored form of a personal field (any format version). */
-export function isSealedField(value: unknown): value is SealedField {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && "$pii" in value;
+/** The sealed entry of a stored payload, if it has one (any format version). */
+export function sealedEntry(data: JsonObject): SealedFields | undefined {
+  const entry = data[SEALED_KEY];
+  return typeof entry === "object" && entry !== null && !Array.isArray(entry)
+    ? (entry as unknown as SealedFields)
+    : undefined;
 }
 
-export function fieldAad(stream: string, eventId: string): Buffer {
-  return Buffer.from(`granary:pii:1\u0000${stream}\u0000${eventId}`);
+function aadOf(stream: string, eventId: string, fields: readonly string[]): Buffer {
+  return Buffer.from(`granary:pii:1\u0000${stream}\u0000${eventId}\u0000${fields.join("\u0000")}`);
 }
 
-/** Encrypts one field's value under its subject's key. */
-export function sealField(value: JsonValue, subject: string, keys: SubjectCipherKeys, aad: Buffer): SealedField {
-  const plaintext = Buffer.from(JSON.stringify(value));
+/** Encrypts `values` (the personal fields of one event) under their subject's keys. */
+export function sealFields(
+  values: JsonObject,
+  subject: string,
+  keys: SubjectCipherKeys,
+  stream: string,
+  eventId: string,
+): SealedFields {
+  const fields = Object.keys(values);
+  const aad = aadOf(stream, eventId, fields);
+  const plaintext = Buffer.from(JSON.stringify(values));
   const iv = createHmac("sha256", keys.iv).update(aad).update(plaintext).digest().subarray(0, IV_BYTES);
   const cipher = createCipheriv("aes-256-gcm", keys.enc, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
   const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return {
-    $pii: 1,
+    v: 1,
     kid: subject,
+    fields,
     iv: iv.toString("base64"),
     ct: ct.toString("base64"),
     tag: cipher.getAuthTag().toString("base64"),
@@ -54,28 +75,39 @@ export function sealField(value: JsonValue, subject: string, keys: SubjectCipher
 }
 
 /**
- * Decrypts one sealed field.
- * @throws Error with the reason when the format is unknown or authentication fails (tampered
- * ciphertext, wrong key, or moved to another event); callers turn it into CorruptHistoryError.
+ * Decrypts a sealed entry back into its fields.
+ * @throws Error with the reason when the format is unknown or malformed, or authentication fails
+ * (tampered ciphertext, wrong key, moved from another event); callers turn it into CorruptHistoryError.
  */
-export function openField(sealed: SealedField, keys: SubjectCipherKeys, aad: Buffer): JsonValue {
-  if (sealed.$pii !== SEALED_FIELD_VERSION) throw new Error(`unknown sealed field format ${String(sealed.$pii)}`);
+export function openFields(sealed: SealedFields, keys: SubjectCipherKeys, stream: string, eventId: string): JsonObject {
+  if (sealed.v !== SEALED_FORMAT_VERSION) throw new Error(`unknown sealed format ${String(sealed.v)}`);
   const iv = decodeBase64(sealed.iv, "iv");
   const tag = decodeBase64(sealed.tag, "tag");
   const ct = decodeBase64(sealed.ct, "ct");
-  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new Error("malformed sealed field (iv or tag length)");
+  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new Error("malformed sealed entry (iv or tag length)");
   const decipher = createDecipheriv("aes-256-gcm", keys.enc, iv, { authTagLength: TAG_BYTES });
-  decipher.setAAD(aad);
+  decipher.setAAD(aadOf(stream, eventId, sealed.fields));
   decipher.setAuthTag(tag);
   let plaintext: Buffer;
   try {
     plaintext = Buffer.concat([decipher.update(ct), decipher.final()]);
   } catch {
     throw new Error(
-      "authentication failed: the ciphertext was altered, moved from another event, or sealed under another key",
+      "authentication failed: the ciphertext or field list was altered, moved from another event, or sealed under another key",
     );
   }
-  return JSON.parse(plaintext.toString("utf8")) as JsonValue;
+  const values = JSON.parse(plaintext.toString("utf8")) as JsonValue;
+  if (typeof values !== "object" || values === null || Array.isArray(values))
+    throw new Error("sealed fields are not an object");
+  return values;
+}
+
+/** Checks the shape of a sealed entry's clear parts. */
+export function checkSealedShape(sealed: SealedFields): string | undefined {
+  if (typeof sealed.kid !== "string" || sealed.kid === "") return "its key id (kid) is missing";
+  if (!Array.isArray(sealed.fields) || !sealed.fields.every((f) => typeof f === "string"))
+    return "its field list is malformed";
+  return undefined;
 }
 
 export function decodeBase64(value: unknown, what: string): Buffer {
