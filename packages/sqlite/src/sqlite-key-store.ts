@@ -132,9 +132,11 @@ export class SqliteKeyStore implements KeyStore {
     try {
       this.#assertOpen();
       const createdAt = this.#isoNow();
-      this.#db.transaction(() => {
-        for (const { subject } of batch) this.#insert.run(this.#namespace, subject, newDataKey(), createdAt);
-      }).immediate();
+      this.#db
+        .transaction(() => {
+          for (const { subject } of batch) this.#insert.run(this.#namespace, subject, newDataKey(), createdAt);
+        })
+        .immediate();
       for (const request of batch) request.resolve(this.#read(request.subject) as SubjectKey);
     } catch (error) {
       for (const request of batch) request.reject(error);

@@ -6,7 +6,8 @@ export interface ForgetResult {
   readonly destroyedAt: string;
 }
 
-export const DATA_SUBJECT_TYPE = "granary.DataSubject";
+/** Reserved (the `$granary.` prefix of system calls): answered by the receiving silo. */
+export const DATA_SUBJECT_TYPE = "$granary.subject";
 
 /**
  * The address of a data subject in the cluster, so a client can ask any silo to forget one:

@@ -6,11 +6,18 @@ import {
   type EventStore,
   InvalidConfigurationError,
   type KeyStore,
+  type ProjectionClass,
+  type ProjectionStore,
   type SnapshotStore,
   systemClock,
 } from "@granary/core";
 import type { Logger } from "pino";
 import type { ClusterOptions } from "../cluster/cluster-options.js";
+import {
+  type ReadSideSettings,
+  type ReadSideTuning,
+  resolveReadSideSettings,
+} from "../projections/read-side-settings.js";
 import { positiveInt } from "./option-parsing.js";
 
 /**
@@ -66,6 +73,12 @@ export interface SiloOptions extends ClusterOptions {
    * @default log only
    */
   readonly onFenced?: (reason: string) => void;
+  /** Projection classes (DocumentProjection, HandlerProjection) this silo may run; each runs on one silo of the cluster. @default none */
+  readonly projections?: readonly ProjectionClass[];
+  /** Where projection documents and checkpoints go. @default the store beside the event store (same SQLite file, PostgreSQL database or Redis) */
+  readonly projectionStore?: ProjectionStore;
+  /** Tuning of projections (batch size, document cache, ownership checks). */
+  readonly readSide?: ReadSideTuning;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
@@ -90,6 +103,9 @@ export interface ResolvedSiloOptions {
   readonly clock: Clock;
   readonly keyStore: KeyStore | undefined;
   readonly keyCacheTtlMs: number | undefined;
+  readonly projections: readonly ProjectionClass[];
+  readonly projectionStore: ProjectionStore | undefined;
+  readonly readSide: ReadSideSettings;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -152,6 +168,9 @@ export function resolveSiloOptions(options: SiloOptions, env: Env = process.env)
         ? undefined
         : positiveInt("keyCacheTtlMs", options.keyCacheTtlMs, undefined, 1),
     clock: options.clock ?? systemClock,
+    projections: options.projections ?? [],
+    projectionStore: options.projectionStore,
+    readSide: resolveReadSideSettings(options.readSide, env.NODE_ENV !== "production"),
   };
 }
 
