@@ -200,12 +200,16 @@ function redisBackend(): Backend {
   };
 }
 
-/** The bytes raw, or as hex (PostgreSQL bytea as text) or base64 (Redis values are JSON). */
+/** The bytes raw, as hex (PostgreSQL bytea as text), or as base64 (Redis values are JSON; Lua's cjson writes "/" as "\/"). */
 function hasBytes(haystack: Buffer, needle: Uint8Array): boolean {
   const bytes = Buffer.from(needle);
-  return [bytes, Buffer.from(bytes.toString("hex")), Buffer.from(bytes.toString("base64"))].some((form) =>
-    haystack.includes(form),
-  );
+  const base64 = bytes.toString("base64");
+  return [
+    bytes,
+    Buffer.from(bytes.toString("hex")),
+    Buffer.from(base64),
+    Buffer.from(base64.replaceAll("/", "\\/")),
+  ].some((form) => haystack.includes(form));
 }
 
 const backends: [string, () => Backend][] = [

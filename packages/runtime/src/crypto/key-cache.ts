@@ -86,6 +86,11 @@ export class KeyCache {
     return { subject, destroyedAt: destroyed.destroyedAt };
   }
 
+  /** True when this cache already holds the subject as destroyed. */
+  knownDestroyed(subject: string): boolean {
+    return this.#entries.get(subject)?.status === "destroyed";
+  }
+
   /** Records that a subject was forgotten (here, or on another silo that told us). */
   markDestroyed(subject: string, destroyedAt: string): void {
     this.#inFlight.delete(subject);

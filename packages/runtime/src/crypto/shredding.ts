@@ -51,6 +51,8 @@ export async function setUpShredding(input: ShreddingInput): Promise<Shredding |
   if (!keyStore) keyStore = await defaultKeyStore(input);
   const keys = new KeyCache(keyStore, input.keyCacheTtlMs === undefined ? {} : { ttlMs: input.keyCacheTtlMs });
   const unwatch = keyStore.watchDestroyed?.((subject, destroyedAt) => {
+    // This silo's own forget comes back as an echo (Redis): it already deactivated what it had to.
+    if (keys.knownDestroyed(subject)) return;
     keys.markDestroyed(subject, destroyedAt);
     input.onForgotten(subject);
   });
