@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type JsonValue, type Snapshot, type SnapshotStore } from "@granary/core";
+import { assertStreamName, type JsonValue, type Snapshot, type SnapshotStore, validateSnapshot } from "@granary/core";
 import { Connection } from "./internal/connection.js";
 import { type PostgresSnapshotStoreOptions, resolvePostgresOptions } from "./postgres-options.js";
 
@@ -31,12 +31,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
   }
 
   async save(snapshot: Snapshot): Promise<void> {
-    if (typeof snapshot?.stream !== "string" || snapshot.stream.length === 0) {
-      throw new InvalidArgumentError("snapshot.stream must be a non-empty string");
-    }
-    if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 0) {
-      throw new InvalidArgumentError(`snapshot.version must be an integer >= 0, got ${snapshot.version}`);
-    }
+    validateSnapshot(snapshot);
     // Serialized now: pg would turn a top-level array into a PostgreSQL array, not JSON.
     const state = JSON.stringify(snapshot.state);
     await this.#db.run(() =>
@@ -52,6 +47,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
   }
 
   async load(stream: string): Promise<Snapshot | undefined> {
+    assertStreamName(stream);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<SnapshotRow>(this.#sql.load, [this.#namespace, stream]);
       const row = rows[0];
@@ -67,6 +63,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
   }
 
   async delete(stream: string): Promise<void> {
+    assertStreamName(stream);
     await this.#db.run(() => this.#db.pool.query(this.#sql.delete, [this.#namespace, stream]));
   }
 

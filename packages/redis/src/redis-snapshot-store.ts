@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Snapshot, type SnapshotStore } from "@granary/core";
+import { assertStreamName, type Snapshot, type SnapshotStore, validateSnapshot } from "@granary/core";
 import { RedisConnection } from "./internal/connection.js";
 import { type StoreKeys, storeKeys } from "./internal/keys.js";
 import { LuaScript } from "./internal/lua-script.js";
@@ -34,9 +34,7 @@ export class RedisSnapshotStore implements SnapshotStore {
   }
 
   async save(snapshot: Snapshot): Promise<void> {
-    if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 0) {
-      throw new InvalidArgumentError(`snapshot version must be a non-negative integer, got ${snapshot.version}`);
-    }
+    validateSnapshot(snapshot);
     const json = JSON.stringify({
       stream: snapshot.stream,
       version: snapshot.version,
@@ -48,11 +46,13 @@ export class RedisSnapshotStore implements SnapshotStore {
   }
 
   async load(stream: string): Promise<Snapshot | undefined> {
+    assertStreamName(stream);
     const json = await this.#connection.run((c) => c.hget(this.#keys.snapshot(stream), "snapshot"));
     return json === null ? undefined : (JSON.parse(json) as Snapshot);
   }
 
   async delete(stream: string): Promise<void> {
+    assertStreamName(stream);
     await this.#connection.run((c) => c.del(this.#keys.snapshot(stream)));
   }
 

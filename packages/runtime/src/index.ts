@@ -13,6 +13,14 @@
 
 export type { ActivationState } from "./activation/activation-state.js";
 export { DEFAULT_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_VERSION } from "./activation/actor-type-info.js";
+export { ADMIN, adminMessage } from "./admin/admin-frame.js";
+export type { ActivationQuery, ActivationView, SiloInfo } from "./admin/admin-types.js";
+export { type HistoryPage, registerHistoryOperation } from "./admin/history-operation.js";
+export { operatorInspectorSource } from "./admin/inspector-source.js";
+export { OperatorClient, type OperatorTransport, type SiloReport } from "./admin/operator-client.js";
+export { type AdminOperation, intArg, OperatorRequests, stringArg } from "./admin/operator-requests.js";
+export { SiloAdmin } from "./admin/silo-admin.js";
+export { type SiloInspectorOption, type SiloOperatorLinks, siloOperatorTransport } from "./admin/silo-inspector.js";
 export { type CallInvoker, createActorRef } from "./calls/actor-proxy.js";
 export type { CallContext, CallRequest } from "./calls/call-context.js";
 export { Client } from "./client/client.js";
@@ -25,6 +33,7 @@ export {
   resolveClusterOptions,
 } from "./cluster/cluster-options.js";
 export { DATA_SUBJECT_TYPE, DataSubject, type ForgetResult } from "./crypto/data-subject.js";
+export type { BusEvent, BusSubscribeOptions, BusSubscription } from "./events-bus/event-bus.js";
 export * from "./messaging/index.js";
 export {
   hashPlacement,
@@ -34,6 +43,12 @@ export {
   type PlacementStrategy,
   randomPlacement,
 } from "./placement/placement.js";
+export { partitionKey, partitionOf, REMINDER_PARTITIONS } from "./reminders/reminder-partitions.js";
+export {
+  DEFAULT_REMINDER_SERVICE_OPTIONS,
+  type ReminderServiceOptions,
+  resolveReminderServiceOptions,
+} from "./reminders/reminder-service-options.js";
 export { Silo } from "./silo/silo.js";
 export {
   DEFAULT_CALL_TIMEOUT_MS,
@@ -43,3 +58,4 @@ export {
   resolveSiloOptions,
   type SiloOptions,
 } from "./silo/silo-options.js";
+export { createDefaultLogger, type LogFormat, resolveLogFormat } from "./telemetry/logger.js";

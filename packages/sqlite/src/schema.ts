@@ -1,3 +1,5 @@
+import { REMINDERS_SQL } from "./reminder-schema.js";
+
 /**
  * The schema, as an ordered list of migrations. A migration is never edited once released: changes
  * go into a new one, so every database file walks the same path.
@@ -77,5 +79,10 @@ export const MIGRATIONS: readonly Migration[] = [
         WHEN OLD.purged_at IS NOT NULL
         BEGIN SELECT RAISE(ABORT, 'granary: a purged stream''s tombstone is permanent'); END;
     `,
+  },
+  {
+    version: 2,
+    name: "reminders with a due-time index; reminder partition epochs",
+    sql: REMINDERS_SQL,
   },
 ];

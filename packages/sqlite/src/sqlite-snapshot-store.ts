@@ -1,4 +1,11 @@
-import { type JsonValue, ShuttingDownError, type Snapshot, type SnapshotStore } from "@granary/core";
+import {
+  assertStreamName,
+  type JsonValue,
+  ShuttingDownError,
+  type Snapshot,
+  type SnapshotStore,
+  validateSnapshot,
+} from "@granary/core";
 import type { Database, Statement } from "better-sqlite3";
 import { openDatabase } from "./database.js";
 import { type ResolvedSqliteOptions, resolveSqliteOptions, type SqliteStoreOptions } from "./sqlite-options.js";
@@ -40,6 +47,7 @@ export class SqliteSnapshotStore implements SnapshotStore {
   }
 
   async save(snapshot: Snapshot): Promise<void> {
+    validateSnapshot(snapshot);
     this.#assertOpen();
     this.#save.run(
       this.#options.namespace,
@@ -53,6 +61,7 @@ export class SqliteSnapshotStore implements SnapshotStore {
 
   /** The newest snapshot; one whose state no longer parses is treated as absent (replay rebuilds it). */
   async load(stream: string): Promise<Snapshot | undefined> {
+    assertStreamName(stream);
     this.#assertOpen();
     const row = this.#load.get(this.#options.namespace, stream);
     if (!row) return undefined;
@@ -66,6 +75,7 @@ export class SqliteSnapshotStore implements SnapshotStore {
   }
 
   async delete(stream: string): Promise<void> {
+    assertStreamName(stream);
     this.#assertOpen();
     this.#delete.run(this.#options.namespace, stream);
   }

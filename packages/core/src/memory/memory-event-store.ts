@@ -1,3 +1,4 @@
+import { assertStreamName } from "../actor/actor-identity.js";
 import { FencedWriteError, IdempotencyConflictError, StreamPurgedError, VersionConflictError } from "../errors.js";
 import type { EventEnvelope, RecordedEvent } from "../events/envelope.js";
 import type { Upcasters } from "../events/upcasting.js";
@@ -127,10 +128,12 @@ export class MemoryEventStore implements EventStore {
   }
 
   async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
     return throwOnReadErrors(this.#readChecked(stream, fromVersion, options.limit));
   }
 
   async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    assertStreamName(stream);
     return this.#readChecked(stream, fromVersion, undefined);
   }
 
@@ -148,11 +151,13 @@ export class MemoryEventStore implements EventStore {
   }
 
   async latestVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
     const stored = this.#stream(stream);
     return stored?.tombstone?.lastVersion ?? stored?.events.length ?? 0;
   }
 
   async highestEpoch(stream: string): Promise<number> {
+    assertStreamName(stream);
     return this.#stream(stream)?.epoch ?? 0;
   }
 
@@ -189,6 +194,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    assertStreamName(stream);
     const stored = this.#streamForWrite(stream);
     if (stored.tombstone) return stored.tombstone;
     const tombstone: Tombstone = {
@@ -209,6 +215,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {
+    assertStreamName(stream);
     return this.#stream(stream)?.tombstone;
   }
 

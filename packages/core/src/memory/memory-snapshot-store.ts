@@ -1,5 +1,7 @@
+import { assertStreamName } from "../actor/actor-identity.js";
 import type { Snapshot, SnapshotStore } from "../ports/snapshot-store.js";
 import { clonePlain } from "../store-kit/clone.js";
+import { validateSnapshot } from "../store-kit/snapshot-validation.js";
 
 /** The data behind one or more {@link MemorySnapshotStore}s; share it to re-open or open namespaces side by side. */
 export class MemorySnapshotStorage {
@@ -23,6 +25,7 @@ export class MemorySnapshotStore implements SnapshotStore {
   }
 
   async save(snapshot: Snapshot): Promise<void> {
+    validateSnapshot(snapshot);
     const key = this.#key(snapshot.stream);
     const current = this.#snapshots.get(key);
     if (current && current.version > snapshot.version) return;
@@ -30,11 +33,13 @@ export class MemorySnapshotStore implements SnapshotStore {
   }
 
   async load(stream: string): Promise<Snapshot | undefined> {
+    assertStreamName(stream);
     const snapshot = this.#snapshots.get(this.#key(stream));
     return snapshot && clonePlain(snapshot);
   }
 
   async delete(stream: string): Promise<void> {
+    assertStreamName(stream);
     this.#snapshots.delete(this.#key(stream));
   }
 

@@ -3,6 +3,7 @@ import type { PostgresLogger } from "../postgres-options.js";
 import { appendFunctionSql, explainRejectedAppendSql } from "./append-function.js";
 import { appendManyFunctionSql } from "./append-many-function.js";
 import { LOCK_CLASS, migrationLockKey } from "./lock-keys.js";
+import { remindersSql } from "./reminder-schema-sql.js";
 import { appendOnlySql, purgeSql, tablesSql } from "./schema-sql.js";
 import { quoteIdent } from "./sql.js";
 
@@ -27,6 +28,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: "append_many function: group commit of many appends in one transaction; id lookups by index probe",
     sql: (s) => explainRejectedAppendSql(s, 2) + appendManyFunctionSql(s),
+  },
+  {
+    version: 3,
+    name: "reminders with a due-time index; reminder partition epochs",
+    sql: (s) => remindersSql(s),
   },
 ];
 

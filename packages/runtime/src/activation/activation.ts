@@ -8,13 +8,19 @@ import {
   messageOf,
   NotOwnerError,
   type RecordedEvent,
+  type ReminderInfo,
+  type ReminderOptions,
   streamOf,
+  type TimerOptions,
 } from "@granary/core";
 import { type ActorHost, bindHost } from "@granary/core/internal";
 import { type CallContext, newCallId } from "../calls/call-context.js";
+import { ActivationTimers } from "../timers/activation-timers.js";
+import { tickCall } from "../timers/tick-call.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActivationState } from "./activation-state.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
+import { explainFrozenState, wireDataRefusal } from "./call-boundary.js";
 import { EventSourcedTurnExecutor } from "./event-sourced-turn-executor.js";
 import { Mailbox, type PendingCall } from "./mailbox.js";
 import { rehydrate } from "./rehydration.js";
@@ -58,6 +64,7 @@ export class Activation implements ActorHost {
   #resolveGone: (() => void) | undefined;
   #isGone = false;
   #activated: Promise<void> | undefined;
+  #timers: ActivationTimers | undefined;
 
   constructor(
     readonly info: ActorTypeInfo,
@@ -103,6 +110,39 @@ export class Activation implements ActorHost {
     return this.services.store.read(this.key, fromVersion);
   }
 
+  setTimer(name: string, options: TimerOptions, callback: () => unknown): void {
+    this.#timers ??= new ActivationTimers(this.services.clock, this.services.logger, this.key, (timer, body) =>
+      tickCall(this, timer, body),
+    );
+    this.#timers.set(name, options, callback);
+  }
+
+  cancelTimer(name: string): boolean {
+    return this.#timers?.cancel(name) ?? false;
+  }
+
+  timerNames(): string[] {
+    return this.#timers?.names() ?? [];
+  }
+
+  remind(name: string, options: ReminderOptions): Promise<void> {
+    const handler = (this.#instance as { onReminder?: unknown } | undefined)?.onReminder;
+    if (typeof handler !== "function") {
+      return Promise.reject(
+        new InvalidArgumentError(`remind("${name}"): ${this.info.type} has no onReminder(name, tick) method to call`),
+      );
+    }
+    return this.services.reminders.register(this.key, name, options, this.#mailbox.current?.traceparent);
+  }
+
+  cancelReminder(name: string): Promise<boolean> {
+    return this.services.reminders.cancel(this.key, name);
+  }
+
+  reminders(): Promise<ReminderInfo[]> {
+    return this.services.reminders.list(this.key);
+  }
+
   /** Resolves once the activation has failed or been deactivated. */
   get gone(): Promise<void> {
     if (this.#isGone) return Promise.resolve();
@@ -121,6 +161,16 @@ export class Activation implements ActorHost {
     return this.#epoch;
   }
 
+  /** The actor instance, once created (for inspection by operators; never for calls). */
+  get instance(): Actor | undefined {
+    return this.#instance;
+  }
+
+  /** Clock time of the last call this activation received. */
+  get lastActiveAt(): number {
+    return this.#lastActiveAt;
+  }
+
   get mailboxDepth(): number {
     return this.#mailbox.depth;
   }
@@ -131,6 +181,7 @@ export class Activation implements ActorHost {
       this.#state === "active" &&
       this.#mailbox.runningTurns === 0 &&
       this.#mailbox.depth === 0 &&
+      !this.#timers?.keepsAlive &&
       now - this.#lastActiveAt >= idleMs
     );
   }
@@ -180,12 +231,13 @@ export class Activation implements ActorHost {
       this.#pump();
     } catch (error) {
       this.#state = "failed";
+      this.#timers?.close();
       span.recordException(error as Error);
       if (this.#epoch !== undefined) await this.#unregister();
       if (!(error instanceof NotOwnerError)) {
         services.logger.warn({ actor: this.key, err: messageOf(error) }, "activation failed");
       }
-      this.hooks.onFailed(this, error, this.#mailbox.drain());
+      this.hooks.onFailed(this, error, this.#drainCalls());
       this.#markGone();
     } finally {
       span.end();
@@ -227,19 +279,23 @@ export class Activation implements ActorHost {
     if (!reentrant || !executor.defersStart) this.#mailbox.started(call.request.context);
     let turn: Promise<unknown>;
     try {
-      turn = executor.execute(call.request, reentrant);
+      turn = executor.execute(call.request, reentrant, call.body);
     } catch (error) {
       turn = Promise.reject(error);
     }
     turn.then(
       (value) => {
         this.#finished(call);
-        call.resolve(value);
+        // The result crosses the same check locally as remotely (a Map is refused on both paths).
+        const refused = wireDataRefusal(value, this.info.type, call.request.method);
+        if (refused) call.reject(refused);
+        else call.resolve(value);
       },
       (error: unknown) => {
         this.#finished(call);
+        const explained = this.info.eventSourced && this.services.freezeState ? explainFrozenState(error) : error;
         // Event-sourced turns classify their own errors (a stale commit stays retryable).
-        call.reject(this.info.eventSourced ? error : asTurnError(error));
+        call.reject(this.info.eventSourced ? explained : asTurnError(explained));
       },
     );
   }
@@ -247,7 +303,8 @@ export class Activation implements ActorHost {
   #finished(call: PendingCall): void {
     if (this.info.readOnly.has(call.request.method)) this.#readers--;
     this.#mailbox.finished(call.request.context);
-    this.#lastActiveAt = this.services.clock.now();
+    // A timer tick is not a call: it does not keep the actor from idle collection (keepAlive does).
+    if (!call.body) this.#lastActiveAt = this.services.clock.now();
     if (this.#mailbox.runningTurns === 0) this.#pump();
   }
 
@@ -306,7 +363,8 @@ export class Activation implements ActorHost {
     if (this.#state === "activating") await this.#activated;
     if (this.#state !== "active") return this.gone;
     this.#state = "deactivating";
-    const handover = reason === "stale" || reason === "lost-ownership" ? this.#mailbox.drain() : [];
+    this.#timers?.close();
+    const handover = reason === "stale" || reason === "lost-ownership" ? this.#drainCalls() : [];
     try {
       await this.#settled();
       if (reason !== "stale" && reason !== "lost-ownership") {
@@ -323,6 +381,12 @@ export class Activation implements ActorHost {
       this.hooks.onGone(this, handover);
       this.#markGone();
     }
+  }
+
+  /** Takes the waiting calls for a successor; timer ticks belong to this instance and are dropped. */
+  #drainCalls(): PendingCall[] {
+    const calls = this.#mailbox.drain();
+    return calls.some((call) => call.body) ? calls.filter((call) => !call.body) : calls;
   }
 
   async #unregister(): Promise<void> {

@@ -11,11 +11,14 @@ import {
   type MemberInfo,
   type Membership,
   messageOf,
+  type ReminderInfo,
   ShuttingDownError,
 } from "@granary/core";
 import { type Logger, pino } from "pino";
+import { OperatorClient } from "../admin/operator-client.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
-import type { CallRequest } from "../calls/call-context.js";
+import { type CallRequest, childContext } from "../calls/call-context.js";
+import { outcomeUnknown } from "../calls/idempotency.js";
 import { provablyNotExecuted } from "../cluster/call-router.js";
 import { callMessage } from "../cluster/wire.js";
 import { DataSubject, type ForgetResult } from "../crypto/data-subject.js";
@@ -24,6 +27,7 @@ import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
 import type { ProjectionQuery } from "../projections/projection-queries.js";
+import { ReminderAdmin } from "../reminders/silo-reminders.js";
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
 import { clientQuery, clientSubscribe, type GatewayInvoker } from "./client-read-side.js";
 
@@ -53,6 +57,7 @@ export class Client implements ActorRefFactory, CallInvoker {
   #lastOptions: RequestOptions | undefined;
   #refresher: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  #operator: OperatorClient | undefined;
 
   private constructor(options: ResolvedClientOptions, membership: Membership | undefined, ownsMembership: boolean) {
     this.#membership = membership;
@@ -90,6 +95,34 @@ export class Client implements ActorRefFactory, CallInvoker {
 
   get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
     return createActorRef(this, type, id, options);
+  }
+
+  /** The reminders of an actor, by name, as a gateway silo reads them from the store (no activation). */
+  reminders<T extends Actor>(type: ActorClass<T>, id: string): Promise<ReminderInfo[]> {
+    return this.#admin(type, id, ReminderAdmin.List, []) as Promise<ReminderInfo[]>;
+  }
+
+  /** Cancels one reminder of an actor; false when there was none. */
+  cancelReminder<T extends Actor>(type: ActorClass<T>, id: string, name: string): Promise<boolean> {
+    return this.#admin(type, id, ReminderAdmin.Cancel, [name]) as Promise<boolean>;
+  }
+
+  #admin(type: ActorClass, actorId: string, method: string, args: unknown[]): Promise<unknown> {
+    const context = childContext(undefined, {});
+    return this.invoke({ actorType: type.type, actorId, method, args, context, timeoutMs: this.defaultTimeoutMs });
+  }
+
+  /** The operator's view of the cluster (what the `granary` CLI and the inspector show). */
+  get operator(): OperatorClient {
+    this.#operator ??= new OperatorClient({
+      addresses: async () => {
+        await this.#refreshGateways();
+        return this.#gateways;
+      },
+      request: (address, payload, timeoutMs) =>
+        this.#pool.request(address, payload, { timeoutMs, timeoutError: gatewayTimeout }),
+    });
+    return this.#operator;
   }
 
   /**
@@ -153,7 +186,11 @@ export class Client implements ActorRefFactory, CallInvoker {
     return this.#gateways;
   }
 
-  invoke(request: CallRequest): Promise<unknown> {
+  invoke(call: CallRequest): Promise<unknown> {
+    // Every call carries an idempotency key (its own call id unless the caller chose one), so a call
+    // whose connection dropped mid-flight can be sent again without ever running twice.
+    const request: CallRequest =
+      call.idempotencyKey === undefined ? { ...call, idempotencyKey: call.context.callId } : call;
     // Fast path: one attempt on the next gateway, answered straight into the call's promise. Retry
     // state exists only once a gateway refused.
     const gateway = this.#closed ? undefined : this.#pick();
@@ -214,9 +251,9 @@ export class Client implements ActorRefFactory, CallInvoker {
         });
       } catch (error) {
         if (error instanceof GatewayTimeout) throw callTimeout(request);
-        if (!provablyNotExecuted(error)) throw error;
+        if (!safeToResend(error)) throw error;
         lastError = error;
-        this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused the call; trying another");
+        this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused or dropped the call; trying another");
         if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
         await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
       }
@@ -282,9 +319,18 @@ class GatewayCall implements ResponseSink {
 
   reject(error: unknown): void {
     if (error instanceof GatewayTimeout) this.rejectPromise(callTimeout(this.request));
-    else if (!provablyNotExecuted(error)) this.rejectPromise(error);
+    else if (!safeToResend(error)) this.rejectPromise(error);
     else afterRefusal(this.client, this, error).then(this.resolve, this.rejectPromise);
   }
+}
+
+/**
+ * The call provably did not run (refused at a silo's door, or never sent), or its outcome is unknown
+ * (the connection dropped mid-call): every client call carries an idempotency key, so sending it
+ * again can never run it twice on an event-sourced actor.
+ */
+function safeToResend(error: unknown): boolean {
+  return provablyNotExecuted(error) || outcomeUnknown(error);
 }
 
 /** Our own wait for a gateway's answer ran out; becomes the call's CallTimeoutError. Never escapes. */

@@ -1,4 +1,4 @@
-import type { Directory, EventStore, Membership, SnapshotStore } from "@granary/core";
+import type { Directory, EventStore, Membership, ReminderStore, SnapshotStore } from "@granary/core";
 import type { Logger } from "pino";
 
 export interface ClusterBackends {
@@ -7,6 +7,8 @@ export interface ClusterBackends {
   /** Present when the silo should also keep its events in Redis (no `store` given). */
   readonly store?: EventStore;
   readonly snapshots?: SnapshotStore;
+  /** Reminders on the cluster's Redis (used unless the silo was given a reminder store). */
+  readonly reminders?: ReminderStore;
   close(): Promise<void>;
 }
 
@@ -17,10 +19,13 @@ export async function openRedisBackends(
   logger: Logger,
   withStores: boolean,
 ): Promise<ClusterBackends> {
-  const { RedisDirectory, RedisEventStore, RedisMembership, RedisSnapshotStore } = await import("@granary/redis");
+  const { RedisDirectory, RedisEventStore, RedisMembership, RedisReminderStore, RedisSnapshotStore } = await import(
+    "@granary/redis"
+  );
   const redisLogger = logger.child({ component: "redis" });
   const membership = new RedisMembership({ redis: url, cluster, logger: redisLogger });
   const directory = new RedisDirectory({ redis: url, cluster, logger: redisLogger });
+  const reminders = new RedisReminderStore({ redis: url, logger: redisLogger });
   const stores = withStores
     ? {
         store: new RedisEventStore({ redis: url, logger: redisLogger }),
@@ -31,8 +36,10 @@ export async function openRedisBackends(
     membership,
     directory,
     ...stores,
+    reminders,
     async close() {
       await Promise.allSettled([
+        reminders.close(),
         membership.close(),
         directory.close(),
         stores.store?.close(),

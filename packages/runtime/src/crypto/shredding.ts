@@ -61,9 +61,9 @@ export async function setUpShredding(input: ShreddingInput): Promise<Shredding |
     rules,
     keys,
     stores: {
+      ...raw,
       store: new EncryptingEventStore(raw.store, rules, keys),
       snapshots: new EncryptingSnapshotStore(raw.snapshots, raw.store, rules, keys, input.logger),
-      owned: raw.owned,
     },
     async close() {
       unwatch?.();

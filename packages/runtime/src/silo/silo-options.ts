@@ -8,16 +8,23 @@ import {
   type KeyStore,
   type ProjectionClass,
   type ProjectionStore,
+  type ReminderStore,
   type SnapshotStore,
   systemClock,
 } from "@granary/core";
 import type { Logger } from "pino";
+import type { SiloInspectorOption } from "../admin/silo-inspector.js";
 import type { ClusterOptions } from "../cluster/cluster-options.js";
 import {
   type ReadSideSettings,
   type ReadSideTuning,
   resolveReadSideSettings,
 } from "../projections/read-side-settings.js";
+import {
+  type ReminderServiceOptions,
+  type ResolvedReminderServiceOptions,
+  resolveReminderServiceOptions,
+} from "../reminders/reminder-service-options.js";
 import { positiveInt } from "./option-parsing.js";
 
 /**
@@ -34,6 +41,13 @@ export interface SiloOptions extends ClusterOptions {
   readonly store?: EventStore;
   /** Where snapshots go. @default the same database as the default store */
   readonly snapshots?: SnapshotStore;
+  /**
+   * Where reminders are kept. @default beside the events: SQLite in the same file (embedded
+   * default), Redis in cluster mode; otherwise in memory (as durable as a memory event store).
+   */
+  readonly reminders?: ReminderStore;
+  /** Tuning of the reminder service (poll interval, batch size, ...). */
+  readonly reminderService?: ReminderServiceOptions;
   /** Folder of the embedded default store. @default "./.granary" (env GRANARY_DATA_DIR) */
   readonly dataDir?: string;
   /** Directory of actor owners. @default in-process (standalone) */
@@ -73,6 +87,12 @@ export interface SiloOptions extends ClusterOptions {
    * @default log only
    */
   readonly onFenced?: (reason: string) => void;
+  /**
+   * Serve the browser inspector (silos, activations, event timeline with time travel): `true` or
+   * `{ port, host, purgeKey }`. Bound to 127.0.0.1 unless `host` says otherwise; read-only unless
+   * `purgeKey` (the cluster key) is given. @default off (env GRANARY_INSPECTOR_PORT turns it on)
+   */
+  readonly inspector?: SiloInspectorOption;
   /** Projection classes (DocumentProjection, HandlerProjection) this silo may run; each runs on one silo of the cluster. @default none */
   readonly projections?: readonly ProjectionClass[];
   /** Where projection documents and checkpoints go. @default the store beside the event store (same SQLite file, PostgreSQL database or Redis) */
@@ -90,6 +110,8 @@ export interface ResolvedSiloOptions {
   readonly actors: readonly ActorClass[];
   readonly store: EventStore | undefined;
   readonly snapshots: SnapshotStore | undefined;
+  readonly reminders: ReminderStore | undefined;
+  readonly reminderService: ResolvedReminderServiceOptions;
   readonly dataDir: string;
   readonly directory: Directory | undefined;
   readonly idleTimeoutMs: number;
@@ -152,6 +174,8 @@ export function resolveSiloOptions(options: SiloOptions, env: Env = process.env)
     actors: options.actors,
     store: options.store,
     snapshots: options.snapshots,
+    reminders: options.reminders,
+    reminderService: resolveReminderServiceOptions(options.reminderService),
     dataDir,
     directory: options.directory,
     idleTimeoutMs,

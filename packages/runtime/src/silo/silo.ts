@@ -10,16 +10,24 @@ import {
   type DocumentProjectionClass,
   type ErrorClass,
   InvalidConfigurationError,
+  MemoryReminderStore,
   MemorySnapshotStore,
   messageOf,
+  type ReminderInfo,
+  type ReminderStore,
   ShuttingDownError,
   type TimerHandle,
   UnknownMethodError,
 } from "@granary/core";
+import type { InspectorOptions } from "@granary/inspector";
 import type { Span } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
+import { isAdminFrame, parseAdminFrame } from "../admin/admin-frame.js";
+import { registerHistoryOperation } from "../admin/history-operation.js";
+import { SiloAdmin } from "../admin/silo-admin.js";
+import { resolveSiloInspector, startSiloInspector } from "../admin/silo-inspector.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
 import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord } from "../calls/call-record.js";
@@ -44,6 +52,7 @@ import { PeerRole } from "../messaging/transport-options.js";
 import type { ProjectionQuery } from "../projections/projection-queries.js";
 import { type ProjectionsControl, ReadSide, validateProjections } from "../projections/read-side.js";
 import { SYSTEM_TYPE_PREFIX } from "../projections/system-calls.js";
+import { SiloReminders } from "../reminders/silo-reminders.js";
 import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createDefaultLogger } from "../telemetry/logger.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
@@ -82,11 +91,17 @@ export class Silo implements ActorRefFactory, CallInvoker {
   readonly #telemetry: SiloTelemetry;
   readonly #background = new Set<Promise<unknown>>();
   readonly #cluster: ClusterParts | undefined;
+  readonly #reminders: SiloReminders;
   #collector: TimerHandle | undefined;
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
   readonly #onFenced: ((reason: string) => void) | undefined;
   #shredding: Shredding | undefined;
+  readonly #startedAt: number;
+  #callsTotal = 0;
+  #inspector: { readonly url: string; close(): Promise<void> } | undefined;
+  /** The operator surface (CLI, inspector): health, activations, and what other subsystems register. */
+  readonly admin: SiloAdmin;
   readonly #readSide: ReadSide;
 
   private constructor(
@@ -94,6 +109,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     stores: Stores,
     cluster: ClusterParts | undefined,
     onFenced: ((reason: string) => void) | undefined,
+    reminders: { readonly store: ReminderStore; readonly owned: boolean },
   ) {
     this.#options = options;
     this.#stores = stores;
@@ -110,6 +126,17 @@ export class Silo implements ActorRefFactory, CallInvoker {
       options.directory ??
       new StandaloneDirectory(stores.store, () => options.clock.now());
     const silo = this;
+    this.#reminders = new SiloReminders({
+      ...reminders,
+      directory,
+      clock: options.clock,
+      logger: () => this.#logger,
+      siloId: () => this.#siloId,
+      liveSilos: () => this.#cluster?.agent?.liveSiloIds() ?? [this.#siloId],
+      canFire: () => !this.#fenced && (this.#cluster?.agent?.leaseValid() ?? true),
+      invoke: (request) => this.invoke(request),
+      service: options.reminderService,
+    });
     const services: ActivationServices = {
       // Getters: a silo that fenced itself rejoins under a new identity.
       get siloId() {
@@ -126,9 +153,22 @@ export class Silo implements ActorRefFactory, CallInvoker {
       freezeState: options.freezeState,
       refs: this,
       canCommit: () => this.#cluster?.agent?.leaseValid() ?? true,
+      reminders: this.#reminders.registry,
       background: (work) => this.#track(work),
     };
     this.#catalog = new Catalog(new ActorTypeRegistry(options.actors), services);
+    this.#startedAt = options.clock.now();
+    this.admin = new SiloAdmin(() => ({
+      siloId: this.#siloId,
+      address: this.address ? `${this.address.host}:${this.address.port}` : undefined,
+      startedAt: this.#startedAt,
+      now: () => options.clock.now(),
+      callsTotal: this.#callsTotal,
+      status: this.#fenced ? "fenced" : this.#stopping ? "stopping" : "serving",
+      fencedReason: this.#fenced,
+      catalog: this.#catalog,
+    }));
+    registerHistoryOperation(this.admin, () => stores.store);
     this.#readSide = new ReadSide({
       projections: options.projections,
       events: stores.store,
@@ -141,7 +181,9 @@ export class Silo implements ActorRefFactory, CallInvoker {
       logger: this.#baseLogger,
       callTimeoutMs: options.callTimeoutMs,
       settings: options.readSide,
+      ...(cluster ? { forward: (request: CallRequest) => this.#invoke(request, 0, false) } : {}),
     });
+    this.admin.register("projections", () => this.#readSide.status());
   }
 
   /** Starts a silo. Invalid options fail here, with the option's name and the fix. */
@@ -197,7 +239,13 @@ export class Silo implements ActorRefFactory, CallInvoker {
       throw error;
     }
     if (shredding) stores = shredding.stores;
-    silo = new Silo(resolved, stores, cluster, options.onFenced);
+    // Reminders beside the events: the embedded file, else the cluster's Redis, else memory.
+    const reminders = resolved.reminders
+      ? { store: resolved.reminders, owned: false }
+      : stores.reminders
+        ? { store: stores.reminders, owned: stores.owned }
+        : { store: cluster?.backends.reminders ?? new MemoryReminderStore(), owned: false };
+    silo = new Silo(resolved, stores, cluster, options.onFenced, reminders);
     silo.#shredding = shredding;
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
@@ -207,11 +255,22 @@ export class Silo implements ActorRefFactory, CallInvoker {
       throw error;
     }
     silo.#scheduleCollection();
+    silo.#reminders.start();
+    const inspector = resolveSiloInspector(options.inspector, process.env);
+    if (inspector) {
+      try {
+        silo.#inspector = await silo.#startInspector(inspector);
+      } catch (error) {
+        await silo.stop();
+        throw error;
+      }
+    }
     silo.logger.info(
       {
         actors: resolved.actors.map((a) => a.type),
         store: stores.owned ? resolved.dataDir : cluster?.backends.store ? "redis" : "custom",
         ...(cluster?.server ? { address: `${cluster.options.advertisedHost}:${cluster.server.address.port}` } : {}),
+        ...(silo.#inspector ? { inspector: silo.#inspector.url } : {}),
       },
       "silo started",
     );
@@ -251,11 +310,52 @@ export class Silo implements ActorRefFactory, CallInvoker {
     return [...this.#catalog.activations()].filter((a) => a.state === "active").map((a) => a.key);
   }
 
+  /** The reminders of an actor, by name (operators; the actor is not activated). */
+  reminders<T extends Actor>(type: ActorClass<T>, id: string): Promise<ReminderInfo[]> {
+    return this.#reminders.list(type.type, id);
+  }
+
+  /** Cancels one reminder of an actor (operators); false when there was none. */
+  cancelReminder<T extends Actor>(type: ActorClass<T>, id: string, name: string): Promise<boolean> {
+    return this.#reminders.cancel(type.type, id, name);
+  }
+
   /** Where clients and other silos reach this silo (cluster mode). */
   get address(): { readonly host: string; readonly port: number } | undefined {
     const cluster = this.#cluster;
     if (!cluster?.server) return undefined;
     return { host: cluster.options.advertisedHost, port: cluster.server.address.port };
+  }
+
+  /** Where the browser inspector is served, when it is on. */
+  get inspectorUrl(): string | undefined {
+    return this.#inspector?.url;
+  }
+
+  #startInspector(options: InspectorOptions): Promise<{ readonly url: string; close(): Promise<void> }> {
+    const selfAddress = () => (this.address ? `${this.address.host}:${this.address.port}` : undefined);
+    const cluster = this.#cluster;
+    return startSiloInspector(
+      {
+        admin: this.admin,
+        selfAddress,
+        members: cluster
+          ? async () =>
+              (await cluster.backends.membership.liveMembers()).map((m) =>
+                m.host.includes(":") ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`,
+              )
+          : undefined,
+        remote: cluster
+          ? (address, payload, timeoutMs) => {
+              const pool = cluster.pool;
+              if (!pool) return Promise.reject(new ShuttingDownError(`silo ${this.siloId}`));
+              return pool.request(address, payload, { timeoutMs });
+            }
+          : undefined,
+      },
+      options,
+      this.#siloId,
+    );
   }
 
   /** Set when this silo fenced itself (lost its membership lease); it no longer serves. */
@@ -395,6 +495,14 @@ export class Silo implements ActorRefFactory, CallInvoker {
       );
       return;
     }
+    const admin = this.#reminders.answerAdmin(request);
+    if (admin) {
+      admin.then(
+        (value) => answer.resolve(value),
+        (error: unknown) => answer.reject(error),
+      );
+      return;
+    }
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
@@ -417,6 +525,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
   }
 
   #route(record: CallRecord, hops: number): void {
+    this.#callsTotal++;
     const router = this.#cluster?.router;
     if (router) router.routeCall(record, hops, hops > 0);
     else this.#catalog.dispatchCall(record);
@@ -445,6 +554,11 @@ export class Silo implements ActorRefFactory, CallInvoker {
 
   async #stop(): Promise<void> {
     if (this.#collector) this.#options.clock.clearTimeout(this.#collector);
+    // Ticks in flight end and partitions are handed over before the actors they call go away.
+    await this.#reminders.stop().catch((error: unknown) => {
+      this.logger.warn({ err: messageOf(error) }, "stopping the reminder service failed");
+    });
+    await this.#inspector?.close();
     this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId}`);
     await this.#readSide.stop();
     await this.#catalog.deactivateAll("shutdown");
@@ -483,6 +597,10 @@ export class Silo implements ActorRefFactory, CallInvoker {
       port: options.port,
       tls: options.tls?.server,
       onRequest: (payload, from, reply) => {
+        if (isAdminFrame(payload)) {
+          const { op, args } = parseAdminFrame(payload);
+          return this.admin.handle(op, args);
+        }
         const request = parseCallRequest(payload);
         const hops = hopsOf(payload as CallFrame);
         const fromSilo = from.peer.role === PeerRole.Silo;

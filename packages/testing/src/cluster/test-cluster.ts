@@ -7,7 +7,9 @@ import {
   MemoryEventStore,
   MemoryKeyStore,
   MemoryMembership,
+  MemoryReminderStore,
   MemorySnapshotStore,
+  type ReminderStore,
   type SnapshotStore,
 } from "@granary/core";
 import { Client, type PlacementOption, Silo, type SiloOptions } from "@granary/runtime";
@@ -23,6 +25,8 @@ export interface TestClusterOptions {
   readonly snapshots?: SnapshotStore;
   /** Data keys of personal fields, shared by every silo. @default a new MemoryKeyStore */
   readonly keyStore?: KeyStore;
+  /** Shared by every silo. @default a new MemoryReminderStore */
+  readonly reminders?: ReminderStore;
   readonly placement?: PlacementOption;
   /** Extra options for every silo (idleTimeoutMs, clock, ...). */
   readonly siloOptions?: Partial<SiloOptions>;
@@ -46,6 +50,7 @@ export class TestCluster {
   readonly store: EventStore;
   readonly snapshots: SnapshotStore;
   readonly keyStore: KeyStore;
+  readonly reminders: ReminderStore;
   readonly silos: Silo[] = [];
   readonly #clients: Client[] = [];
   readonly #options: TestClusterOptions;
@@ -55,6 +60,7 @@ export class TestCluster {
     this.store = options.store ?? new MemoryEventStore();
     this.snapshots = options.snapshots ?? new MemorySnapshotStore();
     this.keyStore = options.keyStore ?? new MemoryKeyStore();
+    this.reminders = options.reminders ?? new MemoryReminderStore();
   }
 
   static async start(options: TestClusterOptions): Promise<TestCluster> {
@@ -75,6 +81,7 @@ export class TestCluster {
       snapshots: this.snapshots,
       // Only where crypto-shredding is in use, so other clusters' stores are not wrapped.
       ...(options.keyStore || declaresPersonalData(options.actors) ? { keyStore: this.keyStore } : {}),
+      reminders: this.reminders,
       membership: this.membership,
       directory: this.directory,
       clusterKey: TEST_CLUSTER_KEY,

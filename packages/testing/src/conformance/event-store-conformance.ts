@@ -3,6 +3,7 @@ import { appendTests } from "./event-store/appends.js";
 import { feedTests } from "./event-store/feed.js";
 import { fencingTests } from "./event-store/fencing.js";
 import { idempotencyTests } from "./event-store/idempotency.js";
+import { identifierTests } from "./event-store/identifiers.js";
 import { namespaceTests } from "./event-store/namespaces.js";
 import { orderingTests } from "./event-store/ordering.js";
 import { purgeTests } from "./event-store/purge.js";
@@ -38,5 +39,6 @@ export function eventStoreConformance(name: string, factory: EventStoreFactory):
     describe("purge", () => purgeTests(ctx));
     describe("upcasting and corrupt history", () => upcastingTests(ctx));
     describe("scale", () => scaleTests(ctx));
+    describe("identifiers and payload rules", () => identifierTests(ctx));
   });
 }
