@@ -203,7 +203,8 @@ export class RedisEventStore implements EventStore {
   }
 
   /**
-   * Removes the stream's events, feed entries and event ids in one script and leaves the tombstone.
+   * Removes the stream's events, feed entries, event ids and snapshots in one script and leaves the
+   * tombstone.
    * Redis keeps the removed payloads in its AOF file until the next rewrite: run `BGREWRITEAOF`
    * after a purge to erase them from disk too.
    */
@@ -219,7 +220,15 @@ export class RedisEventStore implements EventStore {
     });
     const json = (await this.#connection.script(
       PURGE,
-      [this.#keys.stream(stream), this.#keys.eventIds, this.#keys.tombstone(stream), this.#keys.feed],
+      [
+        this.#keys.stream(stream),
+        this.#keys.eventIds,
+        this.#keys.tombstone(stream),
+        this.#keys.feed,
+        // The snapshots hold the same personal data as the events (same layout as RedisSnapshotStore).
+        this.#keys.snapshots(stream),
+        this.#keys.snapshot(stream),
+      ],
       [prefix],
     )) as string;
     return decodeTombstone(json);

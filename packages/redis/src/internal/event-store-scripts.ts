@@ -114,7 +114,8 @@ return out
 
 /**
  * Removes a stream's payloads, its feed entries and its event ids, and leaves the tombstone.
- * KEYS: stream list, event-ids hash, tombstone, feed. ARGV: tombstone JSON without its closing
+ * KEYS: stream list, event-ids hash, tombstone, feed, snapshots zset, legacy snapshot hash.
+ * ARGV: tombstone JSON without its closing
  * brace (lastVersion is added here). Returns the tombstone (the first one, when purged twice).
  */
 export const PURGE = new LuaScript(
@@ -139,7 +140,7 @@ for start = 0, n - 1, 500 do
   if #feedIds > 0 then redis.call('XDEL', KEYS[4], unpack(feedIds)) end
   if #eventIds > 0 then redis.call('HDEL', KEYS[2], unpack(eventIds)) end
 end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[5], KEYS[6])
 local tombstone = ARGV[1] .. ',"lastVersion":' .. string.format('%d', n) .. '}'
 redis.call('SET', KEYS[3], tombstone)
 return tombstone
