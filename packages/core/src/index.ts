@@ -19,6 +19,8 @@
  */
 export { Actor } from "./actor/actor.js";
 export type { ActorClass, ActorRef, ActorRefFactory, CallOptions } from "./actor/actor-ref.js";
+export type { TimeTravelRefFactory } from "./actor/actor-ref.js";
+export type { PastActorRef, PastCallOptions, PointInTime } from "./actor/past-ref.js";
 export {
   EventSourcedActor,
   type EventSourcedActorClass,

@@ -8,7 +8,11 @@ import {
   type ErrorClass,
   MemorySnapshotStore,
   messageOf,
+  type PastActorRef,
+  type PastCallOptions,
+  type PointInTime,
   ShuttingDownError,
+  type TimeTravelRefFactory,
   type TimerHandle,
 } from "@granary/core";
 import type { Span } from "@opentelemetry/api";
@@ -26,6 +30,10 @@ import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backen
 import { type CallFrame, hopsOf, parseCallRequest } from "../cluster/wire.js";
 import { DirectoryCache } from "../directory/directory-cache.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
+import { answerHistoryRequest, localPastInvoker } from "../history/history-requests.js";
+import { HistoryService } from "../history/history-service.js";
+import type { EventOf, HistoryPage, HistoryQuery, PastState, StateOf } from "../history/history-types.js";
+import { isHistoryMessage, parseHistoryMessage } from "../history/history-wire.js";
 import { MembershipAgent } from "../membership/membership-agent.js";
 import { REPLY_LATER } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
@@ -56,7 +64,7 @@ interface ClusterParts {
  * await silo.get(Account, "acc-1").deposit(5);
  * await silo.stop();
  */
-export class Silo implements ActorRefFactory, CallInvoker {
+export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker {
   readonly defaultTimeoutMs: number;
   #siloId: string;
   #logger: Logger;
@@ -64,6 +72,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
   readonly #options: ResolvedSiloOptions;
   readonly #stores: Stores;
   readonly #catalog: Catalog;
+  readonly #history: HistoryService;
   readonly #deadlines: DeadlineTracker;
   readonly #telemetry: SiloTelemetry;
   readonly #background = new Set<Promise<unknown>>();
@@ -110,7 +119,9 @@ export class Silo implements ActorRefFactory, CallInvoker {
       canCommit: () => this.#cluster?.agent?.leaseValid() ?? true,
       background: (work) => this.#track(work),
     };
-    this.#catalog = new Catalog(new ActorTypeRegistry(options.actors), services);
+    const registry = new ActorTypeRegistry(options.actors);
+    this.#catalog = new Catalog(registry, services);
+    this.#history = new HistoryService(registry, services);
   }
 
   /** Starts a silo. Invalid options fail here, with the option's name and the fix. */
@@ -161,8 +172,29 @@ export class Silo implements ActorRefFactory, CallInvoker {
     return silo;
   }
 
-  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
+  /**
+   * A typed reference to an actor. With `{ asOf: { version } | { time } }` the reference is bound
+   * to that past point: its `readOnly` methods answer from the state as it was then (see
+   * {@link PastActorRef}).
+   */
+  get<C extends ActorClass>(type: C, id: string, options: PastCallOptions): PastActorRef<InstanceType<C>, C>;
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions | PastCallOptions): ActorRef<T> {
+    const asOf = (options as PastCallOptions | undefined)?.asOf;
+    if (asOf !== undefined) {
+      return createActorRef(localPastInvoker(this.#history, asOf, this.defaultTimeoutMs), type, id, options);
+    }
     return createActorRef(this, type, id, options);
+  }
+
+  /** One page of an event-sourced actor's recorded events, with their metadata (see {@link HistoryQuery}). */
+  history<T extends Actor>(type: ActorClass<T>, id: string, query?: HistoryQuery): Promise<HistoryPage<EventOf<T>>> {
+    return this.#history.history(type.type, id, query) as Promise<HistoryPage<EventOf<T>>>;
+  }
+
+  /** The actor's state at a past version or time, rebuilt apart from its live activation. */
+  stateAt<T extends Actor>(type: ActorClass<T>, id: string, point: PointInTime): Promise<PastState<StateOf<T>>> {
+    return this.#history.stateAt(type.type, id, point) as Promise<PastState<StateOf<T>>>;
   }
 
   /** @internal References for actors' `this.get`, continuing the calling turn's chain. */
@@ -315,6 +347,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       port: options.port,
       tls: options.tls?.server,
       onRequest: (payload, from, reply) => {
+        if (isHistoryMessage(payload)) return answerHistoryRequest(this.#history, parseHistoryMessage(payload));
         const request = parseCallRequest(payload);
         const hops = hopsOf(payload as CallFrame);
         // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
