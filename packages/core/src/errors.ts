@@ -44,6 +44,8 @@ export const ErrorCode = {
   ActorError: "ACTOR_ERROR",
   /** A reference bound to a past point (`asOf`) was asked to run a method that is not `readOnly`. */
   PastStateReadOnly: "PAST_STATE_READ_ONLY",
+  /** Personal data was raised for a data subject whose key was destroyed (`forget`). */
+  SubjectForgotten: "SUBJECT_FORGOTTEN",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -325,6 +327,20 @@ export class PastStateReadOnlyError extends GranaryError {
       ErrorCode.PastStateReadOnly,
       `${actorType}.${method} may change state, so it cannot run against a past state (asOf); only methods listed in ${actorType}.readOnly can. Call it on a reference without asOf, or add it to readOnly if it does not raise events`,
       { data: { actorType, method } },
+    );
+  }
+}
+
+export class SubjectForgottenError extends GranaryError {
+  override name = "SubjectForgottenError";
+  constructor(
+    readonly subject: string,
+    readonly destroyedAt: string,
+  ) {
+    super(
+      ErrorCode.SubjectForgotten,
+      `data subject "${subject}" was forgotten at ${destroyedAt} (its key is destroyed), so no personal data can be recorded for it again; give the person a new subject id if they return`,
+      { data: { subject, destroyedAt } },
     );
   }
 }

@@ -47,15 +47,26 @@ export {
 export { type Upcaster, Upcasters } from "./events/upcasting.js";
 export { MemoryDirectory, type MemoryDirectoryOptions } from "./memory/memory-directory.js";
 export { MemoryEventStorage, MemoryEventStore, type MemoryEventStoreOptions } from "./memory/memory-event-store.js";
+export { MemoryKeyStorage, MemoryKeyStore, type MemoryKeyStoreOptions } from "./memory/memory-key-store.js";
 export { MemoryMembership } from "./memory/memory-membership.js";
 export {
   MemorySnapshotStorage,
   MemorySnapshotStore,
   type MemorySnapshotStoreOptions,
 } from "./memory/memory-snapshot-store.js";
+export {
+  isRedacted,
+  type Personal,
+  type PersonalData,
+  type PersonalDataDeclaration,
+  type PersonalDataRule,
+  type Redacted,
+  redacted,
+} from "./personal-data/personal-data.js";
 export * from "./ports/index.js";
 // Adapter toolkit: shared building blocks for EventStore implementations.
 export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/append-validation.js";
 export { clonePlain } from "./store-kit/clone.js";
+export { assertSubject, MAX_SUBJECT_LENGTH, newDataKey } from "./store-kit/data-keys.js";
 export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
 export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";

@@ -14,6 +14,7 @@
  */
 export type { GroupCommitStats } from "./internal/group-commit.js";
 export { PostgresEventStore } from "./postgres-event-store.js";
+export { PostgresKeyStore, type PostgresKeyStoreOptions } from "./postgres-key-store.js";
 export {
   CONNECTION_STRING_ENV,
   DEFAULT_MAX_BATCH,

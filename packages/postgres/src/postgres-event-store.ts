@@ -182,6 +182,16 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
+  async highestEpoch(stream: string): Promise<number> {
+    return this.#db.run(async () => {
+      const { rows } = await this.#db.pool.query<{ epoch: string }>({
+        ...this.#sql.highestEpoch,
+        values: [this.#namespace, stream],
+      });
+      return Number(rows[0]?.epoch ?? 0);
+    });
+  }
+
   /**
    * Events of every stream of the namespace after `fromPosition`, in position order. Returns only
    * events of transactions older than every transaction still running, so an event that commits
@@ -407,6 +417,7 @@ function statements(s: string, schema: string) {
        ORDER BY e.position LIMIT $3`,
     ),
     latestVersion: named("latest-version", `SELECT version FROM ${s}.streams WHERE namespace = $1 AND stream = $2`),
+    highestEpoch: named("highest-epoch", `SELECT epoch FROM ${s}.streams WHERE namespace = $1 AND stream = $2`),
     tombstone: `SELECT ${s}.iso8601(purged_at) AS purged_at, purge_reason, purged_by, version AS last_version
       FROM ${s}.streams WHERE namespace = $1 AND stream = $2 AND purged_at IS NOT NULL`,
     purge: `SELECT purged_at, purge_reason, purged_by, last_version FROM ${s}.purge($1, $2, $3, $4)`,

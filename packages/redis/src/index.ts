@@ -23,6 +23,7 @@
 export type { RedisPersistenceStatus } from "./persistence-check.js";
 export { RedisDirectory } from "./redis-directory.js";
 export { RedisEventStore } from "./redis-event-store.js";
+export { RedisKeyStore, type RedisKeyStoreOptions } from "./redis-key-store.js";
 export { RedisMembership } from "./redis-membership.js";
 export {
   type AnyRedisOptions,

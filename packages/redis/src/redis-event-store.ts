@@ -148,6 +148,11 @@ export class RedisEventStore implements EventStore {
     return reply[0] === "purged" ? decodeTombstone(String(reply[1])).lastVersion : Number(reply[1]);
   }
 
+  async highestEpoch(stream: string): Promise<number> {
+    const epoch = await this.#connection.run((c) => c.get(this.#keys.streamEpoch(stream)));
+    return epoch === null ? 0 : Number(epoch);
+  }
+
   async readAll(fromPosition: number, limit = DEFAULT_READ_ALL_LIMIT): Promise<RecordedEvent[]> {
     if (limit <= 0) return [];
     const from = Math.max(0, Math.floor(fromPosition));

@@ -13,6 +13,7 @@
  */
 export type { GroupCommitStats } from "./group-commit-queue.js";
 export { SqliteEventStore } from "./sqlite-event-store.js";
+export { DEFAULT_SQLITE_KEY_PATH, SqliteKeyStore } from "./sqlite-key-store.js";
 export {
   DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
   DEFAULT_SQLITE_NAMESPACE,

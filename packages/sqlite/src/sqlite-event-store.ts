@@ -96,6 +96,11 @@ export class SqliteEventStore implements EventStore {
     return this.#statements.streamRow.get(this.#options.namespace, stream)?.version ?? 0;
   }
 
+  async highestEpoch(stream: string): Promise<number> {
+    this.#assertOpen();
+    return this.#statements.streamRow.get(this.#options.namespace, stream)?.epoch ?? 0;
+  }
+
   async readAll(fromPosition: number, limit = DEFAULT_READ_ALL_LIMIT): Promise<RecordedEvent[]> {
     this.#assertOpen();
     const rows = this.#statements.readAll.all(this.#options.namespace, fromPosition, limit);

@@ -3,6 +3,7 @@ import type { DomainEvent, RecordedEvent } from "../events/envelope.js";
 import { assertJsonCompatible, deepFreeze, type JsonObject, type JsonValue } from "../events/json-value.js";
 import type { Upcasters } from "../events/upcasting.js";
 import { eventSourcing } from "../internal/actor-host.js";
+import type { PersonalDataDeclaration } from "../personal-data/personal-data.js";
 import { Actor } from "./actor.js";
 import type { ActorClass } from "./actor-ref.js";
 
@@ -56,6 +57,8 @@ export interface EventSourcedActorClass<
   readonly snapshotVersion?: number;
   /** Upcasters applied to this actor's events on read. */
   readonly upcasters?: Upcasters;
+  /** Which event fields are personal data and whose: encrypted per data subject (see `PersonalData`). */
+  readonly personalData?: PersonalDataDeclaration;
 }
 
 type AnyEventSourcedActor = EventSourcedActor<unknown, DomainEvent>;

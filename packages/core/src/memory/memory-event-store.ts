@@ -146,6 +146,10 @@ export class MemoryEventStore implements EventStore {
     return stored?.tombstone?.lastVersion ?? stored?.events.length ?? 0;
   }
 
+  async highestEpoch(stream: string): Promise<number> {
+    return this.#stream(stream)?.epoch ?? 0;
+  }
+
   async readAll(fromPosition: number, limit = 1_000): Promise<RecordedEvent[]> {
     const feed = this.#storage.feed;
     // Binary search: the feed is ordered by position.

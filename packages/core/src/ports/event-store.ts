@@ -104,6 +104,13 @@ export interface EventStore {
   /** The stream's current version; 0 when it has no events. */
   latestVersion(stream: string): Promise<number>;
 
+  /**
+   * The highest fencing epoch the store has accepted for the stream; 0 when no append carried one.
+   * Whoever issues epochs starts above it, so epochs grow from what the store has seen and a clock
+   * that went back cannot fence every stream (the standalone directory does this).
+   */
+  highestEpoch(stream: string): Promise<number>;
+
   /** Events of every stream with position > fromPosition, in position order, at most `limit`. */
   readAll(fromPosition: number, limit?: number): Promise<RecordedEvent[]>;
 

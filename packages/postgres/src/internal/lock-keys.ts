@@ -14,6 +14,11 @@ export function feedLockKey(schema: string): number {
   return fnv1a32(`feed:${schema}`);
 }
 
+/** Serializes creating the data key table of one schema (see postgres-key-store.ts). */
+export function keyTableLockKey(schema: string): number {
+  return fnv1a32(`keys:${schema}`);
+}
+
 /** FNV-1a, as a signed 32-bit integer (PostgreSQL's int4). */
 function fnv1a32(text: string): number {
   let hash = 0x811c9dc5;

@@ -16,7 +16,7 @@ import {
   type TimerHandle,
 } from "@granary/core";
 import type { Span } from "@opentelemetry/api";
-import { type Logger, pino } from "pino";
+import type { Logger } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
@@ -40,6 +40,7 @@ import { ConnectionPool } from "../messaging/pool.js";
 import { listenTransport, type TransportServer } from "../messaging/server.js";
 import { PeerRole } from "../messaging/transport-options.js";
 import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
+import { createDefaultLogger } from "../telemetry/logger.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
 import { openEmbeddedStores, type Stores } from "./default-stores.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
@@ -93,13 +94,15 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     this.#cluster = cluster;
     this.#onFenced = onFenced;
     this.#siloId = options.siloId ?? `silo-${newId()}`;
-    this.#baseLogger = options.logger ?? pino({ level: options.logLevel });
+    this.#baseLogger = options.logger ?? createDefaultLogger(options.logLevel);
     this.#logger = this.#baseLogger.child({ silo: this.#siloId });
     this.defaultTimeoutMs = options.callTimeoutMs;
     this.#telemetry = createSiloTelemetry();
     this.#deadlines = new DeadlineTracker(options.clock);
     const directory: Directory =
-      cluster?.backends.directory ?? options.directory ?? new StandaloneDirectory(() => options.clock.now());
+      cluster?.backends.directory ??
+      options.directory ??
+      new StandaloneDirectory(stores.store, () => options.clock.now());
     const silo = this;
     const services: ActivationServices = {
       // Getters: a silo that fenced itself rejoins under a new identity.
@@ -130,7 +133,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     const clusterOptions = resolveClusterOptions(options, process.env);
     // Validate actor classes before opening anything, so bad input never leaves files or connections behind.
     new ActorTypeRegistry(resolved.actors);
-    const bootLogger = resolved.logger ?? pino({ level: resolved.logLevel });
+    const bootLogger = resolved.logger ?? createDefaultLogger(resolved.logLevel);
     let cluster: ClusterParts | undefined;
     if (clusterOptions) {
       const injected = clusterOptions.membership && clusterOptions.directory;

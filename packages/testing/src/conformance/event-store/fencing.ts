@@ -53,6 +53,21 @@ export function fencingTests(ctx: EventStoreSuiteContext): void {
     expect(error).toMatchObject({ code: ErrorCode.FencedWrite, epoch: 1, currentEpoch: 2 });
   });
 
+  it("fencing - highestEpoch reports the highest epoch accepted per stream (0 before any), never a refused one", async () => {
+    const store = await ctx.open();
+    expect(await store.highestEpoch("s/1")).toBe(0);
+    await store.append("s/1", 0, makeEvents("s/1", 0, 1), { epoch: 1_700_000_000_000 });
+    await store.append("s/1", 1, makeEvents("s/1", 1, 1), { epoch: 1_700_000_000_005 });
+    await store.append("s/2", 0, makeEvents("s/2", 0, 1), { epoch: 3 });
+    await rejectionOf(store.append("s/1", 2, makeEvents("s/1", 2, 1), { epoch: 1_700_000_000_001 }));
+    await rejectionOf(store.append("s/2", 0, makeEvents("s/2", 0, 1), { epoch: 9 })); // version conflict
+    await store.append("s/2", 1, makeEvents("s/2", 1, 1));
+
+    expect(await store.highestEpoch("s/1")).toBe(1_700_000_000_005);
+    expect(await store.highestEpoch("s/2")).toBe(3);
+    expect(await store.highestEpoch("s/3")).toBe(0);
+  });
+
   it("fencing - appends without an epoch are not fenced", async () => {
     const store = await ctx.open();
     await store.append("s/1", 0, makeEvents("s/1", 0, 1), { epoch: 9 });
