@@ -137,12 +137,14 @@ export class SqliteEventStore implements EventStore {
       return Promise.reject(error);
     }
     const namespace = this.#options.namespace;
-    return this.#queue.enqueue(() => writePurge(this.#statements, namespace, stream, request)).then((tombstone) => {
-      // The deleted rows are zeroed (secure_delete); this also empties the WAL, which still holds
-      // earlier copies of the pages. Busy readers can leave frames for a later checkpoint.
-      if (!this.#closed) this.#db.pragma("wal_checkpoint(TRUNCATE)");
-      return tombstone;
-    });
+    return this.#queue
+      .enqueue(() => writePurge(this.#statements, namespace, stream, request))
+      .then((tombstone) => {
+        // The deleted rows are zeroed (secure_delete); this also empties the WAL, which still holds
+        // earlier copies of the pages. Busy readers can leave frames for a later checkpoint.
+        if (!this.#closed) this.#db.pragma("wal_checkpoint(TRUNCATE)");
+        return tombstone;
+      });
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {

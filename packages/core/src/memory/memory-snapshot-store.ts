@@ -62,7 +62,8 @@ export class MemorySnapshotStore implements SnapshotStore {
 
   async purge(stream: string, purge: SnapshotPurge): Promise<void> {
     const key = this.#key(stream);
-    if (!this.#storage.purged.has(key)) this.#storage.purged.set(key, { purgedAt: purge.purgedAt, reason: purge.reason });
+    if (!this.#storage.purged.has(key))
+      this.#storage.purged.set(key, { purgedAt: purge.purgedAt, reason: purge.reason });
     this.#storage.snapshots.delete(key);
   }
 

@@ -119,7 +119,11 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
   }
 
   /** One page of an event-sourced actor's recorded events, with their metadata (see {@link HistoryQuery}). */
-  history<T extends Actor>(type: ActorClass<T>, id: string, query: HistoryQuery = {}): Promise<HistoryPage<EventOf<T>>> {
+  history<T extends Actor>(
+    type: ActorClass<T>,
+    id: string,
+    query: HistoryQuery = {},
+  ): Promise<HistoryPage<EventOf<T>>> {
     const wire = { ...query };
     if (query.from instanceof Date) wire.from = query.from.toISOString();
     if (query.to instanceof Date) wire.to = query.to.toISOString();

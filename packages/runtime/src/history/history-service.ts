@@ -13,7 +13,7 @@ import { bindHost, eventSourcing } from "@granary/core/internal";
 import type { ActivationServices } from "../activation/activation-services.js";
 import type { ActorTypeInfo, ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { rehydrate, upcast } from "../activation/rehydration.js";
-import { type ResolvedPoint, nextQuery, resolveHistoryQuery, resolvePointInTime } from "./history-options.js";
+import { nextQuery, type ResolvedPoint, resolveHistoryQuery, resolvePointInTime } from "./history-options.js";
 import type { HistoryPage, HistoryQuery, PastState } from "./history-types.js";
 import { PastHost } from "./past-host.js";
 

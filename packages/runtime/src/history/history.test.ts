@@ -2,8 +2,8 @@ import { ErrorCode, MemoryEventStore, MemorySnapshotStore, PastStateReadOnlyErro
 import fc from "fast-check";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { Silo } from "../silo/silo.js";
 import { Ledger, type LedgerState, Notebook, Volatile } from "../__fixtures__/ledger.js";
+import { Silo } from "../silo/silo.js";
 
 const logger = pino({ level: "silent" });
 const silos: Silo[] = [];

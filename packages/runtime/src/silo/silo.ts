@@ -12,8 +12,8 @@ import {
   type PastCallOptions,
   type PointInTime,
   ShuttingDownError,
-  type TimeTravelRefFactory,
   type TimerHandle,
+  type TimeTravelRefFactory,
 } from "@granary/core";
 import type { Span } from "@opentelemetry/api";
 import type { Logger } from "pino";

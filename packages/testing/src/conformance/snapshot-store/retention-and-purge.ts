@@ -73,7 +73,10 @@ export function snapshotRetentionTests(open: (namespace?: string) => Promise<Sna
 }
 
 /** purge: the store itself refuses to write a purged stream's state back. */
-export function snapshotPurgeTests(open: (namespace?: string) => Promise<SnapshotStore>, namespace: () => string): void {
+export function snapshotPurgeTests(
+  open: (namespace?: string) => Promise<SnapshotStore>,
+  namespace: () => string,
+): void {
   it("snapshot purge - removes every snapshot of the stream and leaves other streams", async () => {
     const store = await open();
     for (const version of [10, 20]) await store.save(snapshotAt("User/1", version));
