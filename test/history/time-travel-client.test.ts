@@ -1,7 +1,7 @@
 import { ErrorCode, PastStateReadOnlyError } from "@granary/core";
 import { TestCluster } from "@granary/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { Ledger } from "../../packages/runtime/src/__fixtures__/ledger.js";
+import { Ledger, Teller } from "../../packages/runtime/src/__fixtures__/ledger.js";
 
 let cluster: TestCluster | undefined;
 afterEach(async () => {
@@ -59,5 +59,26 @@ describe("history and time travel through the client", () => {
       message: expect.stringMatching(/`limit` must be an integer >= 1/),
     });
     expect(() => client.stateAt(Ledger, "c-3", { when: 1 } as never)).toThrow(/exactly one of/);
+  });
+
+  it("client - call metadata crosses the wire into the events, and correlated() finds a request's events across silos", async () => {
+    cluster = await TestCluster.start({ actors: [Ledger, Teller], silos: 3 });
+    const client = await cluster.client();
+    await client.get(Ledger, "from").credit(100);
+
+    await client
+      .get(Teller, "t-1", { correlationId: "req-9", userId: "ops", metadata: { reason: "chargeback #123" } })
+      .transfer("from", "to", 40);
+
+    const page = await client.correlated("req-9");
+    expect(page.events.map((e) => `${e.stream}:${e.metadata.method}`)).toEqual([
+      "Ledger/from:debit",
+      "Ledger/to:credit",
+      "Teller/t-1:transfer",
+    ]);
+    for (const event of page.events) {
+      expect(event.metadata).toMatchObject({ userId: "ops", callMetadata: { reason: "chargeback #123" } });
+    }
+    expect(page.events[0]?.metadata.parentCallId).toBe(page.events[2]?.metadata.commandId);
   });
 });

@@ -29,6 +29,7 @@ export type { PastActorRef, PastCallOptions, PointInTime } from "./actor/past-re
 export { decode, encode } from "./codec.js";
 export { type ErrorClass, fromWireError, toWireError, type WireError } from "./error-wire.js";
 export * from "./errors.js";
+export { assertCallMetadata, MAX_CALL_METADATA_BYTES } from "./events/call-metadata.js";
 export {
   type DomainEvent,
   type EventEnvelope,

@@ -25,7 +25,16 @@ export {
   resolveClusterOptions,
 } from "./cluster/cluster-options.js";
 export { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "./history/history-options.js";
-export type { EventOf, HistoryEvent, HistoryPage, HistoryQuery, PastState, StateOf } from "./history/history-types.js";
+export type {
+  CorrelatedPage,
+  CorrelatedQuery,
+  EventOf,
+  HistoryEvent,
+  HistoryPage,
+  HistoryQuery,
+  PastState,
+  StateOf,
+} from "./history/history-types.js";
 export * from "./messaging/index.js";
 export {
   hashPlacement,

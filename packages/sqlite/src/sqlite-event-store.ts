@@ -2,6 +2,7 @@ import {
   type AppendOptions,
   type AppendResult,
   type ChangeSignal,
+  type CorrelatedReadOptions,
   decodeRows,
   type EventEnvelope,
   type EventStore,
@@ -104,6 +105,17 @@ export class SqliteEventStore implements EventStore {
   async readAll(fromPosition: number, limit = DEFAULT_READ_ALL_LIMIT): Promise<RecordedEvent[]> {
     this.#assertOpen();
     const rows = this.#statements.readAll.all(this.#options.namespace, fromPosition, limit);
+    return throwOnReadErrors(this.#decode(rows));
+  }
+
+  async readCorrelated(correlationId: string, options: CorrelatedReadOptions = {}): Promise<RecordedEvent[]> {
+    this.#assertOpen();
+    const rows = this.#statements.readCorrelated.all(
+      this.#options.namespace,
+      correlationId,
+      options.afterPosition ?? 0,
+      options.limit ?? DEFAULT_READ_ALL_LIMIT,
+    );
     return throwOnReadErrors(this.#decode(rows));
   }
 

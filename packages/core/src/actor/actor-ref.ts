@@ -1,3 +1,4 @@
+import type { JsonObject } from "../events/json-value.js";
 import type { Actor } from "./actor.js";
 import type { PastActorRef, PastCallOptions } from "./past-ref.js";
 
@@ -9,6 +10,12 @@ export interface CallOptions {
   readonly userId?: string;
   /** Recorded as `correlationId`; a new one is generated when absent (or inherited inside a call chain). */
   readonly correlationId?: string;
+  /**
+   * Why the caller makes the call, e.g. `{ reason: "chargeback #123" }`: recorded as `callMetadata`
+   * in every event the call raises, and inherited by the calls it makes. Plain JSON, at most 4 KiB
+   * serialized (InvalidArgumentError otherwise). Like `userId`, it is asserted by the caller.
+   */
+  readonly metadata?: JsonObject;
 }
 
 /** Members every actor has that are not callable through a reference. */

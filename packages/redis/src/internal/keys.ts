@@ -20,6 +20,8 @@ export interface StoreKeys {
   snapshots(stream: string): string;
   /** The stream's snapshot purge (JSON `{purgedAt, reason}`): saves for it are refused. */
   snapshotPurge(stream: string): string;
+  /** LIST of the feed positions of one correlation id's events, in commit order (readCorrelated). */
+  readonly correlationPrefix: string;
   /** Prefix of the stream keys, for scripts that resolve feed entries to events. */
   readonly streamPrefix: string;
   /** HASH event id → `<version>:<stream>`: event ids are unique per namespace. */
@@ -42,6 +44,7 @@ export function storeKeys(keyPrefix: string, namespace: string): StoreKeys {
     snapshots: (stream) => `${base}:snapshots:${stream}`,
     snapshotPurge: (stream) => `${base}:snapshot-purged:${stream}`,
     streamPrefix: `${base}:stream:`,
+    correlationPrefix: `${base}:correlation:`,
     eventIds: `${base}:event-ids`,
     position: `${base}:position`,
     feed: `${base}:feed`,

@@ -100,3 +100,22 @@ export class Volatile extends Actor {
     return "pong";
   }
 }
+
+/** Moves money between ledgers: one call that changes three streams (for correlation and parent calls). */
+export class Teller extends EventSourcedActor<
+  { transfers: number },
+  { type: "TransferRecorded"; from: string; to: string }
+> {
+  static readonly type = "Teller";
+  initialState() {
+    return { transfers: 0 };
+  }
+  apply(state: { transfers: number }) {
+    return { transfers: state.transfers + 1 };
+  }
+  async transfer(from: string, to: string, amount: number): Promise<void> {
+    await this.get(Ledger, from).debit(amount);
+    await this.get(Ledger, to).credit(amount, `from ${from}`);
+    this.raise({ type: "TransferRecorded", from, to });
+  }
+}

@@ -26,6 +26,9 @@ import { asTurnError, resolveMethod, runInTurn, type TurnExecutor } from "./turn
  */
 export class EventSourcedTurnExecutor implements TurnExecutor {
   readonly #control: EventSourcingControl;
+  /** Turns running now (more than one only when reentrant calls nest) and the outermost one's method. */
+  #depth = 0;
+  #method = "";
 
   constructor(
     readonly info: ActorTypeInfo,
@@ -46,16 +49,22 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     if (this.info.readOnly.has(request.method)) return runInTurn(request, () => method.apply(this.instance, args));
     const control = this.#control;
     control.beginTurn();
+    if (this.#depth++ === 0) this.#method = request.method;
     let running: Promise<unknown>;
     try {
       running = runInTurn(request, () => method.apply(this.instance, args));
     } catch (error) {
+      this.#depth--;
       control.rollbackTurn();
       return Promise.reject(asTurnError(error));
     }
     return running.then(
-      (result) => this.#endTurn(result, request),
+      (result) => {
+        this.#depth--;
+        return this.#endTurn(result, request);
+      },
       (error: unknown) => {
+        this.#depth--;
         control.rollbackTurn();
         throw asTurnError(error);
       },
@@ -131,15 +140,19 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
   }
 
   #envelopes(pending: readonly PendingEvent[], expectedVersion: number, context: CallContext): EventEnvelope[] {
-    const { callId, correlationId, userId } = context;
+    const { callId, correlationId, userId, chain } = context;
     const span = parseTraceparent(context.traceparent);
     const traced = span !== undefined;
+    const parentCallId = chain.length > 1 ? chain[chain.length - 2] : undefined;
     const metadata = {
       correlationId,
       causationId: callId,
       commandId: callId,
       ...(userId === undefined ? {} : { userId }),
       ...(traced ? { traceId: span.traceId, spanId: span.spanId } : {}),
+      method: this.#method,
+      ...(parentCallId === undefined ? {} : { parentCallId }),
+      ...(context.metadata === undefined ? {} : { callMetadata: context.metadata }),
     };
     const upcasters = this.info.upcasters;
     return pending.map((event, i) => ({

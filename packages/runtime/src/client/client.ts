@@ -21,7 +21,15 @@ import type { CallRequest } from "../calls/call-context.js";
 import { provablyNotExecuted } from "../cluster/call-router.js";
 import { callMessage } from "../cluster/wire.js";
 import { pointToWire, resolvePointInTime } from "../history/history-options.js";
-import type { EventOf, HistoryPage, HistoryQuery, PastState, StateOf } from "../history/history-types.js";
+import type {
+  CorrelatedPage,
+  CorrelatedQuery,
+  EventOf,
+  HistoryPage,
+  HistoryQuery,
+  PastState,
+  StateOf,
+} from "../history/history-types.js";
 import { HistoryOp, historyMessage } from "../history/history-wire.js";
 import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
@@ -133,6 +141,16 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
       `${type.type}/${id}`,
       "history",
     ) as Promise<HistoryPage<EventOf<T>>>;
+  }
+
+  /** Every event of one correlation across all streams, in commit order: what one request changed. */
+  correlated(correlationId: string, query: CorrelatedQuery = {}): Promise<CorrelatedPage> {
+    return this.#send(
+      historyMessage(HistoryOp.Correlated, "", "", { correlationId, query }),
+      this.defaultTimeoutMs,
+      `correlation ${correlationId}`,
+      "correlated",
+    ) as Promise<CorrelatedPage>;
   }
 
   /** The actor's state at a past version or time, rebuilt on a silo apart from its live activation. */

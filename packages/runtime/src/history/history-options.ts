@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type PointInTime } from "@granary/core";
-import type { HistoryQuery } from "./history-types.js";
+import type { CorrelatedQuery, HistoryQuery } from "./history-types.js";
 
 export const DEFAULT_HISTORY_LIMIT = 100;
 export const MAX_HISTORY_LIMIT = 10_000;
@@ -56,6 +56,32 @@ export function nextQuery(query: ResolvedHistoryQuery, lastVersion: number): His
     ...(query.toMs === undefined ? {} : { to: new Date(query.toMs).toISOString() }),
     limit: query.limit,
   };
+}
+
+/** @throws InvalidArgumentError naming the option */
+export function resolveCorrelatedQuery(
+  correlationId: unknown,
+  query: CorrelatedQuery | undefined,
+): { correlationId: string; afterPosition: number; limit: number } {
+  if (typeof correlationId !== "string" || correlationId === "") {
+    throw new InvalidArgumentError(`correlated(correlationId) needs a non-empty string, got ${show(correlationId)}`);
+  }
+  if (query !== undefined && (typeof query !== "object" || query === null)) {
+    throw new InvalidArgumentError(
+      `correlated options must be an object like { afterPosition, limit }, got ${show(query)}`,
+    );
+  }
+  for (const key of Object.keys(query ?? {})) {
+    if (key !== "afterPosition" && key !== "limit") {
+      throw new InvalidArgumentError(`unknown correlated option \`${key}\`: use afterPosition or limit`);
+    }
+  }
+  const afterPosition = integerOption("afterPosition", query?.afterPosition, 0) ?? 0;
+  const limit = integerOption("limit", query?.limit, 1) ?? DEFAULT_HISTORY_LIMIT;
+  if (limit > MAX_HISTORY_LIMIT) {
+    throw new InvalidArgumentError(`correlated option \`limit\` must be at most ${MAX_HISTORY_LIMIT}, got ${limit}`);
+  }
+  return { correlationId, afterPosition, limit };
 }
 
 export type ResolvedPoint = { readonly version: number } | { readonly timeMs: number };

@@ -13,8 +13,14 @@ import { bindHost, eventSourcing } from "@granary/core/internal";
 import type { ActivationServices } from "../activation/activation-services.js";
 import type { ActorTypeInfo, ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { rehydrate, upcast } from "../activation/rehydration.js";
-import { nextQuery, type ResolvedPoint, resolveHistoryQuery, resolvePointInTime } from "./history-options.js";
-import type { HistoryPage, HistoryQuery, PastState } from "./history-types.js";
+import {
+  nextQuery,
+  type ResolvedPoint,
+  resolveCorrelatedQuery,
+  resolveHistoryQuery,
+  resolvePointInTime,
+} from "./history-options.js";
+import type { CorrelatedPage, CorrelatedQuery, HistoryPage, HistoryQuery, PastState } from "./history-types.js";
 import { PastHost } from "./past-host.js";
 
 type Services = Pick<ActivationServices, "store" | "snapshots" | "logger" | "freezeState">;
@@ -52,6 +58,22 @@ export class HistoryService {
     const last = read.at(-1)?.version ?? to;
     const page = { events } as unknown as HistoryPage;
     return last < to && read.length > 0 ? { ...page, next: nextQuery(q, last) } : page;
+  }
+
+  /** Every event of one correlation across all streams, in commit order (what one request changed). */
+  async correlated(correlationId: string, query: CorrelatedQuery | undefined): Promise<CorrelatedPage> {
+    const q = resolveCorrelatedQuery(correlationId, query);
+    const store = this.services.store;
+    if (!store.readCorrelated) {
+      throw new InvalidArgumentError(
+        "the silo's event store does not implement readCorrelated, so correlated() cannot answer; every Granary store (memory, SQLite, Redis, PostgreSQL) does",
+      );
+    }
+    const events = await store.readCorrelated(q.correlationId, { afterPosition: q.afterPosition, limit: q.limit });
+    const last = events.at(-1);
+    return events.length === q.limit && last
+      ? { events, next: { afterPosition: last.position, limit: q.limit } }
+      : { events };
   }
 
   async stateAt(actorType: string, actorId: string, point: PointInTime): Promise<PastState<unknown>> {

@@ -36,6 +36,20 @@ export interface HistoryPage<E extends DomainEvent = DomainEvent> {
   readonly next?: HistoryQuery;
 }
 
+/** Which events of one correlation `correlated` returns (commit order). */
+export interface CorrelatedQuery {
+  /** Events after this feed position (paging). @default 0 */
+  readonly afterPosition?: number;
+  /** Events per page, 1..10,000. @default 100 */
+  readonly limit?: number;
+}
+
+/** One page of a correlation's events; pass `next` back to `correlated` for the following page. */
+export interface CorrelatedPage {
+  readonly events: RecordedEvent[];
+  readonly next?: CorrelatedQuery;
+}
+
 /** The state of an actor at a past point, rebuilt in an instance of its own. */
 export interface PastState<S> {
   readonly state: S;

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from "@granary/core";
 
 /**
  * The wire form of history and time-travel requests from a client to a gateway silo, which answers
- * them itself (reading the shared store) or routes them (purge):
+ * them itself from the shared store (a purge is an actor call instead: it must reach the owner):
  *
  * ```
  * [HISTORY_REQUEST, op, actorType, actorId, input]
@@ -18,7 +18,6 @@ export const HistoryOp = {
   StateAt: "stateAt",
   AsOf: "asOf",
   Correlated: "correlated",
-  Purge: "purge",
 } as const;
 export type HistoryOp = (typeof HistoryOp)[keyof typeof HistoryOp];
 

@@ -32,7 +32,15 @@ import { DirectoryCache } from "../directory/directory-cache.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import { answerHistoryRequest, localPastInvoker } from "../history/history-requests.js";
 import { HistoryService } from "../history/history-service.js";
-import type { EventOf, HistoryPage, HistoryQuery, PastState, StateOf } from "../history/history-types.js";
+import type {
+  CorrelatedPage,
+  CorrelatedQuery,
+  EventOf,
+  HistoryPage,
+  HistoryQuery,
+  PastState,
+  StateOf,
+} from "../history/history-types.js";
 import { isHistoryMessage, parseHistoryMessage } from "../history/history-wire.js";
 import { MembershipAgent } from "../membership/membership-agent.js";
 import { REPLY_LATER } from "../messaging/connection.js";
@@ -193,6 +201,11 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   /** One page of an event-sourced actor's recorded events, with their metadata (see {@link HistoryQuery}). */
   history<T extends Actor>(type: ActorClass<T>, id: string, query?: HistoryQuery): Promise<HistoryPage<EventOf<T>>> {
     return this.#history.history(type.type, id, query) as Promise<HistoryPage<EventOf<T>>>;
+  }
+
+  /** Every event of one correlation across all streams, in commit order: what one request changed. */
+  correlated(correlationId: string, query?: CorrelatedQuery): Promise<CorrelatedPage> {
+    return this.#history.correlated(correlationId, query);
   }
 
   /** The actor's state at a past version or time, rebuilt apart from its live activation. */
