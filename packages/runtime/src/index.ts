@@ -35,6 +35,7 @@ export type {
   PastState,
   StateOf,
 } from "./history/history-types.js";
+export { MAX_PURGE_FIELD_LENGTH, type PurgedActor, type PurgeListener } from "./history/purge.js";
 export * from "./messaging/index.js";
 export {
   hashPlacement,

@@ -43,6 +43,17 @@ export class Ledger extends EventSourcedActor<LedgerState, LedgerEvent> {
     return this.state.balance;
   }
 
+  /** Credits once `Ledger.gate` resolves: holds a turn open for race tests. */
+  async slowCredit(amount: number): Promise<number> {
+    this.raise({ type: "Credited", amount, note: "slow" });
+    Ledger.slowStarted++;
+    await Ledger.gate;
+    return this.state.balance;
+  }
+
+  static gate: Promise<void> = Promise.resolve();
+  static slowStarted = 0;
+
   async rename(name: string): Promise<void> {
     this.raise({ type: "Renamed", name });
   }

@@ -37,7 +37,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     readonly epoch: number,
     readonly services: ActivationServices,
     readonly snapshotter: Snapshotter,
-    readonly activation: { onStale(cause: unknown): void },
+    readonly activation: { onStale(cause: unknown): void; onPurged(cause: unknown): void },
   ) {
     this.#control = instance[eventSourcing];
   }
@@ -130,6 +130,8 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
         this.activation.onStale(error);
         throw new StaleActivationError(this.stream, error);
       }
+      // Purged while this activation ran (e.g. through the store directly): its state is gone too.
+      if (isGranaryError(error, ErrorCode.StreamPurged)) this.activation.onPurged(error);
       throw error;
     } finally {
       span?.end();

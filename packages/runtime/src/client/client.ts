@@ -12,12 +12,14 @@ import {
   type PastActorRef,
   type PastCallOptions,
   type PointInTime,
+  type PurgeRequest,
   ShuttingDownError,
   type TimeTravelRefFactory,
+  type Tombstone,
 } from "@granary/core";
 import { type Logger, pino } from "pino";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
-import type { CallRequest } from "../calls/call-context.js";
+import { type CallRequest, childContext } from "../calls/call-context.js";
 import { provablyNotExecuted } from "../cluster/call-router.js";
 import { callMessage } from "../cluster/wire.js";
 import { pointToWire, resolvePointInTime } from "../history/history-options.js";
@@ -31,6 +33,7 @@ import type {
   StateOf,
 } from "../history/history-types.js";
 import { HistoryOp, historyMessage } from "../history/history-wire.js";
+import { PURGE_METHOD, validatePurgeRequest } from "../history/purge.js";
 import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
@@ -141,6 +144,27 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
       `${type.type}/${id}`,
       "history",
     ) as Promise<HistoryPage<EventOf<T>>>;
+  }
+
+  /**
+   * Forgets an event-sourced actor (right to be forgotten): routed like a call to wherever the actor
+   * is active, which deactivates it without a snapshot and erases its events and snapshots; a
+   * tombstone keeps who asked, when and why (see Silo.purge).
+   */
+  purge<T extends Actor>(type: ActorClass<T>, id: string, request: PurgeRequest): Promise<Tombstone> {
+    try {
+      validatePurgeRequest(request, `${type?.type}/${id}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.invoke({
+      actorType: type.type,
+      actorId: id,
+      method: PURGE_METHOD,
+      args: [{ reason: request.reason, requestedBy: request.requestedBy }],
+      context: childContext(undefined, {}),
+      timeoutMs: this.defaultTimeoutMs,
+    }) as Promise<Tombstone>;
   }
 
   /** Every event of one correlation across all streams, in commit order: what one request changed. */

@@ -11,16 +11,18 @@ import {
   type PastActorRef,
   type PastCallOptions,
   type PointInTime,
+  type PurgeRequest,
   ShuttingDownError,
   type TimerHandle,
   type TimeTravelRefFactory,
+  type Tombstone,
 } from "@granary/core";
 import type { Span } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
-import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
+import { type CallContext, type CallRequest, childContext, newId } from "../calls/call-context.js";
 import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord } from "../calls/call-record.js";
 import { DeadlineTracker } from "../calls/deadlines.js";
 import { Catalog } from "../catalog/catalog.js";
@@ -42,6 +44,7 @@ import type {
   StateOf,
 } from "../history/history-types.js";
 import { isHistoryMessage, parseHistoryMessage } from "../history/history-wire.js";
+import { PURGE_METHOD, PurgeCoordinator, type PurgeListener, validatePurgeRequest } from "../history/purge.js";
 import { MembershipAgent } from "../membership/membership-agent.js";
 import { REPLY_LATER } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
@@ -82,6 +85,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   readonly #stores: Stores;
   readonly #catalog: Catalog;
   readonly #history: HistoryService;
+  readonly #purger: PurgeCoordinator;
   readonly #deadlines: DeadlineTracker;
   readonly #telemetry: SiloTelemetry;
   readonly #background = new Set<Promise<unknown>>();
@@ -133,6 +137,8 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     const registry = new ActorTypeRegistry(options.actors);
     this.#catalog = new Catalog(registry, services);
     this.#history = new HistoryService(registry, services);
+    this.#purger = new PurgeCoordinator(services);
+    this.#catalog.purger = this.#purger;
   }
 
   /** Starts a silo. Invalid options fail here, with the option's name and the fix. */
@@ -201,6 +207,38 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   /** One page of an event-sourced actor's recorded events, with their metadata (see {@link HistoryQuery}). */
   history<T extends Actor>(type: ActorClass<T>, id: string, query?: HistoryQuery): Promise<HistoryPage<EventOf<T>>> {
     return this.#history.history(type.type, id, query) as Promise<HistoryPage<EventOf<T>>>;
+  }
+
+  /**
+   * Forgets an event-sourced actor (right to be forgotten): wherever it is active in the cluster,
+   * its activation is deactivated without a snapshot, its events and snapshots are erased, and a
+   * tombstone keeps who asked, when and why. No activation can start until the tombstone exists;
+   * afterwards every call, history or stateAt of the actor fails with StreamPurgedError.
+   * Idempotent: purging again returns the first tombstone.
+   */
+  purge<T extends Actor>(type: ActorClass<T>, id: string, request: PurgeRequest): Promise<Tombstone> {
+    try {
+      validatePurgeRequest(request, `${type?.type}/${id}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.invoke({
+      actorType: type.type,
+      actorId: id,
+      method: PURGE_METHOD,
+      args: [{ reason: request.reason, requestedBy: request.requestedBy }],
+      context: childContext(undefined, {}),
+      timeoutMs: this.defaultTimeoutMs,
+    }) as Promise<Tombstone>;
+  }
+
+  /**
+   * Adds a listener for purges executed on this silo (the hook for projections and the event bus):
+   * called after the tombstone is written and the snapshots purged, before the purge resolves.
+   * Returns the function that removes it.
+   */
+  onPurge(listener: PurgeListener): () => void {
+    return this.#purger.listen(listener);
   }
 
   /** Every event of one correlation across all streams, in commit order: what one request changed. */
