@@ -3,8 +3,10 @@ import {
   type ActorClass,
   type ActorRef,
   type CallOptions,
+  ErrorCode,
   type EventSourcedActor,
   InvalidArgumentError,
+  isGranaryError,
   messageOf,
   NotOwnerError,
   type RecordedEvent,
@@ -192,7 +194,10 @@ export class Activation implements ActorHost {
       this.#failure = error;
       span.recordException(error as Error);
       if (this.#epoch !== undefined) await this.#unregister();
-      if (!(error instanceof NotOwnerError)) {
+      // A purged actor failing to activate is the expected answer, not an incident.
+      if (isGranaryError(error, ErrorCode.StreamPurged)) {
+        services.logger.debug({ actor: this.key }, "activation refused: the stream was purged");
+      } else if (!(error instanceof NotOwnerError)) {
         services.logger.warn({ actor: this.key, err: messageOf(error) }, "activation failed");
       }
       this.hooks.onFailed(this, error, this.#mailbox.drain());
