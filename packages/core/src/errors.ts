@@ -44,6 +44,21 @@ export const ErrorCode = {
   ActorError: "ACTOR_ERROR",
   /** A reference bound to a past point (`asOf`) was asked to run a method that is not `readOnly`. */
   PastStateReadOnly: "PAST_STATE_READ_ONLY",
+  /** A projection checkpoint write carried an older owner epoch: the projection moved to another silo. */
+  ProjectionFenced: "PROJECTION_FENCED",
+  /** A projection checkpoint write expected another checkpoint position (someone else advanced it). */
+  CheckpointConflict: "CHECKPOINT_CONFLICT",
+  /** No projection of that name is registered (or known to the store). */
+  UnknownProjection: "UNKNOWN_PROJECTION",
+  /** A projection stopped after its handler kept failing; its error and position are in the status. */
+  ProjectionFailed: "PROJECTION_FAILED",
+  /** An event bus subscriber fell too far behind and was dropped. */
+  SubscriberDropped: "SUBSCRIBER_DROPPED",
+  /**
+   * raise() was refused because two calls of one call chain were inside the actor side by side (a
+   * fan-out that re-entered it), where events could not be kept or rolled back per call.
+   */
+  ConcurrentRaise: "CONCURRENT_RAISE",
   /** Personal data was raised for a data subject whose key was destroyed (`forget`). */
   SubjectForgotten: "SUBJECT_FORGOTTEN",
 } as const;
@@ -305,6 +320,18 @@ export class UnauthorizedError extends GranaryError {
   override name = "UnauthorizedError";
   constructor(message: string) {
     super(ErrorCode.Unauthorized, message);
+  }
+}
+
+/** See {@link ErrorCode.ConcurrentRaise}. */
+export class ConcurrentRaiseError extends GranaryError {
+  override name = "ConcurrentRaiseError";
+  constructor(readonly actor: string) {
+    super(
+      ErrorCode.ConcurrentRaise,
+      `raise() in ${actor} was refused: two calls of the same call chain are inside this actor side by side (a fan-out that re-entered it, e.g. Promise.all over calls that call back into it), so their events could not be committed or rolled back per call. Raise only in calls that nest (A → B → A), await such calls one at a time, or raise in the outer call once they have finished`,
+      { data: { actor } },
+    );
   }
 }
 

@@ -49,6 +49,7 @@ export { MemoryDirectory, type MemoryDirectoryOptions } from "./memory/memory-di
 export { MemoryEventStorage, MemoryEventStore, type MemoryEventStoreOptions } from "./memory/memory-event-store.js";
 export { MemoryKeyStorage, MemoryKeyStore, type MemoryKeyStoreOptions } from "./memory/memory-key-store.js";
 export { MemoryMembership } from "./memory/memory-membership.js";
+export { MemoryProjectionStore } from "./memory/memory-projection-store.js";
 export {
   MemorySnapshotStorage,
   MemorySnapshotStore,
@@ -64,6 +65,11 @@ export {
   redacted,
 } from "./personal-data/personal-data.js";
 export * from "./ports/index.js";
+// Read side: projections, their store kit and the event bus's subject patterns.
+export * from "./projections/projection.js";
+export * from "./projections/projection-errors.js";
+export { checkCommit, checkListOptions, compareKeys, validateCommit } from "./projections/projection-store-kit.js";
+export { matchTokens, SubjectPattern, subjectOf } from "./projections/subject-pattern.js";
 // Adapter toolkit: shared building blocks for EventStore implementations.
 export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/append-validation.js";
 export { clonePlain } from "./store-kit/clone.js";

@@ -29,4 +29,5 @@ export {
   type ResolvedPostgresOptions,
   resolvePostgresOptions,
 } from "./postgres-options.js";
+export { PostgresProjectionStore } from "./postgres-projection-store.js";
 export { PostgresSnapshotStore } from "./postgres-snapshot-store.js";

@@ -25,7 +25,12 @@ import { appendError, isCleanAppendError, isDuplicateEventId } from "./internal/
 import { FeedChanges } from "./internal/feed-changes.js";
 import { GroupCommitQueue, type GroupCommitStats } from "./internal/group-commit.js";
 import { decodeEventRow, type EventRow, encodeEvents, eventColumns, refOf } from "./internal/row-codec.js";
-import { type PostgresEventStoreOptions, resolvePostgresOptions } from "./postgres-options.js";
+import {
+  type PostgresEventStoreOptions,
+  type ResolvedPostgresOptions,
+  resolvePostgresOptions,
+} from "./postgres-options.js";
+import { PostgresProjectionStore } from "./postgres-projection-store.js";
 
 interface TombstoneRow {
   readonly purged_at: string;
@@ -107,6 +112,7 @@ export class PostgresEventStore implements EventStore {
   readonly #db: Connection;
   readonly #namespace: string;
   readonly #upcasters: Upcasters | undefined;
+  readonly #resolved: ResolvedPostgresOptions;
   readonly #changes: FeedChanges;
   readonly #sql: ReturnType<typeof statements>;
   readonly #queue: GroupCommitQueue<QueuedAppend> | undefined;
@@ -118,6 +124,7 @@ export class PostgresEventStore implements EventStore {
     const resolved = resolvePostgresOptions(options);
     this.#db = new Connection(resolved, "PostgresEventStore");
     this.#namespace = resolved.namespace;
+    this.#resolved = resolved;
     this.#upcasters = resolved.upcasters;
     this.#changes = new FeedChanges(this.#db.pool, resolved.schema, resolved.namespace, resolved.logger);
     this.#sql = statements(this.#db.s, resolved.schema);
@@ -128,6 +135,15 @@ export class PostgresEventStore implements EventStore {
           maxInFlight: BATCHES_IN_FLIGHT,
         })
       : undefined;
+  }
+
+  /**
+   * The projection store in this database, schema and namespace, on this store's pool (close it
+   * before this store).
+   */
+  openProjectionStore(): PostgresProjectionStore {
+    const { schema, namespace, logger } = this.#resolved;
+    return new PostgresProjectionStore({ pool: this.#db.pool, schema, namespace, logger });
   }
 
   /** The namespace this store reads and writes. */

@@ -42,4 +42,5 @@ export {
   type ResolvedRedisOptions,
   resolveRedisOptions,
 } from "./redis-options.js";
+export { RedisProjectionStore } from "./redis-projection-store.js";
 export { RedisSnapshotStore } from "./redis-snapshot-store.js";

@@ -35,7 +35,8 @@ import {
 import { APPEND, LATEST_VERSION, PURGE, READ, READ_ALL, READ_CORRELATED } from "./internal/event-store-scripts.js";
 import { type StoreKeys, storeKeys } from "./internal/keys.js";
 import { checkRedisPersistence, type RedisPersistenceStatus } from "./persistence-check.js";
-import { type RedisEventStoreOptions, resolveRedisOptions } from "./redis-options.js";
+import { type RedisEventStoreOptions, type ResolvedRedisOptions, resolveRedisOptions } from "./redis-options.js";
+import { RedisProjectionStore } from "./redis-projection-store.js";
 
 const DEFAULT_READ_ALL_LIMIT = 1_000;
 
@@ -57,15 +58,23 @@ export class RedisEventStore implements EventStore {
   readonly #changed = new ChangeSignal();
   readonly #subscriptions = new Set<Subscription>();
   readonly #persistence: Promise<RedisPersistenceStatus>;
+  readonly #resolved: ResolvedRedisOptions;
   #unlisten: (() => void) | undefined;
 
   /** @throws InvalidConfigurationError naming the invalid option. */
   constructor(options: RedisEventStoreOptions) {
     const resolved = resolveRedisOptions(options);
+    this.#resolved = resolved;
     this.#connection = new RedisConnection(resolved);
     this.#keys = storeKeys(resolved.keyPrefix, resolved.namespace);
     this.#upcasters = resolved.upcasters;
     this.#persistence = checkRedisPersistence(this.#connection, resolved.logger);
+  }
+
+  /** The projection store in this Redis and namespace, on this store's client (close it before this store). */
+  openProjectionStore(): RedisProjectionStore {
+    const { keyPrefix, namespace, logger } = this.#resolved;
+    return new RedisProjectionStore({ redis: this.#connection.client, keyPrefix, namespace, logger });
   }
 
   /** The start-up check of Redis persistence (AOF); it has logged a warning if events are at risk. */

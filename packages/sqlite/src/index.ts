@@ -25,4 +25,5 @@ export {
   type SqliteStoreOptions,
   SqliteSynchronous,
 } from "./sqlite-options.js";
+export { SqliteProjectionStore } from "./sqlite-projection-store.js";
 export { SqliteSnapshotStore } from "./sqlite-snapshot-store.js";

@@ -25,6 +25,7 @@ import { purgedError, tombstoneOf, writeAppend, writePurge } from "./event-write
 import { GroupCommitQueue, type GroupCommitStats } from "./group-commit-queue.js";
 import { decodeEventRow, type EventRow, encodeEvent, refOfRow } from "./row-codec.js";
 import { type ResolvedSqliteOptions, resolveSqliteOptions, type SqliteEventStoreOptions } from "./sqlite-options.js";
+import { SqliteProjectionStore } from "./sqlite-projection-store.js";
 import { type EventStatements, prepareEventStatements } from "./statements.js";
 
 const DEFAULT_READ_ALL_LIMIT = 1_000;
@@ -59,6 +60,19 @@ export class SqliteEventStore implements EventStore {
     this.#statements = prepareEventStatements(this.#db);
     this.#changed = acquireChangeSignal(this.#options.path);
     this.#queue = new GroupCommitQueue(this.#db, () => this.#changed.signal.fire());
+  }
+
+  /**
+   * The projection store in this file and namespace, sharing this store's connection (so it also
+   * works on `:memory:`). Close it before this store.
+   */
+  openProjectionStore(): SqliteProjectionStore {
+    this.#assertOpen();
+    return new SqliteProjectionStore({
+      path: this.#options.path,
+      namespace: this.#options.namespace,
+      database: this.#db,
+    });
   }
 
   /** Transactions committed and writes they carried: appends per transaction = jobs / transactions. */

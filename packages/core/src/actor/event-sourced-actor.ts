@@ -1,4 +1,4 @@
-import { InvalidArgumentError, InvalidEventError } from "../errors.js";
+import { ConcurrentRaiseError, InvalidArgumentError, InvalidEventError } from "../errors.js";
 import type { DomainEvent, RecordedEvent } from "../events/envelope.js";
 import { assertJsonCompatible, deepFreeze, type JsonObject, type JsonValue } from "../events/json-value.js";
 import type { Upcasters } from "../events/upcasting.js";
@@ -14,37 +14,37 @@ export interface PendingEvent {
   readonly timestamp: string;
 }
 
-/** What the runtime drives on an event-sourced actor; not part of the user-facing API. */
+/**
+ * What the runtime drives on an event-sourced actor; not part of the user-facing API.
+ *
+ * Events raised and not yet committed are `pending()`; the state without them is the *durable
+ * point*. The runtime decides when pending events become durable (`committed`) or are thrown away
+ * (`discardPending`, back to the durable point); the actor only counts open turns, so `raise` can
+ * refuse to run outside one.
+ */
 export interface EventSourcingControl {
   /** Sets state and version after rehydration (from initialState, snapshot or replay). */
   reset(state: unknown, version: number): void;
   /** Applies one stored event during replay. */
   replay(type: string, data: JsonObject): void;
-  /**
-   * Opens a turn (a savepoint). A reentrant call (A→B→A) opens a nested turn inside the suspended
-   * outer one; its events join the outer turn's buffer and commit with the outermost turn.
-   */
+  /** A command turn starts: `raise` is allowed while at least one is open. */
   beginTurn(): void;
-  /**
-   * Closes the innermost turn, keeping its events. True when it is the outermost: the runtime must
-   * now append `pending()` and then call markCommitted() or abortAll().
-   */
-  endTurn(): boolean;
-  /** Discards the innermost turn's events and restores state and version from its beginTurn. */
-  rollbackTurn(): void;
+  /** A command turn ended (its events stay pending until the runtime commits or discards them). */
+  endTurn(): void;
+  /** While true, `raise` throws ConcurrentRaiseError (calls of one chain run side by side). */
+  refuseRaise(refused: boolean): void;
   /** Events raised and not yet committed, oldest first. */
   pending(): readonly PendingEvent[];
-  /** The pending events are durable: forget them. */
-  markCommitted(): void;
-  /**
-   * Mid-turn commit (persist()): the pending events are durable; every open turn now rolls back
-   * only to here, since committed events can no longer be undone.
-   */
-  checkpoint(): void;
-  /** Discards every open turn and pending event, restoring the state from before the outermost turn. */
-  abortAll(): void;
+  /** The first `count` pending events are durable: the durable point moves past them. */
+  committed(count: number): void;
+  /** Discards every pending event, restoring state and version to the durable point. Returns how many. */
+  discardPending(): number;
   readonly state: unknown;
   readonly version: number;
+  /** State at the durable point (the state without pending events). */
+  readonly durableState: unknown;
+  /** Version at the durable point. */
+  readonly durableVersion: number;
 }
 
 /** Class-level settings of an event-sourced actor. */
@@ -67,13 +67,13 @@ interface EventSourcingOps {
   reset(actor: AnyEventSourcedActor, state: unknown, version: number): void;
   replay(actor: AnyEventSourcedActor, type: string, data: JsonObject): void;
   beginTurn(actor: AnyEventSourcedActor): void;
-  endTurn(actor: AnyEventSourcedActor): boolean;
-  rollbackTurn(actor: AnyEventSourcedActor): void;
+  endTurn(actor: AnyEventSourcedActor): void;
+  refuseRaise(actor: AnyEventSourcedActor, refused: boolean): void;
   pending(actor: AnyEventSourcedActor): readonly PendingEvent[];
-  markCommitted(actor: AnyEventSourcedActor): void;
-  checkpoint(actor: AnyEventSourcedActor): void;
-  abortAll(actor: AnyEventSourcedActor): void;
+  committed(actor: AnyEventSourcedActor, count: number): void;
+  discardPending(actor: AnyEventSourcedActor): number;
   version(actor: AnyEventSourcedActor): number;
+  durableState(actor: AnyEventSourcedActor): unknown;
 }
 
 let ops: EventSourcingOps;
@@ -100,7 +100,10 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
   #initialized = false;
   // Replaced by fresh arrays only when a turn raises: an idle actor shares these empty ones.
   #pending: PendingEvent[] = NO_EVENTS as PendingEvent[];
-  #savepoints: { state: State; version: number; pendingLength: number }[] = [];
+  /** State at the durable point while events are pending (undefined otherwise: it is `#state`). */
+  #durableState: State | undefined;
+  #openTurns = 0;
+  #raiseRefused = false;
 
   /** The state before any event. Must be JSON-compatible if snapshots are on. */
   abstract initialState(): State;
@@ -151,15 +154,20 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
     if (typeof event !== "object" || event === null || typeof event.type !== "string" || event.type === "") {
       throw new InvalidEventError("$.type", "an event must be an object with a non-empty string `type`");
     }
-    if (this.#savepoints.length === 0) {
+    if (this.#openTurns === 0) {
       throw new InvalidArgumentError(
         "raise() was called outside a turn (in the constructor, onDeactivate, a read-only method, or after the method returned); raise events only inside command methods",
       );
     }
+    if (this.#raiseRefused) throw new ConcurrentRaiseError(`${(this.constructor as ActorClass).type}/${this.id}`);
     const { type, ...data } = event as Event & Record<string, unknown>;
     assertJsonCompatible(data);
-    const next = this.apply(this.state, event);
-    if (this.#pending === NO_EVENTS) this.#pending = [];
+    const before = this.state;
+    const next = this.apply(before, event);
+    if (this.#pending === NO_EVENTS) {
+      this.#pending = [];
+      this.#durableState = before;
+    }
     this.#pending.push({ type, data: data as JsonObject, timestamp: isoNow() });
     this.#reset(next, this.#version + 1);
   }
@@ -183,39 +191,41 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
       replay: (actor, type, data) =>
         actor.#reset(actor.apply(actor.state, { ...data, type } as DomainEvent), actor.#version + 1),
       beginTurn: (actor) => {
-        actor.#savepoints.push({ state: actor.state, version: actor.#version, pendingLength: actor.#pending.length });
+        actor.#openTurns++;
       },
       endTurn: (actor) => {
-        // The outermost savepoint stays until the commit settles, so a failed append can still roll back.
-        if (actor.#savepoints.length <= 1) return true;
-        actor.#savepoints.pop();
-        return false;
+        if (actor.#openTurns > 0) actor.#openTurns--;
       },
-      rollbackTurn: (actor) => {
-        const start = actor.#savepoints.pop();
-        if (!start) return;
-        actor.#reset(start.state, start.version);
-        if (actor.#pending !== NO_EVENTS) actor.#pending.length = start.pendingLength;
+      refuseRaise: (actor, refused) => {
+        actor.#raiseRefused = refused;
       },
       pending: (actor) => actor.#pending,
-      markCommitted: (actor) => {
-        actor.#savepoints.length = 0;
-        actor.#pending = NO_EVENTS as PendingEvent[];
-      },
-      checkpoint: (actor) => {
-        for (const savepoint of actor.#savepoints) {
-          savepoint.state = actor.state;
-          savepoint.version = actor.#version;
-          savepoint.pendingLength = 0;
+      committed: (actor, count) => {
+        const pending = actor.#pending;
+        if (count >= pending.length) {
+          actor.#pending = NO_EVENTS as PendingEvent[];
+          actor.#durableState = undefined;
+          return;
         }
-        actor.#pending = NO_EVENTS as PendingEvent[];
+        // Events were raised while the commit was under way: fold the committed ones onto the old
+        // durable point (apply is pure), and keep the rest pending.
+        let durable = actor.#durableState;
+        for (let i = 0; i < count; i++) {
+          const { type, data } = pending[i] as PendingEvent;
+          durable = actor.apply(durable, { ...data, type } as unknown as DomainEvent);
+        }
+        actor.#durableState = actor.host.freezeState ? deepFreeze(durable) : durable;
+        actor.#pending = pending.slice(count);
       },
-      abortAll: (actor) => {
-        const outermost = actor.#savepoints[0];
-        if (outermost) actor.#reset(outermost.state, outermost.version);
-        actor.#savepoints.length = 0;
+      discardPending: (actor) => {
+        const count = actor.#pending.length;
+        if (count === 0) return 0;
+        actor.#reset(actor.#durableState, actor.#version - count);
         actor.#pending = NO_EVENTS as PendingEvent[];
+        actor.#durableState = undefined;
+        return count;
       },
+      durableState: (actor) => (actor.#pending.length === 0 ? actor.state : actor.#durableState),
       version: (actor) => actor.#version,
     };
   }
@@ -233,29 +243,32 @@ class EventSourcingController implements EventSourcingControl {
   beginTurn(): void {
     ops.beginTurn(this.actor);
   }
-  endTurn(): boolean {
-    return ops.endTurn(this.actor);
+  endTurn(): void {
+    ops.endTurn(this.actor);
   }
-  rollbackTurn(): void {
-    ops.rollbackTurn(this.actor);
+  refuseRaise(refused: boolean): void {
+    ops.refuseRaise(this.actor, refused);
   }
   pending(): readonly PendingEvent[] {
     return ops.pending(this.actor);
   }
-  markCommitted(): void {
-    ops.markCommitted(this.actor);
+  committed(count: number): void {
+    ops.committed(this.actor, count);
   }
-  checkpoint(): void {
-    ops.checkpoint(this.actor);
-  }
-  abortAll(): void {
-    ops.abortAll(this.actor);
+  discardPending(): number {
+    return ops.discardPending(this.actor);
   }
   get state(): unknown {
     return this.actor.state;
   }
   get version(): number {
     return ops.version(this.actor);
+  }
+  get durableState(): unknown {
+    return ops.durableState(this.actor);
+  }
+  get durableVersion(): number {
+    return ops.version(this.actor) - ops.pending(this.actor).length;
   }
 }
 

@@ -17,6 +17,7 @@ import { sameEventContent, validateAppend } from "../store-kit/append-validation
 import { clonePlain } from "../store-kit/clone.js";
 import { decodeRows, throwOnReadErrors } from "../store-kit/decode.js";
 import { ChangeSignal, startFeedSubscription } from "../store-kit/feed-subscription.js";
+import { MemoryProjectionStore } from "./memory-projection-store.js";
 
 interface StoredStream {
   events: RecordedEvent[];
@@ -71,6 +72,11 @@ export class MemoryEventStore implements EventStore {
     this.#upcasters = options.upcasters;
     this.#streams = namespaced(this.#storage.streams, this.#namespace);
     this.#ids = namespaced(this.#storage.ids, this.#namespace);
+  }
+
+  /** The projection store beside this storage and namespace (documents and checkpoints in memory). */
+  openProjectionStore(): MemoryProjectionStore {
+    return new MemoryProjectionStore(this.#storage, this.#namespace);
   }
 
   async append(

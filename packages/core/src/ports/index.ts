@@ -5,4 +5,6 @@ export type * from "./event-store.js";
 export { DATA_KEY_BYTES, type KeyStore, type SubjectKey } from "./key-store.js";
 export { ManualClock } from "./manual-clock.js";
 export type * from "./membership.js";
+export type * from "./projection-store.js";
+export { providesProjectionStore } from "./projection-store.js";
 export type * from "./snapshot-store.js";

@@ -14,7 +14,7 @@ import {
   type Tombstone,
 } from "@granary/core";
 import { type ActorHost, bindHost } from "@granary/core/internal";
-import { newCallId } from "../calls/call-context.js";
+import { type CallContext, newCallId } from "../calls/call-context.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActivationState } from "./activation-state.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
@@ -160,7 +160,7 @@ export class Activation implements ActorHost {
     if (state === "deactivated" || state === "failed") return false;
     if (state === "deactivating" && !reentrant) return false;
     if (state !== "activating" && (this.#mailbox.runningTurns === 0 || reentrant || this.#joinsReaders(call))) {
-      this.#run(call);
+      this.#run(call, reentrant);
     } else {
       this.#mailbox.push(call);
       const telemetry = this.services.telemetry;
@@ -233,12 +233,16 @@ export class Activation implements ActorHost {
     );
   }
 
-  #run(call: PendingCall): void {
+  #run(call: PendingCall, reentrant = false): void {
     if (this.info.readOnly.has(call.request.method)) this.#readers++;
-    this.#mailbox.started(call.request.context);
+    const executor = this.#executor as TurnExecutor;
+    // A reentrant event-sourced call first waits for a commit: it counts as running (the context
+    // its own calls continue) only once its turn starts, so calls its caller makes meanwhile keep
+    // their own chain.
+    if (!reentrant || !executor.defersStart) this.#mailbox.started(call.request.context);
     let turn: Promise<unknown>;
     try {
-      turn = (this.#executor as TurnExecutor).execute(call.request);
+      turn = executor.execute(call.request, reentrant);
     } catch (error) {
       turn = Promise.reject(error);
     }
@@ -335,6 +339,11 @@ export class Activation implements ActorHost {
   onPurged(cause: unknown): void {
     this.services.logger.info({ actor: this.key, err: messageOf(cause) }, "stream was purged; deactivating");
     void this.deactivate("purged");
+  }
+
+  /** Called by the event-sourced turn executor when a reentrant call's turn starts. */
+  turnStarted(context: CallContext): void {
+    this.#mailbox.started(context);
   }
 
   /** Called by the turn executor when a commit found that another activation wrote. */

@@ -15,20 +15,50 @@ import { type CallContext, type CallRequest, newId } from "../calls/call-context
 import { parseTraceparent } from "../telemetry/call-tracing.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
+import { OpenTurns } from "./open-turns.js";
 import type { Snapshotter } from "./snapshotter.js";
 import { asTurnError, resolveMethod, runInTurn, type TurnExecutor } from "./turn-executor.js";
 
+/** What the executor tells its activation. */
+export interface TurnHost {
+  /** A commit found that another activation wrote: deactivate. */
+  onStale(cause: unknown): void;
+  /** A reentrant call's turn starts now (after the commit it waited for): it is now "running". */
+  turnStarted(context: CallContext): void;
+  /** An append met a purged stream: deactivate without snapshot. */
+  onPurged(cause: unknown): void;
+}
+
 /**
- * Turns of an event-sourced actor: the method raises events, and when the outermost turn ends its
- * events are appended together with the expected version (and the activation's fencing epoch)
- * before the reply. A throw rolls back to the state before the turn; a version conflict or a
- * fenced write means another activation wrote, so this one is stale.
+ * Turns of an event-sourced actor. The durability rule, without exception: **no reply acknowledges
+ * an event that is not durable, and no version is ever acknowledged for two events.** So:
+ *
+ * - every turn commits the events pending in the actor before it replies;
+ * - a call that re-enters the actor (A → B → A′) first commits whatever the open turns raised, as
+ *   `persist()` does, so A′ reads and builds on durable state only, and A′ then commits its own
+ *   events before it replies: versions stay contiguous;
+ * - a throw discards the events raised since the last commit (the state goes back to that durable
+ *   point); events already committed, by a re-entry or `persist()`, stay;
+ * - appends and discards of one actor run one at a time, in order;
+ * - while two calls of one chain are inside the actor side by side rather than nested (see
+ *   {@link OpenTurns}), `raise` is refused: neither call's events could be discarded alone;
+ * - a failed commit discards everything pending (it was built on events that were not written),
+ *   and the turns whose events those were fail with the commit's error.
+ *
+ * A version conflict or a fenced write means another activation wrote, so this one is stale.
  */
 export class EventSourcedTurnExecutor implements TurnExecutor {
+  readonly defersStart = true;
   readonly #control: EventSourcingControl;
-  /** Turns running now (more than one only when reentrant calls nest) and the outermost one's method. */
-  #depth = 0;
-  #method = "";
+  readonly #open = new OpenTurns();
+  /** Turns whose events a failed commit discarded: they fail with that error when they end. */
+  #aborted: Map<CallContext, unknown> | undefined;
+  /** Appends and discards under way or waiting, and the promise the next one waits for. */
+  #queued = 0;
+  #tail: Promise<void> | undefined;
+  #raiseRefused = false;
+  /** The method of each call with a turn here, for the `method` of the events committed in its name. */
+  readonly #methods = new WeakMap<CallContext, string>();
 
   constructor(
     readonly info: ActorTypeInfo,
@@ -37,70 +67,152 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     readonly epoch: number,
     readonly services: ActivationServices,
     readonly snapshotter: Snapshotter,
-    readonly activation: { onStale(cause: unknown): void; onPurged(cause: unknown): void },
+    readonly activation: TurnHost,
   ) {
     this.#control = instance[eventSourcing];
   }
 
-  execute(request: CallRequest): Promise<unknown> {
+  /** Reentrant calls become "running" (turnStarted) only when their turn starts; others already are. */
+  execute(request: CallRequest, reentrant: boolean): Promise<unknown> {
     const method = resolveMethod(this.info, this.instance, request.method);
     const args = request.args as unknown[];
-    // Read-only calls run outside any turn (they may overlap), so raise() in them fails.
-    if (this.info.readOnly.has(request.method)) return runInTurn(request, () => method.apply(this.instance, args));
-    const control = this.#control;
-    control.beginTurn();
-    if (this.#depth++ === 0) this.#method = request.method;
-    let running: Promise<unknown>;
-    try {
-      running = runInTurn(request, () => method.apply(this.instance, args));
-    } catch (error) {
-      this.#depth--;
-      control.rollbackTurn();
-      return Promise.reject(asTurnError(error));
+    const command = !this.info.readOnly.has(request.method);
+    const context = request.context;
+    this.#methods.set(context, request.method);
+    const parent = this.#open.newest;
+    this.#setSideBySide(this.#open.open(context, command));
+    if (!reentrant || (parent === undefined && this.#queued === 0)) {
+      if (reentrant) this.activation.turnStarted(context);
+      return this.#run(request, method, args, command);
     }
-    return running.then(
-      (result) => {
-        this.#depth--;
-        return this.#endTurn(result, request);
+    // Re-entry: what the open turns raised becomes durable first, so this call never reads, builds
+    // on or acknowledges an event that could still be discarded.
+    return this.#flush(parent ?? context).then(
+      () => {
+        this.activation.turnStarted(context);
+        return this.#run(request, method, args, command);
       },
       (error: unknown) => {
-        this.#depth--;
-        control.rollbackTurn();
-        throw asTurnError(error);
+        // Those events were the open turns': they must not reply as if they were kept.
+        for (const other of this.#open.all()) if (other !== context) this.#abort(other, error);
+        this.#close(context, false);
+        throw error;
       },
     );
   }
 
-  #endTurn(result: unknown, request: CallRequest): unknown {
-    const control = this.#control;
-    // A reentrant (nested) turn's events commit with the outermost turn of its chain.
-    if (!control.endTurn()) return result;
-    const pending = control.pending();
-    if (pending.length === 0) {
-      control.markCommitted();
+  #run(request: CallRequest, method: (...args: unknown[]) => Promise<unknown>, args: unknown[], command: boolean) {
+    const context = request.context;
+    if (!command) {
+      // Read-only calls run outside any turn (they may overlap), so raise() in them fails.
+      let reading: Promise<unknown>;
+      try {
+        reading = runInTurn(request, () => method.apply(this.instance, args));
+      } catch (error) {
+        reading = Promise.reject(error);
+      }
+      return reading.finally(() => this.#close(context, false));
+    }
+    this.#control.beginTurn();
+    let running: Promise<unknown>;
+    try {
+      running = runInTurn(request, () => method.apply(this.instance, args));
+    } catch (error) {
+      return this.#fail(context, error);
+    }
+    return running.then(
+      (result) => this.#succeed(context, result),
+      (error: unknown) => this.#fail(context, error),
+    );
+  }
+
+  #succeed(context: CallContext, result: unknown): unknown {
+    const aborted = this.#aborted?.get(context);
+    if (aborted !== undefined) return this.#fail(context, aborted);
+    if (this.#control.pending().length === 0 && this.#queued === 0) {
+      this.#close(context, true);
       return result;
     }
-    return this.#commit(pending, request.context).then(() => {
-      control.markCommitted();
-      return result;
-    });
+    return this.#flush(context).then(
+      () => {
+        const late = this.#aborted?.get(context);
+        if (late !== undefined) return this.#fail(context, late);
+        this.#close(context, true);
+        return result;
+      },
+      (error: unknown) => {
+        this.#close(context, true);
+        throw error;
+      },
+    );
   }
 
-  /** Commits the current turn's events mid-turn (the actor's `persist()`). */
+  /** A turn threw (or was aborted): back to the durable point, once the appends before are done. */
+  async #fail(context: CallContext, error: unknown): Promise<never> {
+    if (this.#queued > 0) await this.#enqueue(async () => void this.#control.discardPending());
+    else this.#control.discardPending();
+    this.#close(context, true);
+    throw asTurnError(error);
+  }
+
+  #abort(context: CallContext, error: unknown): void {
+    this.#aborted ??= new Map();
+    if (!this.#aborted.has(context)) this.#aborted.set(context, error);
+  }
+
+  #close(context: CallContext, command: boolean): void {
+    if (command) this.#control.endTurn();
+    this.#setSideBySide(this.#open.close(context));
+    if (this.#aborted?.delete(context) && this.#aborted.size === 0) this.#aborted = undefined;
+  }
+
+  #setSideBySide(sideBySide: boolean): void {
+    if (sideBySide === this.#raiseRefused) return;
+    this.#raiseRefused = sideBySide;
+    this.#control.refuseRaise(sideBySide);
+  }
+
+  /** Commits the events pending now (the actor's `persist()`). */
   async persist(context: CallContext | undefined): Promise<void> {
     if (!context) throw new InvalidArgumentError("persist() can only be called inside a command method");
-    const pending = this.#control.pending();
-    if (pending.length === 0) return;
-    await this.#commit(pending, context);
-    this.#control.checkpoint();
+    await this.#flush(context);
   }
 
-  async #commit(pending: readonly PendingEvent[], context: CallContext): Promise<void> {
+  /** Appends every pending event once the appends before it are done; `context` goes into their metadata. */
+  #flush(context: CallContext): Promise<void> {
+    return this.#enqueue(() => this.#commitPending(context));
+  }
+
+  #enqueue(op: () => Promise<void>): Promise<void> {
+    const run = this.#queued === 0 || this.#tail === undefined ? op() : this.#tail.then(op);
+    this.#queued++;
+    const settled = () => {
+      if (--this.#queued === 0) this.#tail = undefined;
+    };
+    this.#tail = run.then(settled, settled);
+    return run;
+  }
+
+  async #commitPending(context: CallContext): Promise<void> {
     const control = this.#control;
-    const expectedVersion = control.version - pending.length;
+    const pending = control.pending();
+    const count = pending.length;
+    if (count === 0) return;
+    try {
+      // #append builds the envelopes before its first await, so they hold exactly these `count` events.
+      await this.#append(pending, control.durableVersion, context);
+    } catch (error) {
+      // Whatever is pending was raised on top of events that were not written.
+      control.discardPending();
+      throw error;
+    }
+    control.committed(count);
+    this.snapshotter.afterCommit();
+  }
+
+  async #append(pending: readonly PendingEvent[], expectedVersion: number, context: CallContext): Promise<void> {
     const events = this.#envelopes(pending, expectedVersion, context);
     if (!this.services.canCommit()) {
-      control.abortAll();
       this.activation.onStale(new NotOwnerError(this.stream));
       throw new StaleActivationError(this.stream, new NotOwnerError(this.stream));
     }
@@ -124,7 +236,6 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       await this.services.store.append(this.stream, expectedVersion, events, { epoch: this.epoch });
     } catch (error) {
       span?.recordException(error as Error);
-      control.abortAll();
       if (isGranaryError(error, ErrorCode.VersionConflict) || isGranaryError(error, ErrorCode.FencedWrite)) {
         this.services.telemetry.versionConflicts.add(1, { actor_type: this.info.type });
         this.activation.onStale(error);
@@ -138,13 +249,13 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       if (telemetry.metricsOn)
         telemetry.appendLatency.record(performance.now() - started, { actor_type: this.info.type });
     }
-    this.snapshotter.afterCommit();
   }
 
   #envelopes(pending: readonly PendingEvent[], expectedVersion: number, context: CallContext): EventEnvelope[] {
     const { callId, correlationId, userId, chain } = context;
     const span = parseTraceparent(context.traceparent);
     const traced = span !== undefined;
+    const method = this.#methods.get(context);
     const parentCallId = chain.length > 1 ? chain[chain.length - 2] : undefined;
     const metadata = {
       correlationId,
@@ -152,7 +263,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       commandId: callId,
       ...(userId === undefined ? {} : { userId }),
       ...(traced ? { traceId: span.traceId, spanId: span.spanId } : {}),
-      method: this.#method,
+      ...(method === undefined ? {} : { method }),
       ...(parentCallId === undefined ? {} : { parentCallId }),
       ...(context.metadata === undefined ? {} : { callMetadata: context.metadata }),
     };

@@ -32,16 +32,17 @@ export class Snapshotter {
 
   afterCommit(): void {
     const every = this.info.snapshotEvery;
-    if (every > 0 && this.#control.version - this.#lastSnapshotVersion >= every) this.services.background(this.take());
+    if (every > 0 && this.#control.durableVersion - this.#lastSnapshotVersion >= every)
+      this.services.background(this.take());
   }
 
-  /** Saves a snapshot if any event came after the last one. */
+  /** Saves a snapshot of the durable state if any event came after the last one (never of pending events). */
   async take(): Promise<void> {
-    const version = this.#control.version;
+    const version = this.#control.durableVersion;
     if (this.info.snapshotEvery === 0 || version <= this.#lastSnapshotVersion) return;
     let state: ReturnType<typeof this.instance.toSnapshot>;
     try {
-      state = this.instance.toSnapshot(this.#control.state);
+      state = this.instance.toSnapshot(this.#control.durableState);
       assertJsonCompatible(state, "$.state");
     } catch (error) {
       if (!this.#warned) {

@@ -6,7 +6,12 @@ import type { ActorTypeInfo } from "./actor-type-info.js";
 
 /** Runs one call as a turn on an actor instance (may throw synchronously: the caller handles both). */
 export interface TurnExecutor {
-  execute(request: CallRequest): Promise<unknown>;
+  /**
+   * `reentrant`: the call belongs to a chain already inside the actor. An executor that returns
+   * true from `defersStart` reports when such a call's turn really starts (`turnStarted`).
+   */
+  execute(request: CallRequest, reentrant: boolean): Promise<unknown>;
+  readonly defersStart: boolean;
 }
 
 /**
@@ -32,12 +37,13 @@ export function resolveMethod(
 
 /** Turns of a plain (volatile) actor: just the method call, inside the call's context. */
 export class PlainTurnExecutor implements TurnExecutor {
+  readonly defersStart = false;
   constructor(
     readonly info: ActorTypeInfo,
     readonly instance: Actor,
   ) {}
 
-  execute(request: CallRequest): Promise<unknown> {
+  execute(request: CallRequest, _reentrant: boolean): Promise<unknown> {
     const method = resolveMethod(this.info, this.instance, request.method);
     // The activation passes errors through asTurnError when it settles the call.
     return runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));

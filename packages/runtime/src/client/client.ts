@@ -6,6 +6,8 @@ import {
   type CallOptions,
   CallTimeoutError,
   ConnectionError,
+  type DocumentOf,
+  type DocumentProjectionClass,
   type MemberInfo,
   type Membership,
   messageOf,
@@ -34,10 +36,13 @@ import type {
 } from "../history/history-types.js";
 import { HistoryOp, historyMessage } from "../history/history-wire.js";
 import { PURGE_METHOD, validatePurgeRequest } from "../history/purge.js";
+import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
 import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
+import type { ProjectionQuery } from "../projections/projection-queries.js";
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
+import { clientQuery, clientSubscribe, type GatewayInvoker } from "./client-read-side.js";
 
 /** Retries a refused first attempt: set by Client, which keeps the retry logic private. */
 let afterRefusal: (client: Client, call: GatewayCall, error: unknown) => Promise<unknown>;
@@ -213,6 +218,53 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
         await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
       }
     }
+  }
+
+  /**
+   * Typed queries of a document projection, answered by a gateway silo (see `silo.query`).
+   * @example
+   * await client.query(SkuStats).get("sku-1", { waitForLatest: true });
+   */
+  query<C extends DocumentProjectionClass>(cls: C): ProjectionQuery<DocumentOf<C>> {
+    return clientQuery(this.#readSideInvoker(), cls);
+  }
+
+  /** Live events committed anywhere in the cluster, by subject pattern (see `silo.events`); at most once. */
+  get events(): {
+    subscribe(
+      pattern: string,
+      handler: (event: BusEvent) => void | Promise<void>,
+      options?: BusSubscribeOptions,
+    ): BusSubscription;
+  } {
+    return {
+      subscribe: (pattern, handler, options) =>
+        clientSubscribe(this.#readSideInvoker(), this.#logger, pattern, handler, options),
+    };
+  }
+
+  #readSideInvoker(): GatewayInvoker {
+    const client = this;
+    return {
+      defaultTimeoutMs: this.defaultTimeoutMs,
+      get closed() {
+        return client.#closed;
+      },
+      invoke: (request) => this.invoke(request),
+      invokeAt: async (gateway, request) => {
+        let target = gateway ?? this.#pick();
+        if (target === undefined) {
+          await this.#refreshGateways();
+          target = this.#pick();
+        }
+        if (target === undefined) throw noGatewayError();
+        const value = await this.#pool.request(target, callMessage(request, 0), {
+          timeoutMs: request.timeoutMs,
+          timeoutError: gatewayTimeout,
+        });
+        return { value, gateway: target };
+      },
+    };
   }
 
   /** The gateway silos this client currently uses ("host:port"). */

@@ -5,11 +5,18 @@ import {
   type ErrorClass,
   type EventStore,
   InvalidConfigurationError,
+  type ProjectionClass,
+  type ProjectionStore,
   type SnapshotStore,
   systemClock,
 } from "@granary/core";
 import type { Logger } from "pino";
 import type { ClusterOptions } from "../cluster/cluster-options.js";
+import {
+  type ReadSideSettings,
+  type ReadSideTuning,
+  resolveReadSideSettings,
+} from "../projections/read-side-settings.js";
 import { positiveInt } from "./option-parsing.js";
 
 /**
@@ -52,6 +59,12 @@ export interface SiloOptions extends ClusterOptions {
    * @default log only
    */
   readonly onFenced?: (reason: string) => void;
+  /** Projection classes (DocumentProjection, HandlerProjection) this silo may run; each runs on one silo of the cluster. @default none */
+  readonly projections?: readonly ProjectionClass[];
+  /** Where projection documents and checkpoints go. @default the store beside the event store (same SQLite file, PostgreSQL database or Redis) */
+  readonly projectionStore?: ProjectionStore;
+  /** Tuning of projections (batch size, document cache, ownership checks). */
+  readonly readSide?: ReadSideTuning;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
@@ -74,6 +87,9 @@ export interface ResolvedSiloOptions {
   readonly logLevel: string;
   readonly errors: readonly ErrorClass[];
   readonly clock: Clock;
+  readonly projections: readonly ProjectionClass[];
+  readonly projectionStore: ProjectionStore | undefined;
+  readonly readSide: ReadSideSettings;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -131,5 +147,8 @@ export function resolveSiloOptions(options: SiloOptions, env: Env = process.env)
     logLevel,
     errors: options.errors ?? [],
     clock: options.clock ?? systemClock,
+    projections: options.projections ?? [],
+    projectionStore: options.projectionStore,
+    readSide: resolveReadSideSettings(options.readSide, env.NODE_ENV !== "production"),
   };
 }

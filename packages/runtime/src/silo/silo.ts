@@ -5,6 +5,8 @@ import {
   type ActorRefFactory,
   type CallOptions,
   type Directory,
+  type DocumentOf,
+  type DocumentProjectionClass,
   type ErrorClass,
   MemorySnapshotStore,
   messageOf,
@@ -27,6 +29,7 @@ import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord
 import { DeadlineTracker } from "../calls/deadlines.js";
 import { Catalog } from "../catalog/catalog.js";
 import { CallRouter } from "../cluster/call-router.js";
+import { clientCallRefusal } from "../cluster/call-trust.js";
 import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/cluster-options.js";
 import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
 import { type CallFrame, hopsOf, parseCallRequest } from "../cluster/wire.js";
@@ -45,11 +48,15 @@ import type {
 } from "../history/history-types.js";
 import { isHistoryMessage, parseHistoryMessage } from "../history/history-wire.js";
 import { PURGE_METHOD, PurgeCoordinator, type PurgeListener, validatePurgeRequest } from "../history/purge.js";
+import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
 import { MembershipAgent } from "../membership/membership-agent.js";
 import { REPLY_LATER } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { listenTransport, type TransportServer } from "../messaging/server.js";
 import { PeerRole } from "../messaging/transport-options.js";
+import type { ProjectionQuery } from "../projections/projection-queries.js";
+import { type ProjectionsControl, ReadSide, validateProjections } from "../projections/read-side.js";
+import { SYSTEM_TYPE_PREFIX } from "../projections/system-calls.js";
 import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createDefaultLogger } from "../telemetry/logger.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
@@ -94,6 +101,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
   readonly #onFenced: ((reason: string) => void) | undefined;
+  readonly #readSide: ReadSide;
 
   private constructor(
     options: ResolvedSiloOptions,
@@ -139,6 +147,19 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     this.#history = new HistoryService(registry, services);
     this.#purger = new PurgeCoordinator(services);
     this.#catalog.purger = this.#purger;
+    this.#readSide = new ReadSide({
+      projections: options.projections,
+      events: stores.store,
+      projectionStore: options.projectionStore,
+      // Standalone (undefined): the read side issues epochs above those its checkpoints hold.
+      directory: cluster?.backends.directory ?? options.directory,
+      siloId: () => this.#siloId,
+      canRun: () => !this.#fenced && !this.#stopping && (this.#cluster?.agent?.leaseValid() ?? true),
+      clustered: cluster !== undefined || options.directory !== undefined,
+      logger: this.#baseLogger,
+      callTimeoutMs: options.callTimeoutMs,
+      settings: options.readSide,
+    });
   }
 
   /** Starts a silo. Invalid options fail here, with the option's name and the fix. */
@@ -147,6 +168,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     const clusterOptions = resolveClusterOptions(options, process.env);
     // Validate actor classes before opening anything, so bad input never leaves files or connections behind.
     new ActorTypeRegistry(resolved.actors);
+    validateProjections(resolved.projections);
     const bootLogger = resolved.logger ?? createDefaultLogger(resolved.logLevel);
     let cluster: ClusterParts | undefined;
     if (clusterOptions) {
@@ -173,6 +195,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     const silo = new Silo(resolved, stores, cluster, options.onFenced);
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
+      await silo.#readSide.start();
     } catch (error) {
       await silo.stop();
       throw error;
@@ -292,6 +315,43 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     return this.#fenced;
   }
 
+  /**
+   * Typed queries of a document projection: `get`, `list` (cursor pages), `count`; with
+   * `{ waitForLatest: true }` a query first waits for every event committed before it began.
+   * @example
+   * await silo.query(SkuStats).get("sku-1", { waitForLatest: true });
+   */
+  query<C extends DocumentProjectionClass>(cls: C): ProjectionQuery<DocumentOf<C>> {
+    return this.#readSide.query(cls);
+  }
+
+  /**
+   * Live notification of committed events (any silo's) by subject `<namespace>.<ActorType>.<EventType>`,
+   * NATS-style `*` and `>`; at most once. Durable consumers are projections.
+   * @example
+   * const sub = silo.events.subscribe("default.Cart.*", (event) => {}, { actorId: "cart-1" });
+   */
+  get events(): {
+    subscribe(
+      pattern: string,
+      handler: (event: BusEvent) => void | Promise<void>,
+      options?: BusSubscribeOptions,
+    ): BusSubscription;
+  } {
+    const bus = this.#readSide.bus;
+    return {
+      subscribe: (pattern, handler, options) => {
+        if (!bus) throw new ShuttingDownError("the event bus (the event store offers no projection store)");
+        return bus.subscribe(pattern, handler, options);
+      },
+    };
+  }
+
+  /** Progress and control of this silo's projections (status with lag, rate and ETA; restart; purge). */
+  get projections(): ProjectionsControl {
+    return this.#readSide;
+  }
+
   /** Runs one call: used by references, and by the transport for calls from other processes. */
   invoke(request: CallRequest): Promise<unknown> {
     return this.#invoke(request, 0, true);
@@ -313,6 +373,13 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     const refusal = this.#refusal(request, external);
     if (refusal) {
       answer.reject(refusal);
+      return;
+    }
+    if (request.actorType.startsWith(SYSTEM_TYPE_PREFIX)) {
+      this.#readSide.answer(request).then(
+        (value) => answer.resolve(value),
+        (error: unknown) => answer.reject(error),
+      );
       return;
     }
     let span: Span | undefined;
@@ -366,6 +433,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   async #stop(): Promise<void> {
     if (this.#collector) this.#options.clock.clearTimeout(this.#collector);
     this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId}`);
+    await this.#readSide.stop();
     await this.#catalog.deactivateAll("shutdown");
     await Promise.allSettled(this.#background);
     const cluster = this.#cluster;
@@ -404,8 +472,11 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
         if (isHistoryMessage(payload)) return answerHistoryRequest(this.#history, parseHistoryMessage(payload));
         const request = parseCallRequest(payload);
         const hops = hopsOf(payload as CallFrame);
+        const fromSilo = from.peer.role === PeerRole.Silo;
+        const untrusted = fromSilo ? undefined : clientCallRefusal(request);
+        if (untrusted) throw untrusted;
         // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
-        this.#accept(request, from.peer.role === PeerRole.Silo ? hops : 0, hops === 0, reply);
+        this.#accept(request, fromSilo ? hops : 0, !fromSilo || hops === 0, reply);
         return REPLY_LATER;
       },
     });
@@ -460,6 +531,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
 
   #fence(reason: string): void {
     this.#fenced = reason;
+    void this.#readSide.fence();
     this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId} (fenced)`);
     // Drop every activation without snapshot or onDeactivate: another silo may own them by now.
     const dropped = this.#catalog.deactivateAll("lost-ownership").catch((error: unknown) => {

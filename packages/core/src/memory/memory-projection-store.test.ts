@@ -1,0 +1,14 @@
+import { projectionStoreConformance } from "@granary/testing";
+import { MemoryEventStorage, MemoryEventStore } from "./memory-event-store.js";
+
+let storage = new MemoryEventStorage();
+
+projectionStoreConformance("MemoryProjectionStore", {
+  reset: async () => {
+    storage = new MemoryEventStorage();
+  },
+  open: async ({ namespace }) => {
+    const events = new MemoryEventStore({ storage, namespace });
+    return { events, projections: events.openProjectionStore() };
+  },
+});
