@@ -24,6 +24,7 @@ import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallRequest, childContext } from "../calls/call-context.js";
 import { provablyNotExecuted } from "../cluster/call-router.js";
 import { callMessage } from "../cluster/wire.js";
+import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
 import { pointToWire, resolvePointInTime } from "../history/history-options.js";
 import type {
   CorrelatedPage,
@@ -36,7 +37,6 @@ import type {
 } from "../history/history-types.js";
 import { HistoryOp, historyMessage } from "../history/history-wire.js";
 import { PURGE_METHOD, validatePurgeRequest } from "../history/purge.js";
-import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
 import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";

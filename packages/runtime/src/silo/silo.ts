@@ -35,6 +35,7 @@ import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backen
 import { type CallFrame, hopsOf, parseCallRequest } from "../cluster/wire.js";
 import { DirectoryCache } from "../directory/directory-cache.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
+import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
 import { answerHistoryRequest, localPastInvoker } from "../history/history-requests.js";
 import { HistoryService } from "../history/history-service.js";
 import type {
@@ -48,7 +49,6 @@ import type {
 } from "../history/history-types.js";
 import { isHistoryMessage, parseHistoryMessage } from "../history/history-wire.js";
 import { PURGE_METHOD, PurgeCoordinator, type PurgeListener, validatePurgeRequest } from "../history/purge.js";
-import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
 import { MembershipAgent } from "../membership/membership-agent.js";
 import { REPLY_LATER } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
@@ -160,6 +160,8 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       callTimeoutMs: options.callTimeoutMs,
       settings: options.readSide,
     });
+    // Projections running on this silo drop what they derived from a stream purged here.
+    this.#purger.listen(({ tombstone }) => this.#readSide.purged(tombstone.stream));
   }
 
   /** Starts a silo. Invalid options fail here, with the option's name and the fix. */
