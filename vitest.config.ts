@@ -9,7 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^@granary\/core\/internal$/, replacement: src("./packages/core/src/internal/index.ts") },
       {
-        find: /^@granary\/(core|runtime|sqlite|redis|postgres|testing)$/,
+        find: /^@granary\/(core|runtime|sqlite|redis|postgres|testing|inspector|cli)$/,
         replacement: src("./packages/$1/src/index.ts"),
       },
     ],

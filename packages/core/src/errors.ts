@@ -59,6 +59,11 @@ export const ErrorCode = {
    * fan-out that re-entered it), where events could not be kept or rolled back per call.
    */
   ConcurrentRaise: "CONCURRENT_RAISE",
+  /**
+   * A call with an idempotency key already ran and committed events, but its reply was not
+   * recorded (it failed after a mid-turn commit, and the activation that knew its error is gone).
+   */
+  AlreadyExecuted: "ALREADY_EXECUTED",
   /** Personal data was raised for a data subject whose key was destroyed (`forget`). */
   SubjectForgotten: "SUBJECT_FORGOTTEN",
 } as const;
@@ -320,6 +325,38 @@ export class UnauthorizedError extends GranaryError {
   override name = "UnauthorizedError";
   constructor(message: string) {
     super(ErrorCode.Unauthorized, message);
+  }
+}
+
+/** An idempotency key was reused for a different command (another method or other arguments). */
+export class IdempotencyKeyReusedError extends GranaryError {
+  override name = "IdempotencyKeyReusedError";
+  constructor(
+    readonly actor: string,
+    readonly key: string,
+    readonly firstMethod: string,
+  ) {
+    super(
+      ErrorCode.IdempotencyConflict,
+      `idempotency key ${JSON.stringify(key)} on ${actor} was first used for ${firstMethod}(...) with other arguments or another method; a key names exactly one command: use a new key for a new command`,
+      { data: { actor, key, firstMethod } },
+    );
+  }
+}
+
+/** See {@link ErrorCode.AlreadyExecuted}. */
+export class AlreadyExecutedError extends GranaryError {
+  override name = "AlreadyExecutedError";
+  constructor(
+    readonly actor: string,
+    readonly key: string,
+    readonly version: number,
+  ) {
+    super(
+      ErrorCode.AlreadyExecuted,
+      `the call with idempotency key ${JSON.stringify(key)} already ran on ${actor} and committed events (up to version ${version}), but failed afterwards and its error is no longer known; it is not run again. Read the actor's history to see what it did`,
+      { data: { actor, key, version } },
+    );
   }
 }
 

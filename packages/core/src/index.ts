@@ -19,6 +19,7 @@
  */
 export { Actor } from "./actor/actor.js";
 export type { ActorClass, ActorRef, ActorRefFactory, CallOptions, TimeTravelRefFactory } from "./actor/actor-ref.js";
+export { IDEMPOTENCY_WINDOW_EVENTS } from "./actor/actor-ref.js";
 export {
   EventSourcedActor,
   type EventSourcedActorClass,
@@ -34,6 +35,7 @@ export {
   type DomainEvent,
   type EventEnvelope,
   type EventMetadata,
+  type IdempotencyRecord,
   type RecordedEvent,
   streamOf,
 } from "./events/envelope.js";

@@ -13,6 +13,15 @@
 
 export type { ActivationState } from "./activation/activation-state.js";
 export { DEFAULT_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_VERSION } from "./activation/actor-type-info.js";
+export { ADMIN, adminMessage } from "./admin/admin-frame.js";
+export type { ActivationQuery, ActivationView, SiloInfo } from "./admin/admin-types.js";
+// The operator request's page (versions as numbers); HistoryPage is the typed page of silo/client history.
+export { type HistoryPage as AdminHistoryPage, registerHistoryOperation } from "./admin/history-operation.js";
+export { operatorInspectorSource } from "./admin/inspector-source.js";
+export { OperatorClient, type OperatorTransport, type SiloReport } from "./admin/operator-client.js";
+export { type AdminOperation, intArg, OperatorRequests, stringArg } from "./admin/operator-requests.js";
+export { SiloAdmin } from "./admin/silo-admin.js";
+export { type SiloInspectorOption, type SiloOperatorLinks, siloOperatorTransport } from "./admin/silo-inspector.js";
 export { type CallInvoker, createActorRef } from "./calls/actor-proxy.js";
 export type { CallContext, CallRequest } from "./calls/call-context.js";
 export { Client } from "./client/client.js";
@@ -24,6 +33,7 @@ export {
   DEFAULT_PORT,
   resolveClusterOptions,
 } from "./cluster/cluster-options.js";
+export type { BusEvent, BusSubscribeOptions, BusSubscription } from "./events-bus/event-bus.js";
 export { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "./history/history-options.js";
 export type {
   CorrelatedPage,
@@ -54,3 +64,4 @@ export {
   resolveSiloOptions,
   type SiloOptions,
 } from "./silo/silo-options.js";
+export { createDefaultLogger, type LogFormat, resolveLogFormat } from "./telemetry/logger.js";

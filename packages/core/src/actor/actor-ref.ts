@@ -16,7 +16,20 @@ export interface CallOptions {
    * serialized (InvalidArgumentError otherwise). Like `userId`, it is asserted by the caller.
    */
   readonly metadata?: JsonObject;
+  /**
+   * Names one command on one actor so that retrying it can never execute it twice: a call with a
+   * key the actor has already committed events for is not run again, it returns the first outcome.
+   * Recorded in the metadata of the events the call commits, atomically with them, so it survives a
+   * crash. Applies to command methods of event-sourced actors; calls that raise no events change
+   * nothing and may run again. Remembered for the actor's last {@link IDEMPOTENCY_WINDOW_EVENTS}
+   * events. Use one key per command (a reference made with a key sends it with every call).
+   * At most 200 characters. The Client generates one for every call that has none.
+   */
+  readonly idempotencyKey?: string;
 }
+
+/** How far back (in events of the actor) an idempotency key is remembered. */
+export const IDEMPOTENCY_WINDOW_EVENTS = 1_000;
 
 /** Members every actor has that are not callable through a reference. */
 type ActorBaseKeys =

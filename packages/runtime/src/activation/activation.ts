@@ -130,6 +130,16 @@ export class Activation implements ActorHost {
     return this.#epoch;
   }
 
+  /** The actor instance, once created (for inspection by operators; never for calls). */
+  get instance(): Actor | undefined {
+    return this.#instance;
+  }
+
+  /** Clock time of the last call this activation received. */
+  get lastActiveAt(): number {
+    return this.#lastActiveAt;
+  }
+
   get mailboxDepth(): number {
     return this.#mailbox.depth;
   }

@@ -43,10 +43,37 @@ export class PlainTurnExecutor implements TurnExecutor {
     readonly instance: Actor,
   ) {}
 
+  /** Outcomes of recent keyed calls: volatile like the actor's state, so a resend runs once per activation. */
+  #recent: RecentCalls | undefined;
+
   execute(request: CallRequest, _reentrant: boolean): Promise<unknown> {
     const method = resolveMethod(this.info, this.instance, request.method);
+    const key = request.idempotencyKey;
+    if (key !== undefined) {
+      this.#recent ??= new RecentCalls();
+      const first = this.#recent.get(key);
+      if (first) return first;
+    }
     // The activation passes errors through asTurnError when it settles the call.
-    return runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
+    const running = runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
+    if (key !== undefined) this.#recent?.set(key, running);
+    return running;
+  }
+}
+
+/** The last 1,000 keyed calls of a plain actor and their (possibly still running) outcomes. */
+class RecentCalls {
+  readonly #calls = new Map<string, Promise<unknown>>();
+
+  get(key: string): Promise<unknown> | undefined {
+    return this.#calls.get(key);
+  }
+
+  set(key: string, outcome: Promise<unknown>): void {
+    // A rejected outcome is observed by the caller; this copy must not count as unhandled.
+    outcome.catch(() => {});
+    this.#calls.set(key, outcome);
+    if (this.#calls.size > 1_000) this.#calls.delete(this.#calls.keys().next().value as string);
   }
 }
 

@@ -20,8 +20,10 @@ import {
   type Tombstone,
 } from "@granary/core";
 import { type Logger, pino } from "pino";
+import { OperatorClient } from "../admin/operator-client.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallRequest, childContext } from "../calls/call-context.js";
+import { outcomeUnknown } from "../calls/idempotency.js";
 import { provablyNotExecuted } from "../cluster/call-router.js";
 import { callMessage } from "../cluster/wire.js";
 import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
@@ -70,6 +72,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
   #lastOptions: RequestOptions | undefined;
   #refresher: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  #operator: OperatorClient | undefined;
 
   private constructor(options: ResolvedClientOptions, membership: Membership | undefined, ownsMembership: boolean) {
     this.#membership = membership;
@@ -220,6 +223,19 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     }
   }
 
+  /** The operator's view of the cluster (what the `granary` CLI and the inspector show). */
+  get operator(): OperatorClient {
+    this.#operator ??= new OperatorClient({
+      addresses: async () => {
+        await this.#refreshGateways();
+        return this.#gateways;
+      },
+      request: (address, payload, timeoutMs) =>
+        this.#pool.request(address, payload, { timeoutMs, timeoutError: gatewayTimeout }),
+    });
+    return this.#operator;
+  }
+
   /**
    * Typed queries of a document projection, answered by a gateway silo (see `silo.query`).
    * @example
@@ -272,7 +288,11 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     return this.#gateways;
   }
 
-  invoke(request: CallRequest): Promise<unknown> {
+  invoke(call: CallRequest): Promise<unknown> {
+    // Every call carries an idempotency key (its own call id unless the caller chose one), so a call
+    // whose connection dropped mid-flight can be sent again without ever running twice.
+    const request: CallRequest =
+      call.idempotencyKey === undefined ? { ...call, idempotencyKey: call.context.callId } : call;
     // Fast path: one attempt on the next gateway, answered straight into the call's promise. Retry
     // state exists only once a gateway refused.
     const gateway = this.#closed ? undefined : this.#pick();
@@ -333,9 +353,9 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
         });
       } catch (error) {
         if (error instanceof GatewayTimeout) throw callTimeout(request);
-        if (!provablyNotExecuted(error)) throw error;
+        if (!safeToResend(error)) throw error;
         lastError = error;
-        this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused the call; trying another");
+        this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused or dropped the call; trying another");
         if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
         await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
       }
@@ -401,9 +421,18 @@ class GatewayCall implements ResponseSink {
 
   reject(error: unknown): void {
     if (error instanceof GatewayTimeout) this.rejectPromise(callTimeout(this.request));
-    else if (!provablyNotExecuted(error)) this.rejectPromise(error);
+    else if (!safeToResend(error)) this.rejectPromise(error);
     else afterRefusal(this.client, this, error).then(this.resolve, this.rejectPromise);
   }
+}
+
+/**
+ * The call provably did not run (refused at a silo's door, or never sent), or its outcome is unknown
+ * (the connection dropped mid-call): every client call carries an idempotency key, so sending it
+ * again can never run it twice on an event-sourced actor.
+ */
+function safeToResend(error: unknown): boolean {
+  return provablyNotExecuted(error) || outcomeUnknown(error);
 }
 
 /** Our own wait for a gateway's answer ran out; becomes the call's CallTimeoutError. Never escapes. */

@@ -11,6 +11,7 @@ import {
   systemClock,
 } from "@granary/core";
 import type { Logger } from "pino";
+import type { SiloInspectorOption } from "../admin/silo-inspector.js";
 import type { ClusterOptions } from "../cluster/cluster-options.js";
 import {
   type ReadSideSettings,
@@ -59,6 +60,12 @@ export interface SiloOptions extends ClusterOptions {
    * @default log only
    */
   readonly onFenced?: (reason: string) => void;
+  /**
+   * Serve the browser inspector (silos, activations, event timeline with time travel): `true` or
+   * `{ port, host, purgeKey }`. Bound to 127.0.0.1 unless `host` says otherwise; read-only unless
+   * `purgeKey` (the cluster key) is given. @default off (env GRANARY_INSPECTOR_PORT turns it on)
+   */
+  readonly inspector?: SiloInspectorOption;
   /** Projection classes (DocumentProjection, HandlerProjection) this silo may run; each runs on one silo of the cluster. @default none */
   readonly projections?: readonly ProjectionClass[];
   /** Where projection documents and checkpoints go. @default the store beside the event store (same SQLite file, PostgreSQL database or Redis) */

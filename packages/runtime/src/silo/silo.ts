@@ -19,10 +19,15 @@ import {
   type TimeTravelRefFactory,
   type Tombstone,
 } from "@granary/core";
+import type { InspectorOptions } from "@granary/inspector";
 import type { Span } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
+import { isAdminFrame, parseAdminFrame } from "../admin/admin-frame.js";
+import { registerHistoryOperation } from "../admin/history-operation.js";
+import { SiloAdmin } from "../admin/silo-admin.js";
+import { resolveSiloInspector, startSiloInspector } from "../admin/silo-inspector.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallContext, type CallRequest, childContext, newId } from "../calls/call-context.js";
 import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord } from "../calls/call-record.js";
@@ -101,6 +106,11 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
   readonly #onFenced: ((reason: string) => void) | undefined;
+  readonly #startedAt: number;
+  #callsTotal = 0;
+  #inspector: { readonly url: string; close(): Promise<void> } | undefined;
+  /** The operator surface (CLI, inspector): health, activations, and what other subsystems register. */
+  readonly admin: SiloAdmin;
   readonly #readSide: ReadSide;
 
   private constructor(
@@ -147,6 +157,18 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     this.#history = new HistoryService(registry, services);
     this.#purger = new PurgeCoordinator(services);
     this.#catalog.purger = this.#purger;
+    this.#startedAt = options.clock.now();
+    this.admin = new SiloAdmin(() => ({
+      siloId: this.#siloId,
+      address: this.address ? `${this.address.host}:${this.address.port}` : undefined,
+      startedAt: this.#startedAt,
+      now: () => options.clock.now(),
+      callsTotal: this.#callsTotal,
+      status: this.#fenced ? "fenced" : this.#stopping ? "stopping" : "serving",
+      fencedReason: this.#fenced,
+      catalog: this.#catalog,
+    }));
+    registerHistoryOperation(this.admin, () => stores.store);
     this.#readSide = new ReadSide({
       projections: options.projections,
       events: stores.store,
@@ -162,6 +184,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     });
     // Projections running on this silo drop what they derived from a stream purged here.
     this.#purger.listen(({ tombstone }) => this.#readSide.purged(tombstone.stream));
+    this.admin.register("projections", () => this.#readSide.status());
   }
 
   /** Starts a silo. Invalid options fail here, with the option's name and the fix. */
@@ -203,11 +226,21 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       throw error;
     }
     silo.#scheduleCollection();
+    const inspector = resolveSiloInspector(options.inspector, process.env);
+    if (inspector) {
+      try {
+        silo.#inspector = await silo.#startInspector(inspector);
+      } catch (error) {
+        await silo.stop();
+        throw error;
+      }
+    }
     silo.logger.info(
       {
         actors: resolved.actors.map((a) => a.type),
         store: stores.owned ? resolved.dataDir : cluster?.backends.store ? "redis" : "custom",
         ...(cluster?.server ? { address: `${cluster.options.advertisedHost}:${cluster.server.address.port}` } : {}),
+        ...(silo.#inspector ? { inspector: silo.#inspector.url } : {}),
       },
       "silo started",
     );
@@ -312,6 +345,37 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     return { host: cluster.options.advertisedHost, port: cluster.server.address.port };
   }
 
+  /** Where the browser inspector is served, when it is on. */
+  get inspectorUrl(): string | undefined {
+    return this.#inspector?.url;
+  }
+
+  #startInspector(options: InspectorOptions): Promise<{ readonly url: string; close(): Promise<void> }> {
+    const selfAddress = () => (this.address ? `${this.address.host}:${this.address.port}` : undefined);
+    const cluster = this.#cluster;
+    return startSiloInspector(
+      {
+        admin: this.admin,
+        selfAddress,
+        members: cluster
+          ? async () =>
+              (await cluster.backends.membership.liveMembers()).map((m) =>
+                m.host.includes(":") ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`,
+              )
+          : undefined,
+        remote: cluster
+          ? (address, payload, timeoutMs) => {
+              const pool = cluster.pool;
+              if (!pool) return Promise.reject(new ShuttingDownError(`silo ${this.siloId}`));
+              return pool.request(address, payload, { timeoutMs });
+            }
+          : undefined,
+      },
+      options,
+      this.#siloId,
+    );
+  }
+
   /** Set when this silo fenced itself (lost its membership lease); it no longer serves. */
   get fencedReason(): string | undefined {
     return this.#fenced;
@@ -406,6 +470,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   }
 
   #route(record: CallRecord, hops: number): void {
+    this.#callsTotal++;
     const router = this.#cluster?.router;
     if (router) router.routeCall(record, hops, hops > 0);
     else this.#catalog.dispatchCall(record);
@@ -434,6 +499,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
 
   async #stop(): Promise<void> {
     if (this.#collector) this.#options.clock.clearTimeout(this.#collector);
+    await this.#inspector?.close();
     this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId}`);
     await this.#readSide.stop();
     await this.#catalog.deactivateAll("shutdown");
@@ -472,6 +538,10 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       tls: options.tls?.server,
       onRequest: (payload, from, reply) => {
         if (isHistoryMessage(payload)) return answerHistoryRequest(this.#history, parseHistoryMessage(payload));
+        if (isAdminFrame(payload)) {
+          const { op, args } = parseAdminFrame(payload);
+          return this.admin.handle(op, args);
+        }
         const request = parseCallRequest(payload);
         const hops = hopsOf(payload as CallFrame);
         const fromSilo = from.peer.role === PeerRole.Silo;

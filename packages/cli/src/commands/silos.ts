@@ -1,0 +1,24 @@
+import type { SiloInfo } from "@granary/runtime";
+import type { Command } from "commander";
+import { printRows } from "../output.js";
+import type { CommandContext } from "../program.js";
+
+export function registerSilosCommand(program: Command, context: CommandContext): void {
+  program
+    .command("silos")
+    .description("silos of the cluster with their status, activations and load")
+    .action(() =>
+      context.withConnection(async ({ operator }) => {
+        const reports = await operator.silos();
+        printRows(context.output(), reports, [
+          ["address", (r) => r.address],
+          ["silo", (r) => ("info" in r ? r.info.siloId : "—")],
+          ["status", (r) => ("info" in r ? (r.info as SiloInfo).status : `unreachable: ${r.error}`)],
+          ["activations", (r) => ("info" in r ? r.info.activations : "—")],
+          ["calls", (r) => ("info" in r ? r.info.callsTotal : "—")],
+          ["rss MiB", (r) => ("info" in r && r.info.memory ? (r.info.memory.rssBytes / 1_048_576).toFixed(1) : "—")],
+          ["up s", (r) => ("info" in r && r.info.uptimeMs !== undefined ? Math.round(r.info.uptimeMs / 1000) : "—")],
+        ]);
+      }),
+    );
+}

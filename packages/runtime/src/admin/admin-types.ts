@@ -1,0 +1,48 @@
+import type { JsonValue } from "@granary/core";
+import type { ActivationState } from "../activation/activation-state.js";
+
+/** What one silo reports about itself to operators (CLI, inspector). */
+export interface SiloInfo {
+  readonly siloId: string;
+  /** "host:port" where clients and silos reach it; undefined for a standalone silo without a listener. */
+  readonly address: string | undefined;
+  readonly startedAt: string;
+  readonly uptimeMs: number;
+  /** Live activations on this silo, and per actor type. */
+  readonly activations: number;
+  readonly activationsByType: Readonly<Record<string, number>>;
+  /** Calls this silo accepted since it started: poll twice for calls/s. */
+  readonly callsTotal: number;
+  readonly actorTypes: readonly string[];
+  /** Operator requests this silo answers (history, stateAt, purge, ... when those subsystems are on). */
+  readonly operations: readonly string[];
+  readonly status: "serving" | "stopping" | "fenced";
+  readonly fencedReason: string | undefined;
+  readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
+}
+
+/** One activation as an operator sees it. */
+export interface ActivationView {
+  readonly type: string;
+  readonly id: string;
+  readonly siloId: string;
+  readonly state: ActivationState;
+  /** Fencing epoch issued by the directory when it activated. */
+  readonly epoch: number | undefined;
+  readonly mailboxDepth: number;
+  readonly lastActiveAt: string;
+  /** Event-sourced actors: the version of the state below. */
+  readonly version?: number;
+  /** Event-sourced actors: the current state (plain JSON). */
+  readonly actorState?: JsonValue;
+}
+
+/** A search over the activations of a silo. */
+export interface ActivationQuery {
+  /** Only this actor type. */
+  readonly type?: string;
+  /** Only ids containing this text. */
+  readonly idContains?: string;
+  /** At most this many. @default 100 */
+  readonly limit?: number;
+}

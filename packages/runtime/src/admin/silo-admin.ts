@@ -1,0 +1,98 @@
+import { InvalidArgumentError } from "@granary/core";
+import type { Catalog } from "../catalog/catalog.js";
+import { describeActivation } from "./activation-view.js";
+import type { ActivationQuery, ActivationView, SiloInfo } from "./admin-types.js";
+import { OperatorRequests, stringArg } from "./operator-requests.js";
+
+/** What the operator surface needs to know about its silo, read at request time. */
+export interface AdminSiloView {
+  readonly siloId: string;
+  readonly address: string | undefined;
+  readonly startedAt: number;
+  readonly now: () => number;
+  readonly callsTotal: number;
+  readonly status: SiloInfo["status"];
+  readonly fencedReason: string | undefined;
+  readonly catalog: Catalog;
+}
+
+const DEFAULT_ACTIVATION_LIMIT = 100;
+const MAX_ACTIVATION_LIMIT = 10_000;
+
+/**
+ * The read-mostly operator surface of one silo: its health, its activations, one activation's
+ * state. Other subsystems add operations (history, time travel, purge, projections, reminders) with
+ * {@link SiloAdmin.register}, so the CLI and the inspector reach all of them the same way.
+ */
+export class SiloAdmin extends OperatorRequests {
+  readonly #view: () => AdminSiloView;
+
+  constructor(view: () => AdminSiloView) {
+    super();
+    this.#view = view;
+    this.register("info", () => this.info());
+    this.register("activations", (args) => this.activations(activationQuery(args)));
+    this.register("activation", (args) => this.activation(stringArg(args, "type"), stringArg(args, "id")));
+  }
+
+  info(): SiloInfo {
+    const view = this.#view();
+    const byType: Record<string, number> = {};
+    let activations = 0;
+    for (const activation of view.catalog.activations()) {
+      if (activation.state !== "active") continue;
+      activations++;
+      byType[activation.type] = (byType[activation.type] ?? 0) + 1;
+    }
+    const memory = process.memoryUsage();
+    return {
+      siloId: view.siloId,
+      address: view.address,
+      startedAt: new Date(view.startedAt).toISOString(),
+      uptimeMs: Math.max(0, view.now() - view.startedAt),
+      activations,
+      activationsByType: byType,
+      callsTotal: view.callsTotal,
+      actorTypes: view.catalog.registry.types,
+      operations: this.names,
+      status: view.status,
+      fencedReason: view.fencedReason,
+      memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
+    };
+  }
+
+  activations(query: ActivationQuery = {}): ActivationView[] {
+    const view = this.#view();
+    const limit = query.limit ?? DEFAULT_ACTIVATION_LIMIT;
+    const found: ActivationView[] = [];
+    for (const activation of view.catalog.activations()) {
+      if (found.length >= limit) break;
+      if (query.type !== undefined && activation.type !== query.type) continue;
+      if (query.idContains !== undefined && !activation.actorId.includes(query.idContains)) continue;
+      found.push(describeActivation(activation, view.siloId, false));
+    }
+    return found.sort((a, b) => (a.type === b.type ? a.id.localeCompare(b.id) : a.type.localeCompare(b.type)));
+  }
+
+  /** The activation of `type/id` on this silo with its state, or null when it is not active here. */
+  activation(type: string, id: string): ActivationView | null {
+    const view = this.#view();
+    const activation = view.catalog.find(type, id);
+    return activation ? describeActivation(activation, view.siloId, true) : null;
+  }
+}
+
+function activationQuery(args: Record<string, unknown>): ActivationQuery {
+  const limit = args.limit;
+  if (
+    limit !== undefined &&
+    (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > MAX_ACTIVATION_LIMIT)
+  ) {
+    throw new InvalidArgumentError(`limit must be an integer from 1 to ${MAX_ACTIVATION_LIMIT}, got ${String(limit)}`);
+  }
+  return {
+    ...(args.type === undefined ? {} : { type: stringArg(args, "type") }),
+    ...(args.idContains === undefined ? {} : { idContains: stringArg(args, "idContains") }),
+    ...(limit === undefined ? {} : { limit: limit as number }),
+  };
+}
