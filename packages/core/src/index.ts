@@ -18,6 +18,16 @@
  * }
  */
 export { Actor } from "./actor/actor.js";
+export {
+  actorIdViolation,
+  actorTypeViolation,
+  assertActorIdentity,
+  assertStreamName,
+  isWellFormed,
+  MAX_ACTOR_ID_BYTES,
+  MAX_ACTOR_TYPE_BYTES,
+  MAX_STREAM_NAME_BYTES,
+} from "./actor/actor-identity.js";
 export type { ActorClass, ActorRef, ActorRefFactory, CallOptions, TimeTravelRefFactory } from "./actor/actor-ref.js";
 export { IDEMPOTENCY_WINDOW_EVENTS } from "./actor/actor-ref.js";
 export {
@@ -27,6 +37,7 @@ export {
   type PendingEvent,
 } from "./actor/event-sourced-actor.js";
 export type { PastActorRef, PastCallOptions, PointInTime } from "./actor/past-ref.js";
+export { assertWireData, type WireData } from "./actor/wire-data.js";
 export { decode, encode } from "./codec.js";
 export { type ErrorClass, fromWireError, toWireError, type WireError } from "./error-wire.js";
 export * from "./errors.js";
@@ -45,6 +56,7 @@ export {
   type JsonObject,
   type JsonPrimitive,
   type JsonValue,
+  MAX_PAYLOAD_DEPTH,
 } from "./events/json-value.js";
 export { type Upcaster, Upcasters } from "./events/upcasting.js";
 export { MemoryDirectory, type MemoryDirectoryOptions } from "./memory/memory-directory.js";
@@ -78,3 +90,4 @@ export { clonePlain } from "./store-kit/clone.js";
 export { assertSubject, MAX_SUBJECT_LENGTH, newDataKey } from "./store-kit/data-keys.js";
 export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
 export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";
+export { validateSnapshot } from "./store-kit/snapshot-validation.js";

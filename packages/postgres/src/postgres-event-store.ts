@@ -1,6 +1,7 @@
 import {
   type AppendOptions,
   type AppendResult,
+  assertStreamName,
   type CorrelatedReadOptions,
   decodeRows,
   type EventEnvelope,
@@ -182,14 +183,17 @@ export class PostgresEventStore implements EventStore {
   }
 
   async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
     return throwOnReadErrors(await this.#readStream(stream, fromVersion, options.limit));
   }
 
   async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    assertStreamName(stream);
     return this.#readStream(stream, fromVersion, undefined);
   }
 
   async latestVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<{ version: string }>({
         ...this.#sql.latestVersion,
@@ -200,6 +204,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async highestEpoch(stream: string): Promise<number> {
+    assertStreamName(stream);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<{ epoch: string }>({
         ...this.#sql.highestEpoch,
@@ -253,6 +258,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    assertStreamName(stream);
     if (typeof stream !== "string" || stream.length === 0)
       throw new InvalidArgumentError("stream must be a non-empty string");
     for (const field of ["reason", "requestedBy"] as const) {
@@ -274,6 +280,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {
+    assertStreamName(stream);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<TombstoneRow>(this.#sql.tombstone, [this.#namespace, stream]);
       return rows[0] && toTombstone(stream, rows[0]);

@@ -1,6 +1,7 @@
 import {
   type AppendOptions,
   type AppendResult,
+  assertStreamName,
   ChangeSignal,
   type CorrelatedReadOptions,
   decodeRows,
@@ -125,10 +126,12 @@ export class RedisEventStore implements EventStore {
   }
 
   async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
     return throwOnReadErrors(await this.#read(stream, fromVersion, options.limit));
   }
 
-  readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+  async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    assertStreamName(stream);
     return this.#read(stream, fromVersion, undefined);
   }
 
@@ -152,6 +155,7 @@ export class RedisEventStore implements EventStore {
   }
 
   async latestVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
     const reply = (await this.#connection.script(
       LATEST_VERSION,
       [this.#keys.stream(stream), this.#keys.tombstone(stream)],
@@ -161,6 +165,7 @@ export class RedisEventStore implements EventStore {
   }
 
   async highestEpoch(stream: string): Promise<number> {
+    assertStreamName(stream);
     const epoch = await this.#connection.run((c) => c.get(this.#keys.streamEpoch(stream)));
     return epoch === null ? 0 : Number(epoch);
   }
@@ -257,6 +262,7 @@ export class RedisEventStore implements EventStore {
    * after a purge to erase them from disk too.
    */
   async purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    assertStreamName(stream);
     if (typeof stream !== "string" || stream.length === 0) {
       throw new InvalidArgumentError("stream must be a non-empty string");
     }
@@ -283,6 +289,7 @@ export class RedisEventStore implements EventStore {
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {
+    assertStreamName(stream);
     const json = await this.#connection.run((c) => c.get(this.#keys.tombstone(stream)));
     return json === null ? undefined : decodeTombstone(json);
   }

@@ -1,6 +1,7 @@
 import {
   type AppendOptions,
   type AppendResult,
+  assertStreamName,
   type ChangeSignal,
   type CorrelatedReadOptions,
   decodeRows,
@@ -99,19 +100,23 @@ export class SqliteEventStore implements EventStore {
   }
 
   async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
     return throwOnReadErrors(this.#readStream(stream, fromVersion, options.limit));
   }
 
   async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    assertStreamName(stream);
     return this.#readStream(stream, fromVersion, undefined);
   }
 
   async latestVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
     this.#assertOpen();
     return this.#statements.streamRow.get(this.#options.namespace, stream)?.version ?? 0;
   }
 
   async highestEpoch(stream: string): Promise<number> {
+    assertStreamName(stream);
     this.#assertOpen();
     return this.#statements.streamRow.get(this.#options.namespace, stream)?.epoch ?? 0;
   }
@@ -158,6 +163,7 @@ export class SqliteEventStore implements EventStore {
 
   purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
     try {
+      assertStreamName(stream);
       this.#assertOpen();
     } catch (error) {
       return Promise.reject(error);
@@ -174,6 +180,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {
+    assertStreamName(stream);
     this.#assertOpen();
     const head = this.#statements.streamRow.get(this.#options.namespace, stream);
     return head?.purged_at ? tombstoneOf(stream, head) : undefined;

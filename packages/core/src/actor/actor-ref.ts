@@ -1,6 +1,7 @@
 import type { JsonObject } from "../events/json-value.js";
 import type { Actor } from "./actor.js";
 import type { PastActorRef, PastCallOptions } from "./past-ref.js";
+import type { WireData } from "./wire-data.js";
 
 /** Options for calls made through one reference. */
 export interface CallOptions {
@@ -56,7 +57,9 @@ type AsyncMethodKeys<T> = {
 
 /**
  * A typed, location-transparent reference to an actor: exactly the actor's public async methods,
- * each returning a Promise. Nothing else (no state, no base-class members) is reachable.
+ * each returning a Promise of the result as it crosses a call boundary ({@link WireData}: the same
+ * locally and remotely; a Map or other non-wire result is `never` because the call fails).
+ * Nothing else (no state, no base-class members) is reachable.
  *
  * @example
  * const account: ActorRef<Account> = silo.get(Account, "acc-1");
@@ -64,7 +67,7 @@ type AsyncMethodKeys<T> = {
  */
 export type ActorRef<T extends Actor> = {
   readonly [K in AsyncMethodKeys<T>]: T[K] extends (...args: infer A) => Promise<infer R>
-    ? (...args: A) => Promise<Awaited<R>>
+    ? (...args: A) => Promise<WireData<Awaited<R>>>
     : never;
 };
 

@@ -1,3 +1,4 @@
+import { assertStreamName } from "../actor/actor-identity.js";
 import { FencedWriteError, IdempotencyConflictError, StreamPurgedError, VersionConflictError } from "../errors.js";
 import type { EventEnvelope, RecordedEvent } from "../events/envelope.js";
 import type { Upcasters } from "../events/upcasting.js";
@@ -138,10 +139,12 @@ export class MemoryEventStore implements EventStore {
   }
 
   async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
     return throwOnReadErrors(this.#readChecked(stream, fromVersion, options.limit));
   }
 
   async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    assertStreamName(stream);
     return this.#readChecked(stream, fromVersion, undefined);
   }
 
@@ -159,11 +162,13 @@ export class MemoryEventStore implements EventStore {
   }
 
   async latestVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
     const stored = this.#stream(stream);
     return stored?.tombstone?.lastVersion ?? stored?.events.length ?? 0;
   }
 
   async highestEpoch(stream: string): Promise<number> {
+    assertStreamName(stream);
     return this.#stream(stream)?.epoch ?? 0;
   }
 
@@ -200,6 +205,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    assertStreamName(stream);
     const stored = this.#streamForWrite(stream);
     if (stored.tombstone) return stored.tombstone;
     const tombstone: Tombstone = {
@@ -243,6 +249,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {
+    assertStreamName(stream);
     return this.#stream(stream)?.tombstone;
   }
 

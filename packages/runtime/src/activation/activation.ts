@@ -18,6 +18,7 @@ import { type CallContext, newCallId } from "../calls/call-context.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActivationState } from "./activation-state.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
+import { explainFrozenState, wireDataRefusal } from "./call-boundary.js";
 import { EventSourcedTurnExecutor } from "./event-sourced-turn-executor.js";
 import { Mailbox, type PendingCall } from "./mailbox.js";
 import { rehydrate } from "./rehydration.js";
@@ -259,12 +260,16 @@ export class Activation implements ActorHost {
     turn.then(
       (value) => {
         this.#finished(call);
-        call.resolve(value);
+        // The result crosses the same check locally as remotely (a Map is refused on both paths).
+        const refused = wireDataRefusal(value, this.info.type, call.request.method);
+        if (refused) call.reject(refused);
+        else call.resolve(value);
       },
       (error: unknown) => {
         this.#finished(call);
+        const explained = this.info.eventSourced && this.services.freezeState ? explainFrozenState(error) : error;
         // Event-sourced turns classify their own errors (a stale commit stays retryable).
-        call.reject(this.info.eventSourced ? error : asTurnError(error));
+        call.reject(this.info.eventSourced ? explained : asTurnError(explained));
       },
     );
   }

@@ -1,5 +1,6 @@
-import { assertCallMetadata, InvalidArgumentError, type JsonObject } from "@granary/core";
+import { assertActorIdentity, assertCallMetadata, InvalidArgumentError, type JsonObject } from "@granary/core";
 import { type CallRequest, callContext, withMetadata } from "../calls/call-context.js";
+import { assertCallTimeout } from "../calls/call-timeout.js";
 import { checkIdempotencyKey } from "../calls/idempotency.js";
 
 /**
@@ -54,7 +55,8 @@ export function hopsOf(frame: CallFrame): number {
 /**
  * Validates what an (authenticated) peer sent before it reaches the catalog, and rebuilds the
  * request; read the hop count with {@link hopsOf}.
- * @throws InvalidArgumentError when `payload` is not a call frame
+ * @throws InvalidArgumentError when `payload` is not a call frame, or its actor identity or timeout breaks
+ *   the rules local calls follow
  */
 export function parseCallRequest(payload: unknown): CallRequest {
   if (!Array.isArray(payload) || payload.length < FIXED_FIELDS || payload.length > FIXED_FIELDS + 6) {
@@ -79,6 +81,9 @@ export function parseCallRequest(payload: unknown): CallRequest {
   ) {
     throw malformed();
   }
+  // The same rules as a local call's: an id that is refused locally is refused from the wire.
+  assertActorIdentity(actorType, actorId);
+  assertCallTimeout(timeoutMs);
   const chain = optional(frame[8]);
   const correlationId = optional(frame[9]);
   const userId = optional(frame[10]);

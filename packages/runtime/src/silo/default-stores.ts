@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { EventStore, SnapshotStore } from "@granary/core";
+import { type EventStore, InvalidConfigurationError, type SnapshotStore } from "@granary/core";
 
 export interface Stores {
   readonly store: EventStore;
@@ -11,7 +11,16 @@ export interface Stores {
 
 /** The zero-config default: SQLite in `dataDir`, loaded only when no store was given. */
 export async function openEmbeddedStores(dataDir: string): Promise<Stores> {
-  mkdirSync(dataDir, { recursive: true });
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const problem =
+      code === "EEXIST" || code === "ENOTDIR"
+        ? `"${dataDir}" (or a folder on its path) is a file, not a folder; point dataDir (GRANARY_DATA_DIR) at a folder, which is created if missing`
+        : `cannot create the folder "${dataDir}" (${code ?? String(cause)}); point dataDir (GRANARY_DATA_DIR) at a writable folder`;
+    throw new InvalidConfigurationError("dataDir", problem);
+  }
   const { SqliteEventStore, SqliteSnapshotStore } = await import("@granary/sqlite");
   const path = join(dataDir, "granary.db");
   return { store: new SqliteEventStore({ path }), snapshots: new SqliteSnapshotStore({ path }), owned: true };

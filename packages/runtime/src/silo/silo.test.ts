@@ -128,7 +128,7 @@ describe("calls", () => {
 
   it("a bad id is rejected when the reference is made", async () => {
     const silo = await startSilo();
-    expect(() => silo.get(Counter, "")).toThrow(/non-empty string id/);
+    expect(() => silo.get(Counter, "")).toThrow(/actor id "" of Counter must not be empty/);
   });
 
   it("a call that does not finish in its timeout fails with CALL_TIMEOUT", async () => {

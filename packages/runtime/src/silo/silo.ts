@@ -181,6 +181,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       logger: this.#baseLogger,
       callTimeoutMs: options.callTimeoutMs,
       settings: options.readSide,
+      ...(cluster ? { forward: (request: CallRequest) => this.#invoke(request, 0, false) } : {}),
     });
     // Projections running on this silo drop what they derived from a stream purged here.
     this.#purger.listen(({ tombstone }) => this.#readSide.purged(tombstone.stream));

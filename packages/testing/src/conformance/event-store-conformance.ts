@@ -4,6 +4,7 @@ import { correlationTests } from "./event-store/correlation.js";
 import { feedTests } from "./event-store/feed.js";
 import { fencingTests } from "./event-store/fencing.js";
 import { idempotencyTests } from "./event-store/idempotency.js";
+import { identifierTests } from "./event-store/identifiers.js";
 import { namespaceTests } from "./event-store/namespaces.js";
 import { orderingTests } from "./event-store/ordering.js";
 import { purgeTests } from "./event-store/purge.js";
@@ -40,5 +41,6 @@ export function eventStoreConformance(name: string, factory: EventStoreFactory):
     describe("correlation", () => correlationTests(ctx));
     describe("upcasting and corrupt history", () => upcastingTests(ctx));
     describe("scale", () => scaleTests(ctx));
+    describe("identifiers and payload rules", () => identifierTests(ctx));
   });
 }
