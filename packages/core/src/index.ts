@@ -74,6 +74,10 @@ export {
   MemorySnapshotStore,
   type MemorySnapshotStoreOptions,
 } from "./memory/memory-snapshot-store.js";
+export { formatAddress, type HostPort, parseAddress, tryParseAddress } from "./options-kit/address.js";
+export { describeValue } from "./options-kit/describe-value.js";
+export { checkRedisUrl, isRedisUrl } from "./options-kit/redis-url.js";
+export { checkUpcastersOption } from "./options-kit/upcasters-option.js";
 export {
   isRedacted,
   type Personal,
@@ -96,5 +100,7 @@ export { clonePlain } from "./store-kit/clone.js";
 export { assertSubject, MAX_SUBJECT_LENGTH, newDataKey } from "./store-kit/data-keys.js";
 export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
 export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";
+export { MembershipWatcher, type MembershipWatcherSource, MembershipWatchers } from "./store-kit/membership-watcher.js";
+export { validateRead, validateReadAll } from "./store-kit/read-validation.js";
 export { validateReminder } from "./store-kit/reminder-validation.js";
 export { validateSnapshot } from "./store-kit/snapshot-validation.js";

@@ -20,6 +20,8 @@ import {
   throwOnReadErrors,
   type Upcasters,
   validateAppend,
+  validateRead,
+  validateReadAll,
 } from "@granary/core";
 import { Connection } from "./internal/connection.js";
 import { appendError, isCleanAppendError, isDuplicateEventId } from "./internal/error-mapping.js";
@@ -220,11 +222,7 @@ export class PostgresEventStore implements EventStore {
    * later can never land behind a position already returned (see append-function.ts).
    */
   async readAll(fromPosition: number, limit = DEFAULT_READ_ALL_LIMIT): Promise<RecordedEvent[]> {
-    if (!Number.isSafeInteger(fromPosition) || fromPosition < 0) {
-      throw new InvalidArgumentError(`fromPosition must be an integer >= 0, got ${fromPosition}`);
-    }
-    if (!Number.isSafeInteger(limit) || limit < 1)
-      throw new InvalidArgumentError(`limit must be an integer >= 1, got ${limit}`);
+    validateReadAll(fromPosition, limit);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<EventRow>({
         ...this.#sql.readAll,
@@ -293,11 +291,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async #readStream(stream: string, fromVersion: number, limit: number | undefined): Promise<ReadWithErrorsResult> {
-    if (!Number.isSafeInteger(fromVersion))
-      throw new InvalidArgumentError(`fromVersion must be an integer, got ${fromVersion}`);
-    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
-      throw new InvalidArgumentError(`limit must be an integer >= 0, got ${limit}`);
-    }
+    validateRead(stream, fromVersion, limit);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<EventRow>({
         ...this.#sql.readStream,

@@ -24,6 +24,8 @@ import {
   type Upcasters,
   VersionConflictError,
   validateAppend,
+  validateRead,
+  validateReadAll,
 } from "@granary/core";
 import { RedisConnection } from "./internal/connection.js";
 import {
@@ -136,16 +138,15 @@ export class RedisEventStore implements EventStore {
   }
 
   async #read(stream: string, fromVersion: number, limit: number | undefined): Promise<ReadWithErrorsResult> {
-    const from = Math.max(1, Math.floor(fromVersion));
-    if (limit !== undefined && limit <= 0) return { events: [], errors: [] };
-    const stop = limit === undefined ? -1 : from - 1 + limit - 1;
+    validateRead(stream, fromVersion, limit);
+    const stop = limit === undefined ? -1 : fromVersion - 1 + limit - 1;
     const reply = (await this.#connection.script(
       READ,
       [this.#keys.stream(stream), this.#keys.tombstone(stream)],
-      [from - 1, stop],
+      [fromVersion - 1, stop],
     )) as string[];
     if (reply[0] === "purged") throw purgedError(stream, reply[1] as string);
-    const rows = reply.slice(1).map((json, i) => ({ json, version: from + i }));
+    const rows = reply.slice(1).map((json, i) => ({ json, version: fromVersion + i }));
     return decodeRows(
       rows,
       (row) => refOfStoredEvent(row.json, stream, row.version),
@@ -202,12 +203,11 @@ export class RedisEventStore implements EventStore {
   }
 
   async readAll(fromPosition: number, limit = DEFAULT_READ_ALL_LIMIT): Promise<RecordedEvent[]> {
-    if (limit <= 0) return [];
-    const from = Math.max(0, Math.floor(fromPosition));
+    validateReadAll(fromPosition, limit);
     const reply = (await this.#connection.script(
       READ_ALL,
       [this.#keys.feed],
-      [`${from + 1}-0`, Math.floor(limit), this.#keys.streamPrefix],
+      [`${fromPosition + 1}-0`, limit, this.#keys.streamPrefix],
     )) as string[];
     const rows: { stream: string; version: number; position: number; json: string }[] = [];
     for (let i = 0; i + 3 < reply.length; i += 4) {

@@ -18,6 +18,8 @@ import {
   type Tombstone,
   throwOnReadErrors,
   validateAppend,
+  validateRead,
+  validateReadAll,
 } from "@granary/core";
 import type { Database } from "better-sqlite3";
 import { acquireChangeSignal } from "./change-signals.js";
@@ -123,6 +125,7 @@ export class SqliteEventStore implements EventStore {
 
   async readAll(fromPosition: number, limit = DEFAULT_READ_ALL_LIMIT): Promise<RecordedEvent[]> {
     this.#assertOpen();
+    validateReadAll(fromPosition, limit);
     const rows = this.#statements.readAll.all(this.#options.namespace, fromPosition, limit);
     return throwOnReadErrors(this.#decode(rows));
   }
@@ -198,6 +201,7 @@ export class SqliteEventStore implements EventStore {
 
   #readStream(stream: string, fromVersion: number, limit: number | undefined): ReadWithErrorsResult {
     this.#assertOpen();
+    validateRead(stream, fromVersion, limit);
     const namespace = this.#options.namespace;
     const head = this.#statements.streamRow.get(namespace, stream);
     if (head?.purged_at) throw purgedError(stream, head);

@@ -18,6 +18,7 @@ import { sameEventContent, validateAppend } from "../store-kit/append-validation
 import { clonePlain } from "../store-kit/clone.js";
 import { decodeRows, throwOnReadErrors } from "../store-kit/decode.js";
 import { ChangeSignal, startFeedSubscription } from "../store-kit/feed-subscription.js";
+import { validateRead, validateReadAll } from "../store-kit/read-validation.js";
 import { MemoryProjectionStore } from "./memory-projection-store.js";
 
 interface StoredStream {
@@ -149,9 +150,10 @@ export class MemoryEventStore implements EventStore {
   }
 
   #readChecked(stream: string, fromVersion: number, limit: number | undefined): ReadWithErrorsResult {
+    validateRead(stream, fromVersion, limit);
     const stored = this.#stream(stream);
     if (stored?.tombstone) throw new StreamPurgedError(stream, stored.tombstone.purgedAt, stored.tombstone.reason);
-    const start = Math.max(0, fromVersion - 1);
+    const start = fromVersion - 1;
     const rows = (stored?.events ?? []).slice(start, limit === undefined ? undefined : start + limit);
     return decodeRows(
       rows,
@@ -173,6 +175,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async readAll(fromPosition: number, limit = 1_000): Promise<RecordedEvent[]> {
+    validateReadAll(fromPosition, limit);
     const feed = this.#storage.feed;
     // Binary search: the feed is ordered by position.
     let lo = 0;

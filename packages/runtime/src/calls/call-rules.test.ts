@@ -11,9 +11,9 @@ import { pino } from "pino";
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import { Account, Counter } from "../__fixtures__/actors.js";
 import { Client } from "../client/client.js";
-import { CALL, parseCallRequest } from "../cluster/wire.js";
 import { Silo } from "../silo/silo.js";
 import { childContext } from "./call-context.js";
+import { CALL, parseCallRequest } from "./call-wire.js";
 
 const logger = pino({ level: "silent" });
 const clusterKey = "call-rules-test-cluster-key-0123456789";

@@ -9,9 +9,9 @@ import {
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { Account, Counter, InsufficientFunds } from "../__fixtures__/actors.js";
-import { callMessage, parseCallRequest } from "../cluster/wire.js";
 import { Silo } from "../silo/silo.js";
 import { callContext } from "./call-context.js";
+import { callMessage, parseCallRequest } from "./call-wire.js";
 import { IdempotencyTable } from "./idempotency.js";
 
 const silent = pino({ level: "silent" });

@@ -8,6 +8,7 @@ import {
   ConnectionError,
   type DocumentOf,
   type DocumentProjectionClass,
+  formatAddress,
   type MemberInfo,
   type Membership,
   messageOf,
@@ -24,9 +25,9 @@ import { type Logger, pino } from "pino";
 import { OperatorClient } from "../admin/operator-client.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallRequest, childContext } from "../calls/call-context.js";
+import { callMessage } from "../calls/call-wire.js";
 import { outcomeUnknown } from "../calls/idempotency.js";
-import { provablyNotExecuted } from "../cluster/call-router.js";
-import { callMessage } from "../cluster/wire.js";
+import { provablyNotExecuted } from "../calls/retry-rules.js";
 import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
 import { pointToWire, resolvePointInTime } from "../history/history-options.js";
 import type {
@@ -43,6 +44,7 @@ import { PURGE_METHOD, validatePurgeRequest } from "../history/purge.js";
 import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
+import { loadOptionalPackage } from "../options/optional-package.js";
 import type { ProjectionQuery } from "../projections/projection-queries.js";
 import { ReminderAdmin } from "../reminders/silo-reminders.js";
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
@@ -97,7 +99,12 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     let membership = resolved.membership;
     let owns = false;
     if (!membership && resolved.redis) {
-      const { RedisMembership } = await import("@granary/redis");
+      const { RedisMembership } = await loadOptionalPackage(
+        () => import("@granary/redis"),
+        "@granary/redis",
+        "redis",
+        "pass `gateways` or an injected `membership` instead of a Redis URL",
+      );
       membership = new RedisMembership({ redis: resolved.redis, cluster: resolved.clusterName });
       owns = true;
     }
@@ -401,12 +408,12 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     if (!this.#membership) return;
     try {
       const members = await this.#membership.liveMembers();
-      const gateways = members.map(addressOf);
+      const gateways = members.map(formatAddress);
       // Calls waiting on a gateway whose lease expired fail now instead of at their timeout; one
       // that left gracefully answers what it accepted while it closes.
       for (const member of this.#members) {
-        if (!gateways.includes(addressOf(member)) && member.leaseExpiresAt <= Date.now()) {
-          this.#pool.disconnect(addressOf(member), "its membership lease expired");
+        if (!gateways.includes(formatAddress(member)) && member.leaseExpiresAt <= Date.now()) {
+          this.#pool.disconnect(formatAddress(member), "its membership lease expired");
         }
       }
       this.#members = members;
@@ -415,10 +422,6 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
       this.#logger.warn({ err: messageOf(error) }, "could not refresh gateways from membership; keeping the last list");
     }
   }
-}
-
-function addressOf(member: MemberInfo): string {
-  return member.host.includes(":") ? `[${member.host}]:${member.port}` : `${member.host}:${member.port}`;
 }
 
 /** A first attempt in flight: receives the gateway's answer and settles the caller's promise. */

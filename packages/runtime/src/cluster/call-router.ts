@@ -2,12 +2,13 @@ import { type Directory, ErrorCode, isGranaryError, NotOwnerError, ShuttingDownE
 import type { Logger } from "pino";
 import type { PendingCall } from "../activation/mailbox.js";
 import type { CallRequest } from "../calls/call-context.js";
+import { callMessage } from "../calls/call-wire.js";
+import { provablyNotExecuted } from "../calls/retry-rules.js";
 import type { Catalog } from "../catalog/catalog.js";
 import type { DirectoryCache } from "../directory/directory-cache.js";
 import type { MembershipAgent } from "../membership/membership-agent.js";
 import type { ConnectionPool } from "../messaging/pool.js";
 import type { PlacementStrategy } from "../placement/placement.js";
-import { callMessage } from "./wire.js";
 
 /** Forwarding limit: a call that bounced this often between silos gets NotOwner and is retried. */
 const MAX_HOPS = 3;
@@ -100,10 +101,6 @@ export class CallRouter {
     return this.route(request, 0, false);
   }
 
-  forgetSilo(siloId: string): void {
-    this.#deps.cache.invalidateSilo(siloId);
-  }
-
   async #target(key: string, request: CallRequest, placedHere: boolean): Promise<string> {
     const { catalog, cache, agent, directory, siloId, placement } = this.#deps;
     const local = catalog.find(request.actorType, request.actorId);
@@ -140,14 +137,6 @@ export class CallRouter {
     this.#suspects.delete(siloId);
     return false;
   }
-}
-
-/** Refusals at a silo's door or a connection that never opened: the call never ran anywhere. */
-export function provablyNotExecuted(error: unknown): boolean {
-  if (!isGranaryError(error) || !error.retryable) return false;
-  return (
-    error.code === ErrorCode.NotOwner || error.code === ErrorCode.ShuttingDown || error.code === ErrorCode.Connection
-  );
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,8 +1,9 @@
 import type { Directory, Membership } from "@granary/core";
-import { InvalidConfigurationError } from "@granary/core";
+import { checkRedisUrl, InvalidConfigurationError } from "@granary/core";
 import type { ConnectAddressOptions, ListenAddressOptions } from "../messaging/transport-options.js";
+import { DEFAULT_CLUSTER_NAME } from "../options/defaults.js";
+import { positiveInt } from "../options/option-parsing.js";
 import { type PlacementOption, type PlacementStrategy, resolvePlacement } from "../placement/placement.js";
-import { positiveInt } from "../silo/option-parsing.js";
 
 /** Cluster mode: given `redis` (or injected `membership` + `directory`), the silo joins a cluster. */
 export interface ClusterOptions {
@@ -38,7 +39,7 @@ export interface ClusterOptions {
 
 export const DEFAULT_PORT = 11111;
 export const DEFAULT_LEASE_MS = 10_000;
-export const DEFAULT_CLUSTER_NAME = "default";
+export { DEFAULT_CLUSTER_NAME };
 
 export interface ResolvedClusterOptions {
   readonly redis: string | undefined;
@@ -72,9 +73,7 @@ export function resolveClusterOptions(
     }
     return undefined;
   }
-  if (redis !== undefined && !/^rediss?:\/\//.test(redis)) {
-    throw new InvalidConfigurationError("redis", `must be a redis:// or rediss:// URL, got "${redis}"`);
-  }
+  if (redis !== undefined) checkRedisUrl("redis", redis);
   if (options.membership && !options.directory) {
     throw new InvalidConfigurationError("membership", "an injected membership needs an injected `directory` too");
   }

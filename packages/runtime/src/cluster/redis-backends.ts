@@ -1,5 +1,6 @@
 import type { Directory, EventStore, Membership, ReminderStore, SnapshotStore } from "@granary/core";
 import type { Logger } from "pino";
+import { loadOptionalPackage } from "../options/optional-package.js";
 
 export interface ClusterBackends {
   readonly membership: Membership;
@@ -19,9 +20,13 @@ export async function openRedisBackends(
   logger: Logger,
   withStores: boolean,
 ): Promise<ClusterBackends> {
-  const { RedisDirectory, RedisEventStore, RedisMembership, RedisReminderStore, RedisSnapshotStore } = await import(
-    "@granary/redis"
-  );
+  const { RedisDirectory, RedisEventStore, RedisMembership, RedisReminderStore, RedisSnapshotStore } =
+    await loadOptionalPackage(
+      () => import("@granary/redis"),
+      "@granary/redis",
+      "redis",
+      "inject `membership` and `directory` instead of giving a Redis URL",
+    );
   const redisLogger = logger.child({ component: "redis" });
   const membership = new RedisMembership({ redis: url, cluster, logger: redisLogger });
   const directory = new RedisDirectory({ redis: url, cluster, logger: redisLogger });

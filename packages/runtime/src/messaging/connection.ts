@@ -320,7 +320,7 @@ export class TransportConnection {
 
   /** One frame after the handshake (see protocol.ts); a frame that breaks the protocol throws. */
   #onFrame(frame: unknown[]): void {
-    // Read in place rather than through parseMessage: no message object per frame.
+    // Read in place: no message object per frame.
     switch (frame[0]) {
       case MessageType.Request:
         this.#handleRequest(callIdOf(frame[1]), frame[2]);

@@ -184,20 +184,23 @@ export class FramedSocket {
     // Even while waiting for 'drain': the socket's own buffer keeps what we hand it until the FIN.
     this.#blocked = false;
     this.#flush();
-    if (this.#queue.length > 0) {
-      const data = encodeFrames(this.#queue, this.#queuedBytes);
-      this.#queue = [];
-      this.#queuedBytes = 0;
-      this.#stats.socketWrites++;
-      this.#stats.bytesWritten += data.length;
-      this.socket.write(data);
-    }
+    if (this.#queue.length > 0) this.#writeQueue();
     this.socket.end();
   }
 
   destroy(error?: Error): void {
     if (error !== undefined) this.#error ??= error;
     this.socket.destroy();
+  }
+
+  /** Writes every queued frame in one socket write; false when the socket asks us to wait for 'drain'. */
+  #writeQueue(): boolean {
+    const data = encodeFrames(this.#queue, this.#queuedBytes);
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#stats.socketWrites++;
+    this.#stats.bytesWritten += data.length;
+    return this.socket.write(data);
   }
 
   readonly #flushScheduled = (): void => {
@@ -212,14 +215,7 @@ export class FramedSocket {
     try {
       do {
         if (this.#blocked || this.socket.destroyed) break;
-        if (this.#queue.length > 0) {
-          const data = encodeFrames(this.#queue, this.#queuedBytes);
-          this.#queue = [];
-          this.#queuedBytes = 0;
-          this.#stats.socketWrites++;
-          this.#stats.bytesWritten += data.length;
-          if (!this.socket.write(data)) this.#blocked = true;
-        }
+        if (this.#queue.length > 0 && !this.#writeQueue()) this.#blocked = true;
         this.#wakeWaiters();
       } while (!this.#blocked && this.#queuedBytes >= EAGER_FLUSH_BYTES);
     } finally {

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type EventStore, InvalidConfigurationError, type ReminderStore, type SnapshotStore } from "@granary/core";
+import { loadOptionalPackage } from "../options/optional-package.js";
 
 export interface Stores {
   readonly store: EventStore;
@@ -23,7 +24,12 @@ export async function openEmbeddedStores(dataDir: string): Promise<Stores> {
         : `cannot create the folder "${dataDir}" (${code ?? String(cause)}); point dataDir (GRANARY_DATA_DIR) at a writable folder`;
     throw new InvalidConfigurationError("dataDir", problem);
   }
-  const { SqliteEventStore, SqliteReminderStore, SqliteSnapshotStore } = await import("@granary/sqlite");
+  const { SqliteEventStore, SqliteReminderStore, SqliteSnapshotStore } = await loadOptionalPackage(
+    () => import("@granary/sqlite"),
+    "@granary/sqlite",
+    "store",
+    "pass `store` and `snapshots` (e.g. a PostgresEventStore) to the silo",
+  );
   const path = join(dataDir, "granary.db");
   return {
     store: new SqliteEventStore({ path }),

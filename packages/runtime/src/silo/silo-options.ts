@@ -14,6 +14,8 @@ import {
 import type { Logger } from "pino";
 import type { SiloInspectorOption } from "../admin/silo-inspector.js";
 import type { ClusterOptions } from "../cluster/cluster-options.js";
+import { DEFAULT_CALL_TIMEOUT_MS } from "../options/defaults.js";
+import { positiveInt } from "../options/option-parsing.js";
 import {
   type ReadSideSettings,
   type ReadSideTuning,
@@ -24,7 +26,6 @@ import {
   type ResolvedReminderServiceOptions,
   resolveReminderServiceOptions,
 } from "../reminders/reminder-service-options.js";
-import { positiveInt } from "./option-parsing.js";
 
 /**
  * Options of {@link Silo.start}. Every field except `actors` is optional; each falls back to a
@@ -88,7 +89,7 @@ export interface SiloOptions extends ClusterOptions {
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
-export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+export { DEFAULT_CALL_TIMEOUT_MS };
 export const DEFAULT_DATA_DIR = "./.granary";
 export const MAX_COLLECTION_INTERVAL_MS = 60_000;
 

@@ -34,13 +34,13 @@ import { resolveSiloInspector, startSiloInspector } from "../admin/silo-inspecto
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallContext, type CallRequest, childContext, newId } from "../calls/call-context.js";
 import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord } from "../calls/call-record.js";
+import { type CallFrame, hopsOf, parseCallRequest } from "../calls/call-wire.js";
 import { DeadlineTracker } from "../calls/deadlines.js";
 import { Catalog } from "../catalog/catalog.js";
 import { CallRouter } from "../cluster/call-router.js";
 import { clientCallRefusal } from "../cluster/call-trust.js";
 import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/cluster-options.js";
 import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
-import { type CallFrame, hopsOf, parseCallRequest } from "../cluster/wire.js";
 import { DirectoryCache } from "../directory/directory-cache.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";

@@ -1,7 +1,7 @@
 import { assertActorIdentity, assertCallMetadata, InvalidArgumentError, type JsonObject } from "@granary/core";
-import { type CallRequest, callContext, withMetadata } from "../calls/call-context.js";
-import { assertCallTimeout } from "../calls/call-timeout.js";
-import { checkIdempotencyKey } from "../calls/idempotency.js";
+import { type CallRequest, callContext, withMetadata } from "./call-context.js";
+import { assertCallTimeout } from "./call-timeout.js";
+import { checkIdempotencyKey } from "./idempotency.js";
 
 /**
  * The wire form of a call between a client and a gateway silo, or forwarded between silos: a flat

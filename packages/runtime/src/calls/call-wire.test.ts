@@ -1,8 +1,8 @@
 import { decode, encode } from "@granary/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { CallContext, CallRequest } from "../calls/call-context.js";
-import { CALL, callMessage, hopsOf, parseCallRequest } from "./wire.js";
+import type { CallContext, CallRequest } from "./call-context.js";
+import { CALL, callMessage, hopsOf, parseCallRequest } from "./call-wire.js";
 
 function request(context: Partial<CallContext> & { callId: string }, args: unknown[] = [5, "x"]): CallRequest {
   return {
