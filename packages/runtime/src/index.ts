@@ -22,6 +22,16 @@ export { OperatorClient, type OperatorTransport, type SiloReport } from "./admin
 export { type AdminOperation, intArg, OperatorRequests, stringArg } from "./admin/operator-requests.js";
 export { SiloAdmin } from "./admin/silo-admin.js";
 export { type SiloInspectorOption, type SiloOperatorLinks, siloOperatorTransport } from "./admin/silo-inspector.js";
+export {
+  type AdmissionOptions,
+  DEFAULT_MAX_CALLS_IN_FLIGHT,
+  DEFAULT_MAX_CALLS_IN_FLIGHT_PER_CONNECTION,
+  DEFAULT_MAX_CONCURRENT_ACTIVATIONS,
+  DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
+  DEFAULT_MAX_QUEUE_DELAY_MS,
+  type ResolvedAdmissionOptions,
+  resolveAdmissionOptions,
+} from "./admission/admission-options.js";
 export { type CallInvoker, createActorRef } from "./calls/actor-proxy.js";
 export type { CallContext, CallRequest } from "./calls/call-context.js";
 export { Client } from "./client/client.js";

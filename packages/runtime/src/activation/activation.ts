@@ -225,7 +225,18 @@ export class Activation implements ActorHost {
     const span = services.telemetry.tracer.startSpan("granary.activate", {
       attributes: { "granary.actor": this.key, "granary.silo": services.siloId },
     });
+    // A slot bounds how many activations load at once; it is given back before onActivate, which
+    // may call actors that need a slot themselves.
+    const slots = services.activationSlots;
+    let holdsSlot = false;
+    const releaseSlot = (): void => {
+      if (holdsSlot) slots?.release();
+      holdsSlot = false;
+    };
     try {
+      const queued = slots?.acquire();
+      if (queued) await queued;
+      holdsSlot = slots !== undefined;
       const entry = await services.directory.register(this.key, services.siloId, this.activationId);
       if (entry.activationId !== this.activationId) throw new NotOwnerError(this.key);
       this.#epoch = entry.epoch;
@@ -235,21 +246,24 @@ export class Activation implements ActorHost {
       instance[bindHost](this);
       this.#instance = instance;
       this.#executor = await this.#createExecutor(instance, entry.epoch);
+      releaseSlot();
       if (instance.onActivate) await instance.onActivate();
       this.#state = "active";
       services.telemetry.activations.add(1, { actor_type: this.info.type });
       services.logger.debug({ actor: this.key, epoch: entry.epoch }, "activated");
       this.#pump();
     } catch (error) {
+      releaseSlot();
       this.#state = "failed";
       this.#timers?.close();
       this.#failure = error;
       span.recordException(error as Error);
       if (this.#epoch !== undefined) await this.#unregister();
-      // A purged actor failing to activate is the expected answer, not an incident.
+      // A purged actor failing to activate is the expected answer, not an incident; losing the
+      // directory race and being shed while waiting for a slot are not failures to report either.
       if (isGranaryError(error, ErrorCode.StreamPurged)) {
         services.logger.debug({ actor: this.key }, "activation refused: the stream was purged");
-      } else if (!(error instanceof NotOwnerError)) {
+      } else if (!(error instanceof NotOwnerError) && !isGranaryError(error, ErrorCode.Overloaded)) {
         services.logger.warn({ actor: this.key, err: messageOf(error) }, "activation failed");
       }
       this.hooks.onFailed(this, error, this.#drainCalls());

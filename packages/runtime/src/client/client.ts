@@ -12,6 +12,7 @@ import {
   type MemberInfo,
   type Membership,
   messageOf,
+  NoSiloAvailableError,
   type PastActorRef,
   type PastCallOptions,
   type PointInTime,
@@ -75,6 +76,8 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
   #next = 0;
   #lastOptions: RequestOptions | undefined;
   #refresher: ReturnType<typeof setInterval> | undefined;
+  /** Why the last membership refresh failed (cleared by the next success), for NO_SILO_AVAILABLE. */
+  #membershipError: unknown;
   #closed = false;
   #operator: OperatorClient | undefined;
 
@@ -216,7 +219,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
       if (gateway === undefined) {
         await this.#refreshGateways();
         if (this.#gateways.length === 0) {
-          if (attempt > 20) throw noGatewayError();
+          if (attempt > 20) throw this.#noSilo(undefined);
           await sleep(Math.min(100 * (attempt + 1), remaining));
         }
         continue;
@@ -297,7 +300,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
           await this.#refreshGateways();
           target = this.#pick();
         }
-        if (target === undefined) throw noGatewayError();
+        if (target === undefined) throw this.#noSilo(undefined);
         const value = await this.#pool.request(target, callMessage(request, 0), {
           timeoutMs: request.timeoutMs,
           timeoutError: gatewayTimeout,
@@ -345,30 +348,41 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
   async #afterRefusal(call: GatewayCall, error: unknown): Promise<unknown> {
     const { request, gateway, deadline } = call;
     this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused the call; trying another");
-    if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
+    if (unreachable(error)) this.#dropGateway(gateway);
     await sleep(Math.min(10, Math.max(0, deadline - Date.now())));
-    return this.#invokeWithRetries(request, deadline, 1, error);
+    return this.#invokeWithRetries(request, deadline, 1, error, gateway);
   }
 
+  /**
+   * Tries gateways until one takes the call. Only refusals get here (nothing ran), so a call that
+   * no silo took fails with NO_SILO_AVAILABLE (retryable): at once when no gateway is known after
+   * refreshing membership, or when every known gateway could not be reached during this call;
+   * otherwise at the deadline. A call that was sent and not answered in time is a CALL_TIMEOUT.
+   * @param refusedBy the gateway that gave `refusal`
+   */
   async #invokeWithRetries(
     request: CallRequest,
     deadline: number,
     firstAttempt: number,
     refusal: unknown,
+    refusedBy?: string,
   ): Promise<unknown> {
     let lastError: unknown = refusal;
+    // The last attempt whose connection dropped mid-call: it may have run, so the call's final error
+    // must not claim nothing was sent.
+    let uncertain: unknown = provablyNotExecuted(refusal) ? undefined : refusal;
+    // Gateways that could not be reached during this call: when every known one is here, give up.
+    const unreachableHere = new Set<string>();
+    if (refusedBy !== undefined && unreachable(refusal)) unreachableHere.add(refusedBy);
     for (let attempt = firstAttempt; ; attempt++) {
-      if (this.#closed) throw new ShuttingDownError("client");
+      if (this.#closed) throw new ShuttingDownError("client", { retryable: false });
       const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        if (attempt > 0) throw callTimeout(request);
-        throw lastError ?? noGatewayError();
-      }
-      const gateway = this.#pick();
+      if (remaining <= 0) throw uncertain ?? this.#noSilo(lastError);
+      let gateway = this.#pickExcept(unreachableHere);
       if (gateway === undefined) {
         await this.#refreshGateways();
-        if (this.#gateways.length === 0) await sleep(Math.min(100 * (attempt + 1), remaining));
-        continue;
+        gateway = this.#pickExcept(unreachableHere);
+        if (gateway === undefined) throw uncertain ?? this.#noSilo(lastError);
       }
       try {
         return await this.#pool.request(gateway, callMessage(request, 0), {
@@ -379,11 +393,37 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
         if (error instanceof GatewayTimeout) throw callTimeout(request);
         if (!safeToResend(error)) throw error;
         lastError = error;
+        if (!provablyNotExecuted(error)) uncertain = error;
         this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused or dropped the call; trying another");
-        if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
+        if (unreachable(error)) {
+          unreachableHere.add(gateway);
+          this.#dropGateway(gateway);
+        }
         await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
       }
     }
+  }
+
+  /** The error of a call no silo took (it never ran), saying why none could. */
+  #noSilo(lastError: unknown): NoSiloAvailableError {
+    if (lastError !== undefined) {
+      const unreached = unreachable(lastError);
+      return new NoSiloAvailableError(
+        unreached
+          ? `no gateway could be reached: ${messageOf(lastError)}`
+          : `every gateway refused it until the deadline: ${messageOf(lastError)}`,
+        { cause: lastError, sent: !unreached },
+      );
+    }
+    if (this.#membershipError !== undefined) {
+      return new NoSiloAvailableError(
+        `the cluster's membership could not be read: ${messageOf(this.#membershipError)}`,
+        { cause: this.#membershipError },
+      );
+    }
+    return new NoSiloAvailableError(
+      this.#membership ? "no silo is registered in the cluster's membership" : "no gateway is configured",
+    );
   }
 
   async close(): Promise<void> {
@@ -397,6 +437,15 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     if (this.#gateways.length === 0) return undefined;
     this.#next = (this.#next + 1) % this.#gateways.length;
     return this.#gateways[this.#next];
+  }
+
+  /** The next gateway not in `excluded`, round robin; undefined when there is none. */
+  #pickExcept(excluded: ReadonlySet<string>): string | undefined {
+    for (let i = 0; i < this.#gateways.length; i++) {
+      const gateway = this.#pick();
+      if (gateway !== undefined && !excluded.has(gateway)) return gateway;
+    }
+    return undefined;
   }
 
   #dropGateway(gateway: string): void {
@@ -418,7 +467,9 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
       }
       this.#members = members;
       this.#gateways = gateways;
+      this.#membershipError = undefined;
     } catch (error) {
+      this.#membershipError = error;
       this.#logger.warn({ err: messageOf(error) }, "could not refresh gateways from membership; keeping the last list");
     }
   }
@@ -466,8 +517,10 @@ function callTimeout(request: CallRequest): CallTimeoutError {
   return new CallTimeoutError(`${request.actorType}/${request.actorId}`, request.method, request.timeoutMs);
 }
 
-function noGatewayError(): ConnectionError {
-  return new ConnectionError("no gateway silo is known: is any silo of the cluster running?", { retryable: true });
+/** A connection that could not be opened, or closed before the call was sent: nothing was sent. */
+function unreachable(error: unknown): boolean {
+  const e = error as { code?: string; retryable?: boolean } | undefined;
+  return e?.code === "CONNECTION_ERROR" && e.retryable === true;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -31,6 +31,8 @@ import { isAdminFrame, parseAdminFrame } from "../admin/admin-frame.js";
 import { registerHistoryOperation } from "../admin/history-operation.js";
 import { SiloAdmin } from "../admin/silo-admin.js";
 import { resolveSiloInspector, startSiloInspector } from "../admin/silo-inspector.js";
+import { AdmissionControl } from "../admission/admission-control.js";
+import { type ResolvedAdmissionOptions, resolveAdmissionOptions } from "../admission/admission-options.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallContext, type CallRequest, childContext, newId } from "../calls/call-context.js";
 import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord } from "../calls/call-record.js";
@@ -70,7 +72,9 @@ import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createDefaultLogger } from "../telemetry/logger.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
 import { openEmbeddedStores, type Stores } from "./default-stores.js";
+import { handleSignals } from "./signal-handlers.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
+import { type ResolvedStandaloneListen, resolveStandaloneListen } from "./standalone-listen.js";
 
 interface ClusterParts {
   readonly options: ResolvedClusterOptions;
@@ -111,6 +115,10 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
   readonly #onFenced: ((reason: string) => void) | undefined;
+  readonly #admission: AdmissionControl;
+  /** A standalone silo's listener for clients, when it was given a port. */
+  #listener: TransportServer | undefined;
+  #unhandleSignals: (() => void) | undefined;
   readonly #startedAt: number;
   #callsTotal = 0;
   #inspector: { readonly url: string; close(): Promise<void> } | undefined;
@@ -123,6 +131,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     stores: Stores,
     cluster: ClusterParts | undefined,
     onFenced: ((reason: string) => void) | undefined,
+    admission: ResolvedAdmissionOptions,
     reminders: { readonly store: ReminderStore; readonly owned: boolean },
   ) {
     this.#options = options;
@@ -135,6 +144,11 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     this.defaultTimeoutMs = options.callTimeoutMs;
     this.#telemetry = createSiloTelemetry();
     this.#deadlines = new DeadlineTracker(options.clock);
+    this.#admission = new AdmissionControl(
+      admission,
+      () => this.#siloId,
+      () => this.#logger,
+    );
     const directory: Directory =
       cluster?.backends.directory ??
       options.directory ??
@@ -167,6 +181,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       freezeState: options.freezeState,
       refs: this,
       canCommit: () => this.#cluster?.agent?.leaseValid() ?? true,
+      activationSlots: this.#admission.activationSlots,
       reminders: this.#reminders.registry,
       background: (work) => this.#track(work),
     };
@@ -214,6 +229,8 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   static async start(options: SiloOptions): Promise<Silo> {
     const resolved = resolveSiloOptions(options);
     const clusterOptions = resolveClusterOptions(options, process.env);
+    const admission = resolveAdmissionOptions(options, process.env, clusterOptions?.leaseMs);
+    const listen = clusterOptions ? undefined : resolveStandaloneListen(options, process.env);
     // Validate actor classes before opening anything, so bad input never leaves files or connections behind.
     new ActorTypeRegistry(resolved.actors);
     validateProjections(resolved.projections);
@@ -246,15 +263,18 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       : stores.reminders
         ? { store: stores.reminders, owned: stores.owned }
         : { store: cluster?.backends.reminders ?? new MemoryReminderStore(), owned: false };
-    const silo = new Silo(resolved, stores, cluster, options.onFenced, reminders);
+    const silo = new Silo(resolved, stores, cluster, options.onFenced, admission, reminders);
+    silo.#admission.start();
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
+      if (listen) await silo.#listenStandalone(listen, resolved.errors);
       await silo.#readSide.start();
     } catch (error) {
       await silo.stop();
       throw error;
     }
     silo.#scheduleCollection();
+    if (options.handleSignals ?? true) silo.#unhandleSignals = handleSignals(silo);
     silo.#reminders.start();
     const inspector = resolveSiloInspector(options.inspector, process.env);
     if (inspector) {
@@ -270,6 +290,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
         actors: resolved.actors.map((a) => a.type),
         store: stores.owned ? resolved.dataDir : cluster?.backends.store ? "redis" : "custom",
         ...(cluster?.server ? { address: `${cluster.options.advertisedHost}:${cluster.server.address.port}` } : {}),
+        ...(silo.#listener ? { address: `${listen?.host}:${silo.#listener.address.port}` } : {}),
         ...(silo.#inspector ? { inspector: silo.#inspector.url } : {}),
       },
       "silo started",
@@ -380,6 +401,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
 
   /** Where clients and other silos reach this silo (cluster mode). */
   get address(): { readonly host: string; readonly port: number } | undefined {
+    if (this.#listener) return this.#listener.address;
     const cluster = this.#cluster;
     if (!cluster?.server) return undefined;
     return { host: cluster.options.advertisedHost, port: cluster.server.address.port };
@@ -464,19 +486,22 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   }
 
   #invoke(request: CallRequest, hops: number, external: boolean): Promise<unknown> {
-    const refusal = this.#refusal(request, external);
+    const refusal = this.#refusal(request, external, 0, true);
     if (refusal) return Promise.reject(refusal);
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
     return new Promise((resolve, reject) =>
-      this.#route(new PromiseCallRecord(traced, resolve, reject, this.#deadlines, span, this.#recordLatency), hops),
+      this.#route(new PromiseCallRecord(traced, resolve, reject, this.#deadlines, span, this.#settled), hops),
     );
   }
 
-  /** Like #invoke for a call from another process: answered through `answer`, no promise. */
-  #accept(request: CallRequest, hops: number, external: boolean, answer: CallAnswer): void {
-    const refusal = this.#refusal(request, external);
+  /**
+   * Like #invoke for a call from another process: answered through `answer`, no promise.
+   * @param connectionInFlight requests being handled on the connection it came on, itself included
+   */
+  #accept(request: CallRequest, hops: number, external: boolean, answer: CallAnswer, connectionInFlight: number): void {
+    const refusal = this.#refusal(request, external, connectionInFlight, false);
     if (refusal) {
       answer.reject(refusal);
       return;
@@ -499,10 +524,15 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
-    this.#route(new AnsweredCallRecord(traced, answer, this.#deadlines, span, this.#recordLatency), hops);
+    this.#route(new AnsweredCallRecord(traced, answer, this.#deadlines, span, this.#settled), hops);
   }
 
-  #refusal(request: CallRequest, external: boolean): Error | undefined {
+  /**
+   * Why a call is refused at the door (nothing ran), or undefined when it is admitted: then it
+   * counts as in flight until its record settles.
+   * @param local the caller holds a reference of this silo: it has no other silo to retry on
+   */
+  #refusal(request: CallRequest, external: boolean, connectionInFlight: number, local: boolean): Error | undefined {
     if (this.#fenced) return new ShuttingDownError(`silo ${this.siloId} (fenced: ${this.#fenced})`);
     // A stopping silo refuses calls from outside (they retry elsewhere) but serves calls of running
     // chains and calls for actors it is still draining.
@@ -512,9 +542,10 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       request.context.chain.length === 1 &&
       !this.#catalog.find(request.actorType, request.actorId)
     ) {
-      return new ShuttingDownError(`silo ${this.siloId}`);
+      // Remote callers retry on another silo; a local caller would only meet this silo again.
+      return new ShuttingDownError(`silo ${this.siloId}`, { retryable: !local });
     }
-    return undefined;
+    return this.#admission.admit(request, connectionInFlight);
   }
 
   #route(record: CallRecord, hops: number): void {
@@ -524,7 +555,8 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     else this.#catalog.dispatchCall(record);
   }
 
-  readonly #recordLatency = (record: CallRecord): void => {
+  readonly #settled = (record: CallRecord): void => {
+    this.#admission.done();
     if (!this.#telemetry.metricsOn) return;
     this.#telemetry.callLatency.record(this.#options.clock.now() - (record.deadline - record.request.timeoutMs), {
       actor_type: record.request.actorType,
@@ -556,6 +588,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     await this.#readSide.stop();
     await this.#catalog.deactivateAll("shutdown");
     await Promise.allSettled(this.#background);
+    await this.#listener?.close();
     const cluster = this.#cluster;
     if (cluster) {
       // Leave only after every actor is unregistered, so nobody takes over an actor still draining here.
@@ -564,12 +597,33 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       await cluster.pool?.close();
     }
     this.#deadlines.stop();
+    this.#admission.stop();
     if (this.#stores.owned) {
       await this.#stores.store.close();
       await this.#stores.snapshots.close();
     }
     if (cluster?.ownsBackends) await cluster.backends.close();
+    this.#unhandleSignals?.();
     this.logger.info("silo stopped");
+  }
+
+  /** A standalone silo serves clients over TCP: calls go straight to the catalog (no router). */
+  async #listenStandalone(listen: ResolvedStandaloneListen, errors: readonly ErrorClass[]): Promise<void> {
+    this.#listener = await listenTransport({
+      ...(listen.clusterKey === undefined ? {} : { clusterKey: listen.clusterKey }),
+      allowUnauthenticated: listen.allowUnauthenticated,
+      id: this.siloId,
+      role: PeerRole.Silo,
+      logger: this.logger.child({ component: "transport" }),
+      errorClasses: new Map(errors.map((cls) => [cls.name, cls])),
+      host: listen.host,
+      port: listen.port,
+      tls: listen.tls?.server,
+      onRequest: (payload, from, reply) => {
+        this.#accept(parseCallRequest(payload), 0, true, reply, from.requestsBeingHandled);
+        return REPLY_LATER;
+      },
+    });
   }
 
   async #joinCluster(cluster: ClusterParts, errors: readonly ErrorClass[]): Promise<void> {
@@ -600,7 +654,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
         const untrusted = fromSilo ? undefined : clientCallRefusal(request);
         if (untrusted) throw untrusted;
         // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
-        this.#accept(request, fromSilo ? hops : 0, !fromSilo || hops === 0, reply);
+        this.#accept(request, fromSilo ? hops : 0, !fromSilo || hops === 0, reply, from.requestsBeingHandled);
         return REPLY_LATER;
       },
     });
@@ -649,6 +703,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       placement: options.placement,
       logger: this.logger,
       stopping: () => this.#stopping !== undefined,
+      lookupSlots: this.#admission.lookupSlots,
     });
     await agent.start();
   }
