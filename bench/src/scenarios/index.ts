@@ -17,6 +17,7 @@ import { projectionLag } from "./projection-lag.js";
 import { projectionRebuild } from "./projection-rebuild.js";
 import { reminders } from "./reminders.js";
 import { scaleOut } from "./scale-out.js";
+import { stateAt } from "./state-at.js";
 import { tracing } from "./tracing.js";
 
 /** Every scenario, in the order `pnpm bench` runs them and the README lists them. */
@@ -28,6 +29,7 @@ export const SCENARIOS: readonly Scenario[] = [
   esPostgres,
   esRedis,
   coldActivation,
+  stateAt,
   memoryPerActivation,
   crossSilo,
   directory,

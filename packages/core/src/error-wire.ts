@@ -6,6 +6,10 @@ import {
   type ErrorData,
   GranaryError,
   isGranaryError,
+  NoSiloAvailableError,
+  OverloadedError,
+  PastStateReadOnlyError,
+  StreamPurgedError,
 } from "./errors.js";
 
 /** How an error crosses the wire: plain data, rebuilt on the caller's side. */
@@ -70,4 +74,8 @@ const builtIn = new Map<string, ErrorClass>([
   ["CallTimeoutError", CallTimeoutError],
   ["ConnectionError", ConnectionError],
   ["DomainError", DomainError],
+  ["PastStateReadOnlyError", PastStateReadOnlyError],
+  ["StreamPurgedError", StreamPurgedError],
+  ["OverloadedError", OverloadedError],
+  ["NoSiloAvailableError", NoSiloAvailableError],
 ]);

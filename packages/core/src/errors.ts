@@ -42,6 +42,12 @@ export const ErrorCode = {
   Unauthorized: "UNAUTHORIZED",
   /** An error thrown by actor code that is not a GranaryError, carried with its name and message. */
   ActorError: "ACTOR_ERROR",
+  /** A reference bound to a past point (`asOf`) was asked to run a method that is not `readOnly`. */
+  PastStateReadOnly: "PAST_STATE_READ_ONLY",
+  /** The silo shed the call at its door because it is at a load limit; nothing ran: retry later. */
+  Overloaded: "OVERLOADED",
+  /** No silo could be reached to send the call to; nothing was sent: retry once a silo is up. */
+  NoSiloAvailable: "NO_SILO_AVAILABLE",
   /** A projection checkpoint write carried an older owner epoch: the projection moved to another silo. */
   ProjectionFenced: "PROJECTION_FENCED",
   /** A projection checkpoint write expected another checkpoint position (someone else advanced it). */
@@ -297,8 +303,21 @@ export class InvalidArgumentError extends GranaryError {
 
 export class ShuttingDownError extends GranaryError {
   override name = "ShuttingDownError";
-  constructor(what: string) {
-    super(ErrorCode.ShuttingDown, `${what} is shutting down and accepts no new calls`, { retryable: true });
+  /**
+   * @param retryable true (the default) when another silo can take the call: refused at a door, a
+   *   router or client retries elsewhere. False for a caller whose only way in is the closing
+   *   endpoint itself (a reference of a stopping silo, a closed client): nothing ran, but retrying
+   *   there can never succeed.
+   */
+  constructor(what: string, options: { readonly retryable?: boolean } = {}) {
+    const retryable = options.retryable ?? true;
+    super(
+      ErrorCode.ShuttingDown,
+      retryable
+        ? `${what} is shutting down and accepts no new calls; nothing ran`
+        : `${what} is shutting down and accepts no new calls; nothing ran, and it will not take this call later: call through another silo or a cluster client`,
+      { retryable },
+    );
   }
 }
 
@@ -326,6 +345,26 @@ export class UnauthorizedError extends GranaryError {
   }
 }
 
+/**
+ * The silo refused a call at its door because it is at a load limit (calls in flight per silo or per
+ * connection, or an event loop lagging). The call did not run anywhere: it is safe to retry, after a
+ * pause, here or on another silo.
+ */
+export class OverloadedError extends GranaryError {
+  override name = "OverloadedError";
+  constructor(
+    readonly silo: string,
+    readonly limit: string,
+    detail: string,
+  ) {
+    super(
+      ErrorCode.Overloaded,
+      `silo ${silo} is overloaded (${detail}; limit \`${limit}\`) and shed the call: nothing ran; retry after a pause, or spread the load`,
+      { retryable: true, data: { silo, limit } },
+    );
+  }
+}
+
 /** An idempotency key was reused for a different command (another method or other arguments). */
 export class IdempotencyKeyReusedError extends GranaryError {
   override name = "IdempotencyKeyReusedError";
@@ -338,6 +377,23 @@ export class IdempotencyKeyReusedError extends GranaryError {
       ErrorCode.IdempotencyConflict,
       `idempotency key ${JSON.stringify(key)} on ${actor} was first used for ${firstMethod}(...) with other arguments or another method; a key names exactly one command: use a new key for a new command`,
       { data: { actor, key, firstMethod } },
+    );
+  }
+}
+
+/**
+ * A client found no silo to send a call to (none in membership, membership unreachable, or every
+ * gateway refused the connection). Nothing was sent, so the call is safe to retry.
+ */
+export class NoSiloAvailableError extends GranaryError {
+  override name = "NoSiloAvailableError";
+  /** @param options.sent true when silos got the call but each refused it at its door (it still never ran) */
+  constructor(reason: string, options: { readonly cause?: unknown; readonly sent?: boolean } = {}) {
+    const sent = options.sent ?? false;
+    super(
+      ErrorCode.NoSiloAvailable,
+      `no silo is available to take the call (${reason}); ${sent ? "it was refused and never ran" : "nothing was sent"}: start a silo or check the gateways, then retry`,
+      { retryable: true, cause: options.cause, data: { sent } },
     );
   }
 }
@@ -375,6 +431,21 @@ export class ActorError extends GranaryError {
   constructor(name: string, message: string, data: ErrorData = {}) {
     super(ErrorCode.ActorError, message, { data });
     this.name = name;
+  }
+}
+
+/** The past cannot change: a reference bound to `asOf` runs only the class's `readOnly` methods. */
+export class PastStateReadOnlyError extends GranaryError {
+  override name = "PastStateReadOnlyError";
+  constructor(
+    readonly actorType: string,
+    readonly method: string,
+  ) {
+    super(
+      ErrorCode.PastStateReadOnly,
+      `${actorType}.${method} may change state, so it cannot run against a past state (asOf); only methods listed in ${actorType}.readOnly can. Call it on a reference without asOf, or add it to readOnly if it does not raise events`,
+      { data: { actorType, method } },
+    );
   }
 }
 

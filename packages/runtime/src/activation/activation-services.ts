@@ -11,6 +11,7 @@ import type {
   SnapshotStore,
 } from "@granary/core";
 import type { Logger } from "pino";
+import type { ActivationSlots } from "../admission/activation-slots.js";
 import type { CallContext } from "../calls/call-context.js";
 import type { SiloTelemetry } from "../telemetry/silo-telemetry.js";
 
@@ -38,6 +39,8 @@ export interface ActivationServices {
    * they reach the store, so a paused-then-resumed silo cannot write after its actors moved.
    */
   readonly canCommit: () => boolean;
+  /** Bounds the activations loading at once (absent: unbounded). */
+  readonly activationSlots?: ActivationSlots;
   /** Durable reminders of actors, by stream (the silo's reminder service). */
   readonly reminders: {
     register(stream: string, name: string, options: ReminderOptions, traceparent: string | undefined): Promise<void>;

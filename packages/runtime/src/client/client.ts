@@ -12,8 +12,15 @@ import {
   type MemberInfo,
   type Membership,
   messageOf,
+  NoSiloAvailableError,
+  type PastActorRef,
+  type PastCallOptions,
+  type PointInTime,
+  type PurgeRequest,
   type ReminderInfo,
   ShuttingDownError,
+  type TimeTravelRefFactory,
+  type Tombstone,
 } from "@granary/core";
 import { type Logger, pino } from "pino";
 import { OperatorClient } from "../admin/operator-client.js";
@@ -24,6 +31,18 @@ import { outcomeUnknown } from "../calls/idempotency.js";
 import { provablyNotExecuted } from "../calls/retry-rules.js";
 import { DataSubject, type ForgetResult } from "../crypto/data-subject.js";
 import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
+import { pointToWire, resolvePointInTime } from "../history/history-options.js";
+import type {
+  CorrelatedPage,
+  CorrelatedQuery,
+  EventOf,
+  HistoryPage,
+  HistoryQuery,
+  PastState,
+  StateOf,
+} from "../history/history-types.js";
+import { HistoryOp, historyMessage } from "../history/history-wire.js";
+import { PURGE_METHOD, validatePurgeRequest } from "../history/purge.js";
 import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
@@ -47,7 +66,7 @@ let afterRefusal: (client: Client, call: GatewayCall, error: unknown) => Promise
  * await client.get(Account, "acc-1").deposit(5);
  * await client.close();
  */
-export class Client implements ActorRefFactory, CallInvoker {
+export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoker {
   readonly defaultTimeoutMs: number;
   readonly #pool: ConnectionPool;
   readonly #logger: Logger;
@@ -58,6 +77,8 @@ export class Client implements ActorRefFactory, CallInvoker {
   #next = 0;
   #lastOptions: RequestOptions | undefined;
   #refresher: ReturnType<typeof setInterval> | undefined;
+  /** Why the last membership refresh failed (cleared by the next success), for NO_SILO_AVAILABLE. */
+  #membershipError: unknown;
   #closed = false;
   #operator: OperatorClient | undefined;
 
@@ -100,8 +121,119 @@ export class Client implements ActorRefFactory, CallInvoker {
     return client;
   }
 
-  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
-    return createActorRef(this, type, id, options);
+  /**
+   * A typed reference to an actor. With `{ asOf: { version } | { time } }` the reference is bound
+   * to that past point: its `readOnly` methods answer from the state as it was then (see
+   * {@link PastActorRef}).
+   */
+  get<C extends ActorClass>(type: C, id: string, options: PastCallOptions): PastActorRef<InstanceType<C>, C>;
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions | PastCallOptions): ActorRef<T> {
+    const asOf = (options as PastCallOptions | undefined)?.asOf;
+    if (asOf === undefined) return createActorRef(this, type, id, options);
+    resolvePointInTime(asOf, "asOf");
+    const point = pointToWire(asOf);
+    const invoker: CallInvoker = {
+      defaultTimeoutMs: this.defaultTimeoutMs,
+      invoke: (request) =>
+        this.#send(
+          historyMessage(HistoryOp.AsOf, request.actorType, request.actorId, {
+            asOf: point,
+            method: request.method,
+            args: request.args,
+          }),
+          request.timeoutMs,
+          `${request.actorType}/${request.actorId}`,
+          request.method,
+        ),
+    };
+    return createActorRef(invoker, type, id, options);
+  }
+
+  /** One page of an event-sourced actor's recorded events, with their metadata (see {@link HistoryQuery}). */
+  history<T extends Actor>(
+    type: ActorClass<T>,
+    id: string,
+    query: HistoryQuery = {},
+  ): Promise<HistoryPage<EventOf<T>>> {
+    const wire = { ...query };
+    if (query.from instanceof Date) wire.from = query.from.toISOString();
+    if (query.to instanceof Date) wire.to = query.to.toISOString();
+    return this.#send(
+      historyMessage(HistoryOp.History, type.type, id, { query: wire }),
+      this.defaultTimeoutMs,
+      `${type.type}/${id}`,
+      "history",
+    ) as Promise<HistoryPage<EventOf<T>>>;
+  }
+
+  /**
+   * Forgets an event-sourced actor (right to be forgotten): routed like a call to wherever the actor
+   * is active, which deactivates it without a snapshot and erases its events and snapshots; a
+   * tombstone keeps who asked, when and why (see Silo.purge).
+   */
+  purge<T extends Actor>(type: ActorClass<T>, id: string, request: PurgeRequest): Promise<Tombstone> {
+    try {
+      validatePurgeRequest(request, `${type?.type}/${id}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.invoke({
+      actorType: type.type,
+      actorId: id,
+      method: PURGE_METHOD,
+      args: [{ reason: request.reason, requestedBy: request.requestedBy }],
+      context: childContext(undefined, {}),
+      timeoutMs: this.defaultTimeoutMs,
+    }) as Promise<Tombstone>;
+  }
+
+  /** Every event of one correlation across all streams, in commit order: what one request changed. */
+  correlated(correlationId: string, query: CorrelatedQuery = {}): Promise<CorrelatedPage> {
+    return this.#send(
+      historyMessage(HistoryOp.Correlated, "", "", { correlationId, query }),
+      this.defaultTimeoutMs,
+      `correlation ${correlationId}`,
+      "correlated",
+    ) as Promise<CorrelatedPage>;
+  }
+
+  /** The actor's state at a past version or time, rebuilt on a silo apart from its live activation. */
+  stateAt<T extends Actor>(type: ActorClass<T>, id: string, point: PointInTime): Promise<PastState<StateOf<T>>> {
+    resolvePointInTime(point, "stateAt");
+    return this.#send(
+      historyMessage(HistoryOp.StateAt, type.type, id, { point: pointToWire(point) }),
+      this.defaultTimeoutMs,
+      `${type.type}/${id}`,
+      "stateAt",
+    ) as Promise<PastState<StateOf<T>>>;
+  }
+
+  /** Sends a request that is not an actor call to a gateway, retrying where it provably did not run. */
+  async #send(frame: unknown[], timeoutMs: number, actor: string, what: string): Promise<unknown> {
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      if (this.#closed) throw new ShuttingDownError("client");
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new CallTimeoutError(actor, what, timeoutMs);
+      const gateway = this.#pick();
+      if (gateway === undefined) {
+        await this.#refreshGateways();
+        if (this.#gateways.length === 0) {
+          if (attempt > 20) throw this.#noSilo(undefined);
+          await sleep(Math.min(100 * (attempt + 1), remaining));
+        }
+        continue;
+      }
+      try {
+        return await this.#pool.request(gateway, frame, { timeoutMs: remaining, timeoutError: gatewayTimeout });
+      } catch (error) {
+        if (error instanceof GatewayTimeout) throw new CallTimeoutError(actor, what, timeoutMs);
+        if (!provablyNotExecuted(error)) throw error;
+        if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
+        await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
+      }
+    }
   }
 
   /** The reminders of an actor, by name, as a gateway silo reads them from the store (no activation). */
@@ -178,7 +310,7 @@ export class Client implements ActorRefFactory, CallInvoker {
           await this.#refreshGateways();
           target = this.#pick();
         }
-        if (target === undefined) throw noGatewayError();
+        if (target === undefined) throw this.#noSilo(undefined);
         const value = await this.#pool.request(target, callMessage(request, 0), {
           timeoutMs: request.timeoutMs,
           timeoutError: gatewayTimeout,
@@ -226,30 +358,41 @@ export class Client implements ActorRefFactory, CallInvoker {
   async #afterRefusal(call: GatewayCall, error: unknown): Promise<unknown> {
     const { request, gateway, deadline } = call;
     this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused the call; trying another");
-    if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
+    if (unreachable(error)) this.#dropGateway(gateway);
     await sleep(Math.min(10, Math.max(0, deadline - Date.now())));
-    return this.#invokeWithRetries(request, deadline, 1, error);
+    return this.#invokeWithRetries(request, deadline, 1, error, gateway);
   }
 
+  /**
+   * Tries gateways until one takes the call. Only refusals get here (nothing ran), so a call that
+   * no silo took fails with NO_SILO_AVAILABLE (retryable): at once when no gateway is known after
+   * refreshing membership, or when every known gateway could not be reached during this call;
+   * otherwise at the deadline. A call that was sent and not answered in time is a CALL_TIMEOUT.
+   * @param refusedBy the gateway that gave `refusal`
+   */
   async #invokeWithRetries(
     request: CallRequest,
     deadline: number,
     firstAttempt: number,
     refusal: unknown,
+    refusedBy?: string,
   ): Promise<unknown> {
     let lastError: unknown = refusal;
+    // The last attempt whose connection dropped mid-call: it may have run, so the call's final error
+    // must not claim nothing was sent.
+    let uncertain: unknown = provablyNotExecuted(refusal) ? undefined : refusal;
+    // Gateways that could not be reached during this call: when every known one is here, give up.
+    const unreachableHere = new Set<string>();
+    if (refusedBy !== undefined && unreachable(refusal)) unreachableHere.add(refusedBy);
     for (let attempt = firstAttempt; ; attempt++) {
-      if (this.#closed) throw new ShuttingDownError("client");
+      if (this.#closed) throw new ShuttingDownError("client", { retryable: false });
       const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        if (attempt > 0) throw callTimeout(request);
-        throw lastError ?? noGatewayError();
-      }
-      const gateway = this.#pick();
+      if (remaining <= 0) throw uncertain ?? this.#noSilo(lastError);
+      let gateway = this.#pickExcept(unreachableHere);
       if (gateway === undefined) {
         await this.#refreshGateways();
-        if (this.#gateways.length === 0) await sleep(Math.min(100 * (attempt + 1), remaining));
-        continue;
+        gateway = this.#pickExcept(unreachableHere);
+        if (gateway === undefined) throw uncertain ?? this.#noSilo(lastError);
       }
       try {
         return await this.#pool.request(gateway, callMessage(request, 0), {
@@ -260,11 +403,37 @@ export class Client implements ActorRefFactory, CallInvoker {
         if (error instanceof GatewayTimeout) throw callTimeout(request);
         if (!safeToResend(error)) throw error;
         lastError = error;
+        if (!provablyNotExecuted(error)) uncertain = error;
         this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused or dropped the call; trying another");
-        if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
+        if (unreachable(error)) {
+          unreachableHere.add(gateway);
+          this.#dropGateway(gateway);
+        }
         await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
       }
     }
+  }
+
+  /** The error of a call no silo took (it never ran), saying why none could. */
+  #noSilo(lastError: unknown): NoSiloAvailableError {
+    if (lastError !== undefined) {
+      const unreached = unreachable(lastError);
+      return new NoSiloAvailableError(
+        unreached
+          ? `no gateway could be reached: ${messageOf(lastError)}`
+          : `every gateway refused it until the deadline: ${messageOf(lastError)}`,
+        { cause: lastError, sent: !unreached },
+      );
+    }
+    if (this.#membershipError !== undefined) {
+      return new NoSiloAvailableError(
+        `the cluster's membership could not be read: ${messageOf(this.#membershipError)}`,
+        { cause: this.#membershipError },
+      );
+    }
+    return new NoSiloAvailableError(
+      this.#membership ? "no silo is registered in the cluster's membership" : "no gateway is configured",
+    );
   }
 
   async close(): Promise<void> {
@@ -278,6 +447,15 @@ export class Client implements ActorRefFactory, CallInvoker {
     if (this.#gateways.length === 0) return undefined;
     this.#next = (this.#next + 1) % this.#gateways.length;
     return this.#gateways[this.#next];
+  }
+
+  /** The next gateway not in `excluded`, round robin; undefined when there is none. */
+  #pickExcept(excluded: ReadonlySet<string>): string | undefined {
+    for (let i = 0; i < this.#gateways.length; i++) {
+      const gateway = this.#pick();
+      if (gateway !== undefined && !excluded.has(gateway)) return gateway;
+    }
+    return undefined;
   }
 
   #dropGateway(gateway: string): void {
@@ -299,7 +477,9 @@ export class Client implements ActorRefFactory, CallInvoker {
       }
       this.#members = members;
       this.#gateways = gateways;
+      this.#membershipError = undefined;
     } catch (error) {
+      this.#membershipError = error;
       this.#logger.warn({ err: messageOf(error) }, "could not refresh gateways from membership; keeping the last list");
     }
   }
@@ -347,8 +527,10 @@ function callTimeout(request: CallRequest): CallTimeoutError {
   return new CallTimeoutError(`${request.actorType}/${request.actorId}`, request.method, request.timeoutMs);
 }
 
-function noGatewayError(): ConnectionError {
-  return new ConnectionError("no gateway silo is known: is any silo of the cluster running?", { retryable: true });
+/** A connection that could not be opened, or closed before the call was sent: nothing was sent. */
+function unreachable(error: unknown): boolean {
+  const e = error as { code?: string; retryable?: boolean } | undefined;
+  return e?.code === "CONNECTION_ERROR" && e.retryable === true;
 }
 
 function sleep(ms: number): Promise<void> {

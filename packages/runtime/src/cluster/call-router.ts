@@ -1,6 +1,7 @@
 import { type Directory, ErrorCode, isGranaryError, NotOwnerError, ShuttingDownError, streamOf } from "@granary/core";
 import type { Logger } from "pino";
 import type { PendingCall } from "../activation/mailbox.js";
+import type { ActivationSlots } from "../admission/activation-slots.js";
 import type { CallRequest } from "../calls/call-context.js";
 import { callMessage } from "../calls/call-wire.js";
 import { provablyNotExecuted } from "../calls/retry-rules.js";
@@ -26,6 +27,8 @@ export interface CallRouterDeps {
   readonly logger: Logger;
   /** True once the silo is stopping: it takes no new activations. */
   readonly stopping: () => boolean;
+  /** Bounds the directory look-ups in flight (a burst of first calls would send one each at once). */
+  readonly lookupSlots?: ActivationSlots;
 }
 
 /**
@@ -107,7 +110,15 @@ export class CallRouter {
     if (local && (local.state === "active" || local.state === "activating")) return siloId;
     const cached = cache.get(key);
     if (cached && agent.isLive(cached.siloId) && !this.#isSuspect(cached.siloId)) return cached.siloId;
-    const entry = await directory.lookup(key);
+    const slots = this.#deps.lookupSlots;
+    const queued = slots?.acquire();
+    if (queued) await queued;
+    let entry: Awaited<ReturnType<Directory["lookup"]>>;
+    try {
+      entry = await directory.lookup(key);
+    } finally {
+      slots?.release();
+    }
     if (entry && agent.isLive(entry.siloId) && !this.#isSuspect(entry.siloId)) {
       cache.set(entry);
       return entry.siloId;

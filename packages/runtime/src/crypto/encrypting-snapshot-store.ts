@@ -60,8 +60,19 @@ export class EncryptingSnapshotStore implements SnapshotStore {
     await this.#inner.save({ ...snapshot, state: state as unknown as Snapshot["state"] });
   }
 
+  async loadAtOrBelow(stream: string, maxVersion: number, snapshotVersion: number): Promise<Snapshot | undefined> {
+    return this.#open(stream, await this.#inner.loadAtOrBelow(stream, maxVersion, snapshotVersion));
+  }
+
+  purge(stream: string, purge: Parameters<SnapshotStore["purge"]>[1]): Promise<void> {
+    return this.#inner.purge(stream, purge);
+  }
+
   async load(stream: string): Promise<Snapshot | undefined> {
-    const stored = await this.#inner.load(stream);
+    return this.#open(stream, await this.#inner.load(stream));
+  }
+
+  async #open(stream: string, stored: Snapshot | undefined): Promise<Snapshot | undefined> {
     if (!stored || !isSealedSnapshot(stored.state)) return stored;
     const sealed = stored.state;
     const keys = Array.isArray(sealed.subjects) ? await this.#keysOf(sealed.subjects) : undefined;

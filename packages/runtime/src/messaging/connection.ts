@@ -314,6 +314,11 @@ export class TransportConnection {
     return this.#closed;
   }
 
+  /** Requests from the peer being handled now (received, not yet answered). */
+  get requestsBeingHandled(): number {
+    return this.#beingHandled;
+  }
+
   stats(): ConnectionStats {
     return { ...this.#framed.stats(), requestsInFlight: this.#pending.size, requestsBeingHandled: this.#beingHandled };
   }

@@ -14,6 +14,7 @@ import {
 } from "@granary/core";
 import type { Logger } from "pino";
 import type { SiloInspectorOption } from "../admin/silo-inspector.js";
+import type { AdmissionOptions } from "../admission/admission-options.js";
 import type { ClusterOptions } from "../cluster/cluster-options.js";
 import { DEFAULT_CALL_TIMEOUT_MS } from "../options/defaults.js";
 import { positiveInt } from "../options/option-parsing.js";
@@ -32,7 +33,7 @@ import {
  * Options of {@link Silo.start}. Every field except `actors` is optional; each falls back to a
  * `GRANARY_*` environment variable, then to its default.
  */
-export interface SiloOptions extends ClusterOptions {
+export interface SiloOptions extends ClusterOptions, AdmissionOptions {
   /** The actor classes this silo can host. */
   readonly actors: readonly ActorClass[];
   /**
@@ -88,6 +89,14 @@ export interface SiloOptions extends ClusterOptions {
    * @default log only
    */
   readonly onFenced?: (reason: string) => void;
+  /**
+   * On SIGTERM or SIGINT, drain (`stop()`: accepted calls finish, snapshots, the silo leaves the
+   * cluster) and exit, so a bare `Silo.start` script shuts down cleanly under a supervisor. When the
+   * application listens for the signal itself, the silo only drains and the application exits.
+   * One listener per signal serves every silo of the process and is removed when the last stops.
+   * @default true (TestCluster and ActorSpec turn it off)
+   */
+  readonly handleSignals?: boolean;
   /**
    * Serve the browser inspector (silos, activations, event timeline with time travel): `true` or
    * `{ port, host, purgeKey }`. Bound to 127.0.0.1 unless `host` says otherwise; read-only unless

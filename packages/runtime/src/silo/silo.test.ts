@@ -172,7 +172,7 @@ describe("lifecycle", () => {
     expect(await sleeping).toBe("s");
   });
 
-  it("stop() lets accepted calls finish, then refuses new ones with SHUTTING_DOWN", async () => {
+  it("stop() lets accepted calls finish, then refuses new ones with SHUTTING_DOWN, not retryable for its own references", async () => {
     const silo = await startSilo();
     const accepted = Promise.all([
       silo.get(Counter, "a").sleep(30),
@@ -181,7 +181,13 @@ describe("lifecycle", () => {
     ]);
     await expect.poll(() => silo.activationCount).toBe(2);
     const stopped = silo.stop();
-    await expect(silo.get(Counter, "c").increment()).rejects.toMatchObject({ code: "SHUTTING_DOWN", retryable: true });
+    // The caller holds a reference of this silo only: retrying through it can never succeed.
+    const refused = await silo
+      .get(Counter, "c")
+      .increment()
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "SHUTTING_DOWN", retryable: false });
+    expect((refused as Error).message).toMatch(/nothing ran/);
     expect(await accepted).toEqual(["a", "a", "b"]);
     await stopped;
     expect(silo.activationCount).toBe(0);

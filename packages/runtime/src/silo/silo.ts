@@ -13,10 +13,16 @@ import {
   MemoryReminderStore,
   MemorySnapshotStore,
   messageOf,
+  type PastActorRef,
+  type PastCallOptions,
+  type PointInTime,
+  type PurgeRequest,
   type ReminderInfo,
   type ReminderStore,
   ShuttingDownError,
   type TimerHandle,
+  type TimeTravelRefFactory,
+  type Tombstone,
   UnknownMethodError,
 } from "@granary/core";
 import type { InspectorOptions } from "@granary/inspector";
@@ -28,8 +34,10 @@ import { isAdminFrame, parseAdminFrame } from "../admin/admin-frame.js";
 import { registerHistoryOperation } from "../admin/history-operation.js";
 import { SiloAdmin } from "../admin/silo-admin.js";
 import { resolveSiloInspector, startSiloInspector } from "../admin/silo-inspector.js";
+import { AdmissionControl } from "../admission/admission-control.js";
+import { type ResolvedAdmissionOptions, resolveAdmissionOptions } from "../admission/admission-options.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
-import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
+import { type CallContext, type CallRequest, childContext, newId } from "../calls/call-context.js";
 import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord } from "../calls/call-record.js";
 import { type CallFrame, hopsOf, parseCallRequest } from "../calls/call-wire.js";
 import { DeadlineTracker } from "../calls/deadlines.js";
@@ -44,6 +52,19 @@ import { type Shredding, setUpShredding } from "../crypto/shredding.js";
 import { DirectoryCache } from "../directory/directory-cache.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
+import { answerHistoryRequest, localPastInvoker } from "../history/history-requests.js";
+import { HistoryService } from "../history/history-service.js";
+import type {
+  CorrelatedPage,
+  CorrelatedQuery,
+  EventOf,
+  HistoryPage,
+  HistoryQuery,
+  PastState,
+  StateOf,
+} from "../history/history-types.js";
+import { isHistoryMessage, parseHistoryMessage } from "../history/history-wire.js";
+import { PURGE_METHOD, PurgeCoordinator, type PurgeListener, validatePurgeRequest } from "../history/purge.js";
 import { MembershipAgent } from "../membership/membership-agent.js";
 import { REPLY_LATER } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
@@ -57,7 +78,9 @@ import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createDefaultLogger } from "../telemetry/logger.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
 import { openEmbeddedStores, type Stores } from "./default-stores.js";
+import { handleSignals } from "./signal-handlers.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
+import { type ResolvedStandaloneListen, resolveStandaloneListen } from "./standalone-listen.js";
 
 interface ClusterParts {
   readonly options: ResolvedClusterOptions;
@@ -79,7 +102,7 @@ interface ClusterParts {
  * await silo.get(Account, "acc-1").deposit(5);
  * await silo.stop();
  */
-export class Silo implements ActorRefFactory, CallInvoker {
+export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker {
   readonly defaultTimeoutMs: number;
   #siloId: string;
   #logger: Logger;
@@ -87,6 +110,8 @@ export class Silo implements ActorRefFactory, CallInvoker {
   readonly #options: ResolvedSiloOptions;
   readonly #stores: Stores;
   readonly #catalog: Catalog;
+  readonly #history: HistoryService;
+  readonly #purger: PurgeCoordinator;
   readonly #deadlines: DeadlineTracker;
   readonly #telemetry: SiloTelemetry;
   readonly #background = new Set<Promise<unknown>>();
@@ -97,6 +122,10 @@ export class Silo implements ActorRefFactory, CallInvoker {
   #fenced: string | undefined;
   readonly #onFenced: ((reason: string) => void) | undefined;
   #shredding: Shredding | undefined;
+  readonly #admission: AdmissionControl;
+  /** A standalone silo's listener for clients, when it was given a port. */
+  #listener: TransportServer | undefined;
+  #unhandleSignals: (() => void) | undefined;
   readonly #startedAt: number;
   #callsTotal = 0;
   #inspector: { readonly url: string; close(): Promise<void> } | undefined;
@@ -109,6 +138,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     stores: Stores,
     cluster: ClusterParts | undefined,
     onFenced: ((reason: string) => void) | undefined,
+    admission: ResolvedAdmissionOptions,
     reminders: { readonly store: ReminderStore; readonly owned: boolean },
   ) {
     this.#options = options;
@@ -121,6 +151,11 @@ export class Silo implements ActorRefFactory, CallInvoker {
     this.defaultTimeoutMs = options.callTimeoutMs;
     this.#telemetry = createSiloTelemetry();
     this.#deadlines = new DeadlineTracker(options.clock);
+    this.#admission = new AdmissionControl(
+      admission,
+      () => this.#siloId,
+      () => this.#logger,
+    );
     const directory: Directory =
       cluster?.backends.directory ??
       options.directory ??
@@ -153,10 +188,15 @@ export class Silo implements ActorRefFactory, CallInvoker {
       freezeState: options.freezeState,
       refs: this,
       canCommit: () => this.#cluster?.agent?.leaseValid() ?? true,
+      activationSlots: this.#admission.activationSlots,
       reminders: this.#reminders.registry,
       background: (work) => this.#track(work),
     };
-    this.#catalog = new Catalog(new ActorTypeRegistry(options.actors), services);
+    const registry = new ActorTypeRegistry(options.actors);
+    this.#catalog = new Catalog(registry, services);
+    this.#history = new HistoryService(registry, services);
+    this.#purger = new PurgeCoordinator(services);
+    this.#catalog.purger = this.#purger;
     this.#startedAt = options.clock.now();
     this.admin = new SiloAdmin(() => ({
       siloId: this.#siloId,
@@ -183,6 +223,12 @@ export class Silo implements ActorRefFactory, CallInvoker {
       settings: options.readSide,
       ...(cluster ? { forward: (request: CallRequest) => this.#invoke(request, 0, false) } : {}),
     });
+    // Projections running on this silo drop what they derived from a stream purged here.
+    this.#purger.listen(({ tombstone }) => this.#readSide.purged(tombstone.stream));
+    // Purging a stream cancels its reminders: nothing may wake a forgotten actor.
+    this.#purger.listen(async ({ tombstone }) => {
+      await this.#reminders.registry.cancelAll(tombstone.stream);
+    });
     this.admin.register("projections", () => this.#readSide.status());
   }
 
@@ -190,6 +236,8 @@ export class Silo implements ActorRefFactory, CallInvoker {
   static async start(options: SiloOptions): Promise<Silo> {
     const resolved = resolveSiloOptions(options);
     const clusterOptions = resolveClusterOptions(options, process.env);
+    const admission = resolveAdmissionOptions(options, process.env, clusterOptions?.leaseMs);
+    const listen = clusterOptions ? undefined : resolveStandaloneListen(options, process.env);
     // Validate actor classes before opening anything, so bad input never leaves files or connections behind.
     new ActorTypeRegistry(resolved.actors);
     new PersonalDataRules(resolved.actors);
@@ -245,16 +293,19 @@ export class Silo implements ActorRefFactory, CallInvoker {
       : stores.reminders
         ? { store: stores.reminders, owned: stores.owned }
         : { store: cluster?.backends.reminders ?? new MemoryReminderStore(), owned: false };
-    silo = new Silo(resolved, stores, cluster, options.onFenced, reminders);
+    silo = new Silo(resolved, stores, cluster, options.onFenced, admission, reminders);
     silo.#shredding = shredding;
+    silo.#admission.start();
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
+      if (listen) await silo.#listenStandalone(listen, resolved.errors);
       await silo.#readSide.start();
     } catch (error) {
       await silo.stop();
       throw error;
     }
     silo.#scheduleCollection();
+    if (options.handleSignals ?? true) silo.#unhandleSignals = handleSignals(silo);
     silo.#reminders.start();
     const inspector = resolveSiloInspector(options.inspector, process.env);
     if (inspector) {
@@ -270,6 +321,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
         actors: resolved.actors.map((a) => a.type),
         store: stores.owned ? resolved.dataDir : cluster?.backends.store ? "redis" : "custom",
         ...(cluster?.server ? { address: `${cluster.options.advertisedHost}:${cluster.server.address.port}` } : {}),
+        ...(silo.#listener ? { address: `${listen?.host}:${silo.#listener.address.port}` } : {}),
         ...(silo.#inspector ? { inspector: silo.#inspector.url } : {}),
       },
       "silo started",
@@ -277,8 +329,66 @@ export class Silo implements ActorRefFactory, CallInvoker {
     return silo;
   }
 
-  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
+  /**
+   * A typed reference to an actor. With `{ asOf: { version } | { time } }` the reference is bound
+   * to that past point: its `readOnly` methods answer from the state as it was then (see
+   * {@link PastActorRef}).
+   */
+  get<C extends ActorClass>(type: C, id: string, options: PastCallOptions): PastActorRef<InstanceType<C>, C>;
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions | PastCallOptions): ActorRef<T> {
+    const asOf = (options as PastCallOptions | undefined)?.asOf;
+    if (asOf !== undefined) {
+      return createActorRef(localPastInvoker(this.#history, asOf, this.defaultTimeoutMs), type, id, options);
+    }
     return createActorRef(this, type, id, options);
+  }
+
+  /** One page of an event-sourced actor's recorded events, with their metadata (see {@link HistoryQuery}). */
+  history<T extends Actor>(type: ActorClass<T>, id: string, query?: HistoryQuery): Promise<HistoryPage<EventOf<T>>> {
+    return this.#history.history(type.type, id, query) as Promise<HistoryPage<EventOf<T>>>;
+  }
+
+  /**
+   * Forgets an event-sourced actor (right to be forgotten): wherever it is active in the cluster,
+   * its activation is deactivated without a snapshot, its events and snapshots are erased, and a
+   * tombstone keeps who asked, when and why. No activation can start until the tombstone exists;
+   * afterwards every call, history or stateAt of the actor fails with StreamPurgedError.
+   * Idempotent: purging again returns the first tombstone.
+   */
+  purge<T extends Actor>(type: ActorClass<T>, id: string, request: PurgeRequest): Promise<Tombstone> {
+    try {
+      validatePurgeRequest(request, `${type?.type}/${id}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.invoke({
+      actorType: type.type,
+      actorId: id,
+      method: PURGE_METHOD,
+      args: [{ reason: request.reason, requestedBy: request.requestedBy }],
+      context: childContext(undefined, {}),
+      timeoutMs: this.defaultTimeoutMs,
+    }) as Promise<Tombstone>;
+  }
+
+  /**
+   * Adds a listener for purges executed on this silo (the hook for projections and the event bus):
+   * called after the tombstone is written and the snapshots purged, before the purge resolves.
+   * Returns the function that removes it.
+   */
+  onPurge(listener: PurgeListener): () => void {
+    return this.#purger.listen(listener);
+  }
+
+  /** Every event of one correlation across all streams, in commit order: what one request changed. */
+  correlated(correlationId: string, query?: CorrelatedQuery): Promise<CorrelatedPage> {
+    return this.#history.correlated(correlationId, query);
+  }
+
+  /** The actor's state at a past version or time, rebuilt apart from its live activation. */
+  stateAt<T extends Actor>(type: ActorClass<T>, id: string, point: PointInTime): Promise<PastState<StateOf<T>>> {
+    return this.#history.stateAt(type.type, id, point) as Promise<PastState<StateOf<T>>>;
   }
 
   /** @internal References for actors' `this.get`, continuing the calling turn's chain. */
@@ -322,6 +432,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
 
   /** Where clients and other silos reach this silo (cluster mode). */
   get address(): { readonly host: string; readonly port: number } | undefined {
+    if (this.#listener) return this.#listener.address;
     const cluster = this.#cluster;
     if (!cluster?.server) return undefined;
     return { host: cluster.options.advertisedHost, port: cluster.server.address.port };
@@ -463,20 +574,23 @@ export class Silo implements ActorRefFactory, CallInvoker {
   }
 
   #invoke(request: CallRequest, hops: number, external: boolean): Promise<unknown> {
-    const refusal = this.#refusal(request, external);
+    const refusal = this.#refusal(request, external, 0, true);
     if (refusal) return Promise.reject(refusal);
     if (request.actorType === DATA_SUBJECT_TYPE) return this.#dataSubjectCall(request);
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
     return new Promise((resolve, reject) =>
-      this.#route(new PromiseCallRecord(traced, resolve, reject, this.#deadlines, span, this.#recordLatency), hops),
+      this.#route(new PromiseCallRecord(traced, resolve, reject, this.#deadlines, span, this.#settled), hops),
     );
   }
 
-  /** Like #invoke for a call from another process: answered through `answer`, no promise. */
-  #accept(request: CallRequest, hops: number, external: boolean, answer: CallAnswer): void {
-    const refusal = this.#refusal(request, external);
+  /**
+   * Like #invoke for a call from another process: answered through `answer`, no promise.
+   * @param connectionInFlight requests being handled on the connection it came on, itself included
+   */
+  #accept(request: CallRequest, hops: number, external: boolean, answer: CallAnswer, connectionInFlight: number): void {
+    const refusal = this.#refusal(request, external, connectionInFlight, false);
     if (refusal) {
       answer.reject(refusal);
       return;
@@ -506,10 +620,15 @@ export class Silo implements ActorRefFactory, CallInvoker {
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
-    this.#route(new AnsweredCallRecord(traced, answer, this.#deadlines, span, this.#recordLatency), hops);
+    this.#route(new AnsweredCallRecord(traced, answer, this.#deadlines, span, this.#settled), hops);
   }
 
-  #refusal(request: CallRequest, external: boolean): Error | undefined {
+  /**
+   * Why a call is refused at the door (nothing ran), or undefined when it is admitted: then it
+   * counts as in flight until its record settles.
+   * @param local the caller holds a reference of this silo: it has no other silo to retry on
+   */
+  #refusal(request: CallRequest, external: boolean, connectionInFlight: number, local: boolean): Error | undefined {
     if (this.#fenced) return new ShuttingDownError(`silo ${this.siloId} (fenced: ${this.#fenced})`);
     // A stopping silo refuses calls from outside (they retry elsewhere) but serves calls of running
     // chains and calls for actors it is still draining.
@@ -519,9 +638,10 @@ export class Silo implements ActorRefFactory, CallInvoker {
       request.context.chain.length === 1 &&
       !this.#catalog.find(request.actorType, request.actorId)
     ) {
-      return new ShuttingDownError(`silo ${this.siloId}`);
+      // Remote callers retry on another silo; a local caller would only meet this silo again.
+      return new ShuttingDownError(`silo ${this.siloId}`, { retryable: !local });
     }
-    return undefined;
+    return this.#admission.admit(request, connectionInFlight);
   }
 
   #route(record: CallRecord, hops: number): void {
@@ -531,7 +651,8 @@ export class Silo implements ActorRefFactory, CallInvoker {
     else this.#catalog.dispatchCall(record);
   }
 
-  readonly #recordLatency = (record: CallRecord): void => {
+  readonly #settled = (record: CallRecord): void => {
+    this.#admission.done();
     if (!this.#telemetry.metricsOn) return;
     this.#telemetry.callLatency.record(this.#options.clock.now() - (record.deadline - record.request.timeoutMs), {
       actor_type: record.request.actorType,
@@ -563,6 +684,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     await this.#readSide.stop();
     await this.#catalog.deactivateAll("shutdown");
     await Promise.allSettled(this.#background);
+    await this.#listener?.close();
     const cluster = this.#cluster;
     if (cluster) {
       // Leave only after every actor is unregistered, so nobody takes over an actor still draining here.
@@ -571,13 +693,34 @@ export class Silo implements ActorRefFactory, CallInvoker {
       await cluster.pool?.close();
     }
     this.#deadlines.stop();
+    this.#admission.stop();
     if (this.#stores.owned) {
       await this.#stores.store.close();
       await this.#stores.snapshots.close();
     }
     await this.#shredding?.close();
     if (cluster?.ownsBackends) await cluster.backends.close();
+    this.#unhandleSignals?.();
     this.logger.info("silo stopped");
+  }
+
+  /** A standalone silo serves clients over TCP: calls go straight to the catalog (no router). */
+  async #listenStandalone(listen: ResolvedStandaloneListen, errors: readonly ErrorClass[]): Promise<void> {
+    this.#listener = await listenTransport({
+      ...(listen.clusterKey === undefined ? {} : { clusterKey: listen.clusterKey }),
+      allowUnauthenticated: listen.allowUnauthenticated,
+      id: this.siloId,
+      role: PeerRole.Silo,
+      logger: this.logger.child({ component: "transport" }),
+      errorClasses: new Map(errors.map((cls) => [cls.name, cls])),
+      host: listen.host,
+      port: listen.port,
+      tls: listen.tls?.server,
+      onRequest: (payload, from, reply) => {
+        this.#accept(parseCallRequest(payload), 0, true, reply, from.requestsBeingHandled);
+        return REPLY_LATER;
+      },
+    });
   }
 
   async #joinCluster(cluster: ClusterParts, errors: readonly ErrorClass[]): Promise<void> {
@@ -597,6 +740,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       port: options.port,
       tls: options.tls?.server,
       onRequest: (payload, from, reply) => {
+        if (isHistoryMessage(payload)) return answerHistoryRequest(this.#history, parseHistoryMessage(payload));
         if (isAdminFrame(payload)) {
           const { op, args } = parseAdminFrame(payload);
           return this.admin.handle(op, args);
@@ -607,7 +751,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
         const untrusted = fromSilo ? undefined : clientCallRefusal(request);
         if (untrusted) throw untrusted;
         // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
-        this.#accept(request, fromSilo ? hops : 0, !fromSilo || hops === 0, reply);
+        this.#accept(request, fromSilo ? hops : 0, !fromSilo || hops === 0, reply, from.requestsBeingHandled);
         return REPLY_LATER;
       },
     });
@@ -656,6 +800,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       placement: options.placement,
       logger: this.logger,
       stopping: () => this.#stopping !== undefined,
+      lookupSlots: this.#admission.lookupSlots,
     });
     await agent.start();
   }

@@ -74,6 +74,8 @@ export class TestCluster {
     const options = this.#options;
     const silo = await Silo.start({
       logger: pino({ level: "silent" }),
+      // A test process's signals belong to the test runner, not to the silos it starts.
+      handleSignals: false,
       ...options.siloOptions,
       actors: options.actors,
       errors: options.errors ?? [],
