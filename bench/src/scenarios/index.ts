@@ -12,6 +12,7 @@ import { peerEffectCluster } from "./peer-effect-cluster.js";
 import { peerEmmett } from "./peer-emmett.js";
 import { peerNact } from "./peer-nact.js";
 import { scaleOut } from "./scale-out.js";
+import { stateAt } from "./state-at.js";
 import { tracing } from "./tracing.js";
 
 /** Every scenario, in the order `pnpm bench` runs them and the README lists them. */
@@ -22,6 +23,7 @@ export const SCENARIOS: readonly Scenario[] = [
   esPostgres,
   esRedis,
   coldActivation,
+  stateAt,
   memoryPerActivation,
   crossSilo,
   directory,

@@ -6,6 +6,8 @@ import {
   type ErrorData,
   GranaryError,
   isGranaryError,
+  PastStateReadOnlyError,
+  StreamPurgedError,
 } from "./errors.js";
 
 /** How an error crosses the wire: plain data, rebuilt on the caller's side. */
@@ -70,4 +72,6 @@ const builtIn = new Map<string, ErrorClass>([
   ["CallTimeoutError", CallTimeoutError],
   ["ConnectionError", ConnectionError],
   ["DomainError", DomainError],
+  ["PastStateReadOnlyError", PastStateReadOnlyError],
+  ["StreamPurgedError", StreamPurgedError],
 ]);

@@ -42,6 +42,8 @@ export const ErrorCode = {
   Unauthorized: "UNAUTHORIZED",
   /** An error thrown by actor code that is not a GranaryError, carried with its name and message. */
   ActorError: "ACTOR_ERROR",
+  /** A reference bound to a past point (`asOf`) was asked to run a method that is not `readOnly`. */
+  PastStateReadOnly: "PAST_STATE_READ_ONLY",
   /** A projection checkpoint write carried an older owner epoch: the projection moved to another silo. */
   ProjectionFenced: "PROJECTION_FENCED",
   /** A projection checkpoint write expected another checkpoint position (someone else advanced it). */
@@ -338,6 +340,21 @@ export class ActorError extends GranaryError {
   constructor(name: string, message: string, data: ErrorData = {}) {
     super(ErrorCode.ActorError, message, { data });
     this.name = name;
+  }
+}
+
+/** The past cannot change: a reference bound to `asOf` runs only the class's `readOnly` methods. */
+export class PastStateReadOnlyError extends GranaryError {
+  override name = "PastStateReadOnlyError";
+  constructor(
+    readonly actorType: string,
+    readonly method: string,
+  ) {
+    super(
+      ErrorCode.PastStateReadOnly,
+      `${actorType}.${method} may change state, so it cannot run against a past state (asOf); only methods listed in ${actorType}.readOnly can. Call it on a reference without asOf, or add it to readOnly if it does not raise events`,
+      { data: { actorType, method } },
+    );
   }
 }
 

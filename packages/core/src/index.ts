@@ -18,16 +18,18 @@
  * }
  */
 export { Actor } from "./actor/actor.js";
-export type { ActorClass, ActorRef, ActorRefFactory, CallOptions } from "./actor/actor-ref.js";
+export type { ActorClass, ActorRef, ActorRefFactory, CallOptions, TimeTravelRefFactory } from "./actor/actor-ref.js";
 export {
   EventSourcedActor,
   type EventSourcedActorClass,
   type EventSourcingControl,
   type PendingEvent,
 } from "./actor/event-sourced-actor.js";
+export type { PastActorRef, PastCallOptions, PointInTime } from "./actor/past-ref.js";
 export { decode, encode } from "./codec.js";
 export { type ErrorClass, fromWireError, toWireError, type WireError } from "./error-wire.js";
 export * from "./errors.js";
+export { assertCallMetadata, MAX_CALL_METADATA_BYTES } from "./events/call-metadata.js";
 export {
   type DomainEvent,
   type EventEnvelope,

@@ -76,7 +76,13 @@ describe("migrations", () => {
       url,
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'granary' ORDER BY table_name",
     );
-    expect(tables.map((t) => t.table_name)).toEqual(["events", "migrations", "snapshots", "streams"]);
+    expect(tables.map((t) => t.table_name)).toEqual([
+      "events",
+      "migrations",
+      "snapshot_purges",
+      "snapshots",
+      "streams",
+    ]);
     await Promise.all([snapshots.close(), events.close()]);
   });
 

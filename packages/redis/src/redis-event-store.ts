@@ -2,6 +2,7 @@ import {
   type AppendOptions,
   type AppendResult,
   ChangeSignal,
+  type CorrelatedReadOptions,
   decodeRows,
   type EventEnvelope,
   type EventStore,
@@ -31,7 +32,7 @@ import {
   refOfStoredEvent,
   tombstonePrefix,
 } from "./internal/event-codec.js";
-import { APPEND, LATEST_VERSION, PURGE, READ, READ_ALL } from "./internal/event-store-scripts.js";
+import { APPEND, LATEST_VERSION, PURGE, READ, READ_ALL, READ_CORRELATED } from "./internal/event-store-scripts.js";
 import { type StoreKeys, storeKeys } from "./internal/keys.js";
 import { checkRedisPersistence, type RedisPersistenceStatus } from "./persistence-check.js";
 import { type RedisEventStoreOptions, type ResolvedRedisOptions, resolveRedisOptions } from "./redis-options.js";
@@ -91,6 +92,8 @@ export class RedisEventStore implements EventStore {
     const { epoch } = options;
     const args: (string | number)[] = [stream, expectedVersion, epoch ?? "", this.#keys.feedChannel, events.length];
     for (const event of events) args.push(event.id, encodeEvent(event));
+    args.push(this.#keys.correlationPrefix);
+    for (const event of events) args.push(event.metadata.correlationId);
     const reply = (await this.#connection.script(
       APPEND,
       [
@@ -162,6 +165,37 @@ export class RedisEventStore implements EventStore {
     return epoch === null ? 0 : Number(epoch);
   }
 
+  /**
+   * Every event of one correlation id, in commit order. Each append also pushes its events'
+   * positions onto a LIST per correlation id (`<prefix>:{ns}:correlation:<id>`): one more RPUSH
+   * per event and, since most calls start a correlation of their own, about one small key per
+   * command (~100 bytes). The lists keep the positions (not the payloads) of purged events.
+   */
+  async readCorrelated(correlationId: string, options: CorrelatedReadOptions = {}): Promise<RecordedEvent[]> {
+    const reply = (await this.#connection.script(
+      READ_CORRELATED,
+      [`${this.#keys.correlationPrefix}${correlationId}`, this.#keys.feed],
+      [options.afterPosition ?? 0, options.limit ?? DEFAULT_READ_ALL_LIMIT, this.#keys.streamPrefix],
+    )) as string[];
+    const rows: { stream: string; version: number; position: number; json: string }[] = [];
+    for (let i = 0; i + 3 < reply.length; i += 4) {
+      rows.push({
+        position: Number.parseInt(reply[i] as string, 10),
+        stream: reply[i + 1] as string,
+        version: Number(reply[i + 2]),
+        json: reply[i + 3] as string,
+      });
+    }
+    return throwOnReadErrors(
+      decodeRows(
+        rows,
+        (row) => refOfStoredEvent(row.json, row.stream, row.version, row.position),
+        (row) => decodeEvent(row.json),
+        this.#upcasters,
+      ),
+    );
+  }
+
   async readAll(fromPosition: number, limit = DEFAULT_READ_ALL_LIMIT): Promise<RecordedEvent[]> {
     if (limit <= 0) return [];
     const from = Math.max(0, Math.floor(fromPosition));
@@ -217,7 +251,8 @@ export class RedisEventStore implements EventStore {
   }
 
   /**
-   * Removes the stream's events, feed entries and event ids in one script and leaves the tombstone.
+   * Removes the stream's events, feed entries, event ids and snapshots in one script and leaves the
+   * tombstone.
    * Redis keeps the removed payloads in its AOF file until the next rewrite: run `BGREWRITEAOF`
    * after a purge to erase them from disk too.
    */
@@ -233,7 +268,15 @@ export class RedisEventStore implements EventStore {
     });
     const json = (await this.#connection.script(
       PURGE,
-      [this.#keys.stream(stream), this.#keys.eventIds, this.#keys.tombstone(stream), this.#keys.feed],
+      [
+        this.#keys.stream(stream),
+        this.#keys.eventIds,
+        this.#keys.tombstone(stream),
+        this.#keys.feed,
+        // The snapshots hold the same personal data as the events (same layout as RedisSnapshotStore).
+        this.#keys.snapshots(stream),
+        this.#keys.snapshot(stream),
+      ],
       [prefix],
     )) as string;
     return decodeTombstone(json);

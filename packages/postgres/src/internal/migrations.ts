@@ -4,6 +4,7 @@ import { appendFunctionSql, explainRejectedAppendSql } from "./append-function.j
 import { appendManyFunctionSql } from "./append-many-function.js";
 import { LOCK_CLASS, migrationLockKey } from "./lock-keys.js";
 import { appendOnlySql, purgeSql, tablesSql } from "./schema-sql.js";
+import { snapshotsByVersionSql } from "./snapshot-sql.js";
 import { quoteIdent } from "./sql.js";
 
 export interface Migration {
@@ -27,6 +28,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: "append_many function: group commit of many appends in one transaction; id lookups by index probe",
     sql: (s) => explainRejectedAppendSql(s, 2) + appendManyFunctionSql(s),
+  },
+  {
+    version: 3,
+    name: "snapshots kept per version; save_snapshot and purge_snapshots refuse purged streams under a per-stream lock; correlation index",
+    sql: (s) => snapshotsByVersionSql(s),
   },
 ];
 

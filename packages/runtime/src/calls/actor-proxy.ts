@@ -1,4 +1,11 @@
-import { type Actor, type ActorClass, type ActorRef, type CallOptions, InvalidArgumentError } from "@granary/core";
+import {
+  type Actor,
+  type ActorClass,
+  type ActorRef,
+  assertCallMetadata,
+  type CallOptions,
+  InvalidArgumentError,
+} from "@granary/core";
 import { publicMethodsOf } from "../activation/actor-type-info.js";
 import { type CallContext, type CallRequest, childContext } from "./call-context.js";
 
@@ -87,6 +94,7 @@ export function createActorRef<T extends Actor>(
   }
   const timeoutMs = options.timeoutMs ?? invoker.defaultTimeoutMs;
   if (!(timeoutMs > 0)) throw new InvalidArgumentError(`timeoutMs must be > 0, got ${timeoutMs}`);
+  if (options.metadata !== undefined) assertCallMetadata(options.metadata);
   const ref = Object.create(prototypeFor(typeof type === "string" ? undefined : type)) as Ref;
   Object.defineProperty(ref, STATE, { value: { invoker, actorType, id, options, parent, timeoutMs } });
   return Object.freeze(ref) as unknown as ActorRef<T>;

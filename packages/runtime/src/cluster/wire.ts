@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from "@granary/core";
-import { type CallRequest, callContext } from "../calls/call-context.js";
+import { assertCallMetadata, InvalidArgumentError, type JsonObject } from "@granary/core";
+import { type CallRequest, callContext, withMetadata } from "../calls/call-context.js";
 
 /**
  * The wire form of a call between a client and a gateway silo, or forwarded between silos: a flat
@@ -7,12 +7,13 @@ import { type CallRequest, callContext } from "../calls/call-context.js";
  *
  * ```
  * [CALL, hops, actorType, actorId, method, args, timeoutMs, callId,
- *  chain?, correlationId?, userId?, traceparent?]
+ *  chain?, correlationId?, userId?, traceparent?, metadata?]
  * ```
  *
  * - `hops`: silos the call already went through; bounds forwarding when caches disagree.
  * - `chain`: nil (or absent) when the chain is just `[callId]`, the call starts a chain.
  * - `correlationId`: nil (or absent) when it equals `callId`.
+ * - `metadata`: the caller's call option `metadata` (a JSON object), checked again on arrival.
  * - trailing optional fields are left out when unset; a nil in the middle means "unset".
  *
  * This file is the only place that builds or reads the shape.
@@ -28,11 +29,12 @@ const FIXED_FIELDS = 8;
 /** Encodes `req` (forwarded `hops` times so far) as a call frame. */
 export function callMessage(req: CallRequest, hops: number): CallFrame {
   const { context } = req;
-  const { callId, chain, correlationId, userId, traceparent } = context;
+  const { callId, chain, correlationId, userId, traceparent, metadata } = context;
   const frame: CallFrame = [CALL, hops, req.actorType, req.actorId, req.method, req.args, req.timeoutMs, callId];
   const ownChain = chain.length === 1 && chain[0] === callId ? null : chain;
   const correlation = correlationId === callId ? null : correlationId;
-  if (traceparent !== undefined) frame.push(ownChain, correlation, userId ?? null, traceparent);
+  if (metadata !== undefined) frame.push(ownChain, correlation, userId ?? null, traceparent ?? null, metadata);
+  else if (traceparent !== undefined) frame.push(ownChain, correlation, userId ?? null, traceparent);
   else if (userId !== undefined) frame.push(ownChain, correlation, userId);
   else if (correlation !== null) frame.push(ownChain, correlation);
   else if (ownChain !== null) frame.push(ownChain);
@@ -50,7 +52,7 @@ export function hopsOf(frame: CallFrame): number {
  * @throws InvalidArgumentError when `payload` is not a call frame
  */
 export function parseCallRequest(payload: unknown): CallRequest {
-  if (!Array.isArray(payload) || payload.length < FIXED_FIELDS || payload.length > FIXED_FIELDS + 4) {
+  if (!Array.isArray(payload) || payload.length < FIXED_FIELDS || payload.length > FIXED_FIELDS + 5) {
     throw malformed();
   }
   const frame = payload as CallFrame;
@@ -76,6 +78,8 @@ export function parseCallRequest(payload: unknown): CallRequest {
   const correlationId = optional(frame[9]);
   const userId = optional(frame[10]);
   const traceparent = optional(frame[11]);
+  const metadata = optional(frame[12]);
+  if (metadata !== undefined) assertCallMetadata(metadata);
   if (
     (chain !== undefined && !isStringArray(chain)) ||
     (correlationId !== undefined && typeof correlationId !== "string") ||
@@ -89,12 +93,15 @@ export function parseCallRequest(payload: unknown): CallRequest {
     actorId,
     method,
     args,
-    context: callContext(
-      callId,
-      (chain as string[] | undefined) ?? [callId],
-      (correlationId as string | undefined) ?? callId,
-      userId as string | undefined,
-      traceparent as string | undefined,
+    context: withMetadata(
+      callContext(
+        callId,
+        (chain as string[] | undefined) ?? [callId],
+        (correlationId as string | undefined) ?? callId,
+        userId as string | undefined,
+        traceparent as string | undefined,
+      ),
+      metadata as JsonObject | undefined,
     ),
     timeoutMs,
   };

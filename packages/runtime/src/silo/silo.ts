@@ -10,8 +10,14 @@ import {
   type ErrorClass,
   MemorySnapshotStore,
   messageOf,
+  type PastActorRef,
+  type PastCallOptions,
+  type PointInTime,
+  type PurgeRequest,
   ShuttingDownError,
   type TimerHandle,
+  type TimeTravelRefFactory,
+  type Tombstone,
 } from "@granary/core";
 import type { InspectorOptions } from "@granary/inspector";
 import type { Span } from "@opentelemetry/api";
@@ -19,11 +25,11 @@ import type { Logger } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { isAdminFrame, parseAdminFrame } from "../admin/admin-frame.js";
-import { registerHistoryOperation } from "../admin/history-operation.js";
+import { registerHistoryAdmin } from "../admin/history-admin.js";
 import { SiloAdmin } from "../admin/silo-admin.js";
 import { resolveSiloInspector, startSiloInspector } from "../admin/silo-inspector.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
-import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
+import { type CallContext, type CallRequest, childContext, newId } from "../calls/call-context.js";
 import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord } from "../calls/call-record.js";
 import { DeadlineTracker } from "../calls/deadlines.js";
 import { Catalog } from "../catalog/catalog.js";
@@ -35,6 +41,19 @@ import { type CallFrame, hopsOf, parseCallRequest } from "../cluster/wire.js";
 import { DirectoryCache } from "../directory/directory-cache.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
+import { answerHistoryRequest, localPastInvoker } from "../history/history-requests.js";
+import { HistoryService } from "../history/history-service.js";
+import type {
+  CorrelatedPage,
+  CorrelatedQuery,
+  EventOf,
+  HistoryPage,
+  HistoryQuery,
+  PastState,
+  StateOf,
+} from "../history/history-types.js";
+import { isHistoryMessage, parseHistoryMessage } from "../history/history-wire.js";
+import { PURGE_METHOD, PurgeCoordinator, type PurgeListener, validatePurgeRequest } from "../history/purge.js";
 import { MembershipAgent } from "../membership/membership-agent.js";
 import { REPLY_LATER } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
@@ -69,7 +88,7 @@ interface ClusterParts {
  * await silo.get(Account, "acc-1").deposit(5);
  * await silo.stop();
  */
-export class Silo implements ActorRefFactory, CallInvoker {
+export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker {
   readonly defaultTimeoutMs: number;
   #siloId: string;
   #logger: Logger;
@@ -77,6 +96,8 @@ export class Silo implements ActorRefFactory, CallInvoker {
   readonly #options: ResolvedSiloOptions;
   readonly #stores: Stores;
   readonly #catalog: Catalog;
+  readonly #history: HistoryService;
+  readonly #purger: PurgeCoordinator;
   readonly #deadlines: DeadlineTracker;
   readonly #telemetry: SiloTelemetry;
   readonly #background = new Set<Promise<unknown>>();
@@ -143,7 +164,15 @@ export class Silo implements ActorRefFactory, CallInvoker {
       fencedReason: this.#fenced,
       catalog: this.#catalog,
     }));
-    registerHistoryOperation(this.admin, () => stores.store);
+    const registry = new ActorTypeRegistry(options.actors);
+    this.#catalog = new Catalog(registry, services);
+    this.#history = new HistoryService(registry, services);
+    this.#purger = new PurgeCoordinator(services);
+    this.#catalog.purger = this.#purger;
+    registerHistoryAdmin(this.admin, {
+      history: this.#history,
+      purge: (actorType, actorId, request) => this.#purge(actorType, actorId, request),
+    });
     this.#readSide = new ReadSide({
       projections: options.projections,
       events: stores.store,
@@ -158,6 +187,8 @@ export class Silo implements ActorRefFactory, CallInvoker {
       settings: options.readSide,
     });
     this.admin.register("projections", () => this.#readSide.status());
+    // Projections running on this silo drop what they derived from a stream purged here.
+    this.#purger.listen(({ tombstone }) => this.#readSide.purged(tombstone.stream));
   }
 
   /** Starts a silo. Invalid options fail here, with the option's name and the fix. */
@@ -220,8 +251,70 @@ export class Silo implements ActorRefFactory, CallInvoker {
     return silo;
   }
 
-  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
+  /**
+   * A typed reference to an actor. With `{ asOf: { version } | { time } }` the reference is bound
+   * to that past point: its `readOnly` methods answer from the state as it was then (see
+   * {@link PastActorRef}).
+   */
+  get<C extends ActorClass>(type: C, id: string, options: PastCallOptions): PastActorRef<InstanceType<C>, C>;
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions | PastCallOptions): ActorRef<T> {
+    const asOf = (options as PastCallOptions | undefined)?.asOf;
+    if (asOf !== undefined) {
+      return createActorRef(localPastInvoker(this.#history, asOf, this.defaultTimeoutMs), type, id, options);
+    }
     return createActorRef(this, type, id, options);
+  }
+
+  /** One page of an event-sourced actor's recorded events, with their metadata (see {@link HistoryQuery}). */
+  history<T extends Actor>(type: ActorClass<T>, id: string, query?: HistoryQuery): Promise<HistoryPage<EventOf<T>>> {
+    return this.#history.history(type.type, id, query) as Promise<HistoryPage<EventOf<T>>>;
+  }
+
+  /**
+   * Forgets an event-sourced actor (right to be forgotten): wherever it is active in the cluster,
+   * its activation is deactivated without a snapshot, its events and snapshots are erased, and a
+   * tombstone keeps who asked, when and why. No activation can start until the tombstone exists;
+   * afterwards every call, history or stateAt of the actor fails with StreamPurgedError.
+   * Idempotent: purging again returns the first tombstone.
+   */
+  purge<T extends Actor>(type: ActorClass<T>, id: string, request: PurgeRequest): Promise<Tombstone> {
+    return this.#purge(type?.type, id, request);
+  }
+
+  #purge(actorType: string, id: string, request: PurgeRequest): Promise<Tombstone> {
+    try {
+      validatePurgeRequest(request, `${actorType}/${id}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.invoke({
+      actorType,
+      actorId: id,
+      method: PURGE_METHOD,
+      args: [{ reason: request.reason, requestedBy: request.requestedBy }],
+      context: childContext(undefined, {}),
+      timeoutMs: this.defaultTimeoutMs,
+    }) as Promise<Tombstone>;
+  }
+
+  /**
+   * Adds a listener for purges executed on this silo (the hook for projections and the event bus):
+   * called after the tombstone is written and the snapshots purged, before the purge resolves.
+   * Returns the function that removes it.
+   */
+  onPurge(listener: PurgeListener): () => void {
+    return this.#purger.listen(listener);
+  }
+
+  /** Every event of one correlation across all streams, in commit order: what one request changed. */
+  correlated(correlationId: string, query?: CorrelatedQuery): Promise<CorrelatedPage> {
+    return this.#history.correlated(correlationId, query);
+  }
+
+  /** The actor's state at a past version or time, rebuilt apart from its live activation. */
+  stateAt<T extends Actor>(type: ActorClass<T>, id: string, point: PointInTime): Promise<PastState<StateOf<T>>> {
+    return this.#history.stateAt(type.type, id, point) as Promise<PastState<StateOf<T>>>;
   }
 
   /** @internal References for actors' `this.get`, continuing the calling turn's chain. */
@@ -456,6 +549,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
           const { op, args } = parseAdminFrame(payload);
           return this.admin.handle(op, args);
         }
+        if (isHistoryMessage(payload)) return answerHistoryRequest(this.#history, parseHistoryMessage(payload));
         const request = parseCallRequest(payload);
         const hops = hopsOf(payload as CallFrame);
         const fromSilo = from.peer.role === PeerRole.Silo;
