@@ -4,7 +4,7 @@ import { type RedisServer, startRedisServer } from "@granary/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Account, bankErrors } from "../../examples/bank/src/index.js";
 import { clusterKey, eventually, type SiloProcess, spawnSilo } from "../helpers/cluster-harness.js";
-import { depositLoad } from "../helpers/load.js";
+import { depositLoad, type RunningLoad } from "../helpers/load.js";
 
 let redis: RedisServer;
 let silos: SiloProcess[] = [];
@@ -17,9 +17,10 @@ afterAll(async () => {
   await redis?.stop();
 });
 afterEach(async () => {
-  await Promise.allSettled(clients.map((c) => c.close()));
+  // Silos first: a failed test may leave calls in flight that a client's close would wait for.
   for (const silo of silos) silo.child.kill("SIGKILL");
   await Promise.allSettled(silos.map((s) => s.exited));
+  await Promise.allSettled(clients.map((c) => c.close()));
   silos = [];
   clients = [];
   // Each test gets an empty Redis (the server stays up).
@@ -66,27 +67,30 @@ async function checkHistories(ids: readonly string[], acked: Map<string, string[
   }
 }
 
-/** Runs 32 deposit loops over `ids`; after 1.5 s of load, `during` acts; then the load stops. */
-async function underLoad(ids: readonly string[], during: () => Promise<void>) {
+/** Runs 32 deposit loops over `ids`; once 200 deposits went through, `during` acts; then the load stops. */
+async function underLoad(ids: readonly string[], during: (load: RunningLoad) => Promise<void>) {
   let stopLoad: () => void = () => {};
   const until = new Promise<void>((resolve) => {
     stopLoad = resolve;
   });
   const load = depositLoad(clients, ids, 32, until);
-  await sleep(1_500);
   try {
-    await during();
+    await eventually(() => load.acknowledged() >= 200, "the load is running");
+    await during(load);
   } finally {
     stopLoad();
   }
-  return load;
+  return load.done;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits until another `count` deposits went through: the cluster serves again. */
+async function progressed(load: RunningLoad, count: number, what: string): Promise<void> {
+  const target = load.acknowledged() + count;
+  await eventually(() => load.acknowledged() >= target, what, 60_000);
 }
 
-describe("a cluster of silo processes on one Redis", () => {
+// Multi-process tests on a 2-core machine: the timeout is a guard against a hang, not a budget.
+describe("a cluster of silo processes on one Redis", { timeout: 180_000 }, () => {
   it("3 silos, 2 clients, 1,000 actors under concurrent load: one activation per actor, spread over all silos", async () => {
     await startCluster(3, 2);
     const ids = await openAccounts(1_000);
@@ -106,12 +110,18 @@ describe("a cluster of silo processes on one Redis", () => {
   it("kill -9 of a silo under load: its actors re-activate on survivors and no acknowledged deposit is lost", async () => {
     await startCluster(3, 2);
     const ids = await openAccounts(200);
-    const result = await underLoad(ids, async () => {
+    const result = await underLoad(ids, async (load) => {
       const victim = silos[0] as SiloProcess;
       victim.child.kill("SIGKILL");
       await victim.exited;
-      // Survivors take over once the victim's lease (3 s) has expired.
-      await sleep(6_000);
+      // Survivors take over once the victim's lease (3 s) has expired and it left the gateway lists.
+      const victimAddress = `127.0.0.1:${victim.port}`;
+      await eventually(
+        () => clients.every((c) => !c.gateways.includes(victimAddress)),
+        "the victim's lease expired",
+        60_000,
+      );
+      await progressed(load, 300, "deposits go through after the victim's lease expired");
     });
     // Only calls in flight on the killed silo may fail, and only with an "outcome unknown" error.
     expect(Object.keys(countBy(result.failures.map((f) => f.code))).filter((c) => c !== "CONNECTION_ERROR")).toEqual(
@@ -130,11 +140,11 @@ describe("a cluster of silo processes on one Redis", () => {
   it("SIGTERM of a silo under load: no call fails, its actors move with their history", async () => {
     await startCluster(3, 2);
     const ids = await openAccounts(200);
-    const result = await underLoad(ids, async () => {
+    const result = await underLoad(ids, async (load) => {
       const leaving = silos[0] as SiloProcess;
       leaving.child.kill("SIGTERM");
       expect(await leaving.exited).toBe(0);
-      await sleep(1_500);
+      await progressed(load, 200, "deposits go through after the silo left");
     });
     expect(result.failures).toEqual([]);
     await checkHistories(ids, result.acked, result.unknown);

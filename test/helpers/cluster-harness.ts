@@ -53,7 +53,7 @@ export function spawnSilo(options: SpawnSiloOptions): Promise<SiloProcess> {
   });
   const waiters: ((active: string[]) => void)[] = [];
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`silo did not start in 20 s:\n${logs.join("\n")}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`silo did not start in 60 s:\n${logs.join("\n")}`)), 60_000);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`silo exited with ${code} before it was ready:\n${logs.join("\n")}`));
@@ -84,15 +84,4 @@ export function spawnSilo(options: SpawnSiloOptions): Promise<SiloProcess> {
   });
 }
 
-/** Polls until `condition` holds; fails with `what` after `timeoutMs`. */
-export async function eventually(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { eventually } from "@granary/testing";

@@ -11,15 +11,33 @@ export interface LoadResult {
   readonly failures: { readonly code: string; readonly message: string }[];
 }
 
+/** A running load: how many deposits were acknowledged so far, and its result once `until` resolved. */
+export interface RunningLoad {
+  acknowledged(): number;
+  readonly done: Promise<LoadResult>;
+}
+
 /**
  * Runs `workers` loops that each deposit 1 cent into a random account with a unique tag, until
- * `stop()` resolves. Every acknowledged deposit is recorded with its tag.
+ * `until` resolves. Every acknowledged deposit is recorded with its tag.
  */
-export async function depositLoad(
+export function depositLoad(
   clients: readonly Client[],
   accounts: readonly string[],
   workers: number,
   until: Promise<void>,
+): RunningLoad {
+  let acknowledged = 0;
+  const done = runLoad(clients, accounts, workers, until, () => acknowledged++);
+  return { acknowledged: () => acknowledged, done };
+}
+
+async function runLoad(
+  clients: readonly Client[],
+  accounts: readonly string[],
+  workers: number,
+  until: Promise<void>,
+  onAck: () => void,
 ): Promise<LoadResult> {
   const acked = new Map<string, string[]>();
   const unknown = new Map<string, number>();
@@ -39,12 +57,17 @@ export async function depositLoad(
         try {
           await client.get(Account, account).deposit(1, tag);
           acked.set(account, [...(acked.get(account) ?? []), tag]);
+          onAck();
         } catch (error) {
           const e = error as { code?: string; message?: string; retryable?: boolean };
+          // The test is over (its clients were closed): stop instead of spinning on refusals.
+          if (e.code === "SHUTTING_DOWN" && /client/.test(e.message ?? "")) return;
           failures.push({ code: e.code ?? "?", message: e.message ?? String(error) });
           if (e.code === "CONNECTION_ERROR" || e.code === "CALL_TIMEOUT")
             unknown.set(account, (unknown.get(account) ?? 0) + 1);
           else refused++;
+          // A refusal can come back without any I/O: let timers and child-process events run.
+          await new Promise((resolve) => setImmediate(resolve));
         }
       }
     }),

@@ -108,8 +108,8 @@ function inThread(workload: Workload): CaseHandle {
  *
  * With `config.isolate`, each case lives in a worker thread of its own (see case-worker.ts), built
  * again there from `scenario` and `context`: no case pays for another's heap, JIT feedback or
- * async hooks (Granary's AsyncLocalStorage turns on promise hooks for the whole isolate on Node 20,
- * which would slow a bare baseline or a peer measured in the same isolate). Only one case runs at
+ * async hooks (an OpenTelemetry context manager turns on promise hooks for the whole isolate on
+ * Node 20, which would slow a bare baseline or a peer measured in the same isolate). Only one case runs at
  * a time either way.
  */
 export async function runCases(

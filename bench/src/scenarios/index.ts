@@ -1,4 +1,5 @@
 import type { Scenario } from "../lib/types.js";
+import { busFanout } from "./bus-fanout.js";
 import { coldActivation } from "./cold-activation.js";
 import { crossSilo } from "./cross-silo.js";
 import { directory } from "./directory.js";
@@ -11,6 +12,9 @@ import { memoryPerActivation } from "./memory-per-activation.js";
 import { peerEffectCluster } from "./peer-effect-cluster.js";
 import { peerEmmett } from "./peer-emmett.js";
 import { peerNact } from "./peer-nact.js";
+import { projectionLag } from "./projection-lag.js";
+import { projectionRebuild } from "./projection-rebuild.js";
+import { reminders } from "./reminders.js";
 import { scaleOut } from "./scale-out.js";
 import { stateAt } from "./state-at.js";
 import { tracing } from "./tracing.js";
@@ -29,9 +33,13 @@ export const SCENARIOS: readonly Scenario[] = [
   directory,
   scaleOut,
   tracing,
+  reminders,
   peerNact,
   peerEmmett,
   peerEffectCluster,
+  projectionRebuild,
+  projectionLag,
+  busFanout,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

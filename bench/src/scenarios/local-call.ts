@@ -52,7 +52,7 @@ export const localCall: Scenario = {
       rows: await runCases(NAME, cases(config), config),
       settings: { actors, concurrency, freezeState: false, store: "none (plain Actor)" },
       notes: [
-        "Baseline: a per-key promise chain (Map of tails) calling the same class; it isolates what the runtime adds on top of serializing async calls per key (proxy, call context, deadline tracking, catalog lookup, mailbox, AsyncLocalStorage).",
+        "Baseline: a per-key promise chain (Map of tails) calling the same class; it isolates what the runtime adds on top of serializing async calls per key (proxy, call context, deadline tracking, catalog lookup, mailbox).",
       ],
     };
   },

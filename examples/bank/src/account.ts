@@ -1,4 +1,4 @@
-import { DomainError, EventSourcedActor, type RecordedEvent } from "@granary/core";
+import { DomainError, EventSourcedActor, type RecordedEvent, type ReminderTick } from "@granary/core";
 
 /** Thrown when a withdrawal exceeds the balance; callers get it with this name and code. */
 export class InsufficientFunds extends DomainError {
@@ -24,13 +24,17 @@ export class AccountNotOpen extends DomainError {
 export type AccountEvent =
   | { type: "AccountOpened"; owner: string }
   | { type: "MoneyDeposited"; amount: number; transferId: string | null }
-  | { type: "MoneyWithdrawn"; amount: number; transferId: string | null };
+  | { type: "MoneyWithdrawn"; amount: number; transferId: string | null }
+  | { type: "HoldPlaced"; holdId: string; amount: number; expiresAt: string }
+  | { type: "HoldReleased"; holdId: string; reason: "released" | "expired" };
 
 export interface AccountState {
   readonly owner: string | null;
   readonly balance: number;
   /** Transfer legs already applied, so a retried transfer step never moves money twice. */
   readonly transferLegs: readonly string[];
+  /** Money reserved (e.g. a card authorization) by hold id: not available for withdrawals. */
+  readonly holds: Readonly<Record<string, number>>;
 }
 
 /** One history line as the demo prints it. */
@@ -53,7 +57,7 @@ export class Account extends EventSourcedActor<AccountState, AccountEvent> {
   static readonly readOnly = ["balance", "history"] as const;
 
   initialState(): AccountState {
-    return { owner: null, balance: 0, transferLegs: [] };
+    return { owner: null, balance: 0, transferLegs: [], holds: {} };
   }
 
   apply(state: AccountState, event: AccountEvent): AccountState {
@@ -72,6 +76,12 @@ export class Account extends EventSourcedActor<AccountState, AccountEvent> {
           balance: state.balance - event.amount,
           transferLegs: event.transferId ? [...state.transferLegs, event.transferId] : state.transferLegs,
         };
+      case "HoldPlaced":
+        return { ...state, holds: { ...state.holds, [event.holdId]: event.amount } };
+      case "HoldReleased": {
+        const { [event.holdId]: _released, ...holds } = state.holds;
+        return { ...state, holds };
+      }
     }
   }
 
@@ -93,13 +103,57 @@ export class Account extends EventSourcedActor<AccountState, AccountEvent> {
     this.#requireOpen();
     checkAmount(amount);
     if (transferId && this.state.transferLegs.includes(transferId)) return this.state.balance;
-    if (amount > this.state.balance) throw new InsufficientFunds(this.id, this.state.balance, amount);
+    const available = this.#available();
+    if (amount > available) throw new InsufficientFunds(this.id, available, amount);
     this.raise({ type: "MoneyWithdrawn", amount, transferId });
     return this.state.balance;
   }
 
+  /**
+   * Reserves `amount` cents for `ttlMs` (a card authorization): withdrawals cannot touch it. A
+   * durable reminder releases it when it expires, even if the account was deactivated or its silo
+   * died in between. Placing the same hold id again is a no-op.
+   */
+  async placeHold(holdId: string, amount: number, ttlMs: number): Promise<number> {
+    this.#requireOpen();
+    checkAmount(amount);
+    if (holdId in this.state.holds) return this.#available();
+    const available = this.#available();
+    if (amount > available) throw new InsufficientFunds(this.id, available, amount);
+    const expiresAt = new Date(Date.now() + ttlMs).toISOString();
+    this.raise({ type: "HoldPlaced", holdId, amount, expiresAt });
+    // Default missed policy "fire-once": after downtime an expired hold is released once, late.
+    await this.remind(`hold:${holdId}`, { inMs: ttlMs });
+    return this.#available();
+  }
+
+  /** Releases a hold before it expires; false when there is no such hold. */
+  async releaseHold(holdId: string): Promise<boolean> {
+    if (!(holdId in this.state.holds)) return false;
+    this.raise({ type: "HoldReleased", holdId, reason: "released" });
+    await this.cancelReminder(`hold:${holdId}`);
+    return true;
+  }
+
+  /** A hold's reminder fell due. At least once: a hold already released makes a repeat a no-op. */
+  override async onReminder(name: string, _tick: ReminderTick): Promise<void> {
+    const holdId = name.startsWith("hold:") ? name.slice("hold:".length) : undefined;
+    if (holdId !== undefined && holdId in this.state.holds) {
+      this.raise({ type: "HoldReleased", holdId, reason: "expired" });
+    }
+  }
+
   async balance(): Promise<number> {
     return this.state.balance;
+  }
+
+  /** Balance minus holds: what can be withdrawn now. */
+  async available(): Promise<number> {
+    return this.#available();
+  }
+
+  async heldAmount(): Promise<number> {
+    return this.state.balance - this.#available();
   }
 
   async history(): Promise<HistoryEntry[]> {
@@ -112,6 +166,10 @@ export class Account extends EventSourcedActor<AccountState, AccountEvent> {
       userId: e.metadata.userId,
       correlationId: e.metadata.correlationId,
     }));
+  }
+
+  #available(): number {
+    return Object.values(this.state.holds).reduce((left, held) => left - held, this.state.balance);
   }
 
   #requireOpen(): void {

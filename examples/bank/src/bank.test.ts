@@ -1,19 +1,20 @@
-import { ConnectionError, MemoryEventStore, MemorySnapshotStore } from "@granary/core";
+import { ConnectionError, ManualClock, MemoryEventStore, MemorySnapshotStore } from "@granary/core";
 import { Silo } from "@granary/runtime";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Account, bankActors, bankErrors, InsufficientFunds, Transfer } from "./index.js";
 
 const silos: Silo[] = [];
 const logger = pino({ level: "silent" });
 
-async function start(store = new MemoryEventStore()): Promise<Silo> {
+async function start(store = new MemoryEventStore(), clock?: ManualClock): Promise<Silo> {
   const silo = await Silo.start({
     actors: bankActors,
     errors: bankErrors,
     store,
     snapshots: new MemorySnapshotStore(),
     logger,
+    ...(clock ? { clock } : {}),
   });
   silos.push(silo);
   return silo;
@@ -24,6 +25,43 @@ afterEach(async () => {
 });
 
 describe("bank example", () => {
+  it("a hold reserves money until its reminder releases it when it expires", async () => {
+    const clock = new ManualClock();
+    const store = new MemoryEventStore();
+    const silo = await start(store, clock);
+    const account = silo.get(Account, "a");
+    await account.open("A");
+    await account.deposit(100);
+
+    expect(await account.placeHold("card-1", 60, 30 * 60_000)).toBe(40);
+    await expect(account.withdraw(50)).rejects.toBeInstanceOf(InsufficientFunds);
+    expect(await silo.reminders(Account, "a")).toMatchObject([{ name: "hold:card-1" }]);
+    // The reminder service polls on the silo's clock: move it in steps so each poll's work runs.
+    for (let minute = 0; minute <= 30; minute++) {
+      clock.advance(60_000);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    await vi.waitFor(async () => expect(await account.heldAmount()).toBe(0));
+    expect(await account.withdraw(50)).toBe(50);
+    expect((await store.read("Account/a")).map((e) => e.type)).toContain("HoldReleased");
+    expect(await silo.reminders(Account, "a")).toEqual([]);
+  });
+
+  it("releasing a hold early cancels its reminder", async () => {
+    const silo = await start();
+    const account = silo.get(Account, "a");
+    await account.open("A");
+    await account.deposit(100);
+    await account.placeHold("card-1", 60, 30 * 60_000);
+
+    expect(await account.releaseHold("card-1")).toBe(true);
+
+    expect(await account.available()).toBe(100);
+    expect(await silo.reminders(Account, "a")).toEqual([]);
+    expect(await account.releaseHold("card-1")).toBe(false);
+  });
+
   it("a transfer moves money between accounts through actor-to-actor calls", async () => {
     const silo = await start();
     await silo.get(Account, "a").open("A");

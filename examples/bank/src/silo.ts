@@ -5,8 +5,13 @@
  *   GRANARY_REDIS_URL=redis://127.0.0.1:6379 GRANARY_CLUSTER_KEY=$(openssl rand -hex 32) \
  *   GRANARY_PORT=11111 node examples/bank/dist/silo.js
  *
+ * Without GRANARY_REDIS_URL it runs standalone on embedded SQLite (./.granary), and with
+ * GRANARY_PORT + GRANARY_CLUSTER_KEY it serves clients over TCP (`Client.connect({ gateways })`).
+ *
  * Relies on defaults: events and snapshots in the same Redis (no `store` given), random placement,
- * 10 s membership lease, 15 min idle deactivation, 30 s call timeout.
+ * 10 s membership lease, 15 min idle deactivation, 30 s call timeout, admission limits (OVERLOADED
+ * beyond 20,000 calls in flight). Its own SIGTERM/SIGINT handler below decides the exit; the silo
+ * drains on the signal by itself (handleSignals).
  */
 import { Silo } from "@granary/runtime";
 import { pino } from "pino";

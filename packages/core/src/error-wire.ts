@@ -6,6 +6,8 @@ import {
   type ErrorData,
   GranaryError,
   isGranaryError,
+  NoSiloAvailableError,
+  OverloadedError,
   PastStateReadOnlyError,
   StreamPurgedError,
 } from "./errors.js";
@@ -74,4 +76,6 @@ const builtIn = new Map<string, ErrorClass>([
   ["DomainError", DomainError],
   ["PastStateReadOnlyError", PastStateReadOnlyError],
   ["StreamPurgedError", StreamPurgedError],
+  ["OverloadedError", OverloadedError],
+  ["NoSiloAvailableError", NoSiloAvailableError],
 ]);

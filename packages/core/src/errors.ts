@@ -44,6 +44,10 @@ export const ErrorCode = {
   ActorError: "ACTOR_ERROR",
   /** A reference bound to a past point (`asOf`) was asked to run a method that is not `readOnly`. */
   PastStateReadOnly: "PAST_STATE_READ_ONLY",
+  /** The silo shed the call at its door because it is at a load limit; nothing ran: retry later. */
+  Overloaded: "OVERLOADED",
+  /** No silo could be reached to send the call to; nothing was sent: retry once a silo is up. */
+  NoSiloAvailable: "NO_SILO_AVAILABLE",
   /** A projection checkpoint write carried an older owner epoch: the projection moved to another silo. */
   ProjectionFenced: "PROJECTION_FENCED",
   /** A projection checkpoint write expected another checkpoint position (someone else advanced it). */
@@ -59,6 +63,11 @@ export const ErrorCode = {
    * fan-out that re-entered it), where events could not be kept or rolled back per call.
    */
   ConcurrentRaise: "CONCURRENT_RAISE",
+  /**
+   * A call with an idempotency key already ran and committed events, but its reply was not
+   * recorded (it failed after a mid-turn commit, and the activation that knew its error is gone).
+   */
+  AlreadyExecuted: "ALREADY_EXECUTED",
   /** Personal data was raised for a data subject whose key was destroyed (`forget`). */
   SubjectForgotten: "SUBJECT_FORGOTTEN",
 } as const;
@@ -294,8 +303,21 @@ export class InvalidArgumentError extends GranaryError {
 
 export class ShuttingDownError extends GranaryError {
   override name = "ShuttingDownError";
-  constructor(what: string) {
-    super(ErrorCode.ShuttingDown, `${what} is shutting down and accepts no new calls`, { retryable: true });
+  /**
+   * @param retryable true (the default) when another silo can take the call: refused at a door, a
+   *   router or client retries elsewhere. False for a caller whose only way in is the closing
+   *   endpoint itself (a reference of a stopping silo, a closed client): nothing ran, but retrying
+   *   there can never succeed.
+   */
+  constructor(what: string, options: { readonly retryable?: boolean } = {}) {
+    const retryable = options.retryable ?? true;
+    super(
+      ErrorCode.ShuttingDown,
+      retryable
+        ? `${what} is shutting down and accepts no new calls; nothing ran`
+        : `${what} is shutting down and accepts no new calls; nothing ran, and it will not take this call later: call through another silo or a cluster client`,
+      { retryable },
+    );
   }
 }
 
@@ -320,6 +342,75 @@ export class UnauthorizedError extends GranaryError {
   override name = "UnauthorizedError";
   constructor(message: string) {
     super(ErrorCode.Unauthorized, message);
+  }
+}
+
+/**
+ * The silo refused a call at its door because it is at a load limit (calls in flight per silo or per
+ * connection, or an event loop lagging). The call did not run anywhere: it is safe to retry, after a
+ * pause, here or on another silo.
+ */
+export class OverloadedError extends GranaryError {
+  override name = "OverloadedError";
+  constructor(
+    readonly silo: string,
+    readonly limit: string,
+    detail: string,
+  ) {
+    super(
+      ErrorCode.Overloaded,
+      `silo ${silo} is overloaded (${detail}; limit \`${limit}\`) and shed the call: nothing ran; retry after a pause, or spread the load`,
+      { retryable: true, data: { silo, limit } },
+    );
+  }
+}
+
+/** An idempotency key was reused for a different command (another method or other arguments). */
+export class IdempotencyKeyReusedError extends GranaryError {
+  override name = "IdempotencyKeyReusedError";
+  constructor(
+    readonly actor: string,
+    readonly key: string,
+    readonly firstMethod: string,
+  ) {
+    super(
+      ErrorCode.IdempotencyConflict,
+      `idempotency key ${JSON.stringify(key)} on ${actor} was first used for ${firstMethod}(...) with other arguments or another method; a key names exactly one command: use a new key for a new command`,
+      { data: { actor, key, firstMethod } },
+    );
+  }
+}
+
+/**
+ * A client found no silo to send a call to (none in membership, membership unreachable, or every
+ * gateway refused the connection). Nothing was sent, so the call is safe to retry.
+ */
+export class NoSiloAvailableError extends GranaryError {
+  override name = "NoSiloAvailableError";
+  /** @param options.sent true when silos got the call but each refused it at its door (it still never ran) */
+  constructor(reason: string, options: { readonly cause?: unknown; readonly sent?: boolean } = {}) {
+    const sent = options.sent ?? false;
+    super(
+      ErrorCode.NoSiloAvailable,
+      `no silo is available to take the call (${reason}); ${sent ? "it was refused and never ran" : "nothing was sent"}: start a silo or check the gateways, then retry`,
+      { retryable: true, cause: options.cause, data: { sent } },
+    );
+  }
+}
+
+/** See {@link ErrorCode.AlreadyExecuted}. */
+export class AlreadyExecutedError extends GranaryError {
+  override name = "AlreadyExecutedError";
+  constructor(
+    readonly actor: string,
+    readonly key: string,
+    readonly version: number,
+  ) {
+    super(
+      ErrorCode.AlreadyExecuted,
+      `the call with idempotency key ${JSON.stringify(key)} already ran on ${actor} and committed events (up to version ${version}), but failed afterwards and its error is no longer known; it is not run again. Read the actor's history to see what it did`,
+      { data: { actor, key, version } },
+    );
   }
 }
 

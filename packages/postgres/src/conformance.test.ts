@@ -1,12 +1,14 @@
 import {
   eventStoreConformance,
   type PostgresServer,
+  reminderStoreConformance,
   snapshotStoreConformance,
   startPostgresServer,
 } from "@granary/testing";
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
 import { PostgresEventStore } from "./postgres-event-store.js";
+import { PostgresReminderStore } from "./postgres-reminder-store.js";
 import { PostgresSnapshotStore } from "./postgres-snapshot-store.js";
 
 // One server for the file; the suites give every test its own namespace.
@@ -60,4 +62,9 @@ for (const groupCommit of [true, false]) {
 snapshotStoreConformance("PostgresSnapshotStore", {
   open: async ({ namespace }) =>
     new PostgresSnapshotStore({ connectionString: server.url, namespace, logger: quietLogger }),
+});
+
+reminderStoreConformance("PostgresReminderStore", {
+  open: async ({ namespace }) =>
+    new PostgresReminderStore({ connectionString: server.url, namespace, logger: quietLogger }),
 });

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from "@granary/core";
 import { eventually, makeEvents, type PostgresServer, startPostgresServer } from "@granary/testing";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { FeedChanges } from "./internal/feed-changes.js";
 import { encodeEvents } from "./internal/row-codec.js";
 import { PostgresEventStore } from "./postgres-event-store.js";
@@ -216,22 +216,31 @@ describe("global feed under concurrent commits", () => {
     const writer = openStore();
     const pool = new pg.Pool({ connectionString: server.url, max: 2 });
     pool.on("error", () => {});
-    const changes = new FeedChanges(pool, "granary", `${writer.namespace}-other`, quietLogger);
+    const other = `${writer.namespace}-other`;
+    const changes = new FeedChanges(pool, "granary", other, quietLogger);
     const abort = new AbortController();
     await changes.wait(abort.signal, 60_000);
-    let woken = false;
-    const waiting = changes.wait(abort.signal, 60_000).then(() => {
-      woken = true;
-    });
+    const probe = await sql.connect();
+    const probeSaw: string[] = [];
+    probe.on("notification", (message) => probeSaw.push(message.payload ?? ""));
+    await probe.query("LISTEN granary_feed");
+    const before = changes.generation;
+    const received = changes.notificationsReceived;
 
+    // Given the writer's NOTIFY for its own namespace has committed (the probe received it)
     await writer.append("s/1", 0, makeEvents("s/1", 0, 1));
-    // A notification of our own namespace is a marker that the other one has been processed.
-    await pool.query("SELECT pg_notify('granary_feed', $1)", [`${writer.namespace}-marker`]);
-    await pool.query("SELECT pg_sleep(0.2)");
+    await vi.waitFor(() => expect(probeSaw).toContain(writer.namespace), { timeout: 20_000 });
+    // When a NOTIFY for the other namespace follows (delivered after it: notifications arrive in commit order)
+    await pool.query("SELECT pg_notify('granary_feed', $1)", [other]);
 
-    expect(woken).toBe(false);
+    // Then, once both notifications reached the other namespace's store, it woke once: for its own only
+    await vi.waitFor(() => expect(changes.notificationsReceived).toBeGreaterThanOrEqual(received + 2), {
+      timeout: 20_000,
+    });
+    expect(changes.generation).toBe(before + 1);
+    await probe.query("UNLISTEN granary_feed");
+    probe.release();
     abort.abort();
-    await waiting;
     await changes.close();
     await Promise.all([writer.close(), pool.end()]);
   });

@@ -30,4 +30,5 @@ export {
   resolvePostgresOptions,
 } from "./postgres-options.js";
 export { PostgresProjectionStore } from "./postgres-projection-store.js";
+export { PostgresReminderStore } from "./postgres-reminder-store.js";
 export { PostgresSnapshotStore } from "./postgres-snapshot-store.js";

@@ -79,6 +79,8 @@ describe("migrations", () => {
     expect(tables.map((t) => t.table_name)).toEqual([
       "events",
       "migrations",
+      "reminder_partitions",
+      "reminders",
       "snapshot_purges",
       "snapshots",
       "streams",

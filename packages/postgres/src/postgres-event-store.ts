@@ -1,6 +1,7 @@
 import {
   type AppendOptions,
   type AppendResult,
+  assertStreamName,
   type CorrelatedReadOptions,
   decodeRows,
   type EventEnvelope,
@@ -19,6 +20,8 @@ import {
   throwOnReadErrors,
   type Upcasters,
   validateAppend,
+  validateRead,
+  validateReadAll,
 } from "@granary/core";
 import { Connection } from "./internal/connection.js";
 import { appendError, isCleanAppendError, isDuplicateEventId } from "./internal/error-mapping.js";
@@ -182,14 +185,17 @@ export class PostgresEventStore implements EventStore {
   }
 
   async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
     return throwOnReadErrors(await this.#readStream(stream, fromVersion, options.limit));
   }
 
   async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    assertStreamName(stream);
     return this.#readStream(stream, fromVersion, undefined);
   }
 
   async latestVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<{ version: string }>({
         ...this.#sql.latestVersion,
@@ -200,6 +206,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async highestEpoch(stream: string): Promise<number> {
+    assertStreamName(stream);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<{ epoch: string }>({
         ...this.#sql.highestEpoch,
@@ -215,11 +222,7 @@ export class PostgresEventStore implements EventStore {
    * later can never land behind a position already returned (see append-function.ts).
    */
   async readAll(fromPosition: number, limit = DEFAULT_READ_ALL_LIMIT): Promise<RecordedEvent[]> {
-    if (!Number.isSafeInteger(fromPosition) || fromPosition < 0) {
-      throw new InvalidArgumentError(`fromPosition must be an integer >= 0, got ${fromPosition}`);
-    }
-    if (!Number.isSafeInteger(limit) || limit < 1)
-      throw new InvalidArgumentError(`limit must be an integer >= 1, got ${limit}`);
+    validateReadAll(fromPosition, limit);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<EventRow>({
         ...this.#sql.readAll,
@@ -253,6 +256,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    assertStreamName(stream);
     if (typeof stream !== "string" || stream.length === 0)
       throw new InvalidArgumentError("stream must be a non-empty string");
     for (const field of ["reason", "requestedBy"] as const) {
@@ -274,6 +278,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {
+    assertStreamName(stream);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<TombstoneRow>(this.#sql.tombstone, [this.#namespace, stream]);
       return rows[0] && toTombstone(stream, rows[0]);
@@ -286,11 +291,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async #readStream(stream: string, fromVersion: number, limit: number | undefined): Promise<ReadWithErrorsResult> {
-    if (!Number.isSafeInteger(fromVersion))
-      throw new InvalidArgumentError(`fromVersion must be an integer, got ${fromVersion}`);
-    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
-      throw new InvalidArgumentError(`limit must be an integer >= 0, got ${limit}`);
-    }
+    validateRead(stream, fromVersion, limit);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<EventRow>({
         ...this.#sql.readStream,

@@ -1,4 +1,4 @@
-import { InvalidConfigurationError, Upcasters } from "@granary/core";
+import { checkUpcastersOption, InvalidConfigurationError, type Upcasters } from "@granary/core";
 import type pg from "pg";
 
 /** pino-compatible: `logger.warn({ schema }, "message")`. */
@@ -103,7 +103,7 @@ export function resolvePostgresOptions(
     poolSize: checkPoolSize(options.poolSize),
     schema: checkSchema(options.schema),
     namespace: checkNamespace(options.namespace),
-    upcasters: checkUpcasters(options.upcasters),
+    upcasters: checkUpcastersOption(options.upcasters),
     logger: checkLogger(options.logger),
     groupCommit: checkGroupCommit(options.groupCommit),
     maxBatch: checkMaxBatch(options.maxBatch),
@@ -206,14 +206,6 @@ function checkNamespace(value: unknown): string {
       "namespace",
       `must be a non-empty string of at most 200 characters, got ${describe(value)}`,
     );
-  }
-  return value;
-}
-
-function checkUpcasters(value: unknown): Upcasters | undefined {
-  if (value === undefined) return undefined;
-  if (!(value instanceof Upcasters)) {
-    throw new InvalidConfigurationError("upcasters", "must be an Upcasters instance (`new Upcasters().register(...)`)");
   }
   return value;
 }

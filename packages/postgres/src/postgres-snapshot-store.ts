@@ -1,10 +1,11 @@
 import {
-  InvalidArgumentError,
+  assertStreamName,
   type JsonValue,
   type Snapshot,
   type SnapshotPurge,
   type SnapshotStore,
   StreamPurgedError,
+  validateSnapshot,
 } from "@granary/core";
 import { Connection } from "./internal/connection.js";
 import { type PostgresSnapshotStoreOptions, resolvePostgresOptions } from "./postgres-options.js";
@@ -40,12 +41,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
   }
 
   async save(snapshot: Snapshot): Promise<void> {
-    if (typeof snapshot?.stream !== "string" || snapshot.stream.length === 0) {
-      throw new InvalidArgumentError("snapshot.stream must be a non-empty string");
-    }
-    if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 0) {
-      throw new InvalidArgumentError(`snapshot.version must be an integer >= 0, got ${snapshot.version}`);
-    }
+    validateSnapshot(snapshot);
     // Serialized now: pg would turn a top-level array into a PostgreSQL array, not JSON.
     const state = JSON.stringify(snapshot.state);
     const { rows } = await this.#db.run(() =>
@@ -63,6 +59,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
   }
 
   async load(stream: string): Promise<Snapshot | undefined> {
+    assertStreamName(stream);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<SnapshotRow>(this.#sql.load, [this.#namespace, stream]);
       return snapshotOf(stream, rows[0]);
@@ -70,6 +67,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
   }
 
   async loadAtOrBelow(stream: string, maxVersion: number, snapshotVersion: number): Promise<Snapshot | undefined> {
+    assertStreamName(stream);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<SnapshotRow>(this.#sql.loadAtOrBelow, [
         this.#namespace,
@@ -82,10 +80,12 @@ export class PostgresSnapshotStore implements SnapshotStore {
   }
 
   async delete(stream: string): Promise<void> {
+    assertStreamName(stream);
     await this.#db.run(() => this.#db.pool.query(this.#sql.delete, [this.#namespace, stream]));
   }
 
   async purge(stream: string, purge: SnapshotPurge): Promise<void> {
+    assertStreamName(stream);
     await this.#db.run(() =>
       this.#db.pool.query(this.#sql.purge, [this.#namespace, stream, purge.purgedAt, purge.reason]),
     );

@@ -43,4 +43,5 @@ export {
   resolveRedisOptions,
 } from "./redis-options.js";
 export { RedisProjectionStore } from "./redis-projection-store.js";
+export { RedisReminderStore } from "./redis-reminder-store.js";
 export { RedisSnapshotStore } from "./redis-snapshot-store.js";

@@ -1,6 +1,7 @@
 import {
   type AppendOptions,
   type AppendResult,
+  assertStreamName,
   ChangeSignal,
   type CorrelatedReadOptions,
   decodeRows,
@@ -23,6 +24,8 @@ import {
   type Upcasters,
   VersionConflictError,
   validateAppend,
+  validateRead,
+  validateReadAll,
 } from "@granary/core";
 import { RedisConnection } from "./internal/connection.js";
 import {
@@ -125,24 +128,25 @@ export class RedisEventStore implements EventStore {
   }
 
   async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
     return throwOnReadErrors(await this.#read(stream, fromVersion, options.limit));
   }
 
-  readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+  async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    assertStreamName(stream);
     return this.#read(stream, fromVersion, undefined);
   }
 
   async #read(stream: string, fromVersion: number, limit: number | undefined): Promise<ReadWithErrorsResult> {
-    const from = Math.max(1, Math.floor(fromVersion));
-    if (limit !== undefined && limit <= 0) return { events: [], errors: [] };
-    const stop = limit === undefined ? -1 : from - 1 + limit - 1;
+    validateRead(stream, fromVersion, limit);
+    const stop = limit === undefined ? -1 : fromVersion - 1 + limit - 1;
     const reply = (await this.#connection.script(
       READ,
       [this.#keys.stream(stream), this.#keys.tombstone(stream)],
-      [from - 1, stop],
+      [fromVersion - 1, stop],
     )) as string[];
     if (reply[0] === "purged") throw purgedError(stream, reply[1] as string);
-    const rows = reply.slice(1).map((json, i) => ({ json, version: from + i }));
+    const rows = reply.slice(1).map((json, i) => ({ json, version: fromVersion + i }));
     return decodeRows(
       rows,
       (row) => refOfStoredEvent(row.json, stream, row.version),
@@ -152,6 +156,7 @@ export class RedisEventStore implements EventStore {
   }
 
   async latestVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
     const reply = (await this.#connection.script(
       LATEST_VERSION,
       [this.#keys.stream(stream), this.#keys.tombstone(stream)],
@@ -161,6 +166,7 @@ export class RedisEventStore implements EventStore {
   }
 
   async highestEpoch(stream: string): Promise<number> {
+    assertStreamName(stream);
     const epoch = await this.#connection.run((c) => c.get(this.#keys.streamEpoch(stream)));
     return epoch === null ? 0 : Number(epoch);
   }
@@ -197,12 +203,11 @@ export class RedisEventStore implements EventStore {
   }
 
   async readAll(fromPosition: number, limit = DEFAULT_READ_ALL_LIMIT): Promise<RecordedEvent[]> {
-    if (limit <= 0) return [];
-    const from = Math.max(0, Math.floor(fromPosition));
+    validateReadAll(fromPosition, limit);
     const reply = (await this.#connection.script(
       READ_ALL,
       [this.#keys.feed],
-      [`${from + 1}-0`, Math.floor(limit), this.#keys.streamPrefix],
+      [`${fromPosition + 1}-0`, limit, this.#keys.streamPrefix],
     )) as string[];
     const rows: { stream: string; version: number; position: number; json: string }[] = [];
     for (let i = 0; i + 3 < reply.length; i += 4) {
@@ -257,6 +262,7 @@ export class RedisEventStore implements EventStore {
    * after a purge to erase them from disk too.
    */
   async purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    assertStreamName(stream);
     if (typeof stream !== "string" || stream.length === 0) {
       throw new InvalidArgumentError("stream must be a non-empty string");
     }
@@ -283,6 +289,7 @@ export class RedisEventStore implements EventStore {
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {
+    assertStreamName(stream);
     const json = await this.#connection.run((c) => c.get(this.#keys.tombstone(stream)));
     return json === null ? undefined : decodeTombstone(json);
   }

@@ -3,13 +3,14 @@ import {
   type MemberInfo,
   type Membership,
   type MembershipChange,
+  MembershipWatchers,
   messageOf,
   type SiloAddress,
+  systemClock,
 } from "@granary/core";
 import { RedisConnection } from "./internal/connection.js";
 import { type ClusterKeys, clusterKeys } from "./internal/keys.js";
 import { JOIN, LEAVE, LIVE_MEMBERS, REMOVE_EXPIRED, RENEW } from "./internal/membership-scripts.js";
-import { MembershipWatcher } from "./internal/membership-watcher.js";
 import { type RedisLogger, type RedisMembershipOptions, resolveRedisOptions } from "./redis-options.js";
 
 /**
@@ -27,7 +28,7 @@ export class RedisMembership implements Membership {
   readonly #keys: ClusterKeys;
   readonly #logger: RedisLogger;
   readonly #pollIntervalMs: number;
-  readonly #watchers = new Set<MembershipWatcher>();
+  readonly #watchers = new MembershipWatchers();
 
   /** @throws InvalidConfigurationError naming the invalid option. */
   constructor(options: RedisMembershipOptions) {
@@ -98,26 +99,25 @@ export class RedisMembership implements Membership {
    * silo has removed it yet.
    */
   watch(listener: (change: MembershipChange) => void): () => void {
-    const watcher = new MembershipWatcher(
+    return this.#watchers.watch(
       {
         liveMembers: () => this.liveMembers(),
-        listen: (onMessage) => this.#connection.listen(this.#keys.membershipChannel, onMessage),
+        listen: (onChange) =>
+          this.#connection.listen(this.#keys.membershipChannel, (message) => {
+            const change = parseChange(message);
+            if (change) onChange(change);
+          }),
         pollIntervalMs: this.#pollIntervalMs,
+        clock: systemClock,
         listenerFailed: (error) =>
           this.#logger.warn({ err: messageOf(error) }, "a membership watch listener threw; the watch goes on"),
       },
       listener,
     );
-    this.#watchers.add(watcher);
-    return () => {
-      this.#watchers.delete(watcher);
-      watcher.stop();
-    };
   }
 
   async close(): Promise<void> {
-    for (const watcher of this.#watchers) watcher.stop();
-    this.#watchers.clear();
+    this.#watchers.stopAll();
     await this.#connection.close();
   }
 
@@ -130,4 +130,21 @@ function checkLease(leaseMs: number): void {
   if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) {
     throw new InvalidArgumentError(`leaseMs must be a positive integer number of milliseconds, got ${leaseMs}`);
   }
+}
+
+/** A change as the membership scripts publish it; undefined for anything else on the channel. */
+function parseChange(message: string): MembershipChange | undefined {
+  let change: { kind?: unknown; siloId?: unknown; member?: SiloAddress; leaseExpiresAt?: unknown };
+  try {
+    change = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
+  if (change.kind === "joined" && change.member) {
+    return { kind: "joined", member: { ...change.member, leaseExpiresAt: Number(change.leaseExpiresAt) } };
+  }
+  if ((change.kind === "left" || change.kind === "died") && typeof change.siloId === "string") {
+    return { kind: change.kind, siloId: change.siloId };
+  }
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { InvalidConfigurationError, Upcasters } from "@granary/core";
+import { checkRedisUrl, checkUpcastersOption, InvalidConfigurationError, type Upcasters } from "@granary/core";
 import type { Redis } from "ioredis";
 
 /** pino-compatible: `logger.warn({ redis: url }, "message")`. */
@@ -105,7 +105,7 @@ export function resolveRedisOptions(options: AnyRedisOptions): ResolvedRedisOpti
     keyPrefix: checkName("keyPrefix", options.keyPrefix, DEFAULT_KEY_PREFIX),
     namespace: checkName("namespace", options.namespace, DEFAULT_NAMESPACE),
     cluster: checkName("cluster", options.cluster, DEFAULT_CLUSTER),
-    upcasters: checkUpcasters(options.upcasters),
+    upcasters: checkUpcastersOption(options.upcasters),
     logger: checkLogger(options.logger),
     connectTimeoutMs: checkPositive("connectTimeoutMs", options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
     commandTimeoutMs: checkPositive("commandTimeoutMs", options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS),
@@ -118,20 +118,7 @@ export function resolveRedisOptions(options: AnyRedisOptions): ResolvedRedisOpti
 }
 
 function checkRedis(value: unknown): string | Redis {
-  if (typeof value === "string") {
-    if (value.startsWith("/")) return value; // a unix socket path
-    let url: URL | undefined;
-    try {
-      url = new URL(value);
-    } catch {
-      url = undefined;
-    }
-    if (url && (url.protocol === "redis:" || url.protocol === "rediss:")) return value;
-    throw new InvalidConfigurationError(
-      "redis",
-      `"${value}" is not a redis:// or rediss:// URL; use e.g. "redis://127.0.0.1:6379" or pass an ioredis instance`,
-    );
-  }
+  if (typeof value === "string") return checkRedisUrl("redis", value);
   const candidate = value as { evalsha?: unknown; duplicate?: unknown } | null | undefined;
   if (typeof candidate?.evalsha === "function" && typeof candidate.duplicate === "function") return value as Redis;
   throw new InvalidConfigurationError(
@@ -157,11 +144,6 @@ function checkPositive(option: string, value: unknown, fallback: number): number
     throw new InvalidConfigurationError(option, `expected a positive number of milliseconds, got ${describe(value)}`);
   }
   return value;
-}
-
-function checkUpcasters(value: unknown): Upcasters | undefined {
-  if (value === undefined || value instanceof Upcasters) return value;
-  throw new InvalidConfigurationError("upcasters", `expected an Upcasters instance, got ${describe(value)}`);
 }
 
 function checkLogger(value: unknown): RedisLogger {

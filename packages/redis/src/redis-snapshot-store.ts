@@ -1,9 +1,10 @@
 import {
-  InvalidArgumentError,
+  assertStreamName,
   type Snapshot,
   type SnapshotPurge,
   type SnapshotStore,
   StreamPurgedError,
+  validateSnapshot,
 } from "@granary/core";
 import { RedisConnection } from "./internal/connection.js";
 import { type StoreKeys, storeKeys } from "./internal/keys.js";
@@ -73,9 +74,7 @@ export class RedisSnapshotStore implements SnapshotStore {
   }
 
   async save(snapshot: Snapshot): Promise<void> {
-    if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 0) {
-      throw new InvalidArgumentError(`snapshot version must be a non-negative integer, got ${snapshot.version}`);
-    }
+    validateSnapshot(snapshot);
     const json = JSON.stringify({
       stream: snapshot.stream,
       version: snapshot.version,
@@ -96,11 +95,13 @@ export class RedisSnapshotStore implements SnapshotStore {
   }
 
   async load(stream: string): Promise<Snapshot | undefined> {
+    assertStreamName(stream);
     const members = await this.#connection.run((c) => c.zrange(this.#keys.snapshots(stream), -1, -1));
     return decodeMember(members[0]);
   }
 
   async loadAtOrBelow(stream: string, maxVersion: number, snapshotVersion: number): Promise<Snapshot | undefined> {
+    assertStreamName(stream);
     const member = (await this.#connection.script(
       LOAD_AT_OR_BELOW,
       [this.#keys.snapshots(stream)],
@@ -110,11 +111,13 @@ export class RedisSnapshotStore implements SnapshotStore {
   }
 
   async delete(stream: string): Promise<void> {
+    assertStreamName(stream);
     await this.#connection.run((c) => c.del(this.#keys.snapshots(stream), this.#keys.snapshot(stream)));
   }
 
   /** Deletes every snapshot of the stream and refuses later saves (AOF: see RedisEventStore.purge). */
   async purge(stream: string, purge: SnapshotPurge): Promise<void> {
+    assertStreamName(stream);
     await this.#connection.script(
       PURGE,
       [this.#keys.snapshots(stream), this.#keys.snapshot(stream), this.#keys.snapshotPurge(stream)],

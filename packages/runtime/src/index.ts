@@ -15,12 +15,23 @@ export type { ActivationState } from "./activation/activation-state.js";
 export { DEFAULT_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_VERSION } from "./activation/actor-type-info.js";
 export { ADMIN, adminMessage } from "./admin/admin-frame.js";
 export type { ActivationQuery, ActivationView, SiloInfo } from "./admin/admin-types.js";
+// The operator request's page (versions as numbers); HistoryPage is the typed page of silo/client history.
 export { type OperatorHistoryPage, registerStoreHistoryOperation } from "./admin/history-operation.js";
 export { operatorInspectorSource } from "./admin/inspector-source.js";
 export { OperatorClient, type OperatorTransport, type SiloReport } from "./admin/operator-client.js";
 export { type AdminOperation, intArg, OperatorRequests, stringArg } from "./admin/operator-requests.js";
 export { SiloAdmin } from "./admin/silo-admin.js";
 export { type SiloInspectorOption, type SiloOperatorLinks, siloOperatorTransport } from "./admin/silo-inspector.js";
+export {
+  type AdmissionOptions,
+  DEFAULT_MAX_CALLS_IN_FLIGHT,
+  DEFAULT_MAX_CALLS_IN_FLIGHT_PER_CONNECTION,
+  DEFAULT_MAX_CONCURRENT_ACTIVATIONS,
+  DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
+  DEFAULT_MAX_QUEUE_DELAY_MS,
+  type ResolvedAdmissionOptions,
+  resolveAdmissionOptions,
+} from "./admission/admission-options.js";
 export { type CallInvoker, createActorRef } from "./calls/actor-proxy.js";
 export type { CallContext, CallRequest } from "./calls/call-context.js";
 export { Client } from "./client/client.js";
@@ -54,6 +65,12 @@ export {
   type PlacementStrategy,
   randomPlacement,
 } from "./placement/placement.js";
+export { partitionKey, partitionOf, REMINDER_PARTITIONS } from "./reminders/reminder-partitions.js";
+export {
+  DEFAULT_REMINDER_SERVICE_OPTIONS,
+  type ReminderServiceOptions,
+  resolveReminderServiceOptions,
+} from "./reminders/reminder-service-options.js";
 export { Silo } from "./silo/silo.js";
 export {
   DEFAULT_CALL_TIMEOUT_MS,

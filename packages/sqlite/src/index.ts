@@ -26,4 +26,5 @@ export {
   SqliteSynchronous,
 } from "./sqlite-options.js";
 export { SqliteProjectionStore } from "./sqlite-projection-store.js";
+export { SqliteReminderStore } from "./sqlite-reminder-store.js";
 export { SqliteSnapshotStore } from "./sqlite-snapshot-store.js";

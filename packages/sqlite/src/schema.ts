@@ -1,3 +1,5 @@
+import { REMINDERS_SQL } from "./reminder-schema.js";
+
 /**
  * The schema, as an ordered list of migrations. A migration is never edited once released: changes
  * go into a new one, so every database file walks the same path.
@@ -80,6 +82,11 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    name: "reminders with a due-time index; reminder partition epochs",
+    sql: REMINDERS_SQL,
+  },
+  {
+    version: 3,
     name: "snapshots kept per version (stateAt), snapshot purges, correlation index",
     sql: `
       -- Every snapshot is kept, not only the newest: stateAt starts from the newest one at or below

@@ -1,6 +1,7 @@
 import {
   type AppendOptions,
   type AppendResult,
+  assertStreamName,
   type ChangeSignal,
   type CorrelatedReadOptions,
   decodeRows,
@@ -17,6 +18,8 @@ import {
   type Tombstone,
   throwOnReadErrors,
   validateAppend,
+  validateRead,
+  validateReadAll,
 } from "@granary/core";
 import type { Database } from "better-sqlite3";
 import { acquireChangeSignal } from "./change-signals.js";
@@ -99,25 +102,30 @@ export class SqliteEventStore implements EventStore {
   }
 
   async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
     return throwOnReadErrors(this.#readStream(stream, fromVersion, options.limit));
   }
 
   async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    assertStreamName(stream);
     return this.#readStream(stream, fromVersion, undefined);
   }
 
   async latestVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
     this.#assertOpen();
     return this.#statements.streamRow.get(this.#options.namespace, stream)?.version ?? 0;
   }
 
   async highestEpoch(stream: string): Promise<number> {
+    assertStreamName(stream);
     this.#assertOpen();
     return this.#statements.streamRow.get(this.#options.namespace, stream)?.epoch ?? 0;
   }
 
   async readAll(fromPosition: number, limit = DEFAULT_READ_ALL_LIMIT): Promise<RecordedEvent[]> {
     this.#assertOpen();
+    validateReadAll(fromPosition, limit);
     const rows = this.#statements.readAll.all(this.#options.namespace, fromPosition, limit);
     return throwOnReadErrors(this.#decode(rows));
   }
@@ -158,6 +166,7 @@ export class SqliteEventStore implements EventStore {
 
   purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
     try {
+      assertStreamName(stream);
       this.#assertOpen();
     } catch (error) {
       return Promise.reject(error);
@@ -174,6 +183,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {
+    assertStreamName(stream);
     this.#assertOpen();
     const head = this.#statements.streamRow.get(this.#options.namespace, stream);
     return head?.purged_at ? tombstoneOf(stream, head) : undefined;
@@ -191,6 +201,7 @@ export class SqliteEventStore implements EventStore {
 
   #readStream(stream: string, fromVersion: number, limit: number | undefined): ReadWithErrorsResult {
     this.#assertOpen();
+    validateRead(stream, fromVersion, limit);
     const namespace = this.#options.namespace;
     const head = this.#statements.streamRow.get(namespace, stream);
     if (head?.purged_at) throw purgedError(stream, head);

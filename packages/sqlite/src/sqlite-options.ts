@@ -1,4 +1,4 @@
-import { InvalidConfigurationError, type Upcasters } from "@granary/core";
+import { checkUpcastersOption, InvalidConfigurationError, type Upcasters } from "@granary/core";
 
 /** How hard SQLite works to keep a commit across power loss (`PRAGMA synchronous`). */
 export const SqliteSynchronous = {
@@ -75,9 +75,5 @@ export function resolveSqliteOptions(options: SqliteEventStoreOptions = {}): Res
       `expected an integer >= 0 (milliseconds), got ${busyTimeoutMs}`,
     );
   }
-  // Duck-typed: an app may hold another copy of @granary/core, where instanceof fails.
-  if (options.upcasters !== undefined && typeof options.upcasters?.upcast !== "function") {
-    throw new InvalidConfigurationError("upcasters", "expected an Upcasters instance from @granary/core");
-  }
-  return { path, namespace, synchronous, busyTimeoutMs, upcasters: options.upcasters };
+  return { path, namespace, synchronous, busyTimeoutMs, upcasters: checkUpcastersOption(options.upcasters) };
 }

@@ -1,11 +1,12 @@
 import {
-  InvalidArgumentError,
+  assertStreamName,
   type JsonValue,
   ShuttingDownError,
   type Snapshot,
   type SnapshotPurge,
   type SnapshotStore,
   StreamPurgedError,
+  validateSnapshot,
 } from "@granary/core";
 import type { Database, Statement } from "better-sqlite3";
 import { openDatabase } from "./database.js";
@@ -86,10 +87,8 @@ export class SqliteSnapshotStore implements SnapshotStore {
   }
 
   async save(snapshot: Snapshot): Promise<void> {
+    validateSnapshot(snapshot);
     this.#assertOpen();
-    if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 0) {
-      throw new InvalidArgumentError(`snapshot.version must be an integer >= 0, got ${snapshot.version}`);
-    }
     const namespace = this.#options.namespace;
     const { changes } = this.#save.run({
       namespace,
@@ -107,21 +106,25 @@ export class SqliteSnapshotStore implements SnapshotStore {
 
   /** The newest snapshot; one whose state no longer parses is treated as absent (replay rebuilds it). */
   async load(stream: string): Promise<Snapshot | undefined> {
+    assertStreamName(stream);
     this.#assertOpen();
     return snapshotOf(stream, this.#load.get(this.#options.namespace, stream));
   }
 
   async loadAtOrBelow(stream: string, maxVersion: number, snapshotVersion: number): Promise<Snapshot | undefined> {
+    assertStreamName(stream);
     this.#assertOpen();
     return snapshotOf(stream, this.#loadAtOrBelow.get(this.#options.namespace, stream, maxVersion, snapshotVersion));
   }
 
   async delete(stream: string): Promise<void> {
+    assertStreamName(stream);
     this.#assertOpen();
     this.#delete.run(this.#options.namespace, stream);
   }
 
   async purge(stream: string, purge: SnapshotPurge): Promise<void> {
+    assertStreamName(stream);
     this.#assertOpen();
     this.#purge(stream, purge);
   }

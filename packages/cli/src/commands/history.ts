@@ -1,5 +1,5 @@
 import type { RecordedEvent } from "@granary/core";
-import type { OperatorHistoryPage } from "@granary/runtime";
+import type { OperatorHistoryPage as HistoryPage } from "@granary/runtime";
 import type { Command } from "commander";
 import { CliError } from "../cli-error.js";
 import { printRecord, printRows } from "../output.js";
@@ -42,7 +42,7 @@ export function registerHistoryCommands(program: Command, context: CommandContex
             ...(range.toVersion === undefined ? {} : { toVersion: range.toVersion }),
             ...(range.fromTime === undefined ? {} : { from: range.fromTime }),
             ...(range.toTime === undefined ? {} : { to: range.toTime }),
-          })) as OperatorHistoryPage;
+          })) as HistoryPage;
           events.push(...page.events);
           next = page.next;
         }

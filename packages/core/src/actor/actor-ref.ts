@@ -1,6 +1,7 @@
 import type { JsonObject } from "../events/json-value.js";
 import type { Actor } from "./actor.js";
 import type { PastActorRef, PastCallOptions } from "./past-ref.js";
+import type { WireData } from "./wire-data.js";
 
 /** Options for calls made through one reference. */
 export interface CallOptions {
@@ -16,7 +17,20 @@ export interface CallOptions {
    * serialized (InvalidArgumentError otherwise). Like `userId`, it is asserted by the caller.
    */
   readonly metadata?: JsonObject;
+  /**
+   * Names one command on one actor so that retrying it can never execute it twice: a call with a
+   * key the actor has already committed events for is not run again, it returns the first outcome.
+   * Recorded in the metadata of the events the call commits, atomically with them, so it survives a
+   * crash. Applies to command methods of event-sourced actors; calls that raise no events change
+   * nothing and may run again. Remembered for the actor's last {@link IDEMPOTENCY_WINDOW_EVENTS}
+   * events. Use one key per command (a reference made with a key sends it with every call).
+   * At most 200 characters. The Client generates one for every call that has none.
+   */
+  readonly idempotencyKey?: string;
 }
+
+/** How far back (in events of the actor) an idempotency key is remembered. */
+export const IDEMPOTENCY_WINDOW_EVENTS = 1_000;
 
 /** Members every actor has that are not callable through a reference. */
 type ActorBaseKeys =
@@ -28,6 +42,7 @@ type ActorBaseKeys =
   | "initialState"
   | "onActivate"
   | "onDeactivate"
+  | "onReminder"
   | "toSnapshot"
   | "fromSnapshot";
 
@@ -43,7 +58,9 @@ type AsyncMethodKeys<T> = {
 
 /**
  * A typed, location-transparent reference to an actor: exactly the actor's public async methods,
- * each returning a Promise. Nothing else (no state, no base-class members) is reachable.
+ * each returning a Promise of the result as it crosses a call boundary ({@link WireData}: the same
+ * locally and remotely; a Map or other non-wire result is `never` because the call fails).
+ * Nothing else (no state, no base-class members) is reachable.
  *
  * @example
  * const account: ActorRef<Account> = silo.get(Account, "acc-1");
@@ -51,7 +68,7 @@ type AsyncMethodKeys<T> = {
  */
 export type ActorRef<T extends Actor> = {
   readonly [K in AsyncMethodKeys<T>]: T[K] extends (...args: infer A) => Promise<infer R>
-    ? (...args: A) => Promise<Awaited<R>>
+    ? (...args: A) => Promise<WireData<Awaited<R>>>
     : never;
 };
 

@@ -1,5 +1,6 @@
 import { GranaryError } from "../errors.js";
 import { type ActorHost, bindHost } from "../internal/actor-host.js";
+import type { ReminderInfo, ReminderOptions, ReminderTick, TimerOptions } from "../schedules/schedule-options.js";
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 
 /**
@@ -32,6 +33,55 @@ export abstract class Actor {
 
   /** Called when the activation is deactivated (idle, shutdown). Best effort on crash: not called. */
   onDeactivate?(): Promise<void>;
+
+  /**
+   * Called for each tick of a durable reminder, as a turn (never beside another call; events raised
+   * here commit like a command's). At least once: a tick may be redelivered after a crash, with the
+   * same `tick.id`. A throw is logged and the tick is retried with backoff.
+   */
+  onReminder?(name: string, tick: ReminderTick): Promise<void>;
+
+  /**
+   * Sets a volatile timer owned by this activation (replacing one of the same name): after `dueMs`,
+   * and then every `periodMs` after each tick ends, `callback` runs as a turn through the mailbox.
+   * Gone on deactivation; for schedules that must survive it, use {@link remind}.
+   * @example this.setTimer("poll", { dueMs: 0, periodMs: 1_000 }, () => this.poll());
+   * @throws InvalidArgumentError for a bad name or options
+   */
+  protected setTimer(name: string, options: TimerOptions, callback: () => unknown): void {
+    this.#bound().setTimer(name, options, callback);
+  }
+
+  /** Stops a timer; false when there was none of that name. */
+  protected cancelTimer(name: string): boolean {
+    return this.#bound().cancelTimer(name);
+  }
+
+  /** Names of this activation's timers. */
+  protected timers(): string[] {
+    return this.#bound().timerNames();
+  }
+
+  /**
+   * Registers a durable reminder (replacing one of the same name): at the due time the actor is
+   * activated wherever the directory places it and `onReminder(name, tick)` runs as a turn.
+   * Durable when the promise resolves.
+   * @example await this.remind("expire", { inMs: 30 * 60_000, missed: "fire-once" });
+   * @throws InvalidArgumentError for a bad name or options, or when the class has no onReminder
+   */
+  protected remind(name: string, options: ReminderOptions): Promise<void> {
+    return this.#bound().remind(name, options);
+  }
+
+  /** Cancels a reminder; false when there was none of that name. */
+  protected cancelReminder(name: string): Promise<boolean> {
+    return this.#bound().cancelReminder(name);
+  }
+
+  /** This actor's registered reminders, by name. */
+  protected reminders(): Promise<ReminderInfo[]> {
+    return this.#bound().reminders();
+  }
 
   /** @internal */
   [bindHost](host: ActorHost): void {

@@ -154,6 +154,7 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
     if (typeof event !== "object" || event === null || typeof event.type !== "string" || event.type === "") {
       throw new InvalidEventError("$.type", "an event must be an object with a non-empty string `type`");
     }
+    assertJsonCompatible(event.type, "$.type");
     if (this.#openTurns === 0) {
       throw new InvalidArgumentError(
         "raise() was called outside a turn (in the constructor, onDeactivate, a read-only method, or after the method returned); raise events only inside command methods",

@@ -22,6 +22,19 @@ export interface EventMetadata {
   /** W3C trace id of the span active when the event was raised, when tracing is on. */
   readonly traceId?: string;
   readonly spanId?: string;
+  /** Set when the call that raised the event carried an idempotency key (see `CallOptions`). */
+  readonly idempotency?: IdempotencyRecord;
+}
+
+/** What a keyed call leaves in the metadata of each event it commits. */
+export interface IdempotencyRecord {
+  /** The caller's idempotency key. */
+  readonly key: string;
+  /** The method called, and a digest of its arguments: a key names one command. */
+  readonly method: string;
+  readonly args: string;
+  /** On the last event of the call's final commit: its reply, msgpack in base64. */
+  readonly reply?: string;
 }
 
 /**

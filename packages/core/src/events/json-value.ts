@@ -1,3 +1,4 @@
+import { isWellFormed } from "../actor/actor-identity.js";
 import { InvalidEventError } from "../errors.js";
 
 export type JsonPrimitive = string | number | boolean | null;
@@ -5,9 +6,19 @@ export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue
 export type JsonObject = { [key: string]: JsonValue };
 
 /**
- * Throws {@link InvalidEventError} unless `value` survives a JSON round trip unchanged: only
- * strings, finite numbers, booleans, null, arrays and plain objects, without cycles.
- * What an actor raises must be exactly what it later replays.
+ * How deeply payloads may nest (objects and arrays inside each other). Deeper data is refused at
+ * `raise` with INVALID_EVENT instead of overflowing the stack somewhere later (a store's encoder,
+ * replay). 100 levels is far beyond hand-written data.
+ */
+export const MAX_PAYLOAD_DEPTH = 100;
+
+/**
+ * Throws {@link InvalidEventError} unless `value` survives a JSON round trip unchanged in every
+ * store: only strings, finite numbers, booleans, null, arrays and plain objects, without cycles,
+ * nested at most {@link MAX_PAYLOAD_DEPTH} deep, and every string and key well-formed Unicode
+ * without NUL (a lone surrogate or U+0000 cannot be stored as PostgreSQL jsonb, and a lone
+ * surrogate would come back as U+FFFD from UTF-8). What an actor raises must be exactly what it
+ * later replays.
  */
 export function assertJsonCompatible(value: unknown, path = "$"): void {
   check(value, [path], []);
@@ -18,6 +29,8 @@ export function assertJsonCompatible(value: unknown, path = "$"): void {
 function check(value: unknown, path: (string | number)[], ancestors: object[]): void {
   switch (typeof value) {
     case "string":
+      checkText(value, path);
+      return;
     case "boolean":
       return;
     case "number":
@@ -39,6 +52,9 @@ function check(value: unknown, path: (string | number)[], ancestors: object[]): 
   if (value === null) return;
   const object = value as object;
   if (ancestors.includes(object)) fail(path, "the value contains a cycle");
+  if (ancestors.length >= MAX_PAYLOAD_DEPTH) {
+    fail(path, `nested deeper than ${MAX_PAYLOAD_DEPTH} levels (MAX_PAYLOAD_DEPTH); flatten the data`);
+  }
   ancestors.push(object);
   if (Array.isArray(object)) {
     for (let i = 0; i < object.length; i++) {
@@ -56,11 +72,17 @@ function check(value: unknown, path: (string | number)[], ancestors: object[]): 
     if (Object.getOwnPropertySymbols(object).length > 0) fail(path, "symbol keys are dropped by JSON");
     for (const key in object) {
       path.push(key);
+      checkText(key, path);
       check((object as Record<string, unknown>)[key], path, ancestors);
       path.pop();
     }
   }
   ancestors.pop();
+}
+
+function checkText(text: string, path: (string | number)[]): void {
+  if (!isWellFormed(text)) fail(path, "a string with a lone surrogate (U+D800–U+DFFF) is not well-formed Unicode");
+  if (text.includes("\0")) fail(path, "a string with NUL (U+0000) cannot be stored in every store (PostgreSQL)");
 }
 
 function fail(path: readonly (string | number)[], reason: string): never {

@@ -2,6 +2,8 @@ import { InvalidArgumentError } from "../errors.js";
 import type { EventEnvelope } from "./envelope.js";
 import type { JsonObject } from "./json-value.js";
 
+const UPCASTERS_BRAND = Symbol.for("@granary/core.Upcasters");
+
 /** Turns `data` of schema version `fromVersion` into version `fromVersion + 1`. */
 export type Upcaster = (data: JsonObject, event: EventEnvelope) => JsonObject;
 
@@ -15,6 +17,20 @@ export type Upcaster = (data: JsonObject, event: EventEnvelope) => JsonObject;
  *   .register("Deposited", 2, (d) => ({ ...d, amountCents: Number(d.amount) * 100 })); // v2 → v3
  */
 export class Upcasters {
+  /**
+   * Whether `value` is an Upcasters from any copy of @granary/core. An application that ends up
+   * with two copies of the package (a store built against one, actors against another) would fail
+   * an `instanceof` check; the brand is shared through the global symbol registry.
+   */
+  static isUpcasters(value: unknown): value is Upcasters {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[UPCASTERS_BRAND] === true;
+  }
+
+  /** See {@link Upcasters.isUpcasters}. */
+  get [UPCASTERS_BRAND](): true {
+    return true;
+  }
+
   readonly #byType = new Map<string, Map<number, Upcaster>>();
 
   register(eventType: string, fromVersion: number, upcaster: Upcaster): this {

@@ -1,6 +1,7 @@
 import type { Actor } from "../actor/actor.js";
 import type { ActorClass, ActorRef, CallOptions } from "../actor/actor-ref.js";
 import type { RecordedEvent } from "../events/envelope.js";
+import type { ReminderInfo, ReminderOptions, TimerOptions } from "../schedules/schedule-options.js";
 
 /**
  * What the runtime gives an actor instance: its identity and the means to call other actors within
@@ -16,6 +17,14 @@ export interface ActorHost {
   persist(): Promise<void>;
   /** Reads this actor's own stored events (event-sourced actors only). */
   readHistory(fromVersion: number): Promise<RecordedEvent[]>;
+  /** Sets (or replaces) a volatile timer of this activation; each tick runs `callback` as a turn. */
+  setTimer(name: string, options: TimerOptions, callback: () => unknown): void;
+  cancelTimer(name: string): boolean;
+  timerNames(): string[];
+  /** Registers (or replaces) a durable reminder of this actor. */
+  remind(name: string, options: ReminderOptions): Promise<void>;
+  cancelReminder(name: string): Promise<boolean>;
+  reminders(): Promise<ReminderInfo[]>;
 }
 
 /** Symbol-keyed so the binding is invisible to ActorRef and cannot collide with user methods. */

@@ -1,3 +1,4 @@
+import { assertStreamName } from "../actor/actor-identity.js";
 import { FencedWriteError, IdempotencyConflictError, StreamPurgedError, VersionConflictError } from "../errors.js";
 import type { EventEnvelope, RecordedEvent } from "../events/envelope.js";
 import type { Upcasters } from "../events/upcasting.js";
@@ -17,6 +18,7 @@ import { sameEventContent, validateAppend } from "../store-kit/append-validation
 import { clonePlain } from "../store-kit/clone.js";
 import { decodeRows, throwOnReadErrors } from "../store-kit/decode.js";
 import { ChangeSignal, startFeedSubscription } from "../store-kit/feed-subscription.js";
+import { validateRead, validateReadAll } from "../store-kit/read-validation.js";
 import { MemoryProjectionStore } from "./memory-projection-store.js";
 
 interface StoredStream {
@@ -138,17 +140,20 @@ export class MemoryEventStore implements EventStore {
   }
 
   async read(stream: string, fromVersion = 1, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
     return throwOnReadErrors(this.#readChecked(stream, fromVersion, options.limit));
   }
 
   async readWithErrors(stream: string, fromVersion = 1): Promise<ReadWithErrorsResult> {
+    assertStreamName(stream);
     return this.#readChecked(stream, fromVersion, undefined);
   }
 
   #readChecked(stream: string, fromVersion: number, limit: number | undefined): ReadWithErrorsResult {
+    validateRead(stream, fromVersion, limit);
     const stored = this.#stream(stream);
     if (stored?.tombstone) throw new StreamPurgedError(stream, stored.tombstone.purgedAt, stored.tombstone.reason);
-    const start = Math.max(0, fromVersion - 1);
+    const start = fromVersion - 1;
     const rows = (stored?.events ?? []).slice(start, limit === undefined ? undefined : start + limit);
     return decodeRows(
       rows,
@@ -159,15 +164,18 @@ export class MemoryEventStore implements EventStore {
   }
 
   async latestVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
     const stored = this.#stream(stream);
     return stored?.tombstone?.lastVersion ?? stored?.events.length ?? 0;
   }
 
   async highestEpoch(stream: string): Promise<number> {
+    assertStreamName(stream);
     return this.#stream(stream)?.epoch ?? 0;
   }
 
   async readAll(fromPosition: number, limit = 1_000): Promise<RecordedEvent[]> {
+    validateReadAll(fromPosition, limit);
     const feed = this.#storage.feed;
     // Binary search: the feed is ordered by position.
     let lo = 0;
@@ -200,6 +208,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    assertStreamName(stream);
     const stored = this.#streamForWrite(stream);
     if (stored.tombstone) return stored.tombstone;
     const tombstone: Tombstone = {
@@ -243,6 +252,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {
+    assertStreamName(stream);
     return this.#stream(stream)?.tombstone;
   }
 

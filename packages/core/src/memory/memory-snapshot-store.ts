@@ -1,6 +1,8 @@
+import { assertStreamName } from "../actor/actor-identity.js";
 import { StreamPurgedError } from "../errors.js";
 import type { Snapshot, SnapshotPurge, SnapshotStore } from "../ports/snapshot-store.js";
 import { clonePlain } from "../store-kit/clone.js";
+import { validateSnapshot } from "../store-kit/snapshot-validation.js";
 
 /** The data behind one or more {@link MemorySnapshotStore}s; share it to re-open or open namespaces side by side. */
 export class MemorySnapshotStorage {
@@ -27,6 +29,7 @@ export class MemorySnapshotStore implements SnapshotStore {
   }
 
   async save(snapshot: Snapshot): Promise<void> {
+    validateSnapshot(snapshot);
     const key = this.#key(snapshot.stream);
     const purged = this.#storage.purged.get(key);
     if (purged) throw new StreamPurgedError(snapshot.stream, purged.purgedAt, purged.reason);
@@ -43,11 +46,13 @@ export class MemorySnapshotStore implements SnapshotStore {
   }
 
   async load(stream: string): Promise<Snapshot | undefined> {
+    assertStreamName(stream);
     const snapshot = this.#storage.snapshots.get(this.#key(stream))?.at(-1);
     return snapshot && clonePlain(snapshot);
   }
 
   async loadAtOrBelow(stream: string, maxVersion: number, snapshotVersion: number): Promise<Snapshot | undefined> {
+    assertStreamName(stream);
     const list = this.#storage.snapshots.get(this.#key(stream)) ?? [];
     for (let i = list.length - 1; i >= 0; i--) {
       const snapshot = list[i] as Snapshot;
@@ -57,10 +62,12 @@ export class MemorySnapshotStore implements SnapshotStore {
   }
 
   async delete(stream: string): Promise<void> {
+    assertStreamName(stream);
     this.#storage.snapshots.delete(this.#key(stream));
   }
 
   async purge(stream: string, purge: SnapshotPurge): Promise<void> {
+    assertStreamName(stream);
     const key = this.#key(stream);
     if (!this.#storage.purged.has(key))
       this.#storage.purged.set(key, { purgedAt: purge.purgedAt, reason: purge.reason });

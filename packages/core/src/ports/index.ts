@@ -7,4 +7,5 @@ export { ManualClock } from "./manual-clock.js";
 export type * from "./membership.js";
 export type * from "./projection-store.js";
 export { providesProjectionStore } from "./projection-store.js";
+export type * from "./reminder-store.js";
 export type * from "./snapshot-store.js";

@@ -1,11 +1,16 @@
-import { InvalidArgumentError } from "../errors.js";
+import { assertStreamName, isWellFormed } from "../actor/actor-identity.js";
+import { InvalidArgumentError, InvalidEventError } from "../errors.js";
 import type { EventEnvelope } from "../events/envelope.js";
+import { assertJsonCompatible } from "../events/json-value.js";
 import type { AppendOptions } from "../ports/event-store.js";
 
 /**
- * Checks what every store requires of an append before touching storage: a non-empty batch of
- * events of this stream, numbered expectedVersion + 1, + 2, ... with distinct ids, and a fencing
- * epoch (when given) that is an integer >= 0.
+ * Checks what every store requires of an append before touching storage: a valid stream name (the
+ * actor identity rules: well-formed Unicode, no NUL, at most MAX_STREAM_NAME_BYTES), a non-empty
+ * batch of events of this stream, numbered expectedVersion + 1, + 2, ... with distinct ids, payloads
+ * every store can hold unchanged (the `raise` check: plain JSON, depth limit, well-formed strings
+ * without NUL), and a fencing epoch (when given) that is an integer >= 0. So every store refuses
+ * the same appends with the same typed errors, before a database can answer with its own.
  */
 export function validateAppend(
   stream: string,
@@ -13,9 +18,7 @@ export function validateAppend(
   events: readonly EventEnvelope[],
   options: AppendOptions = {},
 ): void {
-  if (typeof stream !== "string" || stream.length === 0) {
-    throw new InvalidArgumentError("stream must be a non-empty string");
-  }
+  assertStreamName(stream);
   if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
     throw new InvalidArgumentError(
       `expectedVersion must be an integer >= 0 (0 = empty stream), got ${expectedVersion}`,
@@ -48,7 +51,20 @@ export function validateAppend(
       });
     }
     ids.add(event.id);
+    assertStoredText(event.type, "$.type");
+    assertJsonCompatible(event.data, "$.data");
+    for (const [key, value] of Object.entries(event.metadata ?? {})) {
+      if (typeof value === "string") assertStoredText(value, `$.metadata.${key}`);
+    }
   });
+}
+
+function assertStoredText(text: unknown, path: string): void {
+  if (typeof text !== "string" || text.length === 0) throw new InvalidEventError(path, "must be a non-empty string");
+  if (!isWellFormed(text))
+    throw new InvalidEventError(path, "a lone surrogate (U+D800–U+DFFF) is not well-formed Unicode");
+  if (text.includes("\0"))
+    throw new InvalidEventError(path, "NUL (U+0000) cannot be stored in every store (PostgreSQL)");
 }
 
 /** Whether a stored event and a re-sent one are the same write (idempotent re-send). */

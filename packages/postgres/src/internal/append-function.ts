@@ -1,5 +1,6 @@
 import { feedLockKey, LOCK_CLASS } from "./lock-keys.js";
 import { SqlState } from "./schema-sql.js";
+import { indent, streamGuardSql } from "./stream-guard-sql.js";
 
 /**
  * `append(namespace, stream, expected, epoch, events jsonb)`: the whole append in one round trip.
@@ -74,18 +75,7 @@ BEGIN
   PERFORM pg_advisory_unlock(${lock});
 
   -- 2. Optimistic concurrency and fencing, row-locking the stream until commit.
-  IF p_expected = 0 THEN
-    INSERT INTO ${s}.streams AS st (namespace, stream, version, epoch)
-    VALUES (p_namespace, p_stream, v_count, coalesce(p_epoch, 0))
-    ON CONFLICT (namespace, stream) DO UPDATE
-      SET version = EXCLUDED.version, epoch = greatest(st.epoch, EXCLUDED.epoch)
-      WHERE st.version = 0 AND st.purged_at IS NULL AND (p_epoch IS NULL OR st.epoch <= p_epoch);
-  ELSE
-    UPDATE ${s}.streams st
-      SET version = p_expected + v_count, epoch = greatest(st.epoch, coalesce(p_epoch, 0))
-      WHERE st.namespace = p_namespace AND st.stream = p_stream AND st.version = p_expected
-        AND st.purged_at IS NULL AND (p_epoch IS NULL OR st.epoch <= p_epoch);
-  END IF;
+  ${indent(streamGuardSql(s, { namespace: "p_namespace", stream: "p_stream", expected: "p_expected", count: "v_count", epoch: "p_epoch" }), 2)}
   IF NOT FOUND THEN
     -- Raises the reason (purged, fenced, version conflict), or returns an idempotent re-send.
     SELECT r.version, r."position", r.duplicate INTO version, "position", duplicate

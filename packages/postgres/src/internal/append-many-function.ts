@@ -1,5 +1,6 @@
 import { feedLockKey, LOCK_CLASS } from "./lock-keys.js";
 import { SqlState } from "./schema-sql.js";
+import { indent, streamGuardSql } from "./stream-guard-sql.js";
 
 /**
  * `append_many(...)`: group commit. Many appends of one namespace, to any streams, in one
@@ -170,18 +171,7 @@ BEGIN
       IF NOT EXISTS (SELECT 1 FROM generate_series(v_first, v_last[v_i]) n,
                        LATERAL (SELECT 1 FROM ${s}.events e
                                 WHERE e.namespace = p_namespace AND e.id = p_ids[n] LIMIT 1) stored) THEN
-        IF v_expected = 0 THEN
-          INSERT INTO ${s}.streams AS st (namespace, stream, version, epoch)
-          VALUES (p_namespace, v_stream, v_count, coalesce(v_epoch, 0))
-          ON CONFLICT (namespace, stream) DO UPDATE
-            SET version = EXCLUDED.version, epoch = greatest(st.epoch, EXCLUDED.epoch)
-            WHERE st.version = 0 AND st.purged_at IS NULL AND (v_epoch IS NULL OR st.epoch <= v_epoch);
-        ELSE
-          UPDATE ${s}.streams st
-            SET version = v_expected + v_count, epoch = greatest(st.epoch, coalesce(v_epoch, 0))
-            WHERE st.namespace = p_namespace AND st.stream = v_stream AND st.version = v_expected
-              AND st.purged_at IS NULL AND (v_epoch IS NULL OR st.epoch <= v_epoch);
-        END IF;
+        ${indent(streamGuardSql(s, { namespace: "p_namespace", stream: "v_stream", expected: "v_expected", count: "v_count", epoch: "v_epoch" }), 8)}
         v_ok := FOUND;
       END IF;
       IF v_ok THEN

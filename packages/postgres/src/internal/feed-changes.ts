@@ -27,6 +27,7 @@ export class FeedChanges {
   #notifyAgain = false;
   #retryListenAt = 0;
   #closed = false;
+  #notificationsReceived = 0;
 
   constructor(pool: pg.Pool, schema: string, namespace: string, logger: PostgresLogger) {
     this.#pool = pool;
@@ -44,6 +45,16 @@ export class FeedChanges {
       return;
     }
     this.#notifying = this.#notifyLoop();
+  }
+
+  /** How many wake-ups this store has had (local appends, notifications for its namespace, LISTEN established). */
+  get generation(): number {
+    return this.#signal.generation;
+  }
+
+  /** How many notifications on the channel arrived, for any namespace (most are someone else's). */
+  get notificationsReceived(): number {
+    return this.#notificationsReceived;
   }
 
   /** Resolves on the next change (or after maxWaitMs); starts listening on first use. */
@@ -87,7 +98,9 @@ export class FeedChanges {
     try {
       client = await this.#pool.connect();
       client.on("notification", (message) => {
-        if (message.channel === this.#channel && message.payload === this.#namespace) this.#signal.fire();
+        if (message.channel !== this.#channel) return;
+        this.#notificationsReceived++;
+        if (message.payload === this.#namespace) this.#signal.fire();
       });
       client.on("error", (error) => this.#dropListener(client, error));
       await client.query(`LISTEN "${this.#channel}"`);

@@ -66,6 +66,14 @@ export class Account extends EventSourcedActor<AccountState, AccountEvent> {
     this.raise(event as AccountEvent);
   }
 
+  /** Raises a payload that could not even be passed as an argument (arguments are wire data). */
+  async raiseNonWire(kind: "map" | "instance" | "function" | "cycle"): Promise<void> {
+    const amounts = { map: new Map(), instance: new (class Money {})(), function: () => 1, cycle: {} };
+    const event: Record<string, unknown> = { type: "Deposited", amount: amounts[kind] };
+    if (kind === "cycle") event.self = event;
+    this.raise(event as unknown as AccountEvent);
+  }
+
   async mutateState(): Promise<void> {
     (this.state as { balance: number }).balance = 1_000_000;
   }

@@ -6,9 +6,12 @@ import type {
   Clock,
   Directory,
   EventStore,
+  ReminderInfo,
+  ReminderOptions,
   SnapshotStore,
 } from "@granary/core";
 import type { Logger } from "pino";
+import type { ActivationSlots } from "../admission/activation-slots.js";
 import type { CallContext } from "../calls/call-context.js";
 import type { SiloTelemetry } from "../telemetry/silo-telemetry.js";
 
@@ -36,6 +39,14 @@ export interface ActivationServices {
    * they reach the store, so a paused-then-resumed silo cannot write after its actors moved.
    */
   readonly canCommit: () => boolean;
+  /** Bounds the activations loading at once (absent: unbounded). */
+  readonly activationSlots?: ActivationSlots;
+  /** Durable reminders of actors, by stream (the silo's reminder service). */
+  readonly reminders: {
+    register(stream: string, name: string, options: ReminderOptions, traceparent: string | undefined): Promise<void>;
+    cancel(stream: string, name: string): Promise<boolean>;
+    list(stream: string): Promise<ReminderInfo[]>;
+  };
   /** Tracks background work (snapshots) that stop() must wait for. */
   readonly background: (work: Promise<unknown>) => void;
 }

@@ -10,14 +10,20 @@ import {
   messageOf,
   NotOwnerError,
   type RecordedEvent,
+  type ReminderInfo,
+  type ReminderOptions,
   streamOf,
+  type TimerOptions,
   type Tombstone,
 } from "@granary/core";
 import { type ActorHost, bindHost } from "@granary/core/internal";
 import { type CallContext, newCallId } from "../calls/call-context.js";
+import { ActivationTimers } from "../timers/activation-timers.js";
+import { tickCall } from "../timers/tick-call.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActivationState } from "./activation-state.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
+import { explainFrozenState, wireDataRefusal } from "./call-boundary.js";
 import { EventSourcedTurnExecutor } from "./event-sourced-turn-executor.js";
 import { Mailbox, type PendingCall } from "./mailbox.js";
 import { rehydrate } from "./rehydration.js";
@@ -61,6 +67,7 @@ export class Activation implements ActorHost {
   #resolveGone: (() => void) | undefined;
   #isGone = false;
   #activated: Promise<void> | undefined;
+  #timers: ActivationTimers | undefined;
   #failure: unknown;
 
   constructor(
@@ -112,6 +119,39 @@ export class Activation implements ActorHost {
     return this.services.store.read(this.key, fromVersion);
   }
 
+  setTimer(name: string, options: TimerOptions, callback: () => unknown): void {
+    this.#timers ??= new ActivationTimers(this.services.clock, this.services.logger, this.key, (timer, body) =>
+      tickCall(this, timer, body),
+    );
+    this.#timers.set(name, options, callback);
+  }
+
+  cancelTimer(name: string): boolean {
+    return this.#timers?.cancel(name) ?? false;
+  }
+
+  timerNames(): string[] {
+    return this.#timers?.names() ?? [];
+  }
+
+  remind(name: string, options: ReminderOptions): Promise<void> {
+    const handler = (this.#instance as { onReminder?: unknown } | undefined)?.onReminder;
+    if (typeof handler !== "function") {
+      return Promise.reject(
+        new InvalidArgumentError(`remind("${name}"): ${this.info.type} has no onReminder(name, tick) method to call`),
+      );
+    }
+    return this.services.reminders.register(this.key, name, options, this.#mailbox.current?.traceparent);
+  }
+
+  cancelReminder(name: string): Promise<boolean> {
+    return this.services.reminders.cancel(this.key, name);
+  }
+
+  reminders(): Promise<ReminderInfo[]> {
+    return this.services.reminders.list(this.key);
+  }
+
   /** Resolves once the activation has failed or been deactivated. */
   get gone(): Promise<void> {
     if (this.#isGone) return Promise.resolve();
@@ -150,6 +190,7 @@ export class Activation implements ActorHost {
       this.#state === "active" &&
       this.#mailbox.runningTurns === 0 &&
       this.#mailbox.depth === 0 &&
+      !this.#timers?.keepsAlive &&
       now - this.#lastActiveAt >= idleMs
     );
   }
@@ -184,7 +225,18 @@ export class Activation implements ActorHost {
     const span = services.telemetry.tracer.startSpan("granary.activate", {
       attributes: { "granary.actor": this.key, "granary.silo": services.siloId },
     });
+    // A slot bounds how many activations load at once; it is given back before onActivate, which
+    // may call actors that need a slot themselves.
+    const slots = services.activationSlots;
+    let holdsSlot = false;
+    const releaseSlot = (): void => {
+      if (holdsSlot) slots?.release();
+      holdsSlot = false;
+    };
     try {
+      const queued = slots?.acquire();
+      if (queued) await queued;
+      holdsSlot = slots !== undefined;
       const entry = await services.directory.register(this.key, services.siloId, this.activationId);
       if (entry.activationId !== this.activationId) throw new NotOwnerError(this.key);
       this.#epoch = entry.epoch;
@@ -194,23 +246,27 @@ export class Activation implements ActorHost {
       instance[bindHost](this);
       this.#instance = instance;
       this.#executor = await this.#createExecutor(instance, entry.epoch);
+      releaseSlot();
       if (instance.onActivate) await instance.onActivate();
       this.#state = "active";
       services.telemetry.activations.add(1, { actor_type: this.info.type });
       services.logger.debug({ actor: this.key, epoch: entry.epoch }, "activated");
       this.#pump();
     } catch (error) {
+      releaseSlot();
       this.#state = "failed";
+      this.#timers?.close();
       this.#failure = error;
       span.recordException(error as Error);
       if (this.#epoch !== undefined) await this.#unregister();
-      // A purged actor failing to activate is the expected answer, not an incident.
+      // A purged actor failing to activate is the expected answer, not an incident; losing the
+      // directory race and being shed while waiting for a slot are not failures to report either.
       if (isGranaryError(error, ErrorCode.StreamPurged)) {
         services.logger.debug({ actor: this.key }, "activation refused: the stream was purged");
-      } else if (!(error instanceof NotOwnerError)) {
+      } else if (!(error instanceof NotOwnerError) && !isGranaryError(error, ErrorCode.Overloaded)) {
         services.logger.warn({ actor: this.key, err: messageOf(error) }, "activation failed");
       }
-      this.hooks.onFailed(this, error, this.#mailbox.drain());
+      this.hooks.onFailed(this, error, this.#drainCalls());
       this.#markGone();
     } finally {
       span.end();
@@ -252,19 +308,23 @@ export class Activation implements ActorHost {
     if (!reentrant || !executor.defersStart) this.#mailbox.started(call.request.context);
     let turn: Promise<unknown>;
     try {
-      turn = executor.execute(call.request, reentrant);
+      turn = executor.execute(call.request, reentrant, call.body);
     } catch (error) {
       turn = Promise.reject(error);
     }
     turn.then(
       (value) => {
         this.#finished(call);
-        call.resolve(value);
+        // The result crosses the same check locally as remotely (a Map is refused on both paths).
+        const refused = wireDataRefusal(value, this.info.type, call.request.method);
+        if (refused) call.reject(refused);
+        else call.resolve(value);
       },
       (error: unknown) => {
         this.#finished(call);
+        const explained = this.info.eventSourced && this.services.freezeState ? explainFrozenState(error) : error;
         // Event-sourced turns classify their own errors (a stale commit stays retryable).
-        call.reject(this.info.eventSourced ? error : asTurnError(error));
+        call.reject(this.info.eventSourced ? explained : asTurnError(explained));
       },
     );
   }
@@ -272,7 +332,8 @@ export class Activation implements ActorHost {
   #finished(call: PendingCall): void {
     if (this.info.readOnly.has(call.request.method)) this.#readers--;
     this.#mailbox.finished(call.request.context);
-    this.#lastActiveAt = this.services.clock.now();
+    // A timer tick is not a call: it does not keep the actor from idle collection (keepAlive does).
+    if (!call.body) this.#lastActiveAt = this.services.clock.now();
     if (this.#mailbox.runningTurns === 0) this.#pump();
   }
 
@@ -371,8 +432,9 @@ export class Activation implements ActorHost {
     if (this.#state === "activating") await this.#activated;
     if (this.#state !== "active") return this.gone;
     this.#state = "deactivating";
+    this.#timers?.close();
     const abrupt = reason === "stale" || reason === "lost-ownership" || reason === "purged";
-    const handover = abrupt ? this.#mailbox.drain() : [];
+    const handover = abrupt ? this.#drainCalls() : [];
     try {
       await this.#settled();
       if (!abrupt) {
@@ -389,6 +451,12 @@ export class Activation implements ActorHost {
       this.hooks.onGone(this, handover);
       this.#markGone();
     }
+  }
+
+  /** Takes the waiting calls for a successor; timer ticks belong to this instance and are dropped. */
+  #drainCalls(): PendingCall[] {
+    const calls = this.#mailbox.drain();
+    return calls.some((call) => call.body) ? calls.filter((call) => !call.body) : calls;
   }
 
   async #unregister(): Promise<void> {

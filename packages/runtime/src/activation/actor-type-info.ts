@@ -1,6 +1,7 @@
 import {
   Actor,
   type ActorClass,
+  actorTypeViolation,
   EventSourcedActor,
   type EventSourcedActorClass,
   InvalidConfigurationError,
@@ -34,6 +35,7 @@ const NOT_CALLABLE = new Set([
   "fromSnapshot",
   "onActivate",
   "onDeactivate",
+  "onReminder",
   "get",
   "raise",
 ]);
@@ -67,10 +69,11 @@ export class ActorTypeRegistry {
       );
     }
     const type = cls.type;
-    if (typeof type !== "string" || type.trim() === "" || type.includes("/")) {
+    const typeProblem = actorTypeViolation(type);
+    if (typeProblem) {
       throw new InvalidConfigurationError(
         "actors",
-        `${cls.name} needs \`static readonly type = "${cls.name}"\`: a non-empty name without "/" that never changes (it is part of every stream name)`,
+        `${cls.name} needs \`static readonly type = "${cls.name}"\`: a name that never changes (it is part of every stream name); its type ${typeProblem}`,
       );
     }
     const existing = this.#types.get(type);

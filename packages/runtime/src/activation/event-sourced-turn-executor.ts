@@ -3,6 +3,7 @@ import {
   type EventEnvelope,
   type EventSourcedActor,
   type EventSourcingControl,
+  type IdempotencyRecord,
   InvalidArgumentError,
   isGranaryError,
   NotOwnerError,
@@ -12,12 +13,37 @@ import {
 import { eventSourcing } from "@granary/core/internal";
 import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
+import { argsDigest, encodeReply, IdempotencyTable } from "../calls/idempotency.js";
 import { parseTraceparent } from "../telemetry/call-tracing.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
 import { OpenTurns } from "./open-turns.js";
 import type { Snapshotter } from "./snapshotter.js";
 import { asTurnError, resolveMethod, runInTurn, type TurnExecutor } from "./turn-executor.js";
+
+/** A keyed call running now. */
+interface KeyedCall {
+  readonly record: IdempotencyRecord;
+  /** Whether any of its events were committed (then it is remembered, whatever its outcome). */
+  committed: boolean;
+}
+
+function optionalReply(reply: string | undefined): { reply?: string } {
+  return reply === undefined ? {} : { reply };
+}
+
+/**
+ * Puts the key in every event's metadata, and the reply (when the record has one) only in the
+ * last event's: it is needed once, and may be large.
+ */
+function withIdempotency(events: EventEnvelope[], record: IdempotencyRecord): void {
+  const { reply, ...rest } = record;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i] as EventEnvelope;
+    const last = i === events.length - 1;
+    events[i] = { ...event, metadata: { ...event.metadata, idempotency: last && reply !== undefined ? record : rest } };
+  }
+}
 
 /** What the executor tells its activation. */
 export interface TurnHost {
@@ -59,6 +85,10 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
   #raiseRefused = false;
   /** The method of each call with a turn here, for the `method` of the events committed in its name. */
   readonly #methods = new WeakMap<CallContext, string>();
+  /** Recent idempotency keys, created with the first keyed call. */
+  #idempotency: IdempotencyTable | undefined;
+  /** Keyed calls running now, by context: what their commits record. */
+  #keyed: Map<CallContext, KeyedCall> | undefined;
 
   constructor(
     readonly info: ActorTypeInfo,
@@ -72,25 +102,68 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     this.#control = instance[eventSourcing];
   }
 
-  /** Reentrant calls become "running" (turnStarted) only when their turn starts; others already are. */
-  execute(request: CallRequest, reentrant: boolean): Promise<unknown> {
-    const method = resolveMethod(this.info, this.instance, request.method);
-    const args = request.args as unknown[];
-    const command = !this.info.readOnly.has(request.method);
+  /**
+   * Reentrant calls become "running" (turnStarted) only when their turn starts; others already are.
+   * With `body` (a timer tick), the turn runs it instead of a method, as a command.
+   */
+  execute(request: CallRequest, reentrant: boolean, body?: () => unknown): Promise<unknown> {
+    if (body) return this.#execute(request, reentrant, body);
+    const key = request.idempotencyKey;
+    if (key !== undefined && !this.info.readOnly.has(request.method))
+      return this.#executeKeyed(request, reentrant, key);
+    return this.#execute(request, reentrant);
+  }
+
+  /**
+   * A call with an idempotency key: answered from the first run's outcome when that run committed
+   * events, else run with the key recorded in the metadata of what it commits (see calls/idempotency.ts).
+   */
+  async #executeKeyed(request: CallRequest, reentrant: boolean, key: string): Promise<unknown> {
+    resolveMethod(this.info, this.instance, request.method);
+    this.#idempotency ??= new IdempotencyTable(this.stream, this.services.store);
+    const table = this.#idempotency;
+    await table.ready(this.#control.durableVersion);
+    const record = { key, method: request.method, args: argsDigest(request.args) };
+    const seen = table.lookup(key, record.method, record.args);
+    if (seen) return table.replay(key, seen);
+    const call: KeyedCall = { record, committed: false };
+    this.#keyed ??= new Map();
+    const keyed = this.#keyed;
+    keyed.set(request.context, call);
+    try {
+      const result = await this.#execute(request, reentrant);
+      if (call.committed) table.settled(key, { ok: true, value: result });
+      return result;
+    } catch (error) {
+      if (call.committed) table.settled(key, { ok: false, error });
+      throw error;
+    } finally {
+      keyed.delete(request.context);
+    }
+  }
+
+  #execute(request: CallRequest, reentrant: boolean, body?: () => unknown): Promise<unknown> {
+    let run = body;
+    if (!run) {
+      const method = resolveMethod(this.info, this.instance, request.method);
+      const args = request.args as unknown[];
+      run = () => method.apply(this.instance, args);
+    }
+    const command = body !== undefined || !this.info.readOnly.has(request.method);
     const context = request.context;
     this.#methods.set(context, request.method);
     const parent = this.#open.newest;
     this.#setSideBySide(this.#open.open(context, command));
     if (!reentrant || (parent === undefined && this.#queued === 0)) {
       if (reentrant) this.activation.turnStarted(context);
-      return this.#run(request, method, args, command);
+      return this.#run(request, run, command);
     }
     // Re-entry: what the open turns raised becomes durable first, so this call never reads, builds
     // on or acknowledges an event that could still be discarded.
     return this.#flush(parent ?? context).then(
       () => {
         this.activation.turnStarted(context);
-        return this.#run(request, method, args, command);
+        return this.#run(request, run, command);
       },
       (error: unknown) => {
         // Those events were the open turns': they must not reply as if they were kept.
@@ -101,13 +174,13 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     );
   }
 
-  #run(request: CallRequest, method: (...args: unknown[]) => Promise<unknown>, args: unknown[], command: boolean) {
+  #run(request: CallRequest, run: () => unknown, command: boolean) {
     const context = request.context;
     if (!command) {
       // Read-only calls run outside any turn (they may overlap), so raise() in them fails.
       let reading: Promise<unknown>;
       try {
-        reading = runInTurn(request, () => method.apply(this.instance, args));
+        reading = runInTurn(request, run);
       } catch (error) {
         reading = Promise.reject(error);
       }
@@ -116,7 +189,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     this.#control.beginTurn();
     let running: Promise<unknown>;
     try {
-      running = runInTurn(request, () => method.apply(this.instance, args));
+      running = runInTurn(request, run);
     } catch (error) {
       return this.#fail(context, error);
     }
@@ -133,7 +206,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       this.#close(context, true);
       return result;
     }
-    return this.#flush(context).then(
+    return this.#flush(context, { result }).then(
       () => {
         const late = this.#aborted?.get(context);
         if (late !== undefined) return this.#fail(context, late);
@@ -179,8 +252,8 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
   }
 
   /** Appends every pending event once the appends before it are done; `context` goes into their metadata. */
-  #flush(context: CallContext): Promise<void> {
-    return this.#enqueue(() => this.#commitPending(context));
+  #flush(context: CallContext, final?: { readonly result: unknown }): Promise<void> {
+    return this.#enqueue(() => this.#commitPending(context, final));
   }
 
   #enqueue(op: () => Promise<void>): Promise<void> {
@@ -193,25 +266,41 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     return run;
   }
 
-  async #commitPending(context: CallContext): Promise<void> {
+  async #commitPending(context: CallContext, final: { readonly result: unknown } | undefined): Promise<void> {
     const control = this.#control;
     const pending = control.pending();
     const count = pending.length;
     if (count === 0) return;
+    const keyed = this.#keyed?.get(context);
+    const record: IdempotencyRecord | undefined = keyed && {
+      ...keyed.record,
+      ...(final ? optionalReply(encodeReply(final.result)) : {}),
+    };
+    const expectedVersion = control.durableVersion;
     try {
       // #append builds the envelopes before its first await, so they hold exactly these `count` events.
-      await this.#append(pending, control.durableVersion, context);
+      await this.#append(pending, expectedVersion, context, record);
     } catch (error) {
       // Whatever is pending was raised on top of events that were not written.
       control.discardPending();
       throw error;
     }
     control.committed(count);
+    if (keyed && record) {
+      keyed.committed = true;
+      this.#idempotency?.committed(record, expectedVersion + count);
+    }
     this.snapshotter.afterCommit();
   }
 
-  async #append(pending: readonly PendingEvent[], expectedVersion: number, context: CallContext): Promise<void> {
+  async #append(
+    pending: readonly PendingEvent[],
+    expectedVersion: number,
+    context: CallContext,
+    idempotency: IdempotencyRecord | undefined,
+  ): Promise<void> {
     const events = this.#envelopes(pending, expectedVersion, context);
+    if (idempotency) withIdempotency(events, idempotency);
     if (!this.services.canCommit()) {
       this.activation.onStale(new NotOwnerError(this.stream));
       throw new StaleActivationError(this.stream, new NotOwnerError(this.stream));

@@ -5,6 +5,11 @@ export interface PendingCall {
   readonly request: CallRequest;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /**
+   * A turn that runs this instead of a method: a timer tick. It belongs to this activation's
+   * instance, so it is never handed to another activation, and it does not count as activity.
+   */
+  readonly body?: () => unknown;
 }
 
 /**

@@ -10,10 +10,14 @@ import type { CallContext } from "../calls/call-context.js";
  *
  * Usually holds one call; more only while calls re-enter or read-only calls overlap.
  */
+// Shared while nothing runs, so an idle activation holds no arrays of its own.
+const NO_CALLS = Object.freeze([]) as unknown as CallContext[];
+const NO_FLAGS = Object.freeze([]) as unknown as boolean[];
+
 export class OpenTurns {
-  readonly #open: CallContext[] = [];
+  #open: CallContext[] = NO_CALLS;
   /** Parallel to #open: whether that call is a command (may raise). */
-  readonly #command: boolean[] = [];
+  #command: boolean[] = NO_FLAGS;
   #commands = 0;
   #sideBySide = false;
 
@@ -48,8 +52,13 @@ export class OpenTurns {
         }
       }
     }
-    open.push(context);
-    this.#command.push(command);
+    if (open.length === 0) {
+      this.#open = [context];
+      this.#command = [command];
+    } else {
+      open.push(context);
+      this.#command.push(command);
+    }
     if (command) this.#commands++;
     return this.#sideBySide;
   }
@@ -60,7 +69,10 @@ export class OpenTurns {
     const index = open.lastIndexOf(context);
     if (index < 0) return this.#sideBySide;
     if (this.#command[index]) this.#commands--;
-    if (index === open.length - 1) {
+    if (open.length === 1) {
+      this.#open = NO_CALLS;
+      this.#command = NO_FLAGS;
+    } else if (index === open.length - 1) {
       open.pop();
       this.#command.pop();
     } else {

@@ -1,6 +1,7 @@
 import { type Actor, GranaryError, isGranaryError, UnknownMethodError } from "@granary/core";
 import { context } from "@opentelemetry/api";
 import type { CallRequest } from "../calls/call-context.js";
+import { REMINDER_METHOD, reminderHandler } from "../reminders/reminder-call.js";
 import { turnContext } from "../telemetry/call-tracing.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
 
@@ -8,9 +9,10 @@ import type { ActorTypeInfo } from "./actor-type-info.js";
 export interface TurnExecutor {
   /**
    * `reentrant`: the call belongs to a chain already inside the actor. An executor that returns
-   * true from `defersStart` reports when such a call's turn really starts (`turnStarted`).
+   * true from `defersStart` reports when such a call's turn really starts (`turnStarted`). With
+   * `body` (a timer tick), the turn runs it instead of the request's method.
    */
-  execute(request: CallRequest, reentrant: boolean): Promise<unknown>;
+  execute(request: CallRequest, reentrant: boolean, body?: () => unknown): Promise<unknown>;
   readonly defersStart: boolean;
 }
 
@@ -29,6 +31,7 @@ export function resolveMethod(
   instance: Actor,
   method: string,
 ): (...args: unknown[]) => Promise<unknown> {
+  if (method === REMINDER_METHOD) return reminderHandler(instance, info.type);
   if (!info.methods.has(method)) throw new UnknownMethodError(info.type, method);
   return (instance as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[method] as (
     ...args: unknown[]
@@ -43,10 +46,38 @@ export class PlainTurnExecutor implements TurnExecutor {
     readonly instance: Actor,
   ) {}
 
-  execute(request: CallRequest, _reentrant: boolean): Promise<unknown> {
+  /** Outcomes of recent keyed calls: volatile like the actor's state, so a resend runs once per activation. */
+  #recent: RecentCalls | undefined;
+
+  execute(request: CallRequest, _reentrant: boolean, body?: () => unknown): Promise<unknown> {
+    if (body) return runInTurn(request, body);
     const method = resolveMethod(this.info, this.instance, request.method);
+    const key = request.idempotencyKey;
+    if (key !== undefined) {
+      this.#recent ??= new RecentCalls();
+      const first = this.#recent.get(key);
+      if (first) return first;
+    }
     // The activation passes errors through asTurnError when it settles the call.
-    return runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
+    const running = runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
+    if (key !== undefined) this.#recent?.set(key, running);
+    return running;
+  }
+}
+
+/** The last 1,000 keyed calls of a plain actor and their (possibly still running) outcomes. */
+class RecentCalls {
+  readonly #calls = new Map<string, Promise<unknown>>();
+
+  get(key: string): Promise<unknown> | undefined {
+    return this.#calls.get(key);
+  }
+
+  set(key: string, outcome: Promise<unknown>): void {
+    // A rejected outcome is observed by the caller; this copy must not count as unhandled.
+    outcome.catch(() => {});
+    this.#calls.set(key, outcome);
+    if (this.#calls.size > 1_000) this.#calls.delete(this.#calls.keys().next().value as string);
   }
 }
 

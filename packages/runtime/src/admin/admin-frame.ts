@@ -2,7 +2,7 @@ import { InvalidArgumentError } from "@granary/core";
 
 /**
  * The wire form of an operator request (CLI, inspector) to one silo: `[ADMIN, op, args]`, answered
- * like a call. Distinct from call frames (`[CALL, ...]`, cluster/wire.ts) by its first element.
+ * like a call. Distinct from call frames (`[CALL, ...]`, calls/call-wire.ts) by its first element.
  */
 export const ADMIN = 100;
 

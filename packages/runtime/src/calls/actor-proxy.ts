@@ -2,12 +2,16 @@ import {
   type Actor,
   type ActorClass,
   type ActorRef,
+  assertActorIdentity,
   assertCallMetadata,
+  assertWireData,
   type CallOptions,
   InvalidArgumentError,
 } from "@granary/core";
 import { publicMethodsOf } from "../activation/actor-type-info.js";
 import { type CallContext, type CallRequest, childContext } from "./call-context.js";
+import { assertCallTimeout } from "./call-timeout.js";
+import { checkIdempotencyKey } from "./idempotency.js";
 
 /** Whatever can execute a call: a silo's dispatcher or a client's gateway connection. */
 export interface CallInvoker {
@@ -30,6 +34,16 @@ type Ref = { readonly [STATE]: RefState };
 
 function invokeRef(ref: Ref, method: string, args: unknown[]): Promise<unknown> {
   const state = ref[STATE];
+  // Checked before the call goes anywhere, so a Map argument fails the same way locally and remotely.
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (typeof arg === "number" || typeof arg === "boolean") continue; // nothing to walk
+    try {
+      assertWireData(arg, `argument ${i} of ${state.actorType}.${method}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
   return state.invoker.invoke({
     actorType: state.actorType,
     actorId: state.id,
@@ -37,6 +51,7 @@ function invokeRef(ref: Ref, method: string, args: unknown[]): Promise<unknown> 
     args,
     context: childContext(state.parent?.(), state.options),
     timeoutMs: state.timeoutMs,
+    idempotencyKey: state.options.idempotencyKey,
   });
 }
 
@@ -86,15 +101,14 @@ export function createActorRef<T extends Actor>(
   parent?: () => CallContext | undefined,
 ): ActorRef<T> {
   const actorType = typeof type === "string" ? type : type?.type;
-  if (typeof actorType !== "string" || actorType === "") {
+  if (typeof actorType !== "string") {
     throw new InvalidArgumentError("get(type, id) needs an actor class with a static `type` (or a type name)");
   }
-  if (typeof id !== "string" || id === "") {
-    throw new InvalidArgumentError(`get(${actorType}, id) needs a non-empty string id, got ${JSON.stringify(id)}`);
-  }
+  assertActorIdentity(actorType, id);
   const timeoutMs = options.timeoutMs ?? invoker.defaultTimeoutMs;
-  if (!(timeoutMs > 0)) throw new InvalidArgumentError(`timeoutMs must be > 0, got ${timeoutMs}`);
+  assertCallTimeout(timeoutMs);
   if (options.metadata !== undefined) assertCallMetadata(options.metadata);
+  checkIdempotencyKey(options.idempotencyKey);
   const ref = Object.create(prototypeFor(typeof type === "string" ? undefined : type)) as Ref;
   Object.defineProperty(ref, STATE, { value: { invoker, actorType, id, options, parent, timeoutMs } });
   return Object.freeze(ref) as unknown as ActorRef<T>;

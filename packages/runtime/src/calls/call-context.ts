@@ -24,6 +24,8 @@ export interface CallRequest {
   readonly args: readonly unknown[];
   readonly context: CallContext;
   readonly timeoutMs: number;
+  /** The caller's idempotency key (see `CallOptions.idempotencyKey`); never inherited by calls it makes. */
+  readonly idempotencyKey?: string | undefined;
 }
 
 /** ULIDs: event ids, activation ids, silo ids (sortable by time, globally unique). */

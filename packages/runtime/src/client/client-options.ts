@@ -1,7 +1,17 @@
-import { type ErrorClass, InvalidConfigurationError, type Membership } from "@granary/core";
+import {
+  checkRedisUrl,
+  type ErrorClass,
+  InvalidConfigurationError,
+  type Membership,
+  tryParseAddress,
+} from "@granary/core";
 import type { Logger } from "pino";
 import type { ConnectAddressOptions } from "../messaging/transport-options.js";
-import { positiveInt } from "../silo/option-parsing.js";
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CLUSTER_NAME } from "../options/defaults.js";
+import { positiveInt } from "../options/option-parsing.js";
+
+/** How often the client re-reads membership for the list of gateways. */
+export const DEFAULT_GATEWAY_REFRESH_MS = 2_000;
 
 /**
  * Options of {@link Client.connect}: where the gateways are (`redis` discovers them from cluster
@@ -58,13 +68,11 @@ export function resolveClientOptions(
     );
   }
   for (const gateway of gateways) {
-    if (!/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(gateway)) {
-      throw new InvalidConfigurationError("gateways", `"${gateway}" is not "host:port"`);
+    if (tryParseAddress(gateway) === undefined) {
+      throw new InvalidConfigurationError("gateways", `"${gateway}" is not "host:port" (IPv6 as "[::1]:11111")`);
     }
   }
-  if (redis && !/^rediss?:\/\//.test(redis)) {
-    throw new InvalidConfigurationError("redis", `must be a redis:// or rediss:// URL, got "${redis}"`);
-  }
+  if (redis) checkRedisUrl("redis", redis);
   const clusterKey = options.clusterKey ?? (env.GRANARY_CLUSTER_KEY || undefined);
   const allowUnauthenticated = options.allowUnauthenticated ?? false;
   if (!clusterKey && !allowUnauthenticated) {
@@ -77,12 +85,22 @@ export function resolveClientOptions(
     redis,
     membership: options.membership,
     gateways,
-    clusterName: options.clusterName ?? env.GRANARY_CLUSTER ?? "default",
+    clusterName: options.clusterName ?? env.GRANARY_CLUSTER ?? DEFAULT_CLUSTER_NAME,
     clusterKey,
     allowUnauthenticated,
     tls: options.tls,
-    callTimeoutMs: positiveInt("callTimeoutMs", options.callTimeoutMs, env.GRANARY_CALL_TIMEOUT_MS, 30_000),
-    refreshIntervalMs: positiveInt("refreshIntervalMs", options.refreshIntervalMs, undefined, 2_000),
+    callTimeoutMs: positiveInt(
+      "callTimeoutMs",
+      options.callTimeoutMs,
+      env.GRANARY_CALL_TIMEOUT_MS,
+      DEFAULT_CALL_TIMEOUT_MS,
+    ),
+    refreshIntervalMs: positiveInt(
+      "refreshIntervalMs",
+      options.refreshIntervalMs,
+      undefined,
+      DEFAULT_GATEWAY_REFRESH_MS,
+    ),
     errors: options.errors ?? [],
     logger: options.logger,
   };

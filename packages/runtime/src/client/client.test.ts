@@ -1,7 +1,7 @@
 import { NotOwnerError } from "@granary/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { Account } from "../__fixtures__/actors.js";
-import { parseCallRequest } from "../cluster/wire.js";
+import { parseCallRequest } from "../calls/call-wire.js";
 import { listenTransport, type TransportServer } from "../messaging/server.js";
 import { Client } from "./client.js";
 

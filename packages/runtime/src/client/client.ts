@@ -8,13 +8,16 @@ import {
   ConnectionError,
   type DocumentOf,
   type DocumentProjectionClass,
+  formatAddress,
   type MemberInfo,
   type Membership,
   messageOf,
+  NoSiloAvailableError,
   type PastActorRef,
   type PastCallOptions,
   type PointInTime,
   type PurgeRequest,
+  type ReminderInfo,
   ShuttingDownError,
   type TimeTravelRefFactory,
   type Tombstone,
@@ -23,8 +26,9 @@ import { type Logger, pino } from "pino";
 import { OperatorClient } from "../admin/operator-client.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallRequest, childContext } from "../calls/call-context.js";
-import { provablyNotExecuted } from "../cluster/call-router.js";
-import { callMessage } from "../cluster/wire.js";
+import { callMessage } from "../calls/call-wire.js";
+import { outcomeUnknown } from "../calls/idempotency.js";
+import { provablyNotExecuted } from "../calls/retry-rules.js";
 import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
 import { pointToWire, resolvePointInTime } from "../history/history-options.js";
 import type {
@@ -41,7 +45,9 @@ import { PURGE_METHOD, validatePurgeRequest } from "../history/purge.js";
 import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
+import { loadOptionalPackage } from "../options/optional-package.js";
 import type { ProjectionQuery } from "../projections/projection-queries.js";
+import { ReminderAdmin } from "../reminders/silo-reminders.js";
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
 import { clientQuery, clientSubscribe, type GatewayInvoker } from "./client-read-side.js";
 
@@ -70,6 +76,8 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
   #next = 0;
   #lastOptions: RequestOptions | undefined;
   #refresher: ReturnType<typeof setInterval> | undefined;
+  /** Why the last membership refresh failed (cleared by the next success), for NO_SILO_AVAILABLE. */
+  #membershipError: unknown;
   #closed = false;
   #operator: OperatorClient | undefined;
 
@@ -94,7 +102,12 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     let membership = resolved.membership;
     let owns = false;
     if (!membership && resolved.redis) {
-      const { RedisMembership } = await import("@granary/redis");
+      const { RedisMembership } = await loadOptionalPackage(
+        () => import("@granary/redis"),
+        "@granary/redis",
+        "redis",
+        "pass `gateways` or an injected `membership` instead of a Redis URL",
+      );
       membership = new RedisMembership({ redis: resolved.redis, cluster: resolved.clusterName });
       owns = true;
     }
@@ -206,7 +219,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
       if (gateway === undefined) {
         await this.#refreshGateways();
         if (this.#gateways.length === 0) {
-          if (attempt > 20) throw noGatewayError();
+          if (attempt > 20) throw this.#noSilo(undefined);
           await sleep(Math.min(100 * (attempt + 1), remaining));
         }
         continue;
@@ -220,6 +233,21 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
         await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
       }
     }
+  }
+
+  /** The reminders of an actor, by name, as a gateway silo reads them from the store (no activation). */
+  reminders<T extends Actor>(type: ActorClass<T>, id: string): Promise<ReminderInfo[]> {
+    return this.#admin(type, id, ReminderAdmin.List, []) as Promise<ReminderInfo[]>;
+  }
+
+  /** Cancels one reminder of an actor; false when there was none. */
+  cancelReminder<T extends Actor>(type: ActorClass<T>, id: string, name: string): Promise<boolean> {
+    return this.#admin(type, id, ReminderAdmin.Cancel, [name]) as Promise<boolean>;
+  }
+
+  #admin(type: ActorClass, actorId: string, method: string, args: unknown[]): Promise<unknown> {
+    const context = childContext(undefined, {});
+    return this.invoke({ actorType: type.type, actorId, method, args, context, timeoutMs: this.defaultTimeoutMs });
   }
 
   /** The operator's view of the cluster (what the `granary` CLI and the inspector show). */
@@ -272,7 +300,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
           await this.#refreshGateways();
           target = this.#pick();
         }
-        if (target === undefined) throw noGatewayError();
+        if (target === undefined) throw this.#noSilo(undefined);
         const value = await this.#pool.request(target, callMessage(request, 0), {
           timeoutMs: request.timeoutMs,
           timeoutError: gatewayTimeout,
@@ -287,7 +315,11 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     return this.#gateways;
   }
 
-  invoke(request: CallRequest): Promise<unknown> {
+  invoke(call: CallRequest): Promise<unknown> {
+    // Every call carries an idempotency key (its own call id unless the caller chose one), so a call
+    // whose connection dropped mid-flight can be sent again without ever running twice.
+    const request: CallRequest =
+      call.idempotencyKey === undefined ? { ...call, idempotencyKey: call.context.callId } : call;
     // Fast path: one attempt on the next gateway, answered straight into the call's promise. Retry
     // state exists only once a gateway refused.
     const gateway = this.#closed ? undefined : this.#pick();
@@ -316,30 +348,41 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
   async #afterRefusal(call: GatewayCall, error: unknown): Promise<unknown> {
     const { request, gateway, deadline } = call;
     this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused the call; trying another");
-    if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
+    if (unreachable(error)) this.#dropGateway(gateway);
     await sleep(Math.min(10, Math.max(0, deadline - Date.now())));
-    return this.#invokeWithRetries(request, deadline, 1, error);
+    return this.#invokeWithRetries(request, deadline, 1, error, gateway);
   }
 
+  /**
+   * Tries gateways until one takes the call. Only refusals get here (nothing ran), so a call that
+   * no silo took fails with NO_SILO_AVAILABLE (retryable): at once when no gateway is known after
+   * refreshing membership, or when every known gateway could not be reached during this call;
+   * otherwise at the deadline. A call that was sent and not answered in time is a CALL_TIMEOUT.
+   * @param refusedBy the gateway that gave `refusal`
+   */
   async #invokeWithRetries(
     request: CallRequest,
     deadline: number,
     firstAttempt: number,
     refusal: unknown,
+    refusedBy?: string,
   ): Promise<unknown> {
     let lastError: unknown = refusal;
+    // The last attempt whose connection dropped mid-call: it may have run, so the call's final error
+    // must not claim nothing was sent.
+    let uncertain: unknown = provablyNotExecuted(refusal) ? undefined : refusal;
+    // Gateways that could not be reached during this call: when every known one is here, give up.
+    const unreachableHere = new Set<string>();
+    if (refusedBy !== undefined && unreachable(refusal)) unreachableHere.add(refusedBy);
     for (let attempt = firstAttempt; ; attempt++) {
-      if (this.#closed) throw new ShuttingDownError("client");
+      if (this.#closed) throw new ShuttingDownError("client", { retryable: false });
       const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        if (attempt > 0) throw callTimeout(request);
-        throw lastError ?? noGatewayError();
-      }
-      const gateway = this.#pick();
+      if (remaining <= 0) throw uncertain ?? this.#noSilo(lastError);
+      let gateway = this.#pickExcept(unreachableHere);
       if (gateway === undefined) {
         await this.#refreshGateways();
-        if (this.#gateways.length === 0) await sleep(Math.min(100 * (attempt + 1), remaining));
-        continue;
+        gateway = this.#pickExcept(unreachableHere);
+        if (gateway === undefined) throw uncertain ?? this.#noSilo(lastError);
       }
       try {
         return await this.#pool.request(gateway, callMessage(request, 0), {
@@ -348,13 +391,39 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
         });
       } catch (error) {
         if (error instanceof GatewayTimeout) throw callTimeout(request);
-        if (!provablyNotExecuted(error)) throw error;
+        if (!safeToResend(error)) throw error;
         lastError = error;
-        this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused the call; trying another");
-        if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
+        if (!provablyNotExecuted(error)) uncertain = error;
+        this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused or dropped the call; trying another");
+        if (unreachable(error)) {
+          unreachableHere.add(gateway);
+          this.#dropGateway(gateway);
+        }
         await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
       }
     }
+  }
+
+  /** The error of a call no silo took (it never ran), saying why none could. */
+  #noSilo(lastError: unknown): NoSiloAvailableError {
+    if (lastError !== undefined) {
+      const unreached = unreachable(lastError);
+      return new NoSiloAvailableError(
+        unreached
+          ? `no gateway could be reached: ${messageOf(lastError)}`
+          : `every gateway refused it until the deadline: ${messageOf(lastError)}`,
+        { cause: lastError, sent: !unreached },
+      );
+    }
+    if (this.#membershipError !== undefined) {
+      return new NoSiloAvailableError(
+        `the cluster's membership could not be read: ${messageOf(this.#membershipError)}`,
+        { cause: this.#membershipError },
+      );
+    }
+    return new NoSiloAvailableError(
+      this.#membership ? "no silo is registered in the cluster's membership" : "no gateway is configured",
+    );
   }
 
   async close(): Promise<void> {
@@ -370,6 +439,15 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     return this.#gateways[this.#next];
   }
 
+  /** The next gateway not in `excluded`, round robin; undefined when there is none. */
+  #pickExcept(excluded: ReadonlySet<string>): string | undefined {
+    for (let i = 0; i < this.#gateways.length; i++) {
+      const gateway = this.#pick();
+      if (gateway !== undefined && !excluded.has(gateway)) return gateway;
+    }
+    return undefined;
+  }
+
   #dropGateway(gateway: string): void {
     // With a fixed list, keep it (the silo may come back); with membership, the next refresh decides.
     if (this.#membership) this.#gateways = this.#gateways.filter((g) => g !== gateway);
@@ -379,24 +457,22 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     if (!this.#membership) return;
     try {
       const members = await this.#membership.liveMembers();
-      const gateways = members.map(addressOf);
+      const gateways = members.map(formatAddress);
       // Calls waiting on a gateway whose lease expired fail now instead of at their timeout; one
       // that left gracefully answers what it accepted while it closes.
       for (const member of this.#members) {
-        if (!gateways.includes(addressOf(member)) && member.leaseExpiresAt <= Date.now()) {
-          this.#pool.disconnect(addressOf(member), "its membership lease expired");
+        if (!gateways.includes(formatAddress(member)) && member.leaseExpiresAt <= Date.now()) {
+          this.#pool.disconnect(formatAddress(member), "its membership lease expired");
         }
       }
       this.#members = members;
       this.#gateways = gateways;
+      this.#membershipError = undefined;
     } catch (error) {
+      this.#membershipError = error;
       this.#logger.warn({ err: messageOf(error) }, "could not refresh gateways from membership; keeping the last list");
     }
   }
-}
-
-function addressOf(member: MemberInfo): string {
-  return member.host.includes(":") ? `[${member.host}]:${member.port}` : `${member.host}:${member.port}`;
 }
 
 /** A first attempt in flight: receives the gateway's answer and settles the caller's promise. */
@@ -416,9 +492,18 @@ class GatewayCall implements ResponseSink {
 
   reject(error: unknown): void {
     if (error instanceof GatewayTimeout) this.rejectPromise(callTimeout(this.request));
-    else if (!provablyNotExecuted(error)) this.rejectPromise(error);
+    else if (!safeToResend(error)) this.rejectPromise(error);
     else afterRefusal(this.client, this, error).then(this.resolve, this.rejectPromise);
   }
+}
+
+/**
+ * The call provably did not run (refused at a silo's door, or never sent), or its outcome is unknown
+ * (the connection dropped mid-call): every client call carries an idempotency key, so sending it
+ * again can never run it twice on an event-sourced actor.
+ */
+function safeToResend(error: unknown): boolean {
+  return provablyNotExecuted(error) || outcomeUnknown(error);
 }
 
 /** Our own wait for a gateway's answer ran out; becomes the call's CallTimeoutError. Never escapes. */
@@ -432,8 +517,10 @@ function callTimeout(request: CallRequest): CallTimeoutError {
   return new CallTimeoutError(`${request.actorType}/${request.actorId}`, request.method, request.timeoutMs);
 }
 
-function noGatewayError(): ConnectionError {
-  return new ConnectionError("no gateway silo is known: is any silo of the cluster running?", { retryable: true });
+/** A connection that could not be opened, or closed before the call was sent: nothing was sent. */
+function unreachable(error: unknown): boolean {
+  const e = error as { code?: string; retryable?: boolean } | undefined;
+  return e?.code === "CONNECTION_ERROR" && e.retryable === true;
 }
 
 function sleep(ms: number): Promise<void> {

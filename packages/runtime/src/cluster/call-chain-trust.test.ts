@@ -8,10 +8,10 @@ import {
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { callContext } from "../calls/call-context.js";
+import { callMessage } from "../calls/call-wire.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
 import { Silo } from "../silo/silo.js";
-import { callMessage } from "./wire.js";
 
 const logger = pino({ level: "silent" });
 const clusterKey = "call-chain-trust-test-key-0123456789";

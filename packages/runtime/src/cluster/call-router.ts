@@ -1,13 +1,15 @@
 import { type Directory, ErrorCode, isGranaryError, NotOwnerError, ShuttingDownError, streamOf } from "@granary/core";
 import type { Logger } from "pino";
 import type { PendingCall } from "../activation/mailbox.js";
+import type { ActivationSlots } from "../admission/activation-slots.js";
 import type { CallRequest } from "../calls/call-context.js";
+import { callMessage } from "../calls/call-wire.js";
+import { provablyNotExecuted } from "../calls/retry-rules.js";
 import type { Catalog } from "../catalog/catalog.js";
 import type { DirectoryCache } from "../directory/directory-cache.js";
 import type { MembershipAgent } from "../membership/membership-agent.js";
 import type { ConnectionPool } from "../messaging/pool.js";
 import type { PlacementStrategy } from "../placement/placement.js";
-import { callMessage } from "./wire.js";
 
 /** Forwarding limit: a call that bounced this often between silos gets NotOwner and is retried. */
 const MAX_HOPS = 3;
@@ -25,6 +27,8 @@ export interface CallRouterDeps {
   readonly logger: Logger;
   /** True once the silo is stopping: it takes no new activations. */
   readonly stopping: () => boolean;
+  /** Bounds the directory look-ups in flight (a burst of first calls would send one each at once). */
+  readonly lookupSlots?: ActivationSlots;
 }
 
 /**
@@ -100,17 +104,21 @@ export class CallRouter {
     return this.route(request, 0, false);
   }
 
-  forgetSilo(siloId: string): void {
-    this.#deps.cache.invalidateSilo(siloId);
-  }
-
   async #target(key: string, request: CallRequest, placedHere: boolean): Promise<string> {
     const { catalog, cache, agent, directory, siloId, placement } = this.#deps;
     const local = catalog.find(request.actorType, request.actorId);
     if (local && (local.state === "active" || local.state === "activating")) return siloId;
     const cached = cache.get(key);
     if (cached && agent.isLive(cached.siloId) && !this.#isSuspect(cached.siloId)) return cached.siloId;
-    const entry = await directory.lookup(key);
+    const slots = this.#deps.lookupSlots;
+    const queued = slots?.acquire();
+    if (queued) await queued;
+    let entry: Awaited<ReturnType<Directory["lookup"]>>;
+    try {
+      entry = await directory.lookup(key);
+    } finally {
+      slots?.release();
+    }
     if (entry && agent.isLive(entry.siloId) && !this.#isSuspect(entry.siloId)) {
       cache.set(entry);
       return entry.siloId;
@@ -140,14 +148,6 @@ export class CallRouter {
     this.#suspects.delete(siloId);
     return false;
   }
-}
-
-/** Refusals at a silo's door or a connection that never opened: the call never ran anywhere. */
-export function provablyNotExecuted(error: unknown): boolean {
-  if (!isGranaryError(error) || !error.retryable) return false;
-  return (
-    error.code === ErrorCode.NotOwner || error.code === ErrorCode.ShuttingDown || error.code === ErrorCode.Connection
-  );
 }
 
 function sleep(ms: number): Promise<void> {

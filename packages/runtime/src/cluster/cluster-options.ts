@@ -1,8 +1,9 @@
 import type { Directory, Membership } from "@granary/core";
-import { InvalidConfigurationError } from "@granary/core";
+import { checkRedisUrl, InvalidConfigurationError } from "@granary/core";
 import type { ConnectAddressOptions, ListenAddressOptions } from "../messaging/transport-options.js";
+import { DEFAULT_CLUSTER_NAME } from "../options/defaults.js";
+import { positiveInt } from "../options/option-parsing.js";
 import { type PlacementOption, type PlacementStrategy, resolvePlacement } from "../placement/placement.js";
-import { positiveInt } from "../silo/option-parsing.js";
 
 /** Cluster mode: given `redis` (or injected `membership` + `directory`), the silo joins a cluster. */
 export interface ClusterOptions {
@@ -38,7 +39,7 @@ export interface ClusterOptions {
 
 export const DEFAULT_PORT = 11111;
 export const DEFAULT_LEASE_MS = 10_000;
-export const DEFAULT_CLUSTER_NAME = "default";
+export { DEFAULT_CLUSTER_NAME };
 
 export interface ResolvedClusterOptions {
   readonly redis: string | undefined;
@@ -63,18 +64,9 @@ export function resolveClusterOptions(
   env: Env,
 ): ResolvedClusterOptions | undefined {
   const redis = options.redis ?? (env.GRANARY_REDIS_URL || undefined);
-  if (redis === undefined && options.membership === undefined) {
-    if (options.port !== undefined || options.clusterKey !== undefined) {
-      throw new InvalidConfigurationError(
-        options.port !== undefined ? "port" : "clusterKey",
-        "is only used in cluster mode: also give `redis` (or GRANARY_REDIS_URL), or remove it",
-      );
-    }
-    return undefined;
-  }
-  if (redis !== undefined && !/^rediss?:\/\//.test(redis)) {
-    throw new InvalidConfigurationError("redis", `must be a redis:// or rediss:// URL, got "${redis}"`);
-  }
+  // Standalone: `port` and `clusterKey`, if given, make it accept clients (silo/standalone-listen.ts).
+  if (redis === undefined && options.membership === undefined) return undefined;
+  if (redis !== undefined) checkRedisUrl("redis", redis);
   if (options.membership && !options.directory) {
     throw new InvalidConfigurationError("membership", "an injected membership needs an injected `directory` too");
   }
@@ -113,7 +105,25 @@ export function resolveClusterOptions(
     clusterKey,
     allowUnauthenticated,
     tls: options.tls,
-    leaseMs: positiveInt("leaseMs", options.leaseMs, env.GRANARY_LEASE_MS, DEFAULT_LEASE_MS),
+    leaseMs: resolveLeaseMs(options.leaseMs, env.GRANARY_LEASE_MS),
     placement: resolvePlacement(options.placement ?? (env.GRANARY_PLACEMENT as PlacementOption | undefined)),
   };
+}
+
+/**
+ * Below this, a renewal has almost no time: the silo renews every leaseMs / 4 and stops serving
+ * max(200 ms, leaseMs / 5) before the lease ends, leaving 0.55 × leaseMs − 200 ms for a round trip
+ * (at 1 000 ms: 350 ms). Shorter leases fence and rejoin in a loop.
+ */
+export const MIN_LEASE_MS = 1_000;
+
+function resolveLeaseMs(value: number | undefined, envValue: string | undefined): number {
+  const leaseMs = positiveInt("leaseMs", value, envValue, DEFAULT_LEASE_MS);
+  if (leaseMs < MIN_LEASE_MS) {
+    throw new InvalidConfigurationError(
+      "leaseMs",
+      `is ${leaseMs} ms, below ${MIN_LEASE_MS} ms: the silo renews its lease every leaseMs / 4 (heartbeat) and stops serving max(200 ms, leaseMs / 5) before it ends, so a renewal would have no time to arrive and the silo would fence and rejoin forever; use at least ${MIN_LEASE_MS} (default ${DEFAULT_LEASE_MS}; GRANARY_LEASE_MS)`,
+    );
+  }
+  return leaseMs;
 }

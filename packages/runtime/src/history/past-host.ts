@@ -5,6 +5,7 @@ import {
   type EventStore,
   InvalidArgumentError,
   type RecordedEvent,
+  type ReminderInfo,
 } from "@granary/core";
 import type { ActorHost } from "@granary/core/internal";
 
@@ -32,6 +33,37 @@ export class PastHost implements ActorHost {
   persist(): Promise<void> {
     return Promise.reject(
       new InvalidArgumentError(`${this.stream} as of version ${this.target} cannot persist events`),
+    );
+  }
+
+  // A past state schedules nothing: timers and reminders belong to the live activation.
+  setTimer(name: string): void {
+    throw this.#noSchedules(`set timer "${name}"`);
+  }
+
+  cancelTimer(): boolean {
+    return false;
+  }
+
+  timerNames(): string[] {
+    return [];
+  }
+
+  remind(name: string): Promise<void> {
+    return Promise.reject(this.#noSchedules(`register reminder "${name}"`));
+  }
+
+  cancelReminder(name: string): Promise<boolean> {
+    return Promise.reject(this.#noSchedules(`cancel reminder "${name}"`));
+  }
+
+  reminders(): Promise<ReminderInfo[]> {
+    return Promise.resolve([]);
+  }
+
+  #noSchedules(what: string): InvalidArgumentError {
+    return new InvalidArgumentError(
+      `${this.stream} as of version ${this.target} cannot ${what}: a past state is read-only`,
     );
   }
 

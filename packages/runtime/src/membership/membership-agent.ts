@@ -35,6 +35,7 @@ export class MembershipAgent {
   #unwatch: (() => void) | undefined;
   #fenced = false;
   #stopped = false;
+  #housekeeping: Promise<void> | undefined;
 
   constructor(options: MembershipAgentOptions) {
     this.#options = options;
@@ -97,30 +98,56 @@ export class MembershipAgent {
     }
   }
 
-  #scheduleHeartbeat(): void {
+  /** Renewals are this far apart, counted from when the previous one was sent. */
+  get #interval(): number {
+    return Math.max(50, Math.floor(this.#options.leaseMs / 4));
+  }
+
+  #scheduleHeartbeat(delayMs = this.#interval): void {
     if (this.#stopped || this.#fenced) return;
-    this.#heartbeat = setTimeout(() => void this.#beat(), Math.max(50, Math.floor(this.#options.leaseMs / 4)));
+    this.#heartbeat = setTimeout(() => void this.#beat(), Math.max(0, delayMs));
     this.#heartbeat.unref();
   }
 
+  /**
+   * Renews the lease, then schedules the next renewal from when this one was sent. Refreshing the
+   * member list and removing dead silos run beside it: slow housekeeping under load must never
+   * push the next renewal back. A failed renewal is retried sooner than the usual interval.
+   */
   async #beat(): Promise<void> {
     if (this.#checkLease()) return;
     const { membership, leaseMs, logger } = this.#options;
     const sentAt = performance.now();
+    let renewed: boolean;
     try {
-      const renewed = await membership.renew(this.siloId, leaseMs);
-      if (!renewed) {
-        this.#fence("this silo was declared dead and removed from membership");
-        return;
-      }
-      this.#validUntil = sentAt + leaseMs - this.#margin;
-      await this.#refresh();
-      await this.#removeDead();
+      renewed = await membership.renew(this.siloId, leaseMs);
     } catch (error) {
       logger.warn({ err: messageOf(error) }, "membership heartbeat failed; will fence if the lease lapses");
-      this.#checkLease();
+      if (!this.#checkLease()) this.#scheduleHeartbeat(Math.max(50, Math.floor(leaseMs / 10)));
+      return;
     }
-    this.#scheduleHeartbeat();
+    if (!renewed) {
+      this.#fence("this silo was declared dead and removed from membership");
+      return;
+    }
+    const tookMs = performance.now() - sentAt;
+    if (tookMs > this.#interval) {
+      logger.warn(
+        { tookMs: Math.round(tookMs), leaseMs },
+        "membership renewal was slow (Redis or this process is busy)",
+      );
+    }
+    this.#validUntil = Math.max(this.#validUntil, sentAt + leaseMs - this.#margin);
+    this.#scheduleHeartbeat(sentAt + this.#interval - performance.now());
+    if (this.#housekeeping) return;
+    this.#housekeeping = this.#refresh()
+      .then(() => this.#removeDead())
+      .catch((error: unknown) => {
+        logger.warn({ err: messageOf(error) }, "membership refresh failed; will retry on the next heartbeat");
+      })
+      .finally(() => {
+        this.#housekeeping = undefined;
+      });
   }
 
   /** Fences when the lease lapsed; returns whether it did. */

@@ -28,10 +28,6 @@ async function settled(sample: () => number, times = 10): Promise<void> {
   }
 }
 
-async function waitFor(predicate: () => boolean): Promise<void> {
-  while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
 describe("backpressure", () => {
   it("a peer that stops reading makes send() and request() wait, with the writer's buffer bounded", async () => {
     // Given a server that authenticates us, then stops reading its socket.
@@ -74,7 +70,7 @@ describe("backpressure", () => {
     // and everything flows once the peer reads again.
     serverSocket.resume();
     await Promise.all(sends);
-    await waitFor(() => framesReceived === total + 1);
+    await expect.poll(() => framesReceived, { timeout: 20_000 }).toBe(total + 1);
     expect(connection.stats().outstandingBytes).toBe(0);
     await connection.destroy();
     expect(await request).toMatchObject({ code: "CONNECTION_ERROR", retryable: false });
@@ -121,6 +117,6 @@ describe("backpressure", () => {
     expect(stuck.bytesWritten).toBeLessThan(total * frame);
 
     socket.resume();
-    await waitFor(() => responses === total);
+    await expect.poll(() => responses, { timeout: 20_000 }).toBe(total);
   });
 });

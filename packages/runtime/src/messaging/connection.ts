@@ -314,13 +314,18 @@ export class TransportConnection {
     return this.#closed;
   }
 
+  /** Requests from the peer being handled now (received, not yet answered). */
+  get requestsBeingHandled(): number {
+    return this.#beingHandled;
+  }
+
   stats(): ConnectionStats {
     return { ...this.#framed.stats(), requestsInFlight: this.#pending.size, requestsBeingHandled: this.#beingHandled };
   }
 
   /** One frame after the handshake (see protocol.ts); a frame that breaks the protocol throws. */
   #onFrame(frame: unknown[]): void {
-    // Read in place rather than through parseMessage: no message object per frame.
+    // Read in place: no message object per frame.
     switch (frame[0]) {
       case MessageType.Request:
         this.#handleRequest(callIdOf(frame[1]), frame[2]);

@@ -17,6 +17,28 @@ export interface SocketStats {
 
 /** A batch this large is written at once instead of waiting for the end of the tick. */
 const EAGER_FLUSH_BYTES = 64 * 1024;
+/**
+ * Reading frames for longer than this in one turn of the event loop yields to it: timers (the
+ * membership lease renewal above all) and other sockets run before the next frames are read. A
+ * burst of requests on one connection would otherwise hold the loop for seconds (libuv reads up to
+ * 32 chunks of 64 KiB per socket per poll, ~30,000 small frames).
+ */
+const READ_SLICE_MS = 20;
+/** How many frames are read between two looks at the clock. */
+const FRAMES_PER_CLOCK_CHECK = 64;
+
+/** When the reading of the current turn of the event loop started (shared by every socket); -1 between turns. */
+let sliceStart = -1;
+function readSliceStart(): number {
+  if (sliceStart < 0) {
+    sliceStart = performance.now();
+    setImmediate(endReadSlice);
+  }
+  return sliceStart;
+}
+function endReadSlice(): void {
+  sliceStart = -1;
+}
 
 /**
  * A socket that speaks frames. Reading: chunks go through a {@link FrameDecoder} to `onFrame`; a
@@ -48,6 +70,9 @@ export class FramedSocket {
   #waiters: Array<() => void> = [];
   #waitersHead = 0;
   #error: Error | undefined;
+  #pausedByOwner = false;
+  #yielding = false;
+  #framesSinceCheck = 0;
   #stats = { framesWritten: 0, socketWrites: 0, bytesWritten: 0, framesRead: 0, bytesRead: 0 };
 
   constructor(socket: Socket, options: { maxFrameBytes: number; maxOutstandingBytes: number; logger: Logger }) {
@@ -57,16 +82,19 @@ export class FramedSocket {
     this.decoder = new FrameDecoder(options.maxFrameBytes, (body) => {
       this.#stats.framesRead++;
       this.onFrame(body);
+      this.#afterFrame();
     });
     this.decoder.onFrameAt = (source, start, end) => {
       this.#stats.framesRead++;
       if (this.onFrameAt !== undefined) this.onFrameAt(source, start, end);
       else this.onFrame(source.subarray(start, end));
+      this.#afterFrame();
     };
     socket.setNoDelay(true);
     // Lets the kernel notice a peer that vanished without a FIN (power loss, partition).
     socket.setKeepAlive(true, 30_000);
     socket.on("data", (chunk: Buffer) => {
+      readSliceStart();
       this.#stats.bytesRead += chunk.length;
       try {
         this.decoder.push(chunk);
@@ -159,11 +187,33 @@ export class FramedSocket {
 
   /** Stops reading: no more frames are delivered, even from a chunk already received. */
   pauseReading(): void {
+    this.#pausedByOwner = true;
     this.decoder.pause();
     this.socket.pause();
   }
 
   resumeReading(): void {
+    this.#pausedByOwner = false;
+    if (!this.#yielding) this.#resume();
+  }
+
+  /** Yields the event loop when this turn has read frames for longer than READ_SLICE_MS. */
+  #afterFrame(): void {
+    if (++this.#framesSinceCheck < FRAMES_PER_CLOCK_CHECK) return;
+    this.#framesSinceCheck = 0;
+    if (this.#yielding || performance.now() - readSliceStart() < READ_SLICE_MS) return;
+    this.#yielding = true;
+    this.decoder.pause();
+    this.socket.pause();
+    setImmediate(this.#endYield);
+  }
+
+  readonly #endYield = (): void => {
+    this.#yielding = false;
+    if (!this.#pausedByOwner && !this.socket.destroyed) this.#resume();
+  };
+
+  #resume(): void {
     try {
       this.decoder.resume();
     } catch (error) {
@@ -184,20 +234,23 @@ export class FramedSocket {
     // Even while waiting for 'drain': the socket's own buffer keeps what we hand it until the FIN.
     this.#blocked = false;
     this.#flush();
-    if (this.#queue.length > 0) {
-      const data = encodeFrames(this.#queue, this.#queuedBytes);
-      this.#queue = [];
-      this.#queuedBytes = 0;
-      this.#stats.socketWrites++;
-      this.#stats.bytesWritten += data.length;
-      this.socket.write(data);
-    }
+    if (this.#queue.length > 0) this.#writeQueue();
     this.socket.end();
   }
 
   destroy(error?: Error): void {
     if (error !== undefined) this.#error ??= error;
     this.socket.destroy();
+  }
+
+  /** Writes every queued frame in one socket write; false when the socket asks us to wait for 'drain'. */
+  #writeQueue(): boolean {
+    const data = encodeFrames(this.#queue, this.#queuedBytes);
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#stats.socketWrites++;
+    this.#stats.bytesWritten += data.length;
+    return this.socket.write(data);
   }
 
   readonly #flushScheduled = (): void => {
@@ -212,14 +265,7 @@ export class FramedSocket {
     try {
       do {
         if (this.#blocked || this.socket.destroyed) break;
-        if (this.#queue.length > 0) {
-          const data = encodeFrames(this.#queue, this.#queuedBytes);
-          this.#queue = [];
-          this.#queuedBytes = 0;
-          this.#stats.socketWrites++;
-          this.#stats.bytesWritten += data.length;
-          if (!this.socket.write(data)) this.#blocked = true;
-        }
+        if (this.#queue.length > 0 && !this.#writeQueue()) this.#blocked = true;
         this.#wakeWaiters();
       } while (!this.#blocked && this.#queuedBytes >= EAGER_FLUSH_BYTES);
     } finally {

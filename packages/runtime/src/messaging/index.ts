@@ -23,7 +23,7 @@ export {
   type ResponseSink,
   TransportConnection,
 } from "./connection.js";
-export { addressKey, ConnectionPool, type ConnectionPoolOptions, type PeerAddress, parseAddress } from "./pool.js";
+export { addressKey, ConnectionPool, type ConnectionPoolOptions, type PeerAddress } from "./pool.js";
 export { listenTransport, type TransportServer, type TransportServerOptions } from "./server.js";
 export {
   type ConnectAddressOptions,

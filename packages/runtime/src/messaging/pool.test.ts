@@ -1,6 +1,6 @@
-import { ConnectionError, UnauthorizedError } from "@granary/core";
+import { ConnectionError, parseAddress, UnauthorizedError } from "@granary/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConnectionPool, parseAddress } from "./pool.js";
+import { ConnectionPool } from "./pool.js";
 import { listenTransport, type TransportServer, type TransportServerOptions } from "./server.js";
 
 const clusterKey = "test-cluster-key-0123456789abcdef";

@@ -1,4 +1,4 @@
-import { ConnectionError, InvalidArgumentError, ShuttingDownError } from "@granary/core";
+import { ConnectionError, formatAddress, parseAddress, ShuttingDownError } from "@granary/core";
 import { connectTransport } from "./connect.js";
 import {
   type ConnectionHandlers,
@@ -159,21 +159,5 @@ export class ConnectionPool {
 /** "host:port" for an address, with IPv6 hosts in brackets. */
 export function addressKey(address: PeerAddress): string {
   // Strings are keys as given (validated when connecting): no parsing on the hot path.
-  if (typeof address === "string") return address;
-  return address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
-}
-
-/** Parses "host:port" or "[ipv6]:port". */
-export function parseAddress(address: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(address);
-  const port = match ? Number(match[3]) : Number.NaN;
-  if (!match || port < 1 || port > 65_535) {
-    throw new InvalidArgumentError(
-      `peer address ${JSON.stringify(address)} is not "host:port" (IPv6 as "[::1]:11111")`,
-      {
-        address,
-      },
-    );
-  }
-  return { host: (match[1] ?? match[2])!, port };
+  return typeof address === "string" ? address : formatAddress(address);
 }

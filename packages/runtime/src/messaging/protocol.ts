@@ -27,36 +27,6 @@ export const MessageType = {
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
-export type Message =
-  | { readonly type: typeof MessageType.Request; readonly id: number; readonly payload: unknown }
-  | { readonly type: typeof MessageType.Response; readonly id: number; readonly value: unknown }
-  | { readonly type: typeof MessageType.ErrorResponse; readonly id: number; readonly error: WireError }
-  | { readonly type: typeof MessageType.OneWay; readonly payload: unknown }
-  | { readonly type: typeof MessageType.GoAway };
-
-/**
- * Decodes a post-handshake frame body. Throws a ConnectionError (the peer is then disconnected) for
- * bytes that are not msgpack or not one of the messages above.
- */
-export function parseMessage(body: Buffer): Message {
-  const frame = decodeArray(body);
-  const type = frame[0];
-  switch (type) {
-    case MessageType.Request:
-      return { type, id: callIdOf(frame[1]), payload: frame[2] };
-    case MessageType.Response:
-      return { type, id: callIdOf(frame[1]), value: frame[2] };
-    case MessageType.ErrorResponse:
-      return { type, id: callIdOf(frame[1]), error: wireErrorOf(frame[2]) };
-    case MessageType.OneWay:
-      return { type, payload: frame[1] };
-    case MessageType.GoAway:
-      return { type };
-    default:
-      throw unexpectedMessage(type);
-  }
-}
-
 export function unexpectedMessage(type: unknown): ConnectionError {
   return protocolError(`unexpected message type ${String(type)}`);
 }

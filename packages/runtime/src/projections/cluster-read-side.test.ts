@@ -93,6 +93,24 @@ describe("read side in an in-process cluster", () => {
     expect(() => client.query(SkuStats).list({ where: () => true })).toThrow(/cannot cross the wire/);
   });
 
+  it("purge reaches a document projection running on another silo (routed to its owner)", async () => {
+    const cluster = inProcessCluster();
+    const silos = [await cluster.startSilo(), await cluster.startSilo()];
+    const client = await cluster.connect();
+    await client.get(Cart, "gone").add("sku-1");
+    await client.get(Cart, "kept").add("sku-1");
+    expect(await client.query(CartLog).get("Cart/gone", { waitForLatest: true })).toBeDefined();
+    await vi.waitFor(async () => expect(await runningOn(silos, "cart-log")).toHaveLength(1));
+    const [owner] = await runningOn(silos, "cart-log");
+    const other = silos.find((s) => s !== owner) as Silo;
+
+    await cluster.store.purge("Cart/gone", { reason: "gdpr", requestedBy: "dpo" });
+    await other.projections.purged("Cart/gone");
+
+    expect(await client.query(CartLog).get("Cart/gone")).toBeUndefined();
+    expect(await client.query(CartLog).get("Cart/kept")).toBeDefined();
+  });
+
   it("event bus: a subscriber on one silo (and on a client) sees commits made on another silo", async () => {
     const cluster = inProcessCluster();
     const a = await cluster.startSilo();

@@ -5,6 +5,7 @@ import {
   type EventStore,
   InvalidArgumentError,
   InvalidConfigurationError,
+  messageOf,
   type ProjectionClass,
   type ProjectionInfo,
   ProjectionKind,
@@ -15,6 +16,7 @@ import {
 } from "@granary/core";
 import type { Logger } from "pino";
 import type { CallRequest } from "../calls/call-context.js";
+import { systemRequest } from "../client/client-read-side.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import { EventBus } from "../events-bus/event-bus.js";
 import { GatewaySubscriptions, type OpenRequest } from "../events-bus/gateway-subscriptions.js";
@@ -22,9 +24,9 @@ import { ProjectionCoordinator } from "./projection-coordinator.js";
 import type { ProjectionStatus } from "./projection-progress.js";
 import { type ListOptions, type ProjectionQuery, QueryEngine, type QueryOptions } from "./projection-queries.js";
 import { type ReadSideSettings, registerLagGauge } from "./read-side-settings.js";
-import { EVENTS_ACTOR_TYPE, QUERY_ACTOR_TYPE } from "./system-calls.js";
+import { EVENTS_ACTOR_TYPE, PROJECTION_ACTOR_TYPE, QUERY_ACTOR_TYPE } from "./system-calls.js";
 
-const OWNER_KEY_PREFIX = "$projection/";
+const OWNER_KEY_PREFIX = "$granary.projection/";
 
 /**
  * Epochs for a standalone silo's projections: above the epoch its checkpoint was last written
@@ -49,6 +51,11 @@ export interface ReadSideOptions {
   readonly logger: Logger;
   readonly callTimeoutMs: number;
   readonly settings: ReadSideSettings;
+  /**
+   * Cluster mode: sends a request to the silo that owns `$granary.projection/<id>` in the directory
+   * (through the call router), for purge notices of projections running elsewhere.
+   */
+  readonly forward?: (request: CallRequest) => Promise<unknown>;
 }
 
 /** What `silo.projections` offers: progress and control of the projections. */
@@ -75,12 +82,16 @@ export class ReadSide implements ProjectionsControl {
   readonly #gateway: GatewaySubscriptions | undefined;
   readonly #callTimeoutMs: number;
   readonly #unregisterGauge: () => void;
+  readonly #forward: ((request: CallRequest) => Promise<unknown>) | undefined;
+  readonly #logger: Logger;
 
   /** @throws InvalidArgumentError for an invalid projection class, InvalidConfigurationError without a store */
   constructor(options: ReadSideOptions) {
     const infos = validateProjections(options.projections);
     this.#infos = new Map(infos.map((info) => [info.name, info]));
     this.#callTimeoutMs = options.callTimeoutMs;
+    this.#forward = options.forward;
+    this.#logger = options.logger;
     let store = options.projectionStore;
     this.#ownsStore = !store && providesProjectionStore(options.events);
     if (!store && providesProjectionStore(options.events)) store = options.events.openProjectionStore();
@@ -149,13 +160,31 @@ export class ReadSide implements ProjectionsControl {
   }
 
   async purged(stream: string): Promise<void> {
-    await this.#coordinator?.purge(stream);
+    const coordinator = this.#coordinator;
+    await coordinator?.purge(stream);
+    const forward = this.#forward;
+    if (!forward) return;
+    // Projections running on other silos hear it from their owner, found through the directory.
+    await Promise.all(
+      [...this.#infos.values()]
+        .filter((info) => !coordinator?.runner(info.id))
+        .map((info) =>
+          forward(systemRequest(PROJECTION_ACTOR_TYPE, info.id, "purged", [stream], this.#callTimeoutMs)).catch(
+            (error: unknown) => {
+              this.#logger.warn({ projection: info.id, stream, err: messageOf(error) }, "purge notice not delivered");
+            },
+          ),
+        ),
+    );
   }
 
   /** Answers a client's read-side request (see system-calls.ts). */
   answer(request: CallRequest): Promise<unknown> {
     if (request.actorType === QUERY_ACTOR_TYPE) return this.#answerQuery(request);
     if (request.actorType === EVENTS_ACTOR_TYPE) return this.#answerEvents(request);
+    if (request.actorType === PROJECTION_ACTOR_TYPE && request.method === "purged") {
+      return this.#coordinator?.purgeOne(request.actorId, String(request.args[0])) ?? Promise.resolve();
+    }
     return Promise.reject(new UnknownMethodError(request.actorType, request.method));
   }
 

@@ -7,24 +7,32 @@ import {
   InvalidConfigurationError,
   type ProjectionClass,
   type ProjectionStore,
+  type ReminderStore,
   type SnapshotStore,
   systemClock,
 } from "@granary/core";
 import type { Logger } from "pino";
 import type { SiloInspectorOption } from "../admin/silo-inspector.js";
+import type { AdmissionOptions } from "../admission/admission-options.js";
 import type { ClusterOptions } from "../cluster/cluster-options.js";
+import { DEFAULT_CALL_TIMEOUT_MS } from "../options/defaults.js";
+import { positiveInt } from "../options/option-parsing.js";
 import {
   type ReadSideSettings,
   type ReadSideTuning,
   resolveReadSideSettings,
 } from "../projections/read-side-settings.js";
-import { positiveInt } from "./option-parsing.js";
+import {
+  type ReminderServiceOptions,
+  type ResolvedReminderServiceOptions,
+  resolveReminderServiceOptions,
+} from "../reminders/reminder-service-options.js";
 
 /**
  * Options of {@link Silo.start}. Every field except `actors` is optional; each falls back to a
  * `GRANARY_*` environment variable, then to its default.
  */
-export interface SiloOptions extends ClusterOptions {
+export interface SiloOptions extends ClusterOptions, AdmissionOptions {
   /** The actor classes this silo can host. */
   readonly actors: readonly ActorClass[];
   /**
@@ -34,6 +42,13 @@ export interface SiloOptions extends ClusterOptions {
   readonly store?: EventStore;
   /** Where snapshots go. @default the same database as the default store */
   readonly snapshots?: SnapshotStore;
+  /**
+   * Where reminders are kept. @default beside the events: SQLite in the same file (embedded
+   * default), Redis in cluster mode; otherwise in memory (as durable as a memory event store).
+   */
+  readonly reminders?: ReminderStore;
+  /** Tuning of the reminder service (poll interval, batch size, ...). */
+  readonly reminderService?: ReminderServiceOptions;
   /** Folder of the embedded default store. @default "./.granary" (env GRANARY_DATA_DIR) */
   readonly dataDir?: string;
   /** Directory of actor owners. @default in-process (standalone) */
@@ -61,6 +76,14 @@ export interface SiloOptions extends ClusterOptions {
    */
   readonly onFenced?: (reason: string) => void;
   /**
+   * On SIGTERM or SIGINT, drain (`stop()`: accepted calls finish, snapshots, the silo leaves the
+   * cluster) and exit, so a bare `Silo.start` script shuts down cleanly under a supervisor. When the
+   * application listens for the signal itself, the silo only drains and the application exits.
+   * One listener per signal serves every silo of the process and is removed when the last stops.
+   * @default true (TestCluster and ActorSpec turn it off)
+   */
+  readonly handleSignals?: boolean;
+  /**
    * Serve the browser inspector (silos, activations, event timeline with time travel): `true` or
    * `{ port, host, purgeKey }`. Bound to 127.0.0.1 unless `host` says otherwise; read-only unless
    * `purgeKey` (the cluster key) is given. @default off (env GRANARY_INSPECTOR_PORT turns it on)
@@ -75,7 +98,7 @@ export interface SiloOptions extends ClusterOptions {
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
-export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+export { DEFAULT_CALL_TIMEOUT_MS };
 export const DEFAULT_DATA_DIR = "./.granary";
 export const MAX_COLLECTION_INTERVAL_MS = 60_000;
 
@@ -83,6 +106,8 @@ export interface ResolvedSiloOptions {
   readonly actors: readonly ActorClass[];
   readonly store: EventStore | undefined;
   readonly snapshots: SnapshotStore | undefined;
+  readonly reminders: ReminderStore | undefined;
+  readonly reminderService: ResolvedReminderServiceOptions;
   readonly dataDir: string;
   readonly directory: Directory | undefined;
   readonly idleTimeoutMs: number;
@@ -143,6 +168,8 @@ export function resolveSiloOptions(options: SiloOptions, env: Env = process.env)
     actors: options.actors,
     store: options.store,
     snapshots: options.snapshots,
+    reminders: options.reminders,
+    reminderService: resolveReminderServiceOptions(options.reminderService),
     dataDir,
     directory: options.directory,
     idleTimeoutMs,

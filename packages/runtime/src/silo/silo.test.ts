@@ -20,14 +20,6 @@ async function startSilo(options: Partial<Parameters<typeof Silo.start>[0]> = {}
   return silo;
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 afterEach(async () => {
   await Promise.all(silos.splice(0).map((s) => s.stop()));
 });
@@ -128,7 +120,7 @@ describe("calls", () => {
 
   it("a bad id is rejected when the reference is made", async () => {
     const silo = await startSilo();
-    expect(() => silo.get(Counter, "")).toThrow(/non-empty string id/);
+    expect(() => silo.get(Counter, "")).toThrow(/actor id "" of Counter must not be empty/);
   });
 
   it("a call that does not finish in its timeout fails with CALL_TIMEOUT", async () => {
@@ -136,7 +128,7 @@ describe("calls", () => {
     const silo = await startSilo({ clock });
     const pending = silo.get(Counter, "c", { timeoutMs: 100 }).sleep(300);
     const settled = pending.catch((e: unknown) => e);
-    await waitFor(() => silo.activationCount === 1);
+    await expect.poll(() => silo.activationCount).toBe(1);
     clock.advance(200);
     expect(await settled).toMatchObject({ code: "CALL_TIMEOUT", data: { method: "sleep", timeoutMs: 100 } });
   });
@@ -163,7 +155,7 @@ describe("lifecycle", () => {
     clock.advance(4_000);
     await silo.get(Counter, "busy").increment();
     clock.advance(6_000); // "idle" has been idle 10 s, "busy" only 6 s.
-    await waitFor(() => silo.activationCount === 1);
+    await expect.poll(() => silo.activationCount).toBe(1);
     expect(Counter.deactivations).toBe(before + 1);
     // Volatile state is gone with the activation.
     expect(await silo.get(Counter, "idle").increment()).toBe(1);
@@ -174,22 +166,28 @@ describe("lifecycle", () => {
     const clock = new ManualClock();
     const silo = await startSilo({ clock, idleTimeoutMs: 1_000 });
     const sleeping = silo.get(Counter, "s").sleep(50);
-    await waitFor(() => silo.activationCount === 1);
+    await expect.poll(() => silo.activationCount).toBe(1);
     clock.advance(5_000);
     expect(silo.activationCount).toBe(1);
     expect(await sleeping).toBe("s");
   });
 
-  it("stop() lets accepted calls finish, then refuses new ones with SHUTTING_DOWN", async () => {
+  it("stop() lets accepted calls finish, then refuses new ones with SHUTTING_DOWN, not retryable for its own references", async () => {
     const silo = await startSilo();
     const accepted = Promise.all([
       silo.get(Counter, "a").sleep(30),
       silo.get(Counter, "a").sleep(30),
       silo.get(Counter, "b").sleep(30),
     ]);
-    await waitFor(() => silo.activationCount === 2);
+    await expect.poll(() => silo.activationCount).toBe(2);
     const stopped = silo.stop();
-    await expect(silo.get(Counter, "c").increment()).rejects.toMatchObject({ code: "SHUTTING_DOWN", retryable: true });
+    // The caller holds a reference of this silo only: retrying through it can never succeed.
+    const refused = await silo
+      .get(Counter, "c")
+      .increment()
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "SHUTTING_DOWN", retryable: false });
+    expect((refused as Error).message).toMatch(/nothing ran/);
     expect(await accepted).toEqual(["a", "a", "b"]);
     await stopped;
     expect(silo.activationCount).toBe(0);

@@ -8,12 +8,15 @@ import {
   type DocumentOf,
   type DocumentProjectionClass,
   type ErrorClass,
+  MemoryReminderStore,
   MemorySnapshotStore,
   messageOf,
   type PastActorRef,
   type PastCallOptions,
   type PointInTime,
   type PurgeRequest,
+  type ReminderInfo,
+  type ReminderStore,
   ShuttingDownError,
   type TimerHandle,
   type TimeTravelRefFactory,
@@ -28,16 +31,18 @@ import { isAdminFrame, parseAdminFrame } from "../admin/admin-frame.js";
 import { registerHistoryAdmin } from "../admin/history-admin.js";
 import { SiloAdmin } from "../admin/silo-admin.js";
 import { resolveSiloInspector, startSiloInspector } from "../admin/silo-inspector.js";
+import { AdmissionControl } from "../admission/admission-control.js";
+import { type ResolvedAdmissionOptions, resolveAdmissionOptions } from "../admission/admission-options.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallContext, type CallRequest, childContext, newId } from "../calls/call-context.js";
 import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord } from "../calls/call-record.js";
+import { type CallFrame, hopsOf, parseCallRequest } from "../calls/call-wire.js";
 import { DeadlineTracker } from "../calls/deadlines.js";
 import { Catalog } from "../catalog/catalog.js";
 import { CallRouter } from "../cluster/call-router.js";
 import { clientCallRefusal } from "../cluster/call-trust.js";
 import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/cluster-options.js";
 import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
-import { type CallFrame, hopsOf, parseCallRequest } from "../cluster/wire.js";
 import { DirectoryCache } from "../directory/directory-cache.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
@@ -62,11 +67,14 @@ import { PeerRole } from "../messaging/transport-options.js";
 import type { ProjectionQuery } from "../projections/projection-queries.js";
 import { type ProjectionsControl, ReadSide, validateProjections } from "../projections/read-side.js";
 import { SYSTEM_TYPE_PREFIX } from "../projections/system-calls.js";
+import { SiloReminders } from "../reminders/silo-reminders.js";
 import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createDefaultLogger } from "../telemetry/logger.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
 import { openEmbeddedStores, type Stores } from "./default-stores.js";
+import { handleSignals } from "./signal-handlers.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
+import { type ResolvedStandaloneListen, resolveStandaloneListen } from "./standalone-listen.js";
 
 interface ClusterParts {
   readonly options: ResolvedClusterOptions;
@@ -102,10 +110,15 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   readonly #telemetry: SiloTelemetry;
   readonly #background = new Set<Promise<unknown>>();
   readonly #cluster: ClusterParts | undefined;
+  readonly #reminders: SiloReminders;
   #collector: TimerHandle | undefined;
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
   readonly #onFenced: ((reason: string) => void) | undefined;
+  readonly #admission: AdmissionControl;
+  /** A standalone silo's listener for clients, when it was given a port. */
+  #listener: TransportServer | undefined;
+  #unhandleSignals: (() => void) | undefined;
   readonly #startedAt: number;
   #callsTotal = 0;
   #inspector: { readonly url: string; close(): Promise<void> } | undefined;
@@ -118,6 +131,8 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     stores: Stores,
     cluster: ClusterParts | undefined,
     onFenced: ((reason: string) => void) | undefined,
+    admission: ResolvedAdmissionOptions,
+    reminders: { readonly store: ReminderStore; readonly owned: boolean },
   ) {
     this.#options = options;
     this.#stores = stores;
@@ -129,11 +144,27 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     this.defaultTimeoutMs = options.callTimeoutMs;
     this.#telemetry = createSiloTelemetry();
     this.#deadlines = new DeadlineTracker(options.clock);
+    this.#admission = new AdmissionControl(
+      admission,
+      () => this.#siloId,
+      () => this.#logger,
+    );
     const directory: Directory =
       cluster?.backends.directory ??
       options.directory ??
       new StandaloneDirectory(stores.store, () => options.clock.now());
     const silo = this;
+    this.#reminders = new SiloReminders({
+      ...reminders,
+      directory,
+      clock: options.clock,
+      logger: () => this.#logger,
+      siloId: () => this.#siloId,
+      liveSilos: () => this.#cluster?.agent?.liveSiloIds() ?? [this.#siloId],
+      canFire: () => !this.#fenced && (this.#cluster?.agent?.leaseValid() ?? true),
+      invoke: (request) => this.invoke(request),
+      service: options.reminderService,
+    });
     const services: ActivationServices = {
       // Getters: a silo that fenced itself rejoins under a new identity.
       get siloId() {
@@ -150,9 +181,15 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       freezeState: options.freezeState,
       refs: this,
       canCommit: () => this.#cluster?.agent?.leaseValid() ?? true,
+      activationSlots: this.#admission.activationSlots,
+      reminders: this.#reminders.registry,
       background: (work) => this.#track(work),
     };
-    this.#catalog = new Catalog(new ActorTypeRegistry(options.actors), services);
+    const registry = new ActorTypeRegistry(options.actors);
+    this.#catalog = new Catalog(registry, services);
+    this.#history = new HistoryService(registry, services);
+    this.#purger = new PurgeCoordinator(services);
+    this.#catalog.purger = this.#purger;
     this.#startedAt = options.clock.now();
     this.admin = new SiloAdmin(() => ({
       siloId: this.#siloId,
@@ -164,11 +201,6 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       fencedReason: this.#fenced,
       catalog: this.#catalog,
     }));
-    const registry = new ActorTypeRegistry(options.actors);
-    this.#catalog = new Catalog(registry, services);
-    this.#history = new HistoryService(registry, services);
-    this.#purger = new PurgeCoordinator(services);
-    this.#catalog.purger = this.#purger;
     registerHistoryAdmin(this.admin, {
       history: this.#history,
       purge: (actorType, actorId, request) => this.#purge(actorType, actorId, request),
@@ -185,16 +217,23 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       logger: this.#baseLogger,
       callTimeoutMs: options.callTimeoutMs,
       settings: options.readSide,
+      ...(cluster ? { forward: (request: CallRequest) => this.#invoke(request, 0, false) } : {}),
     });
-    this.admin.register("projections", () => this.#readSide.status());
     // Projections running on this silo drop what they derived from a stream purged here.
     this.#purger.listen(({ tombstone }) => this.#readSide.purged(tombstone.stream));
+    // Purging a stream cancels its reminders: nothing may wake a forgotten actor.
+    this.#purger.listen(async ({ tombstone }) => {
+      await this.#reminders.registry.cancelAll(tombstone.stream);
+    });
+    this.admin.register("projections", () => this.#readSide.status());
   }
 
   /** Starts a silo. Invalid options fail here, with the option's name and the fix. */
   static async start(options: SiloOptions): Promise<Silo> {
     const resolved = resolveSiloOptions(options);
     const clusterOptions = resolveClusterOptions(options, process.env);
+    const admission = resolveAdmissionOptions(options, process.env, clusterOptions?.leaseMs);
+    const listen = clusterOptions ? undefined : resolveStandaloneListen(options, process.env);
     // Validate actor classes before opening anything, so bad input never leaves files or connections behind.
     new ActorTypeRegistry(resolved.actors);
     validateProjections(resolved.projections);
@@ -221,15 +260,25 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     } else {
       stores = await openEmbeddedStores(resolved.dataDir);
     }
-    const silo = new Silo(resolved, stores, cluster, options.onFenced);
+    // Reminders beside the events: the embedded file, else the cluster's Redis, else memory.
+    const reminders = resolved.reminders
+      ? { store: resolved.reminders, owned: false }
+      : stores.reminders
+        ? { store: stores.reminders, owned: stores.owned }
+        : { store: cluster?.backends.reminders ?? new MemoryReminderStore(), owned: false };
+    const silo = new Silo(resolved, stores, cluster, options.onFenced, admission, reminders);
+    silo.#admission.start();
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
+      if (listen) await silo.#listenStandalone(listen, resolved.errors);
       await silo.#readSide.start();
     } catch (error) {
       await silo.stop();
       throw error;
     }
     silo.#scheduleCollection();
+    if (options.handleSignals ?? true) silo.#unhandleSignals = handleSignals(silo);
+    silo.#reminders.start();
     const inspector = resolveSiloInspector(options.inspector, process.env);
     if (inspector) {
       try {
@@ -244,6 +293,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
         actors: resolved.actors.map((a) => a.type),
         store: stores.owned ? resolved.dataDir : cluster?.backends.store ? "redis" : "custom",
         ...(cluster?.server ? { address: `${cluster.options.advertisedHost}:${cluster.server.address.port}` } : {}),
+        ...(silo.#listener ? { address: `${listen?.host}:${silo.#listener.address.port}` } : {}),
         ...(silo.#inspector ? { inspector: silo.#inspector.url } : {}),
       },
       "silo started",
@@ -346,8 +396,19 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     return [...this.#catalog.activations()].filter((a) => a.state === "active").map((a) => a.key);
   }
 
+  /** The reminders of an actor, by name (operators; the actor is not activated). */
+  reminders<T extends Actor>(type: ActorClass<T>, id: string): Promise<ReminderInfo[]> {
+    return this.#reminders.list(type.type, id);
+  }
+
+  /** Cancels one reminder of an actor (operators); false when there was none. */
+  cancelReminder<T extends Actor>(type: ActorClass<T>, id: string, name: string): Promise<boolean> {
+    return this.#reminders.cancel(type.type, id, name);
+  }
+
   /** Where clients and other silos reach this silo (cluster mode). */
   get address(): { readonly host: string; readonly port: number } | undefined {
+    if (this.#listener) return this.#listener.address;
     const cluster = this.#cluster;
     if (!cluster?.server) return undefined;
     return { host: cluster.options.advertisedHost, port: cluster.server.address.port };
@@ -432,19 +493,22 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   }
 
   #invoke(request: CallRequest, hops: number, external: boolean): Promise<unknown> {
-    const refusal = this.#refusal(request, external);
+    const refusal = this.#refusal(request, external, 0, true);
     if (refusal) return Promise.reject(refusal);
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
     return new Promise((resolve, reject) =>
-      this.#route(new PromiseCallRecord(traced, resolve, reject, this.#deadlines, span, this.#recordLatency), hops),
+      this.#route(new PromiseCallRecord(traced, resolve, reject, this.#deadlines, span, this.#settled), hops),
     );
   }
 
-  /** Like #invoke for a call from another process: answered through `answer`, no promise. */
-  #accept(request: CallRequest, hops: number, external: boolean, answer: CallAnswer): void {
-    const refusal = this.#refusal(request, external);
+  /**
+   * Like #invoke for a call from another process: answered through `answer`, no promise.
+   * @param connectionInFlight requests being handled on the connection it came on, itself included
+   */
+  #accept(request: CallRequest, hops: number, external: boolean, answer: CallAnswer, connectionInFlight: number): void {
+    const refusal = this.#refusal(request, external, connectionInFlight, false);
     if (refusal) {
       answer.reject(refusal);
       return;
@@ -456,13 +520,26 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       );
       return;
     }
+    const admin = this.#reminders.answerAdmin(request);
+    if (admin) {
+      admin.then(
+        (value) => answer.resolve(value),
+        (error: unknown) => answer.reject(error),
+      );
+      return;
+    }
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
-    this.#route(new AnsweredCallRecord(traced, answer, this.#deadlines, span, this.#recordLatency), hops);
+    this.#route(new AnsweredCallRecord(traced, answer, this.#deadlines, span, this.#settled), hops);
   }
 
-  #refusal(request: CallRequest, external: boolean): Error | undefined {
+  /**
+   * Why a call is refused at the door (nothing ran), or undefined when it is admitted: then it
+   * counts as in flight until its record settles.
+   * @param local the caller holds a reference of this silo: it has no other silo to retry on
+   */
+  #refusal(request: CallRequest, external: boolean, connectionInFlight: number, local: boolean): Error | undefined {
     if (this.#fenced) return new ShuttingDownError(`silo ${this.siloId} (fenced: ${this.#fenced})`);
     // A stopping silo refuses calls from outside (they retry elsewhere) but serves calls of running
     // chains and calls for actors it is still draining.
@@ -472,9 +549,10 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       request.context.chain.length === 1 &&
       !this.#catalog.find(request.actorType, request.actorId)
     ) {
-      return new ShuttingDownError(`silo ${this.siloId}`);
+      // Remote callers retry on another silo; a local caller would only meet this silo again.
+      return new ShuttingDownError(`silo ${this.siloId}`, { retryable: !local });
     }
-    return undefined;
+    return this.#admission.admit(request, connectionInFlight);
   }
 
   #route(record: CallRecord, hops: number): void {
@@ -484,7 +562,8 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     else this.#catalog.dispatchCall(record);
   }
 
-  readonly #recordLatency = (record: CallRecord): void => {
+  readonly #settled = (record: CallRecord): void => {
+    this.#admission.done();
     if (!this.#telemetry.metricsOn) return;
     this.#telemetry.callLatency.record(this.#options.clock.now() - (record.deadline - record.request.timeoutMs), {
       actor_type: record.request.actorType,
@@ -507,11 +586,16 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
 
   async #stop(): Promise<void> {
     if (this.#collector) this.#options.clock.clearTimeout(this.#collector);
+    // Ticks in flight end and partitions are handed over before the actors they call go away.
+    await this.#reminders.stop().catch((error: unknown) => {
+      this.logger.warn({ err: messageOf(error) }, "stopping the reminder service failed");
+    });
     await this.#inspector?.close();
     this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId}`);
     await this.#readSide.stop();
     await this.#catalog.deactivateAll("shutdown");
     await Promise.allSettled(this.#background);
+    await this.#listener?.close();
     const cluster = this.#cluster;
     if (cluster) {
       // Leave only after every actor is unregistered, so nobody takes over an actor still draining here.
@@ -520,12 +604,33 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       await cluster.pool?.close();
     }
     this.#deadlines.stop();
+    this.#admission.stop();
     if (this.#stores.owned) {
       await this.#stores.store.close();
       await this.#stores.snapshots.close();
     }
     if (cluster?.ownsBackends) await cluster.backends.close();
+    this.#unhandleSignals?.();
     this.logger.info("silo stopped");
+  }
+
+  /** A standalone silo serves clients over TCP: calls go straight to the catalog (no router). */
+  async #listenStandalone(listen: ResolvedStandaloneListen, errors: readonly ErrorClass[]): Promise<void> {
+    this.#listener = await listenTransport({
+      ...(listen.clusterKey === undefined ? {} : { clusterKey: listen.clusterKey }),
+      allowUnauthenticated: listen.allowUnauthenticated,
+      id: this.siloId,
+      role: PeerRole.Silo,
+      logger: this.logger.child({ component: "transport" }),
+      errorClasses: new Map(errors.map((cls) => [cls.name, cls])),
+      host: listen.host,
+      port: listen.port,
+      tls: listen.tls?.server,
+      onRequest: (payload, from, reply) => {
+        this.#accept(parseCallRequest(payload), 0, true, reply, from.requestsBeingHandled);
+        return REPLY_LATER;
+      },
+    });
   }
 
   async #joinCluster(cluster: ClusterParts, errors: readonly ErrorClass[]): Promise<void> {
@@ -545,18 +650,18 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       port: options.port,
       tls: options.tls?.server,
       onRequest: (payload, from, reply) => {
+        if (isHistoryMessage(payload)) return answerHistoryRequest(this.#history, parseHistoryMessage(payload));
         if (isAdminFrame(payload)) {
           const { op, args } = parseAdminFrame(payload);
           return this.admin.handle(op, args);
         }
-        if (isHistoryMessage(payload)) return answerHistoryRequest(this.#history, parseHistoryMessage(payload));
         const request = parseCallRequest(payload);
         const hops = hopsOf(payload as CallFrame);
         const fromSilo = from.peer.role === PeerRole.Silo;
         const untrusted = fromSilo ? undefined : clientCallRefusal(request);
         if (untrusted) throw untrusted;
         // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
-        this.#accept(request, fromSilo ? hops : 0, !fromSilo || hops === 0, reply);
+        this.#accept(request, fromSilo ? hops : 0, !fromSilo || hops === 0, reply, from.requestsBeingHandled);
         return REPLY_LATER;
       },
     });
@@ -605,6 +710,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       placement: options.placement,
       logger: this.logger,
       stopping: () => this.#stopping !== undefined,
+      lookupSlots: this.#admission.lookupSlots,
     });
     await agent.start();
   }

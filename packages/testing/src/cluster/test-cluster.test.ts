@@ -32,8 +32,17 @@ describe("TestCluster", () => {
     const client = await cluster.client();
     const late = await cluster.addSilo();
     await Promise.all(Array.from({ length: 40 }, (_, i) => client.get(Greeter, `g${i}`).greet("x")));
-    expect(late.activationCount).toBeGreaterThan(0);
+    const onLate = [...cluster.placements()]
+      .filter(([, siloId]) => siloId === late.siloId)
+      .map(([key]) => key.slice("Greeter/".length));
+    expect(onLate.length).toBeGreaterThan(0);
+
     await late.stop();
-    expect(await client.get(Greeter, "g0").greet("y")).toMatch(/hello y/);
+
+    // Every actor the stopped silo held answers again, as a fresh activation (its count restarts) on the other silo.
+    const replies = await Promise.all(onLate.map((id) => client.get(Greeter, id).greet("y")));
+    expect(replies).toEqual(onLate.map((id) => `hello y (#1 from ${id})`));
+    const owners = cluster.placements();
+    for (const id of onLate) expect(owners.get(`Greeter/${id}`)).toBe(cluster.silos[0]?.siloId);
   });
 });

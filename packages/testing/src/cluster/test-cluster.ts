@@ -5,7 +5,9 @@ import {
   MemoryDirectory,
   MemoryEventStore,
   MemoryMembership,
+  MemoryReminderStore,
   MemorySnapshotStore,
+  type ReminderStore,
   type SnapshotStore,
 } from "@granary/core";
 import { Client, type PlacementOption, Silo, type SiloOptions } from "@granary/runtime";
@@ -19,6 +21,8 @@ export interface TestClusterOptions {
   /** Shared by every silo. @default a new MemoryEventStore */
   readonly store?: EventStore;
   readonly snapshots?: SnapshotStore;
+  /** Shared by every silo. @default a new MemoryReminderStore */
+  readonly reminders?: ReminderStore;
   readonly placement?: PlacementOption;
   /** Extra options for every silo (idleTimeoutMs, clock, ...). */
   readonly siloOptions?: Partial<SiloOptions>;
@@ -41,6 +45,7 @@ export class TestCluster {
   readonly directory = new MemoryDirectory({ isLive: (id) => this.membership.isLive(id) });
   readonly store: EventStore;
   readonly snapshots: SnapshotStore;
+  readonly reminders: ReminderStore;
   readonly silos: Silo[] = [];
   readonly #clients: Client[] = [];
   readonly #options: TestClusterOptions;
@@ -49,6 +54,7 @@ export class TestCluster {
     this.#options = options;
     this.store = options.store ?? new MemoryEventStore();
     this.snapshots = options.snapshots ?? new MemorySnapshotStore();
+    this.reminders = options.reminders ?? new MemoryReminderStore();
   }
 
   static async start(options: TestClusterOptions): Promise<TestCluster> {
@@ -62,11 +68,14 @@ export class TestCluster {
     const options = this.#options;
     const silo = await Silo.start({
       logger: pino({ level: "silent" }),
+      // A test process's signals belong to the test runner, not to the silos it starts.
+      handleSignals: false,
       ...options.siloOptions,
       actors: options.actors,
       errors: options.errors ?? [],
       store: this.store,
       snapshots: this.snapshots,
+      reminders: this.reminders,
       membership: this.membership,
       directory: this.directory,
       clusterKey: TEST_CLUSTER_KEY,

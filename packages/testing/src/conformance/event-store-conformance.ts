@@ -4,9 +4,11 @@ import { correlationTests } from "./event-store/correlation.js";
 import { feedTests } from "./event-store/feed.js";
 import { fencingTests } from "./event-store/fencing.js";
 import { idempotencyTests } from "./event-store/idempotency.js";
+import { identifierTests } from "./event-store/identifiers.js";
 import { namespaceTests } from "./event-store/namespaces.js";
 import { orderingTests } from "./event-store/ordering.js";
 import { purgeTests } from "./event-store/purge.js";
+import { readArgumentTests } from "./event-store/read-arguments.js";
 import { readTests } from "./event-store/reads.js";
 import { scaleTests } from "./event-store/scale.js";
 import { useEventStoreSuite } from "./event-store/suite-context.js";
@@ -32,6 +34,7 @@ export function eventStoreConformance(name: string, factory: EventStoreFactory):
     describe("appends and version conflicts", () => appendTests(ctx));
     describe("idempotency", () => idempotencyTests(ctx));
     describe("reads", () => readTests(ctx));
+    describe("read arguments", () => readArgumentTests(ctx));
     describe("fencing epochs", () => fencingTests(ctx));
     describe("global feed", () => feedTests(ctx));
     describe("ordering", () => orderingTests(ctx));
@@ -40,5 +43,6 @@ export function eventStoreConformance(name: string, factory: EventStoreFactory):
     describe("correlation", () => correlationTests(ctx));
     describe("upcasting and corrupt history", () => upcastingTests(ctx));
     describe("scale", () => scaleTests(ctx));
+    describe("identifiers and payload rules", () => identifierTests(ctx));
   });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { EventEnvelope, GranaryError, JsonObject } from "@granary/core";
+import { vi } from "vitest";
 
 /** An event of `stream` at `version` with unique id, plain data and full metadata. */
 export function makeEvent(stream: string, version: number, overrides: Partial<EventEnvelope> = {}): EventEnvelope {
@@ -44,15 +45,20 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<GranaryErr
 }
 
 /**
- * Waits until `condition` holds. The deadline is only a guard against hanging: tests never assert
- * how long something took.
+ * Waits until `condition` holds (`vi.waitFor` with a message saying what was awaited). The deadline
+ * is only a guard against hanging: tests never assert how long something took.
  */
-export async function eventually(condition: () => boolean | Promise<boolean>, what: string, deadlineMs = 20_000) {
-  const giveUpAt = Date.now() + deadlineMs;
-  while (!(await condition())) {
-    if (Date.now() > giveUpAt) throw new Error(`gave up waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  deadlineMs = 20_000,
+): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      if (!(await condition())) throw new Error(`gave up waiting until ${what}`);
+    },
+    { timeout: deadlineMs, interval: 10 },
+  );
 }
 
 /** A namespace no other test (or earlier run on a shared database) uses. */

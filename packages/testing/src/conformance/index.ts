@@ -5,4 +5,5 @@ export { eventually, makeEvent, makeEvents, rejectionOf } from "./fixtures.js";
 export { type KeyStoreFactory, keyStoreConformance } from "./key-store-conformance.js";
 export { type MembershipFactory, membershipConformance } from "./membership-conformance.js";
 export { type ProjectionStoreFactory, projectionStoreConformance } from "./projection-store-conformance.js";
+export { type ReminderStoreFactory, reminderStoreConformance } from "./reminder-store-conformance.js";
 export { snapshotStoreConformance } from "./snapshot-store-conformance.js";

@@ -1,7 +1,7 @@
-import type { Snapshot, SnapshotStore } from "@granary/core";
+import { ErrorCode, type Snapshot, type SnapshotStore } from "@granary/core";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SnapshotStoreFactory } from "./factory.js";
-import { uniqueNamespace } from "./fixtures.js";
+import { rejectionOf, uniqueNamespace } from "./fixtures.js";
 import { snapshotPurgeTests, snapshotRetentionTests } from "./snapshot-store/retention-and-purge.js";
 
 function snapshot(stream: string, version: number, overrides: Partial<Snapshot> = {}): Snapshot {
@@ -54,6 +54,35 @@ export function snapshotStoreConformance(name: string, factory: SnapshotStoreFac
       await store.save(saved);
 
       expect(await store.load("Account/1")).toEqual(saved);
+    });
+
+    it.each([
+      ["a lone surrogate", "Account/a\uD800"],
+      ["NUL", "Account/a\u0000"],
+      ["10 KB", `Account/${"x".repeat(10_240)}`],
+    ])(
+      "snapshots - a stream name with %s is refused with INVALID_ARGUMENT by save, load and delete",
+      async (_, stream) => {
+        const store = await open();
+        for (const attempt of [
+          () => store.save(snapshot(stream, 1)),
+          () => store.load(stream),
+          () => store.delete(stream),
+        ]) {
+          expect(await rejectionOf(attempt())).toMatchObject({ code: ErrorCode.InvalidArgument });
+        }
+      },
+    );
+
+    it.each([
+      ["a lone surrogate", { name: "a\uDBFF" }],
+      ["NUL", { name: "a\u0000" }],
+      ["a Map", { m: new Map() }],
+    ])("snapshots - a state with %s is refused with INVALID_EVENT and nothing is stored", async (_, state) => {
+      const store = await open();
+      const error = await rejectionOf(store.save(snapshot("Account/s", 1, { state: state as never })));
+      expect(error).toMatchObject({ code: ErrorCode.InvalidEvent });
+      expect(await store.load("Account/s")).toBeUndefined();
     });
 
     it("snapshots - load of a stream without a snapshot is undefined", async () => {

@@ -1,10 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InvalidConfigurationError } from "@granary/core";
 import pg from "pg";
+import { freePort } from "./free-port.js";
 
 export interface PostgresServerOptions {
   /**
@@ -250,18 +250,6 @@ function postgresUser(): { uid: number; gid: number } {
     );
   }
   return { uid, gid };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitUntilReady(proc: ChildProcess, port: number, timeoutMs: number, log: () => string): Promise<void> {

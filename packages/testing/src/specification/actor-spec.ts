@@ -66,6 +66,7 @@ export class ActorSpec<A extends EventSourcedActor<unknown, DomainEvent>> {
       store,
       snapshots: new MemorySnapshotStore(),
       logger: pino({ level: "silent" }),
+      handleSignals: false,
     });
     try {
       const result = await command(silo.get(this.#cls, this.#id));

@@ -1,5 +1,7 @@
-import { assertCallMetadata, InvalidArgumentError, type JsonObject } from "@granary/core";
-import { type CallRequest, callContext, withMetadata } from "../calls/call-context.js";
+import { assertActorIdentity, assertCallMetadata, InvalidArgumentError, type JsonObject } from "@granary/core";
+import { type CallRequest, callContext, withMetadata } from "./call-context.js";
+import { assertCallTimeout } from "./call-timeout.js";
+import { checkIdempotencyKey } from "./idempotency.js";
 
 /**
  * The wire form of a call between a client and a gateway silo, or forwarded between silos: a flat
@@ -7,12 +9,13 @@ import { type CallRequest, callContext, withMetadata } from "../calls/call-conte
  *
  * ```
  * [CALL, hops, actorType, actorId, method, args, timeoutMs, callId,
- *  chain?, correlationId?, userId?, traceparent?, metadata?]
+ *  chain?, correlationId?, userId?, traceparent?, idempotencyKey?, metadata?]
  * ```
  *
  * - `hops`: silos the call already went through; bounds forwarding when caches disagree.
  * - `chain`: nil (or absent) when the chain is just `[callId]`, the call starts a chain.
  * - `correlationId`: nil (or absent) when it equals `callId`.
+ * - `idempotencyKey`: the caller's key (see `CallOptions.idempotencyKey`), when it gave one.
  * - `metadata`: the caller's call option `metadata` (a JSON object), checked again on arrival.
  * - trailing optional fields are left out when unset; a nil in the middle means "unset".
  *
@@ -33,7 +36,10 @@ export function callMessage(req: CallRequest, hops: number): CallFrame {
   const frame: CallFrame = [CALL, hops, req.actorType, req.actorId, req.method, req.args, req.timeoutMs, callId];
   const ownChain = chain.length === 1 && chain[0] === callId ? null : chain;
   const correlation = correlationId === callId ? null : correlationId;
-  if (metadata !== undefined) frame.push(ownChain, correlation, userId ?? null, traceparent ?? null, metadata);
+  const key = req.idempotencyKey;
+  if (metadata !== undefined)
+    frame.push(ownChain, correlation, userId ?? null, traceparent ?? null, key ?? null, metadata);
+  else if (key !== undefined) frame.push(ownChain, correlation, userId ?? null, traceparent ?? null, key);
   else if (traceparent !== undefined) frame.push(ownChain, correlation, userId ?? null, traceparent);
   else if (userId !== undefined) frame.push(ownChain, correlation, userId);
   else if (correlation !== null) frame.push(ownChain, correlation);
@@ -49,10 +55,11 @@ export function hopsOf(frame: CallFrame): number {
 /**
  * Validates what an (authenticated) peer sent before it reaches the catalog, and rebuilds the
  * request; read the hop count with {@link hopsOf}.
- * @throws InvalidArgumentError when `payload` is not a call frame
+ * @throws InvalidArgumentError when `payload` is not a call frame, or its actor identity or timeout breaks
+ *   the rules local calls follow
  */
 export function parseCallRequest(payload: unknown): CallRequest {
-  if (!Array.isArray(payload) || payload.length < FIXED_FIELDS || payload.length > FIXED_FIELDS + 5) {
+  if (!Array.isArray(payload) || payload.length < FIXED_FIELDS || payload.length > FIXED_FIELDS + 6) {
     throw malformed();
   }
   const frame = payload as CallFrame;
@@ -74,11 +81,15 @@ export function parseCallRequest(payload: unknown): CallRequest {
   ) {
     throw malformed();
   }
+  // The same rules as a local call's: an id that is refused locally is refused from the wire.
+  assertActorIdentity(actorType, actorId);
+  assertCallTimeout(timeoutMs);
   const chain = optional(frame[8]);
   const correlationId = optional(frame[9]);
   const userId = optional(frame[10]);
   const traceparent = optional(frame[11]);
-  const metadata = optional(frame[12]);
+  const idempotencyKey = optional(frame[12]);
+  const metadata = optional(frame[13]);
   if (metadata !== undefined) assertCallMetadata(metadata);
   if (
     (chain !== undefined && !isStringArray(chain)) ||
@@ -88,7 +99,8 @@ export function parseCallRequest(payload: unknown): CallRequest {
   ) {
     throw malformed();
   }
-  return {
+  checkIdempotencyKey(idempotencyKey);
+  const request: CallRequest = {
     actorType,
     actorId,
     method,
@@ -105,6 +117,7 @@ export function parseCallRequest(payload: unknown): CallRequest {
     ),
     timeoutMs,
   };
+  return idempotencyKey === undefined ? request : { ...request, idempotencyKey: idempotencyKey as string };
 }
 
 function optional(value: unknown): unknown {

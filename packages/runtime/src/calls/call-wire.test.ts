@@ -1,8 +1,8 @@
 import { decode, encode } from "@granary/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { CallContext, CallRequest } from "../calls/call-context.js";
-import { CALL, callMessage, hopsOf, parseCallRequest } from "./wire.js";
+import type { CallContext, CallRequest } from "./call-context.js";
+import { CALL, callMessage, hopsOf, parseCallRequest } from "./call-wire.js";
 
 function request(context: Partial<CallContext> & { callId: string }, args: unknown[] = [5, "x"]): CallRequest {
   return {
@@ -80,9 +80,9 @@ describe("call wire form", () => {
       { k: "call", req: request({ callId: "c1" }), hops: 0 },
       [],
       good.slice(0, 7),
-      [...good, null, null, null, null, null, null],
-      [...good, null, null, null, null, ["not", "an", "object"]],
-      [...good, null, null, null, null, { at: Number.NaN }],
+      [...good, null, null, null, null, null, null, null],
+      [...good, null, null, null, null, null, ["not", "an", "object"]],
+      [...good, null, null, null, null, null, { at: Number.NaN }],
       [2, ...good.slice(1)],
       good.map((v, i) => (i === 1 ? "0" : v)),
       good.map((v, i) => (i === 2 ? 7 : v)),
@@ -97,6 +97,8 @@ describe("call wire form", () => {
       [...good, null, 5],
       [...good, null, null, false],
       [...good, null, null, null, {}],
+      [...good, null, null, null, null, 7],
+      [...good, null, null, null, null, ""],
     ];
     for (const payload of bad) {
       expect(() => parseCallRequest(payload), JSON.stringify(payload)).toThrow(

@@ -1,15 +1,19 @@
 import { InvalidConfigurationError } from "@granary/core";
 
-/** A positive integer option: the option if given, else its environment variable, else the default. */
+/**
+ * A positive integer option: the option if given, else its environment variable, else the default.
+ * @param unit what the number counts, for the error message
+ */
 export function positiveInt(
   option: string,
   value: number | undefined,
   envValue: string | undefined,
   fallback: number,
+  unit = "milliseconds",
 ): number {
   if (value !== undefined) {
     if (!Number.isInteger(value) || value <= 0) {
-      throw new InvalidConfigurationError(option, `must be a positive integer (milliseconds), got ${String(value)}`);
+      throw new InvalidConfigurationError(option, `must be a positive integer (${unit}), got ${String(value)}`);
     }
     return value;
   }

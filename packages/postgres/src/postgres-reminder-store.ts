@@ -1,0 +1,169 @@
+import {
+  type AdvanceOutcome,
+  type DueReminders,
+  type MissedTickPolicy,
+  type PartitionClaim,
+  type ReminderRecord,
+  type ReminderStore,
+  validateReminder,
+} from "@granary/core";
+import { Connection } from "./internal/connection.js";
+import { type PostgresSnapshotStoreOptions, resolvePostgresOptions } from "./postgres-options.js";
+
+interface ReminderRow {
+  readonly stream: string;
+  readonly name: string;
+  readonly registration_id: string;
+  readonly due_at: string;
+  readonly period_ms: string;
+  readonly missed: string;
+  readonly partition: number;
+  readonly traceparent: string | null;
+}
+
+const COLUMNS = "stream, name, registration_id, due_at, period_ms, missed, partition, traceparent";
+
+/**
+ * Reminders in PostgreSQL, in the events' database (`<schema>.reminders`, indexed by partition and
+ * due time; partition epochs in `<schema>.reminder_partitions`).
+ *
+ * @example
+ * const reminders = new PostgresReminderStore({ connectionString: process.env.DATABASE_URL });
+ */
+export class PostgresReminderStore implements ReminderStore {
+  readonly #db: Connection;
+  readonly #namespace: string;
+  readonly #sql: ReturnType<typeof statements>;
+
+  /** @throws InvalidConfigurationError naming the invalid option. */
+  constructor(options: PostgresSnapshotStoreOptions) {
+    const resolved = resolvePostgresOptions(options);
+    this.#db = new Connection(resolved, "PostgresReminderStore");
+    this.#namespace = resolved.namespace;
+    this.#sql = statements(this.#db.s);
+  }
+
+  async upsert(reminder: ReminderRecord): Promise<void> {
+    validateReminder(reminder);
+    await this.#query(this.#sql.upsert, [
+      this.#namespace,
+      reminder.stream,
+      reminder.name,
+      reminder.registrationId,
+      reminder.dueAt,
+      reminder.periodMs,
+      reminder.missed,
+      reminder.partition,
+      reminder.traceparent ?? null,
+    ]);
+  }
+
+  async get(stream: string, name: string): Promise<ReminderRecord | undefined> {
+    const rows = await this.#query<ReminderRow>(this.#sql.get, [this.#namespace, stream, name]);
+    return rows[0] && recordOf(rows[0]);
+  }
+
+  async list(stream: string): Promise<ReminderRecord[]> {
+    return (await this.#query<ReminderRow>(this.#sql.list, [this.#namespace, stream])).map(recordOf);
+  }
+
+  async cancel(stream: string, name: string): Promise<boolean> {
+    return (await this.#query(this.#sql.cancel, [this.#namespace, stream, name])).length > 0;
+  }
+
+  async cancelAll(stream: string): Promise<number> {
+    return (await this.#query(this.#sql.cancelAll, [this.#namespace, stream])).length;
+  }
+
+  async claimDue(claims: readonly PartitionClaim[], until: number, limit: number): Promise<DueReminders> {
+    if (claims.length === 0) return { due: [], fenced: [] };
+    const partitions = claims.map((c) => c.partition);
+    const epochs = claims.map((c) => c.epoch);
+    await this.#query(this.#sql.raiseEpochs, [this.#namespace, partitions, epochs]);
+    const fencedRows = await this.#query<{ partition: number }>(this.#sql.fenced, [
+      this.#namespace,
+      partitions,
+      epochs,
+    ]);
+    const fenced = fencedRows.map((r) => r.partition);
+    const open = partitions.filter((p) => !fenced.includes(p));
+    const rows =
+      open.length === 0 ? [] : await this.#query<ReminderRow>(this.#sql.due, [this.#namespace, open, until, limit]);
+    return { due: rows.map(recordOf), fenced };
+  }
+
+  async advance(
+    reminder: Pick<ReminderRecord, "stream" | "name" | "registrationId" | "dueAt" | "partition">,
+    nextDueAt: number | undefined,
+    epoch: number,
+  ): Promise<AdvanceOutcome> {
+    const key = [
+      this.#namespace,
+      reminder.partition,
+      epoch,
+      reminder.stream,
+      reminder.name,
+      reminder.registrationId,
+      reminder.dueAt,
+    ];
+    const rows =
+      nextDueAt === undefined
+        ? await this.#query(this.#sql.deleteIf, key)
+        : await this.#query(this.#sql.moveIf, [...key, nextDueAt]);
+    if (rows.length > 0) return "advanced";
+    const fenced = await this.#query(this.#sql.isFenced, [this.#namespace, reminder.partition, epoch]);
+    return fenced.length > 0 ? "fenced" : "changed";
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+
+  #query<T = unknown>(text: string, values: unknown[]): Promise<T[]> {
+    return this.#db.run(async () => (await this.#db.pool.query(text, values)).rows as T[]);
+  }
+}
+
+function statements(s: string) {
+  const notFenced = `NOT EXISTS (SELECT 1 FROM ${s}.reminder_partitions
+      WHERE namespace = $1 AND partition = $2 AND epoch > $3)`;
+  const cas = "namespace = $1 AND stream = $4 AND name = $5 AND registration_id = $6 AND due_at = $7";
+  return {
+    upsert: `INSERT INTO ${s}.reminders (namespace, ${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      ON CONFLICT (namespace, stream, name) DO UPDATE SET registration_id = EXCLUDED.registration_id,
+        due_at = EXCLUDED.due_at, period_ms = EXCLUDED.period_ms, missed = EXCLUDED.missed,
+        partition = EXCLUDED.partition, traceparent = EXCLUDED.traceparent`,
+    get: `SELECT ${COLUMNS} FROM ${s}.reminders WHERE namespace = $1 AND stream = $2 AND name = $3`,
+    list: `SELECT ${COLUMNS} FROM ${s}.reminders WHERE namespace = $1 AND stream = $2 ORDER BY name COLLATE "C"`,
+    cancel: `DELETE FROM ${s}.reminders WHERE namespace = $1 AND stream = $2 AND name = $3 RETURNING 1`,
+    cancelAll: `DELETE FROM ${s}.reminders WHERE namespace = $1 AND stream = $2 RETURNING 1`,
+    // Writes only when a claim's epoch is higher than the stored one.
+    raiseEpochs: `INSERT INTO ${s}.reminder_partitions AS rp (namespace, partition, epoch)
+      SELECT $1, c.partition, c.epoch FROM unnest($2::integer[], $3::bigint[]) AS c(partition, epoch)
+      ON CONFLICT (namespace, partition) DO UPDATE SET epoch = EXCLUDED.epoch WHERE rp.epoch < EXCLUDED.epoch`,
+    fenced: `SELECT rp.partition FROM ${s}.reminder_partitions rp
+      JOIN unnest($2::integer[], $3::bigint[]) AS c(partition, epoch) ON c.partition = rp.partition
+      WHERE rp.namespace = $1 AND rp.epoch > c.epoch`,
+    // One index range per partition, merged: cost follows what is due, not how many reminders exist.
+    due: `SELECT r.* FROM unnest($2::integer[]) AS c(partition) CROSS JOIN LATERAL (
+        SELECT ${COLUMNS} FROM ${s}.reminders
+        WHERE namespace = $1 AND partition = c.partition AND due_at <= $3 ORDER BY due_at LIMIT $4) r
+      ORDER BY r.due_at LIMIT $4`,
+    moveIf: `UPDATE ${s}.reminders SET due_at = $8 WHERE ${cas} AND ${notFenced} RETURNING 1`,
+    deleteIf: `DELETE FROM ${s}.reminders WHERE ${cas} AND ${notFenced} RETURNING 1`,
+    isFenced: `SELECT 1 FROM ${s}.reminder_partitions WHERE namespace = $1 AND partition = $2 AND epoch > $3`,
+  };
+}
+
+function recordOf(row: ReminderRow): ReminderRecord {
+  return {
+    stream: row.stream,
+    name: row.name,
+    registrationId: row.registration_id,
+    dueAt: Number(row.due_at),
+    periodMs: Number(row.period_ms),
+    missed: row.missed as MissedTickPolicy,
+    partition: row.partition,
+    ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
+  };
+}

@@ -1,0 +1,76 @@
+interface Waiter {
+  readonly since: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * A counting semaphore for work that loads something (activations registering and replaying,
+ * directory look-ups): at most `limit` at once; the others wait in arrival order. A waiter that
+ * waited longer than `maxQueueDelayMs` when its turn comes is refused with `shed()` instead: a
+ * standing queue means the silo takes in more than it serves, and a call refused before anything
+ * ran is better than one that times out with an unknown outcome. The fast path (a slot is free)
+ * allocates nothing.
+ */
+export class ActivationSlots {
+  #free: number;
+  #waiting: (Waiter | undefined)[] = [];
+  #head = 0;
+
+  constructor(
+    readonly limit: number,
+    readonly maxQueueDelayMs: number = Number.POSITIVE_INFINITY,
+    readonly shed: () => Error = () => new Error("waited too long for a slot"),
+  ) {
+    this.#free = limit;
+  }
+
+  /** Waiting for a slot. */
+  get waiting(): number {
+    return this.#waiting.length - this.#head;
+  }
+
+  /** Holding a slot. */
+  get busy(): number {
+    return this.limit - this.#free;
+  }
+
+  /**
+   * Takes a slot: undefined when one was free, else a promise that resolves once it is this
+   * caller's, or rejects with `shed()` when it waited too long (then it holds no slot).
+   */
+  acquire(): Promise<void> | undefined {
+    if (this.#free > 0) {
+      this.#free--;
+      return undefined;
+    }
+    return new Promise((resolve, reject) => this.#waiting.push({ since: performance.now(), resolve, reject }));
+  }
+
+  /** Gives a slot back: to the longest waiter that has not waited too long, if any. Once per slot held. */
+  release(): void {
+    const now = performance.now();
+    while (this.#head < this.#waiting.length) {
+      const next = this.#waiting[this.#head] as Waiter;
+      this.#waiting[this.#head++] = undefined;
+      this.#compact();
+      if (now - next.since > this.maxQueueDelayMs) {
+        next.reject(this.shed());
+        continue;
+      }
+      next.resolve();
+      return;
+    }
+    this.#free++;
+  }
+
+  #compact(): void {
+    if (this.#head === this.#waiting.length) {
+      this.#waiting = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
+      this.#waiting = this.#waiting.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { ErrorCode } from "@granary/core";
+import { describe, expect, it } from "vitest";
+import { resolveClientOptions } from "../client/client-options.js";
+import { resolveClusterOptions } from "../cluster/cluster-options.js";
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CLUSTER_NAME } from "./defaults.js";
+
+describe("silo and client options agree", () => {
+  it("a Unix socket Redis URL is accepted by the silo and the client alike (as by the Redis adapters)", () => {
+    const redis = "/run/redis/redis.sock";
+
+    expect(resolveClusterOptions({ redis, clusterKey: "k" }, {})?.redis).toBe(redis);
+    expect(resolveClientOptions({ redis, clusterKey: "k" }, {}).redis).toBe(redis);
+  });
+
+  it("a Redis URL neither accepts is refused by both with the same option named", () => {
+    for (const resolve of [
+      () => resolveClusterOptions({ redis: "http://h:6379", clusterKey: "k" }, {}),
+      () => resolveClientOptions({ redis: "http://h:6379", clusterKey: "k" }, {}),
+    ]) {
+      expect(resolve).toThrow(expect.objectContaining({ code: ErrorCode.InvalidConfiguration, option: "redis" }));
+    }
+  });
+
+  it("the client's defaults are the shared constants", () => {
+    const client = resolveClientOptions({ gateways: ["[::1]:11111"], allowUnauthenticated: true }, {});
+
+    expect(client.callTimeoutMs).toBe(DEFAULT_CALL_TIMEOUT_MS);
+    expect(client.clusterName).toBe(DEFAULT_CLUSTER_NAME);
+  });
+});
