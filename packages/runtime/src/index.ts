@@ -16,7 +16,7 @@ export { DEFAULT_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_VERSION } from "./activation/a
 export { ADMIN, adminMessage } from "./admin/admin-frame.js";
 export type { ActivationQuery, ActivationView, SiloInfo } from "./admin/admin-types.js";
 // The operator request's page (versions as numbers); HistoryPage is the typed page of silo/client history.
-export { type HistoryPage as AdminHistoryPage, registerHistoryOperation } from "./admin/history-operation.js";
+export { type OperatorHistoryPage, registerStoreHistoryOperation } from "./admin/history-operation.js";
 export { operatorInspectorSource } from "./admin/inspector-source.js";
 export { OperatorClient, type OperatorTransport, type SiloReport } from "./admin/operator-client.js";
 export { type AdminOperation, intArg, OperatorRequests, stringArg } from "./admin/operator-requests.js";

@@ -31,7 +31,7 @@ import type { Logger } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { isAdminFrame, parseAdminFrame } from "../admin/admin-frame.js";
-import { registerHistoryOperation } from "../admin/history-operation.js";
+import { registerHistoryAdmin } from "../admin/history-admin.js";
 import { SiloAdmin } from "../admin/silo-admin.js";
 import { resolveSiloInspector, startSiloInspector } from "../admin/silo-inspector.js";
 import { AdmissionControl } from "../admission/admission-control.js";
@@ -208,7 +208,10 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       fencedReason: this.#fenced,
       catalog: this.#catalog,
     }));
-    registerHistoryOperation(this.admin, () => stores.store);
+    registerHistoryAdmin(this.admin, {
+      history: this.#history,
+      purge: (actorType, actorId, request) => this.#purge(actorType, actorId, request),
+    });
     this.#readSide = new ReadSide({
       projections: options.projections,
       events: stores.store,
@@ -357,13 +360,17 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
    * Idempotent: purging again returns the first tombstone.
    */
   purge<T extends Actor>(type: ActorClass<T>, id: string, request: PurgeRequest): Promise<Tombstone> {
+    return this.#purge(type?.type, id, request);
+  }
+
+  #purge(actorType: string, id: string, request: PurgeRequest): Promise<Tombstone> {
     try {
-      validatePurgeRequest(request, `${type?.type}/${id}`);
+      validatePurgeRequest(request, `${actorType}/${id}`);
     } catch (error) {
       return Promise.reject(error);
     }
     return this.invoke({
-      actorType: type.type,
+      actorType,
       actorId: id,
       method: PURGE_METHOD,
       args: [{ reason: request.reason, requestedBy: request.requestedBy }],
