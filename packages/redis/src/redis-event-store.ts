@@ -183,6 +183,11 @@ export class RedisEventStore implements EventStore {
       [`${this.#keys.correlationPrefix}${correlationId}`, this.#keys.feed],
       [options.afterPosition ?? 0, options.limit ?? DEFAULT_READ_ALL_LIMIT, this.#keys.streamPrefix],
     )) as string[];
+    return this.#decodeFeedReply(reply);
+  }
+
+  /** Decodes a feed script's reply: flat `[position, stream, version, json]` quadruples. */
+  #decodeFeedReply(reply: string[]): RecordedEvent[] {
     const rows: { stream: string; version: number; position: number; json: string }[] = [];
     for (let i = 0; i + 3 < reply.length; i += 4) {
       rows.push({
@@ -209,23 +214,7 @@ export class RedisEventStore implements EventStore {
       [this.#keys.feed],
       [`${fromPosition + 1}-0`, limit, this.#keys.streamPrefix],
     )) as string[];
-    const rows: { stream: string; version: number; position: number; json: string }[] = [];
-    for (let i = 0; i + 3 < reply.length; i += 4) {
-      rows.push({
-        position: Number.parseInt(reply[i] as string, 10),
-        stream: reply[i + 1] as string,
-        version: Number(reply[i + 2]),
-        json: reply[i + 3] as string,
-      });
-    }
-    return throwOnReadErrors(
-      decodeRows(
-        rows,
-        (row) => refOfStoredEvent(row.json, row.stream, row.version, row.position),
-        (row) => decodeEvent(row.json),
-        this.#upcasters,
-      ),
-    );
+    return this.#decodeFeedReply(reply);
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   type DocumentOf,
   type DocumentProjectionClass,
   type ErrorClass,
+  formatAddress,
   InvalidConfigurationError,
   MemoryReminderStore,
   MemorySnapshotStore,
@@ -200,7 +201,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     this.#startedAt = options.clock.now();
     this.admin = new SiloAdmin(() => ({
       siloId: this.#siloId,
-      address: this.address ? `${this.address.host}:${this.address.port}` : undefined,
+      address: this.address ? formatAddress(this.address) : undefined,
       startedAt: this.#startedAt,
       now: () => options.clock.now(),
       callsTotal: this.#callsTotal,
@@ -451,18 +452,13 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   }
 
   #startInspector(options: InspectorOptions): Promise<{ readonly url: string; close(): Promise<void> }> {
-    const selfAddress = () => (this.address ? `${this.address.host}:${this.address.port}` : undefined);
+    const selfAddress = () => (this.address ? formatAddress(this.address) : undefined);
     const cluster = this.#cluster;
     return startSiloInspector(
       {
         admin: this.admin,
         selfAddress,
-        members: cluster
-          ? async () =>
-              (await cluster.backends.membership.liveMembers()).map((m) =>
-                m.host.includes(":") ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`,
-              )
-          : undefined,
+        members: cluster ? async () => (await cluster.backends.membership.liveMembers()).map(formatAddress) : undefined,
         remote: cluster
           ? (address, payload, timeoutMs) => {
               const pool = cluster.pool;
