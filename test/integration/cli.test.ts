@@ -243,6 +243,15 @@ describe("granary CLI against a cluster (redis-server + 2 silo processes)", { ti
     expect(lines[1]).toContain("Account/acc-5");
   });
 
+  it("reminders lists an actor's durable reminders, as the silos report them", async () => {
+    await client.get(Account, "acc-1").placeHold("h1", 5, 3_600_000);
+    const run = await granary(["reminders", "Account", "acc-1", "--json"], env());
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([expect.objectContaining({ name: "hold:h1", missed: "fire-once" })]);
+    const table = await granary(["reminders", "Account", "acc-1"], env());
+    expect(table.stdout).toMatch(/^NAME\s+DUE\s+PERIOD MS\s+MISSED\nhold:h1\s+\S+\s+—\s+fire-once\n$/);
+  });
+
   it("projections reports none for silos that run none", async () => {
     const run = await granary(["projections"], env());
     expect(run).toMatchObject({ code: 0, stdout: "no projections registered\n" });

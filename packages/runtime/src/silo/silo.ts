@@ -33,6 +33,7 @@ import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { isAdminFrame, parseAdminFrame } from "../admin/admin-frame.js";
 import { registerHistoryAdmin } from "../admin/history-admin.js";
+import { stringArg } from "../admin/operator-requests.js";
 import { SiloAdmin } from "../admin/silo-admin.js";
 import { resolveSiloInspector, startSiloInspector } from "../admin/silo-inspector.js";
 import { AdmissionControl } from "../admission/admission-control.js";
@@ -234,6 +235,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       await this.#reminders.registry.cancelAll(tombstone.stream);
     });
     this.admin.register("projections", () => this.#readSide.status());
+    this.admin.register("reminders", (args) => this.#reminders.list(stringArg(args, "type"), stringArg(args, "id")));
   }
 
   /** Starts a silo. Invalid options fail here, with the option's name and the fix. */
