@@ -95,6 +95,61 @@ describe("granary CLI on a standalone data dir", { timeout: 120_000 }, () => {
     expect(badVersion.stderr).toContain("expected an integer >= 1");
   });
 
+  it("state --at rebuilds the state at a version (with the actor classes from --actors)", async () => {
+    const run = await granary([
+      "state",
+      "Counter",
+      "c1",
+      "--at",
+      "2",
+      "--data-dir",
+      dataDir,
+      "--actors",
+      actorsModule,
+      "--json",
+    ]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      actor: "Counter/c1",
+      version: 2,
+      state: { total: 3, history: [1, 2] },
+    });
+    const latest = await granary(["state", "Counter", "c1", "--data-dir", dataDir, "--actors", actorsModule]);
+    expect(latest.stdout).toMatch(/^version:\s+5$/m);
+  });
+
+  it("purge asks to type the id, and anything else changes nothing", async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        "purge",
+        "Counter",
+        "c1",
+        "--reason",
+        "test",
+        "--requested-by",
+        "tester",
+        "--data-dir",
+        dataDir,
+        "--actors",
+        actorsModule,
+      ],
+      {
+        env: { ...process.env, GRANARY_LOG_LEVEL: "warn" },
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdin.end("not-the-id\n");
+    expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(1);
+    expect(stderr).toContain("purge cancelled: nothing was changed");
+    const still = await granary(["history", "Counter", "c1", "--data-dir", dataDir, "--json"]);
+    expect(JSON.parse(still.stdout)).toHaveLength(5);
+  });
+
   it("with --actors it hosts the actors in-process and lists what it activated", async () => {
     const run = await granary(["actors", "--data-dir", dataDir, "--actors", actorsModule, "--json"]);
     expect(run.code).toBe(0);
@@ -188,9 +243,44 @@ describe("granary CLI against a cluster (redis-server + 2 silo processes)", { ti
     expect(lines[1]).toContain("Account/acc-5");
   });
 
+  it("reminders lists an actor's durable reminders, as the silos report them", async () => {
+    await client.get(Account, "acc-1").placeHold("h1", 5, 3_600_000);
+    const run = await granary(["reminders", "Account", "acc-1", "--json"], env());
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([expect.objectContaining({ name: "hold:h1", missed: "fire-once" })]);
+    const table = await granary(["reminders", "Account", "acc-1"], env());
+    expect(table.stdout).toMatch(/^NAME\s+DUE\s+PERIOD MS\s+MISSED\nhold:h1\s+\S+\s+—\s+fire-once\n$/);
+  });
+
   it("projections reports none for silos that run none", async () => {
     const run = await granary(["projections"], env());
     expect(run).toMatchObject({ code: 0, stdout: "no projections registered\n" });
+  });
+
+  it("purge --yes forgets an actor on whichever silo holds it and prints the tombstone", async () => {
+    const run = await granary(
+      [
+        "purge",
+        "Account",
+        "acc-0",
+        "--reason",
+        "GDPR request #7",
+        "--requested-by",
+        "dpo@example.com",
+        "--yes",
+        "--json",
+      ],
+      env(),
+    );
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      purged: "Account/acc-0",
+      reason: "GDPR request #7",
+      requestedBy: "dpo@example.com",
+    });
+    const after = await granary(["history", "Account", "acc-0"], env());
+    expect(after.code).toBe(1);
+    expect(after.stderr).toMatch(/^granary: STREAM_PURGED: /);
   });
 
   it("an actor that is not active is a one-line error naming what to do", async () => {

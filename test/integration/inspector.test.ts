@@ -80,8 +80,15 @@ describe("inspector in a real browser", () => {
     await slider.focus();
     for (let i = 0; i < 3; i++) await slider.press("ArrowLeft");
     await expect.poll(() => page.locator("#timeline-label").textContent()).toBe("version 2 of 5");
+    await expect.poll(() => page.locator("#state-at").getAttribute("data-version"), { timeout: 20_000 }).toBe("2");
+    expect(JSON.parse((await page.locator("#state-at").textContent()) ?? "null")).toEqual({
+      total: 3,
+      history: [1, 2],
+    });
     expect(await page.locator("#event-type").textContent()).toBe("Added (v2)");
     expect(await page.locator("#events tr.selected td").first().textContent()).toBe("2");
+    expect(await page.locator("#diff .add").allTextContents()).toEqual(["+ history[1]: 2", "+ total: 3"]);
+    expect(await page.locator("#diff .del").allTextContents()).toEqual(["- total: 1"]);
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, "inspector-actor-page.png"), fullPage: true });
     await page.close();

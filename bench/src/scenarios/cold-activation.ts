@@ -107,7 +107,7 @@ function cases(config: BenchConfig, context: Context): CaseSpec[] {
     return async () => {
       const db = new BetterSqlite3(path, { readonly: true });
       const snapshotQuery = db.prepare<[string, string], { version: number; state: string }>(
-        "SELECT version, state FROM snapshots WHERE namespace = ? AND stream = ?",
+        "SELECT version, state FROM snapshots WHERE namespace = ? AND stream = ? ORDER BY version DESC LIMIT 1",
       );
       const eventsQuery = db.prepare<[string, string, number], EventRow>(
         "SELECT version, type, data, metadata FROM events WHERE namespace = ? AND stream = ? AND version >= ? ORDER BY version",
@@ -181,7 +181,7 @@ function cases(config: BenchConfig, context: Context): CaseSpec[] {
           let version = 0;
           if (withSnapshot) {
             const { rows } = await client.query<{ version: string; state: LedgerState }>(
-              "SELECT version, state FROM granary.snapshots WHERE namespace = $1 AND stream = $2",
+              "SELECT version, state FROM granary.snapshots WHERE namespace = $1 AND stream = $2 ORDER BY version DESC LIMIT 1",
               [PG_NAMESPACE, stream],
             );
             const row = rows[0];

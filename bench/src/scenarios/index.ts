@@ -12,10 +12,12 @@ import { memoryPerActivation } from "./memory-per-activation.js";
 import { peerEffectCluster } from "./peer-effect-cluster.js";
 import { peerEmmett } from "./peer-emmett.js";
 import { peerNact } from "./peer-nact.js";
+import { piiSqlite } from "./pii-sqlite.js";
 import { projectionLag } from "./projection-lag.js";
 import { projectionRebuild } from "./projection-rebuild.js";
 import { reminders } from "./reminders.js";
 import { scaleOut } from "./scale-out.js";
+import { stateAt } from "./state-at.js";
 import { tracing } from "./tracing.js";
 
 /** Every scenario, in the order `pnpm bench` runs them and the README lists them. */
@@ -23,9 +25,11 @@ export const SCENARIOS: readonly Scenario[] = [
   localCall,
   esMemory,
   esSqlite,
+  piiSqlite,
   esPostgres,
   esRedis,
   coldActivation,
+  stateAt,
   memoryPerActivation,
   crossSilo,
   directory,

@@ -53,6 +53,8 @@ export interface HistoryEntry {
  */
 export class Account extends EventSourcedActor<AccountState, AccountEvent> {
   static readonly type = "Account";
+  /** They raise nothing: they may run side by side, and answer about the past through `asOf`. */
+  static readonly readOnly = ["balance", "history"] as const;
 
   initialState(): AccountState {
     return { owner: null, balance: 0, transferLegs: [], holds: {} };

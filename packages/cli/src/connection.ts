@@ -10,7 +10,7 @@ import {
   Client,
   OperatorClient,
   OperatorRequests,
-  registerHistoryOperation,
+  registerStoreHistoryOperation,
   Silo,
   siloOperatorTransport,
 } from "@granary/runtime";
@@ -95,7 +95,7 @@ async function openDataDir(dataDir: string, actorsModule: string | undefined): P
   const { SqliteEventStore } = await import("@granary/sqlite");
   const store = new SqliteEventStore({ path: file });
   const requests = new OperatorRequests();
-  registerHistoryOperation(requests, () => store);
+  registerStoreHistoryOperation(requests, () => store);
   requests.register("info", () => ({ siloId: "(no silo: store only)", operations: requests.names }));
   const operator = new OperatorClient({
     addresses: async () => ["local"],

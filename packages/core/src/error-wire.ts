@@ -8,6 +8,8 @@ import {
   isGranaryError,
   NoSiloAvailableError,
   OverloadedError,
+  PastStateReadOnlyError,
+  StreamPurgedError,
 } from "./errors.js";
 
 /** How an error crosses the wire: plain data, rebuilt on the caller's side. */
@@ -72,6 +74,8 @@ const builtIn = new Map<string, ErrorClass>([
   ["CallTimeoutError", CallTimeoutError],
   ["ConnectionError", ConnectionError],
   ["DomainError", DomainError],
+  ["PastStateReadOnlyError", PastStateReadOnlyError],
+  ["StreamPurgedError", StreamPurgedError],
   ["OverloadedError", OverloadedError],
   ["NoSiloAvailableError", NoSiloAvailableError],
 ]);

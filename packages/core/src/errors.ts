@@ -44,6 +44,8 @@ export const ErrorCode = {
   ActorError: "ACTOR_ERROR",
   /** The store went back in time (old backup, flush, lagging replica): acknowledged events are gone, writes stop. */
   StoreRewound: "STORE_REWOUND",
+  /** A reference bound to a past point (`asOf`) was asked to run a method that is not `readOnly`. */
+  PastStateReadOnly: "PAST_STATE_READ_ONLY",
   /** The silo shed the call at its door because it is at a load limit; nothing ran: retry later. */
   Overloaded: "OVERLOADED",
   /** No silo could be reached to send the call to; nothing was sent: retry once a silo is up. */
@@ -451,6 +453,21 @@ export class ActorError extends GranaryError {
   constructor(name: string, message: string, data: ErrorData = {}) {
     super(ErrorCode.ActorError, message, { data });
     this.name = name;
+  }
+}
+
+/** The past cannot change: a reference bound to `asOf` runs only the class's `readOnly` methods. */
+export class PastStateReadOnlyError extends GranaryError {
+  override name = "PastStateReadOnlyError";
+  constructor(
+    readonly actorType: string,
+    readonly method: string,
+  ) {
+    super(
+      ErrorCode.PastStateReadOnly,
+      `${actorType}.${method} may change state, so it cannot run against a past state (asOf); only methods listed in ${actorType}.readOnly can. Call it on a reference without asOf, or add it to readOnly if it does not raise events`,
+      { data: { actorType, method } },
+    );
   }
 }
 

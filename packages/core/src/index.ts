@@ -28,7 +28,7 @@ export {
   MAX_ACTOR_TYPE_BYTES,
   MAX_STREAM_NAME_BYTES,
 } from "./actor/actor-identity.js";
-export type { ActorClass, ActorRef, ActorRefFactory, CallOptions } from "./actor/actor-ref.js";
+export type { ActorClass, ActorRef, ActorRefFactory, CallOptions, TimeTravelRefFactory } from "./actor/actor-ref.js";
 export { IDEMPOTENCY_WINDOW_EVENTS } from "./actor/actor-ref.js";
 export {
   EventSourcedActor,
@@ -36,10 +36,12 @@ export {
   type EventSourcingControl,
   type PendingEvent,
 } from "./actor/event-sourced-actor.js";
+export type { PastActorRef, PastCallOptions, PointInTime } from "./actor/past-ref.js";
 export { assertWireData, type WireData } from "./actor/wire-data.js";
 export { decode, encode } from "./codec.js";
 export { type ErrorClass, fromWireError, toWireError, type WireError } from "./error-wire.js";
 export * from "./errors.js";
+export { assertCallMetadata, MAX_CALL_METADATA_BYTES } from "./events/call-metadata.js";
 export {
   type DomainEvent,
   type EventEnvelope,

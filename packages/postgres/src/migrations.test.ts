@@ -81,6 +81,7 @@ describe("migrations", () => {
       "migrations",
       "reminder_partitions",
       "reminders",
+      "snapshot_purges",
       "snapshots",
       "streams",
     ]);

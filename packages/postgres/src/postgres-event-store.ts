@@ -2,6 +2,7 @@ import {
   type AppendOptions,
   type AppendResult,
   assertStreamName,
+  type CorrelatedReadOptions,
   decodeRows,
   type EventEnvelope,
   type EventStore,
@@ -231,6 +232,19 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
+  /** Uses the correlation index (migration 3); like readAll, only events of finished transactions. */
+  async readCorrelated(correlationId: string, options: CorrelatedReadOptions = {}): Promise<RecordedEvent[]> {
+    const after = options.afterPosition ?? 0;
+    const limit = options.limit ?? DEFAULT_READ_ALL_LIMIT;
+    return this.#db.run(async () => {
+      const { rows } = await this.#db.pool.query<EventRow>({
+        ...this.#sql.readCorrelated,
+        values: [this.#namespace, correlationId, after, limit],
+      });
+      return throwOnReadErrors(decodeRows(rows, refOf, decodeEventRow, this.#upcasters));
+    });
+  }
+
   subscribe(options: SubscribeOptions): Subscription {
     return startFeedSubscription(
       {
@@ -432,6 +446,13 @@ function statements(s: string, schema: string) {
        WHERE e.namespace = $1 AND e.position > $2
          AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
        ORDER BY e.position LIMIT $3`,
+    ),
+    readCorrelated: named(
+      "read-correlated",
+      `SELECT ${eventColumns(s)} FROM ${s}.events e
+       WHERE e.namespace = $1 AND (e.metadata->>'correlationId') = $2 AND e.position > $3
+         AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY e.position LIMIT $4`,
     ),
     latestVersion: named("latest-version", `SELECT version FROM ${s}.streams WHERE namespace = $1 AND stream = $2`),
     highestEpoch: named("highest-epoch", `SELECT epoch FROM ${s}.streams WHERE namespace = $1 AND stream = $2`),

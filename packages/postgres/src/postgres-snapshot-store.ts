@@ -1,4 +1,12 @@
-import { assertStreamName, type JsonValue, type Snapshot, type SnapshotStore, validateSnapshot } from "@granary/core";
+import {
+  assertStreamName,
+  type JsonValue,
+  type Snapshot,
+  type SnapshotPurge,
+  type SnapshotStore,
+  StreamPurgedError,
+  validateSnapshot,
+} from "@granary/core";
 import { Connection } from "./internal/connection.js";
 import { type PostgresSnapshotStoreOptions, resolvePostgresOptions } from "./postgres-options.js";
 
@@ -10,9 +18,11 @@ interface SnapshotRow {
 }
 
 /**
- * Snapshots in PostgreSQL (table `<schema>.snapshots`, state as jsonb), one per stream: a save
- * older than the stored snapshot is ignored. Purging a stream through PostgresEventStore deletes
- * its snapshot in the same transaction.
+ * Snapshots in PostgreSQL (table `<schema>.snapshots`, state as jsonb), one row per snapshot taken
+ * (`load` reads the newest, `loadAtOrBelow` an older one, for stateAt). Saves go through
+ * `<schema>.save_snapshot`, which refuses a stream that has a tombstone or a snapshot purge, under
+ * a per-stream lock that purges take too. Purging a stream through PostgresEventStore deletes its
+ * snapshots in the same transaction.
  *
  * @example
  * const snapshots = new PostgresSnapshotStore({ connectionString: process.env.DATABASE_URL });
@@ -34,8 +44,8 @@ export class PostgresSnapshotStore implements SnapshotStore {
     validateSnapshot(snapshot);
     // Serialized now: pg would turn a top-level array into a PostgreSQL array, not JSON.
     const state = JSON.stringify(snapshot.state);
-    await this.#db.run(() =>
-      this.#db.pool.query(this.#sql.save, [
+    const { rows } = await this.#db.run(() =>
+      this.#db.pool.query<{ purged_at: string; reason: string }>(this.#sql.save, [
         this.#namespace,
         snapshot.stream,
         snapshot.version,
@@ -44,21 +54,28 @@ export class PostgresSnapshotStore implements SnapshotStore {
         snapshot.timestamp,
       ]),
     );
+    const purged = rows[0];
+    if (purged) throw new StreamPurgedError(snapshot.stream, purged.purged_at, purged.reason);
   }
 
   async load(stream: string): Promise<Snapshot | undefined> {
     assertStreamName(stream);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<SnapshotRow>(this.#sql.load, [this.#namespace, stream]);
-      const row = rows[0];
-      if (!row) return undefined;
-      return {
+      return snapshotOf(stream, rows[0]);
+    });
+  }
+
+  async loadAtOrBelow(stream: string, maxVersion: number, snapshotVersion: number): Promise<Snapshot | undefined> {
+    assertStreamName(stream);
+    return this.#db.run(async () => {
+      const { rows } = await this.#db.pool.query<SnapshotRow>(this.#sql.loadAtOrBelow, [
+        this.#namespace,
         stream,
-        version: Number(row.version),
-        snapshotVersion: row.snapshot_version,
-        state: row.state,
-        timestamp: row.timestamp,
-      };
+        maxVersion,
+        snapshotVersion,
+      ]);
+      return snapshotOf(stream, rows[0]);
     });
   }
 
@@ -67,22 +84,38 @@ export class PostgresSnapshotStore implements SnapshotStore {
     await this.#db.run(() => this.#db.pool.query(this.#sql.delete, [this.#namespace, stream]));
   }
 
+  async purge(stream: string, purge: SnapshotPurge): Promise<void> {
+    assertStreamName(stream);
+    await this.#db.run(() =>
+      this.#db.pool.query(this.#sql.purge, [this.#namespace, stream, purge.purgedAt, purge.reason]),
+    );
+  }
+
   /** Lets operations in flight finish, then ends the pool if the store opened it. */
   async close(): Promise<void> {
     await this.#db.close();
   }
 }
 
-function statements(s: string) {
+function snapshotOf(stream: string, row: SnapshotRow | undefined): Snapshot | undefined {
+  if (!row) return undefined;
   return {
-    save: `INSERT INTO ${s}.snapshots AS sn (namespace, stream, version, snapshot_version, state, "timestamp")
-      VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-      ON CONFLICT (namespace, stream) DO UPDATE
-        SET version = EXCLUDED.version, snapshot_version = EXCLUDED.snapshot_version, state = EXCLUDED.state,
-            "timestamp" = EXCLUDED."timestamp", saved_at = now()
-        WHERE sn.version <= EXCLUDED.version`,
-    load: `SELECT version, snapshot_version, state, ${s}.iso8601("timestamp") AS "timestamp"
-      FROM ${s}.snapshots WHERE namespace = $1 AND stream = $2`,
+    stream,
+    version: Number(row.version),
+    snapshotVersion: row.snapshot_version,
+    state: row.state,
+    timestamp: row.timestamp,
+  };
+}
+
+function statements(s: string) {
+  const columns = `version, snapshot_version, state, ${s}.iso8601("timestamp") AS "timestamp"`;
+  return {
+    save: `SELECT purged_at, reason FROM ${s}.save_snapshot($1, $2, $3, $4, $5::jsonb, $6)`,
+    load: `SELECT ${columns} FROM ${s}.snapshots WHERE namespace = $1 AND stream = $2 ORDER BY version DESC LIMIT 1`,
+    loadAtOrBelow: `SELECT ${columns} FROM ${s}.snapshots
+      WHERE namespace = $1 AND stream = $2 AND version <= $3 AND snapshot_version = $4 ORDER BY version DESC LIMIT 1`,
     delete: `DELETE FROM ${s}.snapshots WHERE namespace = $1 AND stream = $2`,
+    purge: `SELECT ${s}.purge_snapshots($1, $2, $3, $4)`,
   };
 }

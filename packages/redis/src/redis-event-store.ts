@@ -3,6 +3,7 @@ import {
   type AppendResult,
   assertStreamName,
   ChangeSignal,
+  type CorrelatedReadOptions,
   decodeRows,
   type EventEnvelope,
   type EventStore,
@@ -35,7 +36,7 @@ import {
   refOfStoredEvent,
   tombstonePrefix,
 } from "./internal/event-codec.js";
-import { APPEND, LATEST_VERSION, PURGE, READ, READ_ALL } from "./internal/event-store-scripts.js";
+import { APPEND, LATEST_VERSION, PURGE, READ, READ_ALL, READ_CORRELATED } from "./internal/event-store-scripts.js";
 import { type StoreKeys, storeKeys } from "./internal/keys.js";
 import { StoreGenerationGuard } from "./internal/store-generation.js";
 import { checkRedisPersistence, type RedisPersistenceStatus, readRedisPersistence } from "./persistence-check.js";
@@ -136,7 +137,8 @@ export class RedisEventStore implements EventStore {
     const { epoch } = options;
     const args: (string | number)[] = [stream, expectedVersion, epoch ?? "", this.#keys.feedChannel, events.length];
     for (const event of events) args.push(event.id, encodeEvent(event));
-    args.push(this.#guard.generation, this.#guard.seen);
+    args.push(this.#guard.generation, this.#guard.seen, this.#keys.correlationPrefix);
+    for (const event of events) args.push(event.metadata.correlationId);
     const reply = (await this.#connection.script(
       APPEND,
       [
@@ -217,13 +219,23 @@ export class RedisEventStore implements EventStore {
     return epoch === null ? 0 : Number(epoch);
   }
 
-  async readAll(fromPosition: number, limit = DEFAULT_READ_ALL_LIMIT): Promise<RecordedEvent[]> {
-    validateReadAll(fromPosition, limit);
+  /**
+   * Every event of one correlation id, in commit order. Each append also pushes its events'
+   * positions onto a LIST per correlation id (`<prefix>:{ns}:correlation:<id>`): one more RPUSH
+   * per event and, since most calls start a correlation of their own, about one small key per
+   * command (~100 bytes). The lists keep the positions (not the payloads) of purged events.
+   */
+  async readCorrelated(correlationId: string, options: CorrelatedReadOptions = {}): Promise<RecordedEvent[]> {
     const reply = (await this.#connection.script(
-      READ_ALL,
-      [this.#keys.feed],
-      [`${fromPosition + 1}-0`, limit, this.#keys.streamPrefix],
+      READ_CORRELATED,
+      [`${this.#keys.correlationPrefix}${correlationId}`, this.#keys.feed],
+      [options.afterPosition ?? 0, options.limit ?? DEFAULT_READ_ALL_LIMIT, this.#keys.streamPrefix],
     )) as string[];
+    return this.#decodeFeedReply(reply);
+  }
+
+  /** Decodes a feed script's reply: flat `[position, stream, version, json]` quadruples. */
+  #decodeFeedReply(reply: string[]): RecordedEvent[] {
     const rows: { stream: string; version: number; position: number; json: string }[] = [];
     for (let i = 0; i + 3 < reply.length; i += 4) {
       this.#guard.saw(Number.parseInt(reply[i] as string, 10));
@@ -242,6 +254,16 @@ export class RedisEventStore implements EventStore {
         this.#upcasters,
       ),
     );
+  }
+
+  async readAll(fromPosition: number, limit = DEFAULT_READ_ALL_LIMIT): Promise<RecordedEvent[]> {
+    validateReadAll(fromPosition, limit);
+    const reply = (await this.#connection.script(
+      READ_ALL,
+      [this.#keys.feed],
+      [`${fromPosition + 1}-0`, limit, this.#keys.streamPrefix],
+    )) as string[];
+    return this.#decodeFeedReply(reply);
   }
 
   /**
@@ -272,7 +294,8 @@ export class RedisEventStore implements EventStore {
   }
 
   /**
-   * Removes the stream's events, feed entries and event ids in one script and leaves the tombstone.
+   * Removes the stream's events, feed entries, event ids and snapshots in one script and leaves the
+   * tombstone.
    * Redis keeps the removed payloads in its AOF file until the next rewrite: run `BGREWRITEAOF`
    * after a purge to erase them from disk too.
    */
@@ -289,7 +312,15 @@ export class RedisEventStore implements EventStore {
     });
     const json = (await this.#connection.script(
       PURGE,
-      [this.#keys.stream(stream), this.#keys.eventIds, this.#keys.tombstone(stream), this.#keys.feed],
+      [
+        this.#keys.stream(stream),
+        this.#keys.eventIds,
+        this.#keys.tombstone(stream),
+        this.#keys.feed,
+        // The snapshots hold the same personal data as the events (same layout as RedisSnapshotStore).
+        this.#keys.snapshots(stream),
+        this.#keys.snapshot(stream),
+      ],
       [prefix],
     )) as string;
     return decodeTombstone(json);

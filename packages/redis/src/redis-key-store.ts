@@ -17,7 +17,10 @@ return entry
 `,
 );
 
-/** KEYS: keys hash. ARGV: subject. Replaces the entry by the record of its destruction (kept if already destroyed). */
+/**
+ * KEYS: keys hash, forgotten channel. ARGV: subject. Replaces the entry by the record of its
+ * destruction (kept if already destroyed) and announces it.
+ */
 const DESTROY = new LuaScript(
   "granary-key-destroy",
   `${LUA_NOW_MS}
@@ -25,6 +28,7 @@ local current = redis.call('HGET', KEYS[1], ARGV[1])
 if current and cjson.decode(current).destroyedAt then return current end
 local entry = cjson.encode({ destroyedAt = now_ms() })
 redis.call('HSET', KEYS[1], ARGV[1], entry)
+redis.call('PUBLISH', KEYS[2], cjson.encode({ subject = ARGV[1], entry = entry }))
 return entry
 `,
 );
@@ -39,7 +43,8 @@ interface Entry {
  * Data keys on Redis: one HASH per namespace, `<keyPrefix>:{<namespace>}:subject-keys`, field =
  * subject, value = JSON `{ key (base64), createdAt }` or `{ destroyedAt }` once destroyed. Both
  * writes are Lua scripts, so concurrent silos agree on one key per subject and a destruction can
- * never be undone. Times are the Redis server's clock.
+ * never be undone; a destruction is published on `<keyPrefix>:{<namespace>}:subject-forgotten`
+ * (`watchDestroyed`). Times are the Redis server's clock.
  *
  * Destroying replaces the value in memory at once; the AOF keeps the old value until its next
  * rewrite (`BGREWRITEAOF`), an RDB file until the next save: rewrite after forgetting when the
@@ -51,12 +56,14 @@ interface Entry {
 export class RedisKeyStore implements KeyStore {
   readonly #connection: RedisConnection;
   readonly #hash: string;
+  readonly #channel: string;
 
   /** @throws InvalidConfigurationError naming the invalid option. */
   constructor(options: RedisKeyStoreOptions) {
     const resolved = resolveRedisOptions(options);
     this.#connection = new RedisConnection(resolved);
     this.#hash = `${resolved.keyPrefix}:{${resolved.namespace}}:subject-keys`;
+    this.#channel = `${resolved.keyPrefix}:{${resolved.namespace}}:subject-forgotten`;
   }
 
   async getOrCreate(subject: string): Promise<SubjectKey> {
@@ -74,8 +81,21 @@ export class RedisKeyStore implements KeyStore {
 
   async destroy(subject: string): Promise<SubjectKey & { readonly status: "destroyed" }> {
     assertSubject(subject);
-    const raw = await this.#connection.script(DESTROY, [this.#hash], [subject]);
+    const raw = await this.#connection.script(DESTROY, [this.#hash, this.#channel], [subject]);
     return decodeEntry(subject, raw as string) as SubjectKey & { readonly status: "destroyed" };
+  }
+
+  /** Destructions by any silo on this Redis and namespace, through pub/sub (at most once). */
+  watchDestroyed(listener: (subject: string, destroyedAt: string) => void): () => void {
+    return this.#connection.listen(this.#channel, (message) => {
+      try {
+        const { subject, entry } = JSON.parse(message) as { subject: string; entry: string };
+        const destroyed = decodeEntry(subject, entry);
+        if (destroyed.status === "destroyed") listener(subject, destroyed.destroyedAt);
+      } catch {
+        // Not ours: ignore.
+      }
+    });
   }
 
   async close(): Promise<void> {

@@ -17,16 +17,16 @@ snapshotStoreConformance("RedisSnapshotStore", {
 });
 
 describe("RedisSnapshotStore", () => {
-  it("stores the snapshot as JSON in a hash readable with redis-cli", async () => {
+  it("stores each snapshot as JSON in a sorted set by version, readable with redis-cli", async () => {
     const store = new RedisSnapshotStore({ redis: server.url, namespace: "readable" });
     const snapshot = { stream: "Account/1", version: 3, snapshotVersion: 2, state: { balance: 30 }, timestamp: "t" };
     await store.save(snapshot);
 
     const raw = new Redis(server.url);
-    expect(await raw.hgetall("granary:{readable}:snapshot:Account/1")).toEqual({
-      version: "3",
-      snapshot: JSON.stringify(snapshot),
-    });
+    expect(await raw.zrange("granary:{readable}:snapshots:Account/1", 0, -1, "WITHSCORES")).toEqual([
+      `2|${JSON.stringify(snapshot)}`,
+      "3",
+    ]);
     raw.disconnect();
     await store.close();
   });

@@ -15,7 +15,8 @@ export type { ActivationState } from "./activation/activation-state.js";
 export { DEFAULT_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_VERSION } from "./activation/actor-type-info.js";
 export { ADMIN, adminMessage } from "./admin/admin-frame.js";
 export type { ActivationQuery, ActivationView, SiloInfo } from "./admin/admin-types.js";
-export { type HistoryPage, registerHistoryOperation } from "./admin/history-operation.js";
+// The operator request's page (versions as numbers); HistoryPage is the typed page of silo/client history.
+export { type OperatorHistoryPage, registerStoreHistoryOperation } from "./admin/history-operation.js";
 export { operatorInspectorSource } from "./admin/inspector-source.js";
 export { OperatorClient, type OperatorTransport, type SiloReport } from "./admin/operator-client.js";
 export { type AdminOperation, intArg, OperatorRequests, stringArg } from "./admin/operator-requests.js";
@@ -42,7 +43,20 @@ export {
   DEFAULT_PORT,
   resolveClusterOptions,
 } from "./cluster/cluster-options.js";
+export { DATA_SUBJECT_TYPE, DataSubject, type ForgetResult } from "./crypto/data-subject.js";
 export type { BusEvent, BusSubscribeOptions, BusSubscription } from "./events-bus/event-bus.js";
+export { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "./history/history-options.js";
+export type {
+  CorrelatedPage,
+  CorrelatedQuery,
+  EventOf,
+  HistoryEvent,
+  HistoryPage,
+  HistoryQuery,
+  PastState,
+  StateOf,
+} from "./history/history-types.js";
+export { MAX_PURGE_FIELD_LENGTH, type PurgedActor, type PurgeListener } from "./history/purge.js";
 export * from "./messaging/index.js";
 export {
   hashPlacement,

@@ -15,6 +15,9 @@ export function openDatabase(options: Pick<ResolvedSqliteOptions, "path" | "sync
     db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${options.synchronous}`);
+    // Deleted rows are overwritten with zeros, so a purged stream's payloads do not linger in free
+    // pages of the file (purge also truncates the WAL).
+    db.pragma("secure_delete = ON");
     runMigrations(db);
   } catch (error) {
     db.close();

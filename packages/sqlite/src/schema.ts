@@ -85,4 +85,36 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "reminders with a due-time index; reminder partition epochs",
     sql: REMINDERS_SQL,
   },
+  {
+    version: 3,
+    name: "snapshots kept per version (stateAt), snapshot purges, correlation index",
+    sql: `
+      -- Every snapshot is kept, not only the newest: stateAt starts from the newest one at or below
+      -- the version it rebuilds.
+      CREATE TABLE snapshots_by_version (
+        namespace        TEXT    NOT NULL,
+        stream           TEXT    NOT NULL,
+        version          INTEGER NOT NULL,
+        snapshot_version INTEGER NOT NULL,
+        state            TEXT    NOT NULL,
+        timestamp        TEXT    NOT NULL,
+        PRIMARY KEY (namespace, stream, version)
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO snapshots_by_version SELECT namespace, stream, version, snapshot_version, state, timestamp FROM snapshots;
+      DROP TABLE snapshots;
+      ALTER TABLE snapshots_by_version RENAME TO snapshots;
+
+      -- Streams whose snapshots were purged: a save for them is refused in the save's own statement.
+      CREATE TABLE snapshot_purges (
+        namespace TEXT NOT NULL,
+        stream    TEXT NOT NULL,
+        purged_at TEXT NOT NULL,
+        reason    TEXT NOT NULL,
+        PRIMARY KEY (namespace, stream)
+      ) STRICT, WITHOUT ROWID;
+
+      -- EventStore.readCorrelated: every event of one correlation, in commit order.
+      CREATE INDEX events_correlation ON events (namespace, json_extract(metadata, '$.correlationId'), position);
+    `,
+  },
 ];

@@ -3,6 +3,7 @@ import {
   type AppendResult,
   assertStreamName,
   type ChangeSignal,
+  type CorrelatedReadOptions,
   decodeRows,
   type EventEnvelope,
   type EventStore,
@@ -129,6 +130,17 @@ export class SqliteEventStore implements EventStore {
     return throwOnReadErrors(this.#decode(rows));
   }
 
+  async readCorrelated(correlationId: string, options: CorrelatedReadOptions = {}): Promise<RecordedEvent[]> {
+    this.#assertOpen();
+    const rows = this.#statements.readCorrelated.all(
+      this.#options.namespace,
+      correlationId,
+      options.afterPosition ?? 0,
+      options.limit ?? DEFAULT_READ_ALL_LIMIT,
+    );
+    return throwOnReadErrors(this.#decode(rows));
+  }
+
   subscribe(options: SubscribeOptions): Subscription {
     this.#assertOpen();
     const subscription = startFeedSubscription(
@@ -160,7 +172,14 @@ export class SqliteEventStore implements EventStore {
       return Promise.reject(error);
     }
     const namespace = this.#options.namespace;
-    return this.#queue.enqueue(() => writePurge(this.#statements, namespace, stream, request));
+    return this.#queue
+      .enqueue(() => writePurge(this.#statements, namespace, stream, request))
+      .then((tombstone) => {
+        // The deleted rows are zeroed (secure_delete); this also empties the WAL, which still holds
+        // earlier copies of the pages. Busy readers can leave frames for a later checkpoint.
+        if (!this.#closed) this.#db.pragma("wal_checkpoint(TRUNCATE)");
+        return tombstone;
+      });
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {

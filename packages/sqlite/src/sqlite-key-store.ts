@@ -20,6 +20,12 @@ import {
 /** Where the standalone silo keeps data keys: a file of its own beside `granary.db`. */
 export const DEFAULT_SQLITE_KEY_PATH = "./.granary/keys.db";
 
+interface PendingCreate {
+  readonly subject: string;
+  readonly resolve: (key: SubjectKey) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 interface KeyRow {
   readonly key: Uint8Array | null;
   readonly created_at: string | null;
@@ -43,6 +49,9 @@ const SCHEMA = `
  * Data keys in SQLite, in a file of their own by default (`keys.db`): keys apart from the events,
  * so a copy of the event database never carries the keys that unlock it.
  *
+ * Keys are created in batches: the subjects first seen in one tick share one transaction (and one
+ * fsync), as the event store's group commit does, and each caller resolves after that commit.
+ *
  * Destroying a key deletes its row (with `secure_delete`, so SQLite zeroes the freed bytes),
  * records the destruction in a new row, and checkpoints the WAL with TRUNCATE, so neither the
  * database file nor its WAL holds the key afterwards. Copies outside the database (backups of the
@@ -56,6 +65,7 @@ export class SqliteKeyStore implements KeyStore {
   readonly #delete: Statement<[string, string]>;
   readonly #tombstone: Statement<[string, string, string]>;
   readonly #now: () => number;
+  #pending: PendingCreate[] = [];
   #closed = false;
 
   /** @throws InvalidConfigurationError for invalid options */
@@ -109,8 +119,28 @@ export class SqliteKeyStore implements KeyStore {
     assertSubject(subject);
     const existing = this.#read(subject);
     if (existing) return existing;
-    this.#insert.run(this.#namespace, subject, newDataKey(), this.#isoNow());
-    return this.#read(subject) as SubjectKey;
+    return new Promise((resolve, reject) => {
+      if (this.#pending.length === 0) setImmediate(() => this.#createPending());
+      this.#pending.push({ subject, resolve, reject });
+    });
+  }
+
+  /** One transaction for every key requested since the last one; a subject created meanwhile keeps its key. */
+  #createPending(): void {
+    const batch = this.#pending;
+    this.#pending = [];
+    try {
+      this.#assertOpen();
+      const createdAt = this.#isoNow();
+      this.#db
+        .transaction(() => {
+          for (const { subject } of batch) this.#insert.run(this.#namespace, subject, newDataKey(), createdAt);
+        })
+        .immediate();
+      for (const request of batch) request.resolve(this.#read(request.subject) as SubjectKey);
+    } catch (error) {
+      for (const request of batch) request.reject(error);
+    }
   }
 
   async get(subject: string): Promise<SubjectKey | undefined> {

@@ -17,6 +17,10 @@ export interface EventStatements {
   readonly saveStreamHead: Statement<[namespace: string, stream: string, version: number, epoch: number | null]>;
   readonly readStream: Statement<[namespace: string, stream: string, fromVersion: number, limit: number], EventRow>;
   readonly readAll: Statement<[namespace: string, fromPosition: number, limit: number], EventRow>;
+  readonly readCorrelated: Statement<
+    [namespace: string, correlationId: string, afterPosition: number, limit: number],
+    EventRow
+  >;
   readonly setPurgeGuard: Statement<[active: 0 | 1]>;
   readonly deleteStreamEvents: Statement<[namespace: string, stream: string]>;
   readonly deleteStreamSnapshot: Statement<[namespace: string, stream: string]>;
@@ -45,6 +49,12 @@ export function prepareEventStatements(db: Database): EventStatements {
     ),
     readAll: db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE namespace = ? AND position > ? ORDER BY position LIMIT ?`,
+    ),
+    // The expression matches the events_correlation index (migration 2) exactly, so SQLite uses it.
+    readCorrelated: db.prepare(
+      `SELECT ${EVENT_COLUMNS} FROM events
+       WHERE namespace = ? AND json_extract(metadata, '$.correlationId') = ? AND position > ?
+       ORDER BY position LIMIT ?`,
     ),
     setPurgeGuard: db.prepare("UPDATE purge_guard SET active = ? WHERE id = 1"),
     deleteStreamEvents: db.prepare("DELETE FROM events WHERE namespace = ? AND stream = ?"),

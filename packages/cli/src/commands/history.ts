@@ -1,5 +1,5 @@
 import type { RecordedEvent } from "@granary/core";
-import type { HistoryPage } from "@granary/runtime";
+import type { OperatorHistoryPage as HistoryPage } from "@granary/runtime";
 import type { Command } from "commander";
 import { CliError } from "../cli-error.js";
 import { printRecord, printRows } from "../output.js";

@@ -38,7 +38,7 @@ export function registerReadSideCommands(program: Command, context: CommandConte
         const list = (await operator.any("reminders", { type, id })) as Record<string, unknown>[];
         printRows(context.output(), list, [
           ["name", (r) => r.name],
-          ["due", (r) => r.dueAt ?? r.due],
+          ["due", (r) => r.dueAt],
           ["period ms", (r) => r.periodMs],
           ["missed", (r) => r.missed],
         ]);

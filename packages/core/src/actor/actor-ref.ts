@@ -1,4 +1,6 @@
+import type { JsonObject } from "../events/json-value.js";
 import type { Actor } from "./actor.js";
+import type { PastActorRef, PastCallOptions } from "./past-ref.js";
 import type { WireData } from "./wire-data.js";
 
 /** Options for calls made through one reference. */
@@ -9,6 +11,12 @@ export interface CallOptions {
   readonly userId?: string;
   /** Recorded as `correlationId`; a new one is generated when absent (or inherited inside a call chain). */
   readonly correlationId?: string;
+  /**
+   * Why the caller makes the call, e.g. `{ reason: "chargeback #123" }`: recorded as `callMetadata`
+   * in every event the call raises, and inherited by the calls it makes. Plain JSON, at most 4 KiB
+   * serialized (InvalidArgumentError otherwise). Like `userId`, it is asserted by the caller.
+   */
+  readonly metadata?: JsonObject;
   /**
    * Names one command on one actor so that retrying it can never execute it twice: a call with a
    * key the actor has already committed events for is not run again, it returns the first outcome.
@@ -79,5 +87,11 @@ export interface ActorClass<T extends Actor = Actor> {
 
 /** Anything that hands out actor references: a silo, a client, or an actor calling another actor. */
 export interface ActorRefFactory {
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
+}
+
+/** A silo or client: also hands out references bound to a past point (`asOf`, see PastActorRef). */
+export interface TimeTravelRefFactory extends ActorRefFactory {
+  get<C extends ActorClass>(type: C, id: string, options: PastCallOptions): PastActorRef<InstanceType<C>, C>;
   get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
 }

@@ -8,8 +8,17 @@ export interface EventMetadata {
   readonly causationId: string;
   /** The id of the command (actor call) whose turn raised this event. */
   readonly commandId: string;
-  /** The authenticated user on whose behalf the call was made, when the caller gave one. */
+  /**
+   * The user on whose behalf the call was made, when the caller gave one. Granary records what the
+   * caller asserts (a client or silo that holds the cluster key); it does not authenticate users.
+   */
   readonly userId?: string;
+  /** The actor method whose turn raised the event (the outermost turn of a reentrant chain). */
+  readonly method?: string;
+  /** When another actor made the call: the call id of the calling actor's own call (its commandId). */
+  readonly parentCallId?: string;
+  /** What the caller passed as the call option `metadata` (e.g. `{ reason: "chargeback #123" }`). */
+  readonly callMetadata?: JsonObject;
   /** W3C trace id of the span active when the event was raised, when tracing is on. */
   readonly traceId?: string;
   readonly spanId?: string;

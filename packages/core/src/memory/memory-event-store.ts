@@ -5,6 +5,7 @@ import type { Upcasters } from "../events/upcasting.js";
 import type {
   AppendOptions,
   AppendResult,
+  CorrelatedReadOptions,
   EventStore,
   PurgeRequest,
   ReadOptions,
@@ -43,6 +44,8 @@ export class MemoryEventStorage {
   /** namespace → event id → stream: event ids are unique per namespace. */
   readonly ids = new Map<string, Map<string, string>>();
   readonly changed = new ChangeSignal();
+  /** namespace NUL correlation id → feed entries of that correlation, in position order. */
+  readonly correlations = new Map<string, FeedEntry[]>();
   position = 0;
 }
 
@@ -101,7 +104,15 @@ export class MemoryEventStore implements EventStore {
       const recorded: RecordedEvent = { ...clonePlain(event), position: ++this.#storage.position };
       stored.events.push(recorded);
       this.#ids.set(event.id, stream);
-      this.#storage.feed.push({ namespace: this.#namespace, key: stream, event: recorded });
+      const entry = { namespace: this.#namespace, key: stream, event: recorded };
+      this.#storage.feed.push(entry);
+      const correlation = this.#correlationKey(recorded.metadata.correlationId);
+      let entries = this.#storage.correlations.get(correlation);
+      if (!entries) {
+        entries = [];
+        this.#storage.correlations.set(correlation, entries);
+      }
+      entries.push(entry);
     }
     this.#storage.changed.fire();
     return { version: expectedVersion + events.length, position: this.#storage.position, duplicate: false };
@@ -208,13 +219,36 @@ export class MemoryEventStore implements EventStore {
       lastVersion: stored.events.length,
     };
     stored.tombstone = tombstone;
-    for (const event of stored.events) this.#ids.delete(event.id);
+    for (const event of stored.events) {
+      this.#ids.delete(event.id);
+      const correlation = this.#correlationKey(event.metadata.correlationId);
+      const entries = this.#storage.correlations.get(correlation)?.filter((e) => e.key !== stream) ?? [];
+      if (entries.length > 0) this.#storage.correlations.set(correlation, entries);
+      else this.#storage.correlations.delete(correlation);
+    }
     stored.events = [];
     for (let i = this.#storage.feed.length - 1; i >= 0; i--) {
       const entry = this.#storage.feed[i] as FeedEntry;
       if (entry.namespace === this.#namespace && entry.key === stream) this.#storage.feed.splice(i, 1);
     }
     return tombstone;
+  }
+
+  async readCorrelated(correlationId: string, options: CorrelatedReadOptions = {}): Promise<RecordedEvent[]> {
+    const after = options.afterPosition ?? 0;
+    const limit = options.limit ?? 1_000;
+    const out: RecordedEvent[] = [];
+    for (const entry of this.#storage.correlations.get(this.#correlationKey(correlationId)) ?? []) {
+      if (out.length >= limit) break;
+      if (entry.event.position <= after) continue;
+      const event = clonePlain(entry.event);
+      out.push(this.#upcasters ? this.#upcasters.upcast(event) : event);
+    }
+    return out;
+  }
+
+  #correlationKey(correlationId: string): string {
+    return `${this.#namespace}\u0000${correlationId}`;
   }
 
   async tombstone(stream: string): Promise<Tombstone | undefined> {

@@ -4,6 +4,8 @@ import { assertSubject, newDataKey } from "../store-kit/data-keys.js";
 /** The data behind one or more {@link MemoryKeyStore}s; share it to re-open or open namespaces side by side. */
 export class MemoryKeyStorage {
   readonly keys = new Map<string, SubjectKey>();
+  /** Listeners of every store on this storage, by namespace. */
+  readonly watchers = new Set<{ namespace: string; listener: (subject: string, destroyedAt: string) => void }>();
 }
 
 export interface MemoryKeyStoreOptions {
@@ -20,11 +22,13 @@ export interface MemoryKeyStoreOptions {
  */
 export class MemoryKeyStore implements KeyStore {
   readonly #keys: Map<string, SubjectKey>;
+  readonly #storage: MemoryKeyStorage;
   readonly #namespace: string;
   readonly #now: () => number;
 
   constructor(options: MemoryKeyStoreOptions = {}) {
-    this.#keys = (options.storage ?? new MemoryKeyStorage()).keys;
+    this.#storage = options.storage ?? new MemoryKeyStorage();
+    this.#keys = this.#storage.keys;
     this.#namespace = options.namespace ?? "default";
     this.#now = options.now ?? Date.now;
   }
@@ -54,7 +58,19 @@ export class MemoryKeyStore implements KeyStore {
     if (entry) entry.key.fill(0);
     const destroyed = { status: "destroyed", subject, destroyedAt: this.#isoNow() } as const;
     this.#keys.set(key, destroyed);
+    for (const watcher of this.#storage.watchers) {
+      if (watcher.namespace === this.#namespace) watcher.listener(subject, destroyed.destroyedAt);
+    }
     return destroyed;
+  }
+
+  /** Every store on the same storage and namespace tells its watchers (in process, synchronously). */
+  watchDestroyed(listener: (subject: string, destroyedAt: string) => void): () => void {
+    const watcher = { namespace: this.#namespace, listener };
+    this.#storage.watchers.add(watcher);
+    return () => {
+      this.#storage.watchers.delete(watcher);
+    };
   }
 
   async close(): Promise<void> {}

@@ -19,6 +19,13 @@ export interface AppendResult {
   readonly duplicate: boolean;
 }
 
+export interface CorrelatedReadOptions {
+  /** Only events with a feed position greater than this (paging). @default 0 */
+  readonly afterPosition?: number;
+  /** At most this many events. @default 1,000 */
+  readonly limit?: number;
+}
+
 export interface ReadOptions {
   /** Read at most this many events. */
   readonly limit?: number;
@@ -113,6 +120,15 @@ export interface EventStore {
 
   /** Events of every stream with position > fromPosition, in position order, at most `limit`. */
   readAll(fromPosition: number, limit?: number): Promise<RecordedEvent[]>;
+
+  /**
+   * Every event whose `metadata.correlationId` is `correlationId`, across all streams of the
+   * namespace, in commit (feed position) order: "what did this request change?". Purged streams'
+   * events are gone from it. Every Granary store implements it (SQLite and PostgreSQL with an
+   * index, Redis with a list per correlation id); optional for other stores, which then cannot
+   * answer `silo.correlated`.
+   */
+  readCorrelated?(correlationId: string, options?: CorrelatedReadOptions): Promise<RecordedEvent[]>;
 
   /** Catch-up then live delivery of the global feed, never skipping an event that commits late. */
   subscribe(options: SubscribeOptions): Subscription;

@@ -31,5 +31,12 @@ export interface KeyStore {
   get(subject: string): Promise<SubjectKey | undefined>;
   /** Destroys the subject's key for good (idempotent); returns the destroyed state. */
   destroy(subject: string): Promise<SubjectKey & { readonly status: "destroyed" }>;
+  /**
+   * Optional: calls `listener` whenever a subject's key is destroyed through any store instance on
+   * the same data (other silos), so their caches and live activations can follow at once. Delivery
+   * is at most once; silos also re-read keys after a bounded time. Returns the function that stops
+   * listening.
+   */
+  watchDestroyed?(listener: (subject: string, destroyedAt: string) => void): () => void;
   close(): Promise<void>;
 }

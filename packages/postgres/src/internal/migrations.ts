@@ -5,6 +5,7 @@ import { appendManyFunctionSql } from "./append-many-function.js";
 import { LOCK_CLASS, migrationLockKey } from "./lock-keys.js";
 import { remindersSql } from "./reminder-schema-sql.js";
 import { appendOnlySql, purgeSql, tablesSql } from "./schema-sql.js";
+import { snapshotsByVersionSql } from "./snapshot-sql.js";
 import { quoteIdent } from "./sql.js";
 
 export interface Migration {
@@ -33,6 +34,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: "reminders with a due-time index; reminder partition epochs",
     sql: (s) => remindersSql(s),
+  },
+  {
+    version: 4,
+    name: "snapshots kept per version; save_snapshot and purge_snapshots refuse purged streams under a per-stream lock; correlation index",
+    sql: (s) => snapshotsByVersionSql(s),
   },
 ];
 

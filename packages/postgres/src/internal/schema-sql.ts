@@ -111,12 +111,13 @@ CREATE TRIGGER streams_no_truncate BEFORE TRUNCATE ON ${s}.streams
  * stream's events and snapshot. The tombstone row lock orders it with appends: an append in flight
  * commits first and its events are deleted too; a later append sees the tombstone.
  */
-export function purgeSql(s: string): string {
+export function purgeSql(s: string, change: { replace?: boolean; prelude?: string } = {}): string {
   return `
-CREATE FUNCTION ${s}.purge(p_namespace text, p_stream text, p_reason text, p_requested_by text)
+CREATE ${change.replace ? "OR REPLACE " : ""}FUNCTION ${s}.purge(p_namespace text, p_stream text, p_reason text, p_requested_by text)
 RETURNS TABLE (purged_at text, purge_reason text, purged_by text, last_version bigint)
 LANGUAGE plpgsql AS $$
 BEGIN
+  ${change.prelude ?? ""}
   INSERT INTO ${s}.streams AS st (namespace, stream, version, purged_at, purged_by, purge_reason)
   VALUES (p_namespace, p_stream, 0, date_trunc('milliseconds', now()), p_requested_by, p_reason)
   ON CONFLICT (namespace, stream) DO UPDATE

@@ -4,7 +4,8 @@ import { LuaScript } from "./lua-script.js";
  * Appends a batch to a stream, all or nothing.
  * KEYS: stream list, event-ids hash, stream epoch, tombstone, position counter, feed, generation.
  * ARGV: stream, expectedVersion, epoch ("" = unfenced), feed channel, n, then (id, json) per event,
- * then the generation the store started on and the highest feed position it has seen.
+ * then the generation the store started on and the highest feed position it has seen, then the
+ * correlation key prefix and each event's correlation id (its position is pushed there).
  * Returns {"ok", lastPosition} | {"purged", tombstone} | {"seen", (kind, storedJson) per event}
  * | {"fenced", currentEpoch} | {"conflict", actualVersion} | {"rewound", generation, position}.
  *
@@ -66,6 +67,7 @@ for i = 1, n do
   local json = ARGV[5 + 2 * i]
   redis.call('RPUSH', KEYS[1], string.sub(json, 1, -2) .. ',"position":' .. position .. '}')
   redis.call('HSET', KEYS[2], ARGV[4 + 2 * i], version .. ':' .. stream)
+  redis.call('RPUSH', ARGV[8 + 2 * n] .. ARGV[8 + 2 * n + i], position)
 end
 if raise_epoch then redis.call('SET', KEYS[3], epoch) end
 local last = string.format('%d', first + n)
@@ -122,7 +124,8 @@ return out
 
 /**
  * Removes a stream's payloads, its feed entries and its event ids, and leaves the tombstone.
- * KEYS: stream list, event-ids hash, tombstone, feed. ARGV: tombstone JSON without its closing
+ * KEYS: stream list, event-ids hash, tombstone, feed, snapshots zset, legacy snapshot hash.
+ * ARGV: tombstone JSON without its closing
  * brace (lastVersion is added here). Returns the tombstone (the first one, when purged twice).
  */
 export const PURGE = new LuaScript(
@@ -147,9 +150,40 @@ for start = 0, n - 1, 500 do
   if #feedIds > 0 then redis.call('XDEL', KEYS[4], unpack(feedIds)) end
   if #eventIds > 0 then redis.call('HDEL', KEYS[2], unpack(eventIds)) end
 end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[5], KEYS[6])
 local tombstone = ARGV[1] .. ',"lastVersion":' .. string.format('%d', n) .. '}'
 redis.call('SET', KEYS[3], tombstone)
 return tombstone
+`,
+);
+
+/**
+ * KEYS: correlation list, feed. ARGV: after position, limit, stream key prefix.
+ * Returns (position, stream, version, json) per event of the correlation still stored, in order.
+ * Positions of purged events stay in the list (no payload) and are skipped here.
+ */
+export const READ_CORRELATED = new LuaScript(
+  "granary-read-correlated",
+  `
+local after, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out, count = {}, 0
+for _, position in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if count >= limit then break end
+  if tonumber(position) > after then
+    local entry = redis.call('XRANGE', KEYS[2], position .. '-0', position .. '-0')[1]
+    if entry then
+      local stream, version = entry[2][2], entry[2][4]
+      local json = redis.call('LINDEX', ARGV[3] .. stream, tonumber(version) - 1)
+      if json then
+        out[#out + 1] = position
+        out[#out + 1] = stream
+        out[#out + 1] = version
+        out[#out + 1] = json
+        count = count + 1
+      end
+    end
+  end
+end
+return out
 `,
 );

@@ -14,8 +14,14 @@ export interface StoreKeys {
   streamEpoch(stream: string): string;
   /** The purge tombstone as JSON (STRING). */
   tombstone(stream: string): string;
-  /** HASH snapshot: fields `version` and `snapshot` (JSON). */
+  /** HASH snapshot of Granary before snapshots were kept per version; only purge still deletes it. */
   snapshot(stream: string): string;
+  /** ZSET of the stream's snapshots: score = version, member = `<snapshotVersion>|<snapshot JSON>`. */
+  snapshots(stream: string): string;
+  /** The stream's snapshot purge (JSON `{purgedAt, reason}`): saves for it are refused. */
+  snapshotPurge(stream: string): string;
+  /** LIST of the feed positions of one correlation id's events, in commit order (readCorrelated). */
+  readonly correlationPrefix: string;
   /** Prefix of the stream keys, for scripts that resolve feed entries to events. */
   readonly streamPrefix: string;
   /** HASH event id → `<version>:<stream>`: event ids are unique per namespace. */
@@ -37,7 +43,10 @@ export function storeKeys(keyPrefix: string, namespace: string): StoreKeys {
     streamEpoch: (stream) => `${base}:stream-epoch:${stream}`,
     tombstone: (stream) => `${base}:tombstone:${stream}`,
     snapshot: (stream) => `${base}:snapshot:${stream}`,
+    snapshots: (stream) => `${base}:snapshots:${stream}`,
+    snapshotPurge: (stream) => `${base}:snapshot-purged:${stream}`,
     streamPrefix: `${base}:stream:`,
+    correlationPrefix: `${base}:correlation:`,
     eventIds: `${base}:event-ids`,
     position: `${base}:position`,
     feed: `${base}:feed`,

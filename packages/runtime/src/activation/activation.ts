@@ -14,6 +14,7 @@ import {
   type ReminderOptions,
   streamOf,
   type TimerOptions,
+  type Tombstone,
 } from "@granary/core";
 import { type ActorHost, bindHost } from "@granary/core/internal";
 import { type CallContext, newCallId } from "../calls/call-context.js";
@@ -30,7 +31,7 @@ import { Snapshotter } from "./snapshotter.js";
 import { asTurnError, PlainTurnExecutor, type TurnExecutor } from "./turn-executor.js";
 
 /** Why an activation goes away. */
-export type DeactivationReason = "idle" | "shutdown" | "stale" | "lost-ownership";
+export type DeactivationReason = "idle" | "shutdown" | "stale" | "lost-ownership" | "purged";
 
 /** How an activation tells its catalog that it is gone, handing back calls it did not run. */
 export interface ActivationHooks {
@@ -67,12 +68,18 @@ export class Activation implements ActorHost {
   #isGone = false;
   #activated: Promise<void> | undefined;
   #timers: ActivationTimers | undefined;
+  #failure: unknown;
 
   constructor(
     readonly info: ActorTypeInfo,
     readonly actorId: string,
     readonly services: ActivationServices,
     readonly hooks: ActivationHooks,
+    /**
+     * Holds the actor's directory entry for a purge only: registers, never rehydrates or runs a
+     * call; calls arriving meanwhile wait and go to a successor once the purge is done.
+     */
+    readonly purgeOnly = false,
   ) {
     this.key = streamOf(info.type, actorId);
     this.#lastActiveAt = services.clock.now();
@@ -233,6 +240,8 @@ export class Activation implements ActorHost {
       const entry = await services.directory.register(this.key, services.siloId, this.activationId);
       if (entry.activationId !== this.activationId) throw new NotOwnerError(this.key);
       this.#epoch = entry.epoch;
+      // Stays "activating": calls queue until purge() hands them to a successor.
+      if (this.purgeOnly) return;
       const instance = new this.info.cls();
       instance[bindHost](this);
       this.#instance = instance;
@@ -247,10 +256,14 @@ export class Activation implements ActorHost {
       releaseSlot();
       this.#state = "failed";
       this.#timers?.close();
+      this.#failure = error;
       span.recordException(error as Error);
       if (this.#epoch !== undefined) await this.#unregister();
-      // Losing the directory race and being shed while waiting for a slot are not failures to report.
-      if (!(error instanceof NotOwnerError) && !isGranaryError(error, ErrorCode.Overloaded)) {
+      // A purged actor failing to activate is the expected answer, not an incident; losing the
+      // directory race and being shed while waiting for a slot are not failures to report either.
+      if (isGranaryError(error, ErrorCode.StreamPurged)) {
+        services.logger.debug({ actor: this.key }, "activation refused: the stream was purged");
+      } else if (!(error instanceof NotOwnerError) && !isGranaryError(error, ErrorCode.Overloaded)) {
         services.logger.warn({ actor: this.key, err: messageOf(error) }, "activation failed");
       }
       this.hooks.onFailed(this, error, this.#drainCalls());
@@ -359,6 +372,46 @@ export class Activation implements ActorHost {
     });
   }
 
+  /**
+   * Purges this actor: no snapshot, no further turns. Calls waiting in the mailbox go to a
+   * successor activation (which finds the stream purged); the running turn finishes first (its
+   * events are erased with the rest). `erase` runs while this activation still holds the directory
+   * entry, so no activation anywhere can start before the tombstone is written.
+   *
+   * @returns the tombstone, or undefined when this activation was already going away (the caller
+   *   dispatches the purge again, to the successor)
+   * @throws the activation's failure (e.g. NotOwnerError: another silo owns the actor)
+   */
+  async purge(erase: () => Promise<Tombstone>): Promise<Tombstone | undefined> {
+    if (this.#state === "activating" && this.#activated) await this.#activated;
+    if (this.#state === "failed") throw this.#failure;
+    const registered = this.#state === "active" || (this.purgeOnly && this.#state === "activating");
+    if (!registered) {
+      await this.gone;
+      return undefined;
+    }
+    const wasActive = this.#state === "active";
+    this.#state = "deactivating";
+    const handover = this.#mailbox.drain();
+    try {
+      await this.#settled();
+      return await erase();
+    } finally {
+      await this.#unregister();
+      this.#state = "deactivated";
+      if (wasActive) this.services.telemetry.activations.add(-1, { actor_type: this.info.type });
+      this.services.logger.debug({ actor: this.key, reason: "purged" }, "deactivated");
+      this.hooks.onGone(this, handover);
+      this.#markGone();
+    }
+  }
+
+  /** Called by the turn executor when an append met a purged stream: go, without snapshot. */
+  onPurged(cause: unknown): void {
+    this.services.logger.info({ actor: this.key, err: messageOf(cause) }, "stream was purged; deactivating");
+    void this.deactivate("purged");
+  }
+
   /** Called by the event-sourced turn executor when a reentrant call's turn starts. */
   turnStarted(context: CallContext): void {
     this.#mailbox.started(context);
@@ -372,18 +425,19 @@ export class Activation implements ActorHost {
 
   /**
    * Deactivates: idle and shutdown finish the waiting calls first, then onDeactivate and a final
-   * snapshot; stale and lost-ownership hand the waiting calls to a successor and skip both (their
-   * state is not the stream's).
+   * snapshot; stale, lost-ownership and purged hand the waiting calls to a successor and skip both
+   * (their state is not the stream's, or the stream is gone).
    */
   async deactivate(reason: DeactivationReason): Promise<void> {
     if (this.#state === "activating") await this.#activated;
     if (this.#state !== "active") return this.gone;
     this.#state = "deactivating";
     this.#timers?.close();
-    const handover = reason === "stale" || reason === "lost-ownership" ? this.#drainCalls() : [];
+    const abrupt = reason === "stale" || reason === "lost-ownership" || reason === "purged";
+    const handover = abrupt ? this.#drainCalls() : [];
     try {
       await this.#settled();
-      if (reason !== "stale" && reason !== "lost-ownership") {
+      if (!abrupt) {
         await this.#instance?.onDeactivate?.()?.catch((error: unknown) => {
           this.services.logger.warn({ actor: this.key, err: messageOf(error) }, "onDeactivate threw");
         });

@@ -51,6 +51,8 @@ export interface TurnHost {
   onStale(cause: unknown): void;
   /** A reentrant call's turn starts now (after the commit it waited for): it is now "running". */
   turnStarted(context: CallContext): void;
+  /** An append met a purged stream: deactivate without snapshot. */
+  onPurged(cause: unknown): void;
 }
 
 /**
@@ -81,6 +83,8 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
   #queued = 0;
   #tail: Promise<void> | undefined;
   #raiseRefused = false;
+  /** The method of each call with a turn here, for the `method` of the events committed in its name. */
+  readonly #methods = new WeakMap<CallContext, string>();
   /** Recent idempotency keys, created with the first keyed call. */
   #idempotency: IdempotencyTable | undefined;
   /** Keyed calls running now, by context: what their commits record. */
@@ -147,6 +151,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     }
     const command = body !== undefined || !this.info.readOnly.has(request.method);
     const context = request.context;
+    this.#methods.set(context, request.method);
     const parent = this.#open.newest;
     this.#setSideBySide(this.#open.open(context, command));
     if (!reentrant || (parent === undefined && this.#queued === 0)) {
@@ -325,6 +330,8 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
         this.activation.onStale(error);
         throw new StaleActivationError(this.stream, error);
       }
+      // Purged while this activation ran (e.g. through the store directly): its state is gone too.
+      if (isGranaryError(error, ErrorCode.StreamPurged)) this.activation.onPurged(error);
       throw error;
     } finally {
       span?.end();
@@ -334,15 +341,20 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
   }
 
   #envelopes(pending: readonly PendingEvent[], expectedVersion: number, context: CallContext): EventEnvelope[] {
-    const { callId, correlationId, userId } = context;
+    const { callId, correlationId, userId, chain } = context;
     const span = parseTraceparent(context.traceparent);
     const traced = span !== undefined;
+    const method = this.#methods.get(context);
+    const parentCallId = chain.length > 1 ? chain[chain.length - 2] : undefined;
     const metadata = {
       correlationId,
       causationId: callId,
       commandId: callId,
       ...(userId === undefined ? {} : { userId }),
       ...(traced ? { traceId: span.traceId, spanId: span.spanId } : {}),
+      ...(method === undefined ? {} : { method }),
+      ...(parentCallId === undefined ? {} : { parentCallId }),
+      ...(context.metadata === undefined ? {} : { callMetadata: context.metadata }),
     };
     const upcasters = this.info.upcasters;
     return pending.map((event, i) => ({

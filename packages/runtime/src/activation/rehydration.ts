@@ -18,18 +18,24 @@ const REPLAY_PAGE = 1_000;
  * Any event that cannot be applied, or a gap in versions, fails with CorruptHistoryError naming
  * stream and version: the actor never serves a half-rebuilt state.
  *
+ * With `target`, rebuilds the state right after that version instead (stateAt): from the newest
+ * snapshot at or below it, replaying up to it and no further.
+ *
  * @returns the version the loaded snapshot had (0 when replay started from the beginning)
  */
 export async function rehydrate(
   info: ActorTypeInfo,
   instance: EventSourcedActor<unknown, { type: string }>,
   stream: string,
-  services: ActivationServices,
+  services: Pick<ActivationServices, "store" | "snapshots" | "logger">,
+  target?: number,
 ): Promise<number> {
   const control = instance[eventSourcing];
-  const snapshotVersion = await loadSnapshot(info, instance, control, stream, services);
+  const snapshotVersion = await loadSnapshot(info, instance, control, stream, services, target);
   for (;;) {
-    const events = await services.store.read(stream, control.version + 1, { limit: REPLAY_PAGE });
+    const limit = target === undefined ? REPLAY_PAGE : Math.min(REPLAY_PAGE, target - control.version);
+    if (limit <= 0) return snapshotVersion;
+    const events = await services.store.read(stream, control.version + 1, { limit });
     for (const stored of events) {
       const event = upcast(info, stored, stream);
       if (event.version !== control.version + 1) {
@@ -47,7 +53,7 @@ export async function rehydrate(
         );
       }
     }
-    if (events.length < REPLAY_PAGE) return snapshotVersion;
+    if (events.length < limit) return snapshotVersion;
   }
 }
 
@@ -56,14 +62,19 @@ async function loadSnapshot(
   instance: EventSourcedActor<unknown, { type: string }>,
   control: EventSourcingControl,
   stream: string,
-  services: ActivationServices,
+  services: Pick<ActivationServices, "snapshots" | "logger">,
+  target: number | undefined,
 ): Promise<number> {
   const fresh = (): number => {
     control.reset(instance.initialState(), 0);
     return 0;
   };
-  if (info.snapshotEvery === 0) return fresh();
-  const snapshot = await services.snapshots.load(stream);
+  // A past state may start from a snapshot even when the class no longer takes new ones.
+  if (info.snapshotEvery === 0 && target === undefined) return fresh();
+  const snapshot =
+    target === undefined
+      ? await services.snapshots.load(stream)
+      : await services.snapshots.loadAtOrBelow(stream, target, info.snapshotVersion);
   if (!snapshot) return fresh();
   if (snapshot.snapshotVersion !== info.snapshotVersion) {
     services.logger.debug(
@@ -85,7 +96,7 @@ async function loadSnapshot(
 }
 
 /** Applies the class's upcasters (a store may already have applied the same ones: then a no-op). */
-function upcast(info: ActorTypeInfo, event: RecordedEvent, stream: string): RecordedEvent {
+export function upcast(info: ActorTypeInfo, event: RecordedEvent, stream: string): RecordedEvent {
   if (!info.upcasters) return event;
   try {
     return info.upcasters.upcast(event);

@@ -1,4 +1,11 @@
-import { assertJsonCompatible, type EventSourcedActor, type EventSourcingControl, messageOf } from "@granary/core";
+import {
+  assertJsonCompatible,
+  ErrorCode,
+  type EventSourcedActor,
+  type EventSourcingControl,
+  isGranaryError,
+  messageOf,
+} from "@granary/core";
 import { eventSourcing } from "@granary/core/internal";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActorTypeInfo } from "./actor-type-info.js";
@@ -57,6 +64,11 @@ export class Snapshotter {
         timestamp: new Date(this.services.clock.now()).toISOString(),
       });
     } catch (error) {
+      // A purge won the race: the store refused to write the purged state back, as it must.
+      if (isGranaryError(error, ErrorCode.StreamPurged)) {
+        this.services.logger.debug({ actor: this.stream }, "snapshot refused: the stream was purged");
+        return;
+      }
       this.services.logger.warn(
         { actor: this.stream, err: messageOf(error) },
         "snapshot save failed; replay will be longer",

@@ -3,6 +3,7 @@ import {
   type ActorClass,
   type ActorRef,
   assertActorIdentity,
+  assertCallMetadata,
   assertWireData,
   type CallOptions,
   InvalidArgumentError,
@@ -106,6 +107,7 @@ export function createActorRef<T extends Actor>(
   assertActorIdentity(actorType, id);
   const timeoutMs = options.timeoutMs ?? invoker.defaultTimeoutMs;
   assertCallTimeout(timeoutMs);
+  if (options.metadata !== undefined) assertCallMetadata(options.metadata);
   checkIdempotencyKey(options.idempotencyKey);
   const ref = Object.create(prototypeFor(typeof type === "string" ? undefined : type)) as Ref;
   Object.defineProperty(ref, STATE, { value: { invoker, actorType, id, options, parent, timeoutMs } });

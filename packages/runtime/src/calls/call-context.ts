@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { JsonObject } from "@granary/core";
 import { monotonicFactory } from "ulid";
 import { activeTraceparent } from "../telemetry/call-tracing.js";
 
@@ -11,6 +12,8 @@ export interface CallContext {
   readonly userId?: string;
   /** W3C traceparent of the caller's span, when tracing is on. */
   readonly traceparent?: string;
+  /** The caller's call option `metadata`, recorded in events as `callMetadata`; inherited down the chain. */
+  readonly metadata?: JsonObject;
 }
 
 /** One actor method invocation, wherever it comes from (local proxy, remote client, another silo). */
@@ -39,19 +42,34 @@ export function newCallId(): string {
 /** Context of a call made from `parent` (or a fresh chain when called from outside any actor). */
 export function childContext(
   parent: CallContext | undefined,
-  options: { readonly userId?: string | undefined; readonly correlationId?: string | undefined },
+  options: {
+    readonly userId?: string | undefined;
+    readonly correlationId?: string | undefined;
+    readonly metadata?: JsonObject | undefined;
+  },
 ): CallContext {
   const callId = newCallId();
   if (parent === undefined) {
-    return callContext(callId, [callId], options.correlationId ?? callId, options.userId, activeTraceparent());
+    return withMetadata(
+      callContext(callId, [callId], options.correlationId ?? callId, options.userId, activeTraceparent()),
+      options.metadata,
+    );
   }
-  return callContext(
-    callId,
-    [...parent.chain, callId],
-    options.correlationId ?? parent.correlationId,
-    options.userId ?? parent.userId,
-    parent.traceparent,
+  return withMetadata(
+    callContext(
+      callId,
+      [...parent.chain, callId],
+      options.correlationId ?? parent.correlationId,
+      options.userId ?? parent.userId,
+      parent.traceparent,
+    ),
+    options.metadata ?? parent.metadata,
   );
+}
+
+/** The context with the caller's metadata; the same object when there is none (the common case). */
+export function withMetadata(context: CallContext, metadata: JsonObject | undefined): CallContext {
+  return metadata === undefined ? context : { ...context, metadata };
 }
 
 /**

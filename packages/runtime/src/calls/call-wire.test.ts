@@ -30,13 +30,15 @@ describe("call wire form", () => {
         fc.option(id, { nil: undefined }),
         fc.option(id, { nil: undefined }),
         fc.option(id, { nil: undefined }),
-        (callId, ancestors, correlationId, userId, traceparent) => {
+        fc.option(fc.dictionary(id, id, { maxKeys: 3, noNullPrototype: true }), { nil: undefined }),
+        (callId, ancestors, correlationId, userId, traceparent, metadata) => {
           const context: CallContext = {
             callId,
             chain: [...ancestors, callId],
             correlationId: correlationId ?? callId,
             ...(userId === undefined ? {} : { userId }),
             ...(traceparent === undefined ? {} : { traceparent }),
+            ...(metadata === undefined ? {} : { metadata }),
           };
           const sent: CallRequest = { ...request({ callId }), context };
           const frame = overTheWire(sent, 2);
@@ -78,7 +80,9 @@ describe("call wire form", () => {
       { k: "call", req: request({ callId: "c1" }), hops: 0 },
       [],
       good.slice(0, 7),
-      [...good, null, null, null, null, null, null],
+      [...good, null, null, null, null, null, null, null],
+      [...good, null, null, null, null, null, ["not", "an", "object"]],
+      [...good, null, null, null, null, null, { at: Number.NaN }],
       [2, ...good.slice(1)],
       good.map((v, i) => (i === 1 ? "0" : v)),
       good.map((v, i) => (i === 2 ? 7 : v)),

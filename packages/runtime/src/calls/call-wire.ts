@@ -1,5 +1,5 @@
-import { assertActorIdentity, InvalidArgumentError } from "@granary/core";
-import { type CallRequest, callContext } from "./call-context.js";
+import { assertActorIdentity, assertCallMetadata, InvalidArgumentError, type JsonObject } from "@granary/core";
+import { type CallRequest, callContext, withMetadata } from "./call-context.js";
 import { assertCallTimeout } from "./call-timeout.js";
 import { checkIdempotencyKey } from "./idempotency.js";
 
@@ -9,13 +9,14 @@ import { checkIdempotencyKey } from "./idempotency.js";
  *
  * ```
  * [CALL, hops, actorType, actorId, method, args, timeoutMs, callId,
- *  chain?, correlationId?, userId?, traceparent?, idempotencyKey?]
+ *  chain?, correlationId?, userId?, traceparent?, idempotencyKey?, metadata?]
  * ```
  *
  * - `hops`: silos the call already went through; bounds forwarding when caches disagree.
  * - `chain`: nil (or absent) when the chain is just `[callId]`, the call starts a chain.
  * - `correlationId`: nil (or absent) when it equals `callId`.
  * - `idempotencyKey`: the caller's key (see `CallOptions.idempotencyKey`), when it gave one.
+ * - `metadata`: the caller's call option `metadata` (a JSON object), checked again on arrival.
  * - trailing optional fields are left out when unset; a nil in the middle means "unset".
  *
  * This file is the only place that builds or reads the shape.
@@ -31,12 +32,14 @@ const FIXED_FIELDS = 8;
 /** Encodes `req` (forwarded `hops` times so far) as a call frame. */
 export function callMessage(req: CallRequest, hops: number): CallFrame {
   const { context } = req;
-  const { callId, chain, correlationId, userId, traceparent } = context;
+  const { callId, chain, correlationId, userId, traceparent, metadata } = context;
   const frame: CallFrame = [CALL, hops, req.actorType, req.actorId, req.method, req.args, req.timeoutMs, callId];
   const ownChain = chain.length === 1 && chain[0] === callId ? null : chain;
   const correlation = correlationId === callId ? null : correlationId;
   const key = req.idempotencyKey;
-  if (key !== undefined) frame.push(ownChain, correlation, userId ?? null, traceparent ?? null, key);
+  if (metadata !== undefined)
+    frame.push(ownChain, correlation, userId ?? null, traceparent ?? null, key ?? null, metadata);
+  else if (key !== undefined) frame.push(ownChain, correlation, userId ?? null, traceparent ?? null, key);
   else if (traceparent !== undefined) frame.push(ownChain, correlation, userId ?? null, traceparent);
   else if (userId !== undefined) frame.push(ownChain, correlation, userId);
   else if (correlation !== null) frame.push(ownChain, correlation);
@@ -56,7 +59,7 @@ export function hopsOf(frame: CallFrame): number {
  *   the rules local calls follow
  */
 export function parseCallRequest(payload: unknown): CallRequest {
-  if (!Array.isArray(payload) || payload.length < FIXED_FIELDS || payload.length > FIXED_FIELDS + 5) {
+  if (!Array.isArray(payload) || payload.length < FIXED_FIELDS || payload.length > FIXED_FIELDS + 6) {
     throw malformed();
   }
   const frame = payload as CallFrame;
@@ -86,6 +89,8 @@ export function parseCallRequest(payload: unknown): CallRequest {
   const userId = optional(frame[10]);
   const traceparent = optional(frame[11]);
   const idempotencyKey = optional(frame[12]);
+  const metadata = optional(frame[13]);
+  if (metadata !== undefined) assertCallMetadata(metadata);
   if (
     (chain !== undefined && !isStringArray(chain)) ||
     (correlationId !== undefined && typeof correlationId !== "string") ||
@@ -100,12 +105,15 @@ export function parseCallRequest(payload: unknown): CallRequest {
     actorId,
     method,
     args,
-    context: callContext(
-      callId,
-      (chain as string[] | undefined) ?? [callId],
-      (correlationId as string | undefined) ?? callId,
-      userId as string | undefined,
-      traceparent as string | undefined,
+    context: withMetadata(
+      callContext(
+        callId,
+        (chain as string[] | undefined) ?? [callId],
+        (correlationId as string | undefined) ?? callId,
+        userId as string | undefined,
+        traceparent as string | undefined,
+      ),
+      metadata as JsonObject | undefined,
     ),
     timeoutMs,
   };

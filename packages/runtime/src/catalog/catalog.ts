@@ -1,8 +1,10 @@
+import { InvalidArgumentError } from "@granary/core";
 import { Activation, type ActivationHooks, type DeactivationReason } from "../activation/activation.js";
 import type { ActivationServices } from "../activation/activation-services.js";
 import type { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import type { PendingCall } from "../activation/mailbox.js";
 import type { CallRequest } from "../calls/call-context.js";
+import { PURGE_METHOD, type PurgeCoordinator, validatePurgeRequest } from "../history/purge.js";
 
 /** Decides what happens to calls an activation could not run because another silo owns the actor. */
 export type NotOwnerHandler = (calls: PendingCall[], error: unknown) => void;
@@ -20,6 +22,8 @@ export class Catalog implements ActivationHooks {
   onNotOwner: NotOwnerHandler | undefined;
   /** Set by a stopping silo: no new activations (callers retry on another silo). */
   refuseNewActivations: (() => Error | undefined) | undefined;
+  /** Set by the silo: erases a stream for purge calls (see Activation.purge). */
+  purger: PurgeCoordinator | undefined;
 
   constructor(
     readonly registry: ActorTypeRegistry,
@@ -45,6 +49,10 @@ export class Catalog implements ActivationHooks {
 
   /** Like dispatch, answering through the call's own resolve/reject (no extra promise). */
   dispatchCall(call: PendingCall): void {
+    if (call.request.method === PURGE_METHOD) {
+      this.#dispatchPurge(call);
+      return;
+    }
     const { actorType, actorId } = call.request;
     let byId = this.#activations.get(actorType);
     let activation = byId?.get(actorId);
@@ -69,6 +77,52 @@ export class Catalog implements ActivationHooks {
     }
     if (activation.enqueue(call)) return;
     void activation.gone.then(() => this.dispatchCall(call));
+  }
+
+  /**
+   * A purge: taken by the actor's activation here, or by a purge-only activation that holds the
+   * directory entry while the stream is erased. Re-dispatched when the activation was already
+   * going away; sent to the owner when another silo holds the actor.
+   */
+  #dispatchPurge(call: PendingCall): void {
+    const { actorType, actorId } = call.request;
+    let activation = this.find(actorType, actorId);
+    let request: ReturnType<typeof validatePurgeRequest>;
+    let info: ReturnType<ActorTypeRegistry["get"]>;
+    try {
+      info = this.registry.get(actorType);
+      request = validatePurgeRequest(call.request.args[0], `${actorType}/${actorId}`);
+      if (!info.eventSourced)
+        throw new InvalidArgumentError(`${actorType} keeps volatile state: it has no history to purge`);
+      if (!this.purger) throw new InvalidArgumentError("this catalog cannot purge (no purger set)");
+      if (!activation) {
+        const refusal = this.refuseNewActivations?.();
+        if (refusal) throw refusal;
+      }
+    } catch (error) {
+      call.reject(error);
+      return;
+    }
+    const purger = this.purger;
+    if (!activation) {
+      activation = new Activation(info, actorId, this.services, this, true);
+      this.#add(activation);
+      activation.start();
+    }
+    const target = activation;
+    target
+      .purge(() => purger.erase(actorType, actorId, target.key, request))
+      .then(
+        (tombstone) => {
+          if (tombstone) call.resolve(tombstone);
+          else this.dispatchCall(call);
+        },
+        (error: unknown) => {
+          if ((error as { code?: string })?.code === "NOT_OWNER" && this.onNotOwner) this.onNotOwner([call], error);
+          else if (!target.purgeOnly) this.dispatchCall(call);
+          else call.reject(error);
+        },
+      );
   }
 
   onFailed(activation: Activation, error: unknown, calls: PendingCall[]): void {
@@ -101,6 +155,16 @@ export class Catalog implements ActivationHooks {
     // Activations may call each other while draining, so all drain together, not one by one.
     await Promise.all([...this.activations()].map((a) => a.deactivate(reason)));
     if (this.#size > 0) await this.deactivateAll(reason);
+  }
+
+  #add(activation: Activation): void {
+    let byId = this.#activations.get(activation.info.type);
+    if (!byId) {
+      byId = new Map();
+      this.#activations.set(activation.info.type, byId);
+    }
+    byId.set(activation.actorId, activation);
+    this.#size++;
   }
 
   #forget(activation: Activation): void {

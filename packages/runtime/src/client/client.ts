@@ -13,8 +13,14 @@ import {
   type Membership,
   messageOf,
   NoSiloAvailableError,
+  type PastActorRef,
+  type PastCallOptions,
+  type PointInTime,
+  type PurgeRequest,
   type ReminderInfo,
   ShuttingDownError,
+  type TimeTravelRefFactory,
+  type Tombstone,
 } from "@granary/core";
 import { type Logger, pino } from "pino";
 import { OperatorClient } from "../admin/operator-client.js";
@@ -23,7 +29,20 @@ import { type CallRequest, childContext } from "../calls/call-context.js";
 import { callMessage } from "../calls/call-wire.js";
 import { outcomeUnknown } from "../calls/idempotency.js";
 import { provablyNotExecuted } from "../calls/retry-rules.js";
+import { DataSubject, type ForgetResult } from "../crypto/data-subject.js";
 import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
+import { pointToWire, resolvePointInTime } from "../history/history-options.js";
+import type {
+  CorrelatedPage,
+  CorrelatedQuery,
+  EventOf,
+  HistoryPage,
+  HistoryQuery,
+  PastState,
+  StateOf,
+} from "../history/history-types.js";
+import { HistoryOp, historyMessage } from "../history/history-wire.js";
+import { PURGE_METHOD, validatePurgeRequest } from "../history/purge.js";
 import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
@@ -47,7 +66,7 @@ let afterRefusal: (client: Client, call: GatewayCall, error: unknown) => Promise
  * await client.get(Account, "acc-1").deposit(5);
  * await client.close();
  */
-export class Client implements ActorRefFactory, CallInvoker {
+export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoker {
   readonly defaultTimeoutMs: number;
   readonly #pool: ConnectionPool;
   readonly #logger: Logger;
@@ -102,8 +121,119 @@ export class Client implements ActorRefFactory, CallInvoker {
     return client;
   }
 
-  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
-    return createActorRef(this, type, id, options);
+  /**
+   * A typed reference to an actor. With `{ asOf: { version } | { time } }` the reference is bound
+   * to that past point: its `readOnly` methods answer from the state as it was then (see
+   * {@link PastActorRef}).
+   */
+  get<C extends ActorClass>(type: C, id: string, options: PastCallOptions): PastActorRef<InstanceType<C>, C>;
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions | PastCallOptions): ActorRef<T> {
+    const asOf = (options as PastCallOptions | undefined)?.asOf;
+    if (asOf === undefined) return createActorRef(this, type, id, options);
+    resolvePointInTime(asOf, "asOf");
+    const point = pointToWire(asOf);
+    const invoker: CallInvoker = {
+      defaultTimeoutMs: this.defaultTimeoutMs,
+      invoke: (request) =>
+        this.#send(
+          historyMessage(HistoryOp.AsOf, request.actorType, request.actorId, {
+            asOf: point,
+            method: request.method,
+            args: request.args,
+          }),
+          request.timeoutMs,
+          `${request.actorType}/${request.actorId}`,
+          request.method,
+        ),
+    };
+    return createActorRef(invoker, type, id, options);
+  }
+
+  /** One page of an event-sourced actor's recorded events, with their metadata (see {@link HistoryQuery}). */
+  history<T extends Actor>(
+    type: ActorClass<T>,
+    id: string,
+    query: HistoryQuery = {},
+  ): Promise<HistoryPage<EventOf<T>>> {
+    const wire = { ...query };
+    if (query.from instanceof Date) wire.from = query.from.toISOString();
+    if (query.to instanceof Date) wire.to = query.to.toISOString();
+    return this.#send(
+      historyMessage(HistoryOp.History, type.type, id, { query: wire }),
+      this.defaultTimeoutMs,
+      `${type.type}/${id}`,
+      "history",
+    ) as Promise<HistoryPage<EventOf<T>>>;
+  }
+
+  /**
+   * Forgets an event-sourced actor (right to be forgotten): routed like a call to wherever the actor
+   * is active, which deactivates it without a snapshot and erases its events and snapshots; a
+   * tombstone keeps who asked, when and why (see Silo.purge).
+   */
+  purge<T extends Actor>(type: ActorClass<T>, id: string, request: PurgeRequest): Promise<Tombstone> {
+    try {
+      validatePurgeRequest(request, `${type?.type}/${id}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.invoke({
+      actorType: type.type,
+      actorId: id,
+      method: PURGE_METHOD,
+      args: [{ reason: request.reason, requestedBy: request.requestedBy }],
+      context: childContext(undefined, {}),
+      timeoutMs: this.defaultTimeoutMs,
+    }) as Promise<Tombstone>;
+  }
+
+  /** Every event of one correlation across all streams, in commit order: what one request changed. */
+  correlated(correlationId: string, query: CorrelatedQuery = {}): Promise<CorrelatedPage> {
+    return this.#send(
+      historyMessage(HistoryOp.Correlated, "", "", { correlationId, query }),
+      this.defaultTimeoutMs,
+      `correlation ${correlationId}`,
+      "correlated",
+    ) as Promise<CorrelatedPage>;
+  }
+
+  /** The actor's state at a past version or time, rebuilt on a silo apart from its live activation. */
+  stateAt<T extends Actor>(type: ActorClass<T>, id: string, point: PointInTime): Promise<PastState<StateOf<T>>> {
+    resolvePointInTime(point, "stateAt");
+    return this.#send(
+      historyMessage(HistoryOp.StateAt, type.type, id, { point: pointToWire(point) }),
+      this.defaultTimeoutMs,
+      `${type.type}/${id}`,
+      "stateAt",
+    ) as Promise<PastState<StateOf<T>>>;
+  }
+
+  /** Sends a request that is not an actor call to a gateway, retrying where it provably did not run. */
+  async #send(frame: unknown[], timeoutMs: number, actor: string, what: string): Promise<unknown> {
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      if (this.#closed) throw new ShuttingDownError("client");
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new CallTimeoutError(actor, what, timeoutMs);
+      const gateway = this.#pick();
+      if (gateway === undefined) {
+        await this.#refreshGateways();
+        if (this.#gateways.length === 0) {
+          if (attempt > 20) throw this.#noSilo(undefined);
+          await sleep(Math.min(100 * (attempt + 1), remaining));
+        }
+        continue;
+      }
+      try {
+        return await this.#pool.request(gateway, frame, { timeoutMs: remaining, timeoutError: gatewayTimeout });
+      } catch (error) {
+        if (error instanceof GatewayTimeout) throw new CallTimeoutError(actor, what, timeoutMs);
+        if (!provablyNotExecuted(error)) throw error;
+        if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
+        await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
+      }
+    }
   }
 
   /** The reminders of an actor, by name, as a gateway silo reads them from the store (no activation). */
@@ -132,6 +262,15 @@ export class Client implements ActorRefFactory, CallInvoker {
         this.#pool.request(address, payload, { timeoutMs, timeoutError: gatewayTimeout }),
     });
     return this.#operator;
+  }
+
+  /**
+   * Forgets a data subject (crypto-shredding) through one gateway silo: see `Silo.forget`.
+   * Idempotent, so safe to retry. Any holder of the cluster key may call it: authorize the
+   * person's request in your application first; `options.userId` is logged with the subject.
+   */
+  forget(subject: string, options?: CallOptions): Promise<ForgetResult> {
+    return this.get(DataSubject, subject, options).forget();
   }
 
   /**

@@ -201,6 +201,18 @@ describe("document projections", () => {
     expect(await silo.query(CartLog).get("Cart/c2")).toBeDefined();
   });
 
+  it("silo.purge tells the projections on the silo that ran it (onPurge hook): the document is dropped", async () => {
+    const silo = await startSilo();
+    await silo.get(Cart, "c1").add("sku-1");
+    await silo.get(Cart, "c2").add("sku-1");
+    expect(await silo.query(CartLog).get("Cart/c1", { waitForLatest: true })).toBeDefined();
+
+    await silo.purge(Cart, "c1", { reason: "gdpr", requestedBy: "dpo" });
+
+    expect(await silo.query(CartLog).get("Cart/c1")).toBeUndefined();
+    expect(await silo.query(CartLog).get("Cart/c2")).toBeDefined();
+  });
+
   it("a projection class is validated at start with a message naming the fix", async () => {
     class NoName extends SkuStats {}
     Object.defineProperty(NoName, "projection", { value: "" });

@@ -5,6 +5,7 @@ import {
   type ErrorClass,
   type EventStore,
   InvalidConfigurationError,
+  type KeyStore,
   type ProjectionClass,
   type ProjectionStore,
   type ReminderStore,
@@ -67,6 +68,19 @@ export interface SiloOptions extends ClusterOptions, AdmissionOptions {
   readonly logger?: Logger;
   /** Domain error classes, revived with their prototype when they cross the wire. */
   readonly errors?: readonly ErrorClass[];
+  /**
+   * Where the data keys of personal fields live (crypto-shredding; see `PersonalData`).
+   * @default chosen beside the event store: SQLite in `${dataDir}/keys.db` for the embedded store,
+   * Redis in cluster mode on Redis, memory for a MemoryEventStore; required with any other `store`
+   * when an actor declares personalData (a key store that loses its keys loses the data)
+   */
+  readonly keyStore?: KeyStore;
+  /**
+   * How long a silo uses a data key before reading it from the key store again; bounds how long a
+   * silo that missed a forget broadcast keeps encrypting or decrypting with a destroyed key.
+   * @default 30_000
+   */
+  readonly keyCacheTtlMs?: number;
   /** Time source; tests pass a ManualClock. @default the system clock */
   readonly clock?: Clock;
   /**
@@ -119,6 +133,8 @@ export interface ResolvedSiloOptions {
   readonly logLevel: string;
   readonly errors: readonly ErrorClass[];
   readonly clock: Clock;
+  readonly keyStore: KeyStore | undefined;
+  readonly keyCacheTtlMs: number | undefined;
   readonly projections: readonly ProjectionClass[];
   readonly projectionStore: ProjectionStore | undefined;
   readonly readSide: ReadSideSettings;
@@ -180,9 +196,26 @@ export function resolveSiloOptions(options: SiloOptions, env: Env = process.env)
     logger: options.logger,
     logLevel,
     errors: options.errors ?? [],
+    keyStore: resolveKeyStore(options.keyStore),
+    keyCacheTtlMs:
+      options.keyCacheTtlMs === undefined
+        ? undefined
+        : positiveInt("keyCacheTtlMs", options.keyCacheTtlMs, undefined, 1),
     clock: options.clock ?? systemClock,
     projections: options.projections ?? [],
     projectionStore: options.projectionStore,
     readSide: resolveReadSideSettings(options.readSide, env.NODE_ENV !== "production"),
   };
+}
+
+function resolveKeyStore(keyStore: KeyStore | undefined): KeyStore | undefined {
+  if (keyStore === undefined) return undefined;
+  const candidate = keyStore as Partial<KeyStore> | null;
+  if (typeof candidate?.getOrCreate !== "function" || typeof candidate.destroy !== "function") {
+    throw new InvalidConfigurationError(
+      "keyStore",
+      "expected a KeyStore (SqliteKeyStore, PostgresKeyStore, RedisKeyStore or MemoryKeyStore)",
+    );
+  }
+  return keyStore;
 }

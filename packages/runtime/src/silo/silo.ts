@@ -3,18 +3,28 @@ import {
   type ActorClass,
   type ActorRef,
   type ActorRefFactory,
+  assertSubject,
   type CallOptions,
   type Directory,
   type DocumentOf,
   type DocumentProjectionClass,
   type ErrorClass,
+  formatAddress,
+  InvalidConfigurationError,
   MemoryReminderStore,
   MemorySnapshotStore,
   messageOf,
+  type PastActorRef,
+  type PastCallOptions,
+  type PointInTime,
+  type PurgeRequest,
   type ReminderInfo,
   type ReminderStore,
   ShuttingDownError,
   type TimerHandle,
+  type TimeTravelRefFactory,
+  type Tombstone,
+  UnknownMethodError,
 } from "@granary/core";
 import type { InspectorOptions } from "@granary/inspector";
 import type { Span } from "@opentelemetry/api";
@@ -22,13 +32,14 @@ import type { Logger } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { isAdminFrame, parseAdminFrame } from "../admin/admin-frame.js";
-import { registerHistoryOperation } from "../admin/history-operation.js";
+import { registerHistoryAdmin } from "../admin/history-admin.js";
+import { stringArg } from "../admin/operator-requests.js";
 import { SiloAdmin } from "../admin/silo-admin.js";
 import { resolveSiloInspector, startSiloInspector } from "../admin/silo-inspector.js";
 import { AdmissionControl } from "../admission/admission-control.js";
 import { type ResolvedAdmissionOptions, resolveAdmissionOptions } from "../admission/admission-options.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
-import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
+import { type CallContext, type CallRequest, childContext, newId } from "../calls/call-context.js";
 import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord } from "../calls/call-record.js";
 import { type CallFrame, hopsOf, parseCallRequest } from "../calls/call-wire.js";
 import { DeadlineTracker } from "../calls/deadlines.js";
@@ -37,9 +48,25 @@ import { CallRouter } from "../cluster/call-router.js";
 import { clientCallRefusal } from "../cluster/call-trust.js";
 import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/cluster-options.js";
 import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
+import { DATA_SUBJECT_TYPE, type ForgetResult } from "../crypto/data-subject.js";
+import { PersonalDataRules } from "../crypto/personal-data-rules.js";
+import { type Shredding, setUpShredding } from "../crypto/shredding.js";
 import { DirectoryCache } from "../directory/directory-cache.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
+import { answerHistoryRequest, localPastInvoker } from "../history/history-requests.js";
+import { HistoryService } from "../history/history-service.js";
+import type {
+  CorrelatedPage,
+  CorrelatedQuery,
+  EventOf,
+  HistoryPage,
+  HistoryQuery,
+  PastState,
+  StateOf,
+} from "../history/history-types.js";
+import { isHistoryMessage, parseHistoryMessage } from "../history/history-wire.js";
+import { PURGE_METHOD, PurgeCoordinator, type PurgeListener, validatePurgeRequest } from "../history/purge.js";
 import { MembershipAgent } from "../membership/membership-agent.js";
 import { REPLY_LATER } from "../messaging/connection.js";
 import { ConnectionPool } from "../messaging/pool.js";
@@ -77,7 +104,7 @@ interface ClusterParts {
  * await silo.get(Account, "acc-1").deposit(5);
  * await silo.stop();
  */
-export class Silo implements ActorRefFactory, CallInvoker {
+export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker {
   readonly defaultTimeoutMs: number;
   #siloId: string;
   #logger: Logger;
@@ -85,6 +112,8 @@ export class Silo implements ActorRefFactory, CallInvoker {
   readonly #options: ResolvedSiloOptions;
   readonly #stores: Stores;
   readonly #catalog: Catalog;
+  readonly #history: HistoryService;
+  readonly #purger: PurgeCoordinator;
   readonly #deadlines: DeadlineTracker;
   readonly #telemetry: SiloTelemetry;
   readonly #background = new Set<Promise<unknown>>();
@@ -94,6 +123,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
   readonly #onFenced: ((reason: string) => void) | undefined;
+  #shredding: Shredding | undefined;
   readonly #admission: AdmissionControl;
   /** A standalone silo's listener for clients, when it was given a port. */
   #listener: TransportServer | undefined;
@@ -164,11 +194,15 @@ export class Silo implements ActorRefFactory, CallInvoker {
       reminders: this.#reminders.registry,
       background: (work) => this.#track(work),
     };
-    this.#catalog = new Catalog(new ActorTypeRegistry(options.actors), services);
+    const registry = new ActorTypeRegistry(options.actors);
+    this.#catalog = new Catalog(registry, services);
+    this.#history = new HistoryService(registry, services);
+    this.#purger = new PurgeCoordinator(services);
+    this.#catalog.purger = this.#purger;
     this.#startedAt = options.clock.now();
     this.admin = new SiloAdmin(() => ({
       siloId: this.#siloId,
-      address: this.address ? `${this.address.host}:${this.address.port}` : undefined,
+      address: this.address ? formatAddress(this.address) : undefined,
       startedAt: this.#startedAt,
       now: () => options.clock.now(),
       callsTotal: this.#callsTotal,
@@ -176,7 +210,10 @@ export class Silo implements ActorRefFactory, CallInvoker {
       fencedReason: this.#fenced,
       catalog: this.#catalog,
     }));
-    registerHistoryOperation(this.admin, () => stores.store);
+    registerHistoryAdmin(this.admin, {
+      history: this.#history,
+      purge: (actorType, actorId, request) => this.#purge(actorType, actorId, request),
+    });
     this.#readSide = new ReadSide({
       projections: options.projections,
       events: stores.store,
@@ -191,7 +228,14 @@ export class Silo implements ActorRefFactory, CallInvoker {
       settings: options.readSide,
       ...(cluster ? { forward: (request: CallRequest) => this.#invoke(request, 0, false) } : {}),
     });
+    // Projections running on this silo drop what they derived from a stream purged here.
+    this.#purger.listen(({ tombstone }) => this.#readSide.purged(tombstone.stream));
+    // Purging a stream cancels its reminders: nothing may wake a forgotten actor.
+    this.#purger.listen(async ({ tombstone }) => {
+      await this.#reminders.registry.cancelAll(tombstone.stream);
+    });
     this.admin.register("projections", () => this.#readSide.status());
+    this.admin.register("reminders", (args) => this.#reminders.list(stringArg(args, "type"), stringArg(args, "id")));
   }
 
   /** Starts a silo. Invalid options fail here, with the option's name and the fix. */
@@ -202,6 +246,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
     const listen = clusterOptions ? undefined : resolveStandaloneListen(options, process.env);
     // Validate actor classes before opening anything, so bad input never leaves files or connections behind.
     new ActorTypeRegistry(resolved.actors);
+    new PersonalDataRules(resolved.actors);
     validateProjections(resolved.projections);
     const bootLogger = resolved.logger ?? createDefaultLogger(resolved.logLevel);
     let cluster: ClusterParts | undefined;
@@ -226,13 +271,36 @@ export class Silo implements ActorRefFactory, CallInvoker {
     } else {
       stores = await openEmbeddedStores(resolved.dataDir);
     }
+    let silo: Silo | undefined;
+    let shredding: Shredding | undefined;
+    try {
+      shredding = await setUpShredding({
+        actors: resolved.actors,
+        keyStore: resolved.keyStore,
+        keyCacheTtlMs: resolved.keyCacheTtlMs,
+        stores,
+        custom: resolved.store !== undefined,
+        redisUrl: cluster && !resolved.store ? clusterOptions?.redis : undefined,
+        dataDir: resolved.dataDir,
+        logger: () => silo?.logger ?? bootLogger,
+        onForgotten: (subject) => {
+          if (silo) void silo.#deactivatePersonalData(subject);
+        },
+      });
+    } catch (error) {
+      if (stores.owned) await Promise.allSettled([stores.store.close(), stores.snapshots.close()]);
+      if (cluster?.ownsBackends) await cluster.backends.close();
+      throw error;
+    }
+    if (shredding) stores = shredding.stores;
     // Reminders beside the events: the embedded file, else the cluster's Redis, else memory.
     const reminders = resolved.reminders
       ? { store: resolved.reminders, owned: false }
       : stores.reminders
         ? { store: stores.reminders, owned: stores.owned }
         : { store: cluster?.backends.reminders ?? new MemoryReminderStore(), owned: false };
-    const silo = new Silo(resolved, stores, cluster, options.onFenced, admission, reminders);
+    silo = new Silo(resolved, stores, cluster, options.onFenced, admission, reminders);
+    silo.#shredding = shredding;
     silo.#admission.start();
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
@@ -267,8 +335,70 @@ export class Silo implements ActorRefFactory, CallInvoker {
     return silo;
   }
 
-  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
+  /**
+   * A typed reference to an actor. With `{ asOf: { version } | { time } }` the reference is bound
+   * to that past point: its `readOnly` methods answer from the state as it was then (see
+   * {@link PastActorRef}).
+   */
+  get<C extends ActorClass>(type: C, id: string, options: PastCallOptions): PastActorRef<InstanceType<C>, C>;
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions | PastCallOptions): ActorRef<T> {
+    const asOf = (options as PastCallOptions | undefined)?.asOf;
+    if (asOf !== undefined) {
+      return createActorRef(localPastInvoker(this.#history, asOf, this.defaultTimeoutMs), type, id, options);
+    }
     return createActorRef(this, type, id, options);
+  }
+
+  /** One page of an event-sourced actor's recorded events, with their metadata (see {@link HistoryQuery}). */
+  history<T extends Actor>(type: ActorClass<T>, id: string, query?: HistoryQuery): Promise<HistoryPage<EventOf<T>>> {
+    return this.#history.history(type.type, id, query) as Promise<HistoryPage<EventOf<T>>>;
+  }
+
+  /**
+   * Forgets an event-sourced actor (right to be forgotten): wherever it is active in the cluster,
+   * its activation is deactivated without a snapshot, its events and snapshots are erased, and a
+   * tombstone keeps who asked, when and why. No activation can start until the tombstone exists;
+   * afterwards every call, history or stateAt of the actor fails with StreamPurgedError.
+   * Idempotent: purging again returns the first tombstone.
+   */
+  purge<T extends Actor>(type: ActorClass<T>, id: string, request: PurgeRequest): Promise<Tombstone> {
+    return this.#purge(type?.type, id, request);
+  }
+
+  #purge(actorType: string, id: string, request: PurgeRequest): Promise<Tombstone> {
+    try {
+      validatePurgeRequest(request, `${actorType}/${id}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.invoke({
+      actorType,
+      actorId: id,
+      method: PURGE_METHOD,
+      args: [{ reason: request.reason, requestedBy: request.requestedBy }],
+      context: childContext(undefined, {}),
+      timeoutMs: this.defaultTimeoutMs,
+    }) as Promise<Tombstone>;
+  }
+
+  /**
+   * Adds a listener for purges executed on this silo (the hook for projections and the event bus):
+   * called after the tombstone is written and the snapshots purged, before the purge resolves.
+   * Returns the function that removes it.
+   */
+  onPurge(listener: PurgeListener): () => void {
+    return this.#purger.listen(listener);
+  }
+
+  /** Every event of one correlation across all streams, in commit order: what one request changed. */
+  correlated(correlationId: string, query?: CorrelatedQuery): Promise<CorrelatedPage> {
+    return this.#history.correlated(correlationId, query);
+  }
+
+  /** The actor's state at a past version or time, rebuilt apart from its live activation. */
+  stateAt<T extends Actor>(type: ActorClass<T>, id: string, point: PointInTime): Promise<PastState<StateOf<T>>> {
+    return this.#history.stateAt(type.type, id, point) as Promise<PastState<StateOf<T>>>;
   }
 
   /** @internal References for actors' `this.get`, continuing the calling turn's chain. */
@@ -324,18 +454,13 @@ export class Silo implements ActorRefFactory, CallInvoker {
   }
 
   #startInspector(options: InspectorOptions): Promise<{ readonly url: string; close(): Promise<void> }> {
-    const selfAddress = () => (this.address ? `${this.address.host}:${this.address.port}` : undefined);
+    const selfAddress = () => (this.address ? formatAddress(this.address) : undefined);
     const cluster = this.#cluster;
     return startSiloInspector(
       {
         admin: this.admin,
         selfAddress,
-        members: cluster
-          ? async () =>
-              (await cluster.backends.membership.liveMembers()).map((m) =>
-                m.host.includes(":") ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`,
-              )
-          : undefined,
+        members: cluster ? async () => (await cluster.backends.membership.liveMembers()).map(formatAddress) : undefined,
         remote: cluster
           ? (address, payload, timeoutMs) => {
               const pool = cluster.pool;
@@ -396,9 +521,67 @@ export class Silo implements ActorRefFactory, CallInvoker {
     return this.#invoke(request, 0, true);
   }
 
+  /**
+   * Forgets a data subject (crypto-shredding): destroys the subject's key for good, so every
+   * personal field encrypted under it reads as the redaction marker `{ $redacted: "forgotten",
+   * subject }` from now on, in every read, replay, history and projection feed; the log itself is
+   * not changed. Live activations of actor types that declare personal data are deactivated here
+   * (and on the other silos that share the key store, when it broadcasts) so none keeps serving the
+   * plaintext; their snapshots that involve the subject are invalidated. Idempotent: forgetting
+   * again returns the first destruction time. Trusted callers only (code in a silo, clients with the
+   * cluster key): authorize the person's request in your application first.
+   *
+   * @throws InvalidConfigurationError when no actor declares personal data and no keyStore was given
+   * @throws InvalidArgumentError for an empty subject id
+   */
+  async forget(subject: string): Promise<ForgetResult> {
+    const shredding = this.#shredding;
+    if (!shredding) {
+      throw new InvalidConfigurationError(
+        "keyStore",
+        "no actor class declares personalData and no keyStore was given, so this silo holds no keys to destroy",
+      );
+    }
+    assertSubject(subject);
+    const result = await shredding.keys.destroy(subject);
+    this.logger.info({ subject, destroyedAt: result.destroyedAt }, "data subject forgotten: its key is destroyed");
+    await this.#deactivatePersonalData(subject);
+    return result;
+  }
+
+  /** Deactivates live activations of actor types that declare personal data (which ones hold the subject is not tracked). */
+  async #deactivatePersonalData(subject: string): Promise<void> {
+    const rules = this.#shredding?.rules;
+    if (!rules) return;
+    const affected = [...this.#catalog.activations()].filter((a) => rules.declares(a.info.type));
+    if (affected.length === 0) return;
+    this.logger.debug(
+      { subject, activations: affected.length },
+      "deactivating personal-data activations after a forget",
+    );
+    await Promise.all(
+      affected.map(async (activation) => {
+        await activation.deactivate("idle");
+        // Loading through the sealing store deletes a snapshot that involves a forgotten subject.
+        await this.#stores.snapshots.load(activation.key).catch((error: unknown) => {
+          this.logger.warn({ actor: activation.key, err: messageOf(error) }, "snapshot check after a forget failed");
+        });
+      }),
+    );
+  }
+
+  /** A call to the built-in DataSubject address: answered by this silo, never routed to an activation. */
+  async #dataSubjectCall(request: CallRequest): Promise<ForgetResult> {
+    if (request.method !== "forget") throw new UnknownMethodError(DATA_SUBJECT_TYPE, request.method);
+    const userId = request.context.userId;
+    this.logger.info({ subject: request.actorId, ...(userId === undefined ? {} : { userId }) }, "forget requested");
+    return this.forget(request.actorId);
+  }
+
   #invoke(request: CallRequest, hops: number, external: boolean): Promise<unknown> {
     const refusal = this.#refusal(request, external, 0, true);
     if (refusal) return Promise.reject(refusal);
+    if (request.actorType === DATA_SUBJECT_TYPE) return this.#dataSubjectCall(request);
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
@@ -415,6 +598,13 @@ export class Silo implements ActorRefFactory, CallInvoker {
     const refusal = this.#refusal(request, external, connectionInFlight, false);
     if (refusal) {
       answer.reject(refusal);
+      return;
+    }
+    if (request.actorType === DATA_SUBJECT_TYPE) {
+      this.#dataSubjectCall(request).then(
+        (value) => answer.resolve(value),
+        (error: unknown) => answer.reject(error),
+      );
       return;
     }
     if (request.actorType.startsWith(SYSTEM_TYPE_PREFIX)) {
@@ -513,6 +703,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       await this.#stores.store.close();
       await this.#stores.snapshots.close();
     }
+    await this.#shredding?.close();
     if (cluster?.ownsBackends) await cluster.backends.close();
     this.#unhandleSignals?.();
     this.logger.info("silo stopped");
@@ -554,6 +745,7 @@ export class Silo implements ActorRefFactory, CallInvoker {
       port: options.port,
       tls: options.tls?.server,
       onRequest: (payload, from, reply) => {
+        if (isHistoryMessage(payload)) return answerHistoryRequest(this.#history, parseHistoryMessage(payload));
         if (isAdminFrame(payload)) {
           const { op, args } = parseAdminFrame(payload);
           return this.admin.handle(op, args);

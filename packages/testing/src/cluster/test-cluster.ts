@@ -2,8 +2,10 @@ import {
   type ActorClass,
   type ErrorClass,
   type EventStore,
+  type KeyStore,
   MemoryDirectory,
   MemoryEventStore,
+  MemoryKeyStore,
   MemoryMembership,
   MemoryReminderStore,
   MemorySnapshotStore,
@@ -21,6 +23,8 @@ export interface TestClusterOptions {
   /** Shared by every silo. @default a new MemoryEventStore */
   readonly store?: EventStore;
   readonly snapshots?: SnapshotStore;
+  /** Data keys of personal fields, shared by every silo. @default a new MemoryKeyStore */
+  readonly keyStore?: KeyStore;
   /** Shared by every silo. @default a new MemoryReminderStore */
   readonly reminders?: ReminderStore;
   readonly placement?: PlacementOption;
@@ -45,6 +49,7 @@ export class TestCluster {
   readonly directory = new MemoryDirectory({ isLive: (id) => this.membership.isLive(id) });
   readonly store: EventStore;
   readonly snapshots: SnapshotStore;
+  readonly keyStore: KeyStore;
   readonly reminders: ReminderStore;
   readonly silos: Silo[] = [];
   readonly #clients: Client[] = [];
@@ -54,6 +59,7 @@ export class TestCluster {
     this.#options = options;
     this.store = options.store ?? new MemoryEventStore();
     this.snapshots = options.snapshots ?? new MemorySnapshotStore();
+    this.keyStore = options.keyStore ?? new MemoryKeyStore();
     this.reminders = options.reminders ?? new MemoryReminderStore();
   }
 
@@ -75,6 +81,8 @@ export class TestCluster {
       errors: options.errors ?? [],
       store: this.store,
       snapshots: this.snapshots,
+      // Only where crypto-shredding is in use, so other clusters' stores are not wrapped.
+      ...(options.keyStore || declaresPersonalData(options.actors) ? { keyStore: this.keyStore } : {}),
       reminders: this.reminders,
       membership: this.membership,
       directory: this.directory,
@@ -110,4 +118,8 @@ export class TestCluster {
     await Promise.allSettled(this.#clients.map((c) => c.close()));
     await Promise.allSettled(this.silos.map((s) => s.stop()));
   }
+}
+
+function declaresPersonalData(actors: readonly ActorClass[]): boolean {
+  return actors.some((cls) => (cls as { personalData?: unknown }).personalData !== undefined);
 }

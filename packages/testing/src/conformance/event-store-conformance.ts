@@ -1,5 +1,6 @@
 import { describe } from "vitest";
 import { appendTests } from "./event-store/appends.js";
+import { correlationTests } from "./event-store/correlation.js";
 import { feedTests } from "./event-store/feed.js";
 import { fencingTests } from "./event-store/fencing.js";
 import { idempotencyTests } from "./event-store/idempotency.js";
@@ -39,6 +40,7 @@ export function eventStoreConformance(name: string, factory: EventStoreFactory):
     describe("ordering", () => orderingTests(ctx));
     describe("namespaces", () => namespaceTests(ctx));
     describe("purge", () => purgeTests(ctx));
+    describe("correlation", () => correlationTests(ctx));
     describe("upcasting and corrupt history", () => upcastingTests(ctx));
     describe("scale", () => scaleTests(ctx));
     describe("identifiers and payload rules", () => identifierTests(ctx));

@@ -2,6 +2,7 @@ import { ErrorCode, type Snapshot, type SnapshotStore } from "@granary/core";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SnapshotStoreFactory } from "./factory.js";
 import { rejectionOf, uniqueNamespace } from "./fixtures.js";
+import { snapshotPurgeTests, snapshotRetentionTests } from "./snapshot-store/retention-and-purge.js";
 
 function snapshot(stream: string, version: number, overrides: Partial<Snapshot> = {}): Snapshot {
   return {
@@ -15,8 +16,8 @@ function snapshot(stream: string, version: number, overrides: Partial<Snapshot> 
 }
 
 /**
- * Registers the SnapshotStore conformance suite (vitest): newest wins, older saves are ignored,
- * delete, durability and namespace isolation.
+ * Registers the SnapshotStore conformance suite (vitest): newest wins, older snapshots kept for
+ * loadAtOrBelow, delete, purge refusing later saves, durability and namespace isolation.
  *
  * @example
  * snapshotStoreConformance("MemorySnapshotStore", {
@@ -100,7 +101,7 @@ export function snapshotStoreConformance(name: string, factory: SnapshotStoreFac
       expect((await store.load("Account/1"))?.version).toBe(20);
     });
 
-    it("snapshots - a save with an older version is ignored: the newest wins", async () => {
+    it("snapshots - a save with an older version does not replace the newest", async () => {
       const store = await open();
       const newest = snapshot("Account/1", 20);
       await store.save(newest);
@@ -166,5 +167,8 @@ export function snapshotStoreConformance(name: string, factory: SnapshotStoreFac
       await tenantB.delete("Account/1");
       expect((await tenantA.load("Account/1"))?.version).toBe(9);
     });
+
+    snapshotRetentionTests(open);
+    snapshotPurgeTests(open, () => namespace);
   });
 }

@@ -1,0 +1,115 @@
+import type {
+  AppendOptions,
+  AppendResult,
+  EventEnvelope,
+  EventReadError,
+  EventStore,
+  PurgeRequest,
+  ReadOptions,
+  ReadWithErrorsResult,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+  Tombstone,
+} from "@granary/core";
+import { messageOf } from "@granary/core";
+import { openEvent, sealEvents } from "./event-crypto.js";
+import type { KeyCache } from "./key-cache.js";
+import type { PersonalDataRules } from "./personal-data-rules.js";
+
+/**
+ * The silo's event store when actors declare personal data: declared fields are encrypted per data
+ * subject before `append` reaches the store, and every read path (`read`, `readWithErrors`,
+ * `readAll`, `subscribe`) decrypts them, or shows the redaction marker for a forgotten subject.
+ * Whatever reads through the silo (replay, `loadHistory`, history, projections) sees the same.
+ */
+export class EncryptingEventStore implements EventStore {
+  readonly #inner: EventStore;
+  readonly #rules: PersonalDataRules;
+  readonly #keys: KeyCache;
+
+  constructor(inner: EventStore, rules: PersonalDataRules, keys: KeyCache) {
+    this.#inner = inner;
+    this.#rules = rules;
+    this.#keys = keys;
+  }
+
+  /** The store underneath, holding only ciphertext of personal fields. */
+  get inner(): EventStore {
+    return this.#inner;
+  }
+
+  async append(
+    stream: string,
+    expectedVersion: number,
+    events: readonly EventEnvelope[],
+    options?: AppendOptions,
+  ): Promise<AppendResult> {
+    const rules = this.#rules.forStream(stream);
+    const stored = rules ? await sealEvents(stream, events, rules, this.#keys) : events;
+    return this.#inner.append(stream, expectedVersion, stored, options);
+  }
+
+  async read(stream: string, fromVersion?: number, options?: ReadOptions): Promise<RecordedEvent[]> {
+    return this.#openAll(await this.#inner.read(stream, fromVersion, options));
+  }
+
+  async readWithErrors(stream: string, fromVersion?: number): Promise<ReadWithErrorsResult> {
+    const raw = await this.#inner.readWithErrors(stream, fromVersion);
+    const events: RecordedEvent[] = [];
+    const errors: EventReadError[] = [...raw.errors];
+    for (const event of raw.events) {
+      try {
+        events.push(await openEvent(event, this.#keys));
+      } catch (error) {
+        errors.push({
+          stream: event.stream,
+          version: event.version,
+          position: event.position,
+          eventId: event.id,
+          message: messageOf(error),
+          cause: error,
+        });
+      }
+    }
+    errors.sort((a, b) => a.version - b.version);
+    return { events, errors };
+  }
+
+  latestVersion(stream: string): Promise<number> {
+    return this.#inner.latestVersion(stream);
+  }
+
+  highestEpoch(stream: string): Promise<number> {
+    return this.#inner.highestEpoch(stream);
+  }
+
+  async readAll(fromPosition: number, limit?: number): Promise<RecordedEvent[]> {
+    return this.#openAll(await this.#inner.readAll(fromPosition, limit));
+  }
+
+  subscribe(options: SubscribeOptions): Subscription {
+    const keys = this.#keys;
+    return this.#inner.subscribe({
+      ...options,
+      onEvent: async (event) => options.onEvent(await openEvent(event, keys)),
+    });
+  }
+
+  purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    return this.#inner.purge(stream, request);
+  }
+
+  tombstone(stream: string): Promise<Tombstone | undefined> {
+    return this.#inner.tombstone(stream);
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+
+  async #openAll(events: RecordedEvent[]): Promise<RecordedEvent[]> {
+    for (let i = 0; i < events.length; i++) events[i] = await openEvent(events[i] as RecordedEvent, this.#keys);
+    return events;
+  }
+}
