@@ -23,7 +23,7 @@ function cases(config: BenchConfig, context: Context): CaseSpec[] {
       name: `${n} silo${n > 1 ? "s" : ""}, ${inFlight} in flight`,
       role: n === 1 ? "baseline" : "granary",
       ...(n === 1 ? {} : { baseline: `1 silo, ${inFlight} in flight`, targets: [minShareOfBaseline(1, "1 silo")] }),
-      setup: granaryClientCase(config, context.redisUrl, clusterOf(n), inFlight, false),
+      setup: granaryClientCase(config, context.redisUrl, clusterOf(n), inFlight, "off"),
     }),
   );
 }
@@ -44,7 +44,7 @@ export const scaleOut: Scenario = {
       for (const n of SIZES) {
         const silos: RemoteSilo[] = [];
         for (let i = 0; i < n; i++) {
-          silos.push(await startRemoteSilo({ redisUrl: redis.url, clusterName: clusterOf(n), tracing: false }));
+          silos.push(await startRemoteSilo({ redisUrl: redis.url, clusterName: clusterOf(n), tracing: "off" }));
         }
         clusters.set(n, silos);
       }

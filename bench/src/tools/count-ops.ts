@@ -40,10 +40,15 @@ if (warmup > 0) await timeRun(workload, 3_600_000, warmup);
 const sync = process.env.COUNT_SYNC === "1";
 if (sync) await handshake("READY");
 const allocations = process.env.COUNT_ALLOC === "1" ? await startAllocationSampling() : undefined;
+const cpuBefore = process.cpuUsage();
 const sample = await timeRun(workload, 3_600_000, ops);
+const cpu = process.cpuUsage(cpuBefore);
 if (sync) await handshake("DONE");
 if (allocations) printAllocations(await allocations.stop(), sample.ops);
-console.log(`${spec.name}: ${sample.ops} ops in ${sample.elapsedMs.toFixed(0)} ms`);
+const cpuNsPerOp = ((cpu.user + cpu.system) * 1000) / sample.ops;
+console.log(
+  `${spec.name}: ${sample.ops} ops in ${sample.elapsedMs.toFixed(0)} ms, ${cpuNsPerOp.toFixed(0)} ns CPU per op (all threads)`,
+);
 await workload.teardown?.();
 process.exit(0);
 

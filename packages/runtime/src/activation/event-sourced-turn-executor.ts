@@ -83,8 +83,6 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
   #queued = 0;
   #tail: Promise<void> | undefined;
   #raiseRefused = false;
-  /** The method of each call with a turn here, for the `method` of the events committed in its name. */
-  readonly #methods = new WeakMap<CallContext, string>();
   /** Recent idempotency keys, created with the first keyed call. */
   #idempotency: IdempotencyTable | undefined;
   /** Keyed calls running now, by context: what their commits record. */
@@ -98,8 +96,9 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     readonly services: ActivationServices,
     readonly snapshotter: Snapshotter,
     readonly activation: TurnHost,
+    control: EventSourcingControl = instance[eventSourcing],
   ) {
-    this.#control = instance[eventSourcing];
+    this.#control = control;
   }
 
   /**
@@ -151,9 +150,8 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     }
     const command = body !== undefined || !this.info.readOnly.has(request.method);
     const context = request.context;
-    this.#methods.set(context, request.method);
     const parent = this.#open.newest;
-    this.#setSideBySide(this.#open.open(context, command));
+    this.#setSideBySide(this.#open.open(context, command, request.method));
     if (!reentrant || (parent === undefined && this.#queued === 0)) {
       if (reentrant) this.activation.turnStarted(context);
       return this.#run(request, run, command);
@@ -344,7 +342,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     const { callId, correlationId, userId, chain } = context;
     const span = parseTraceparent(context.traceparent);
     const traced = span !== undefined;
-    const method = this.#methods.get(context);
+    const method = this.#open.methodOf(context);
     const parentCallId = chain.length > 1 ? chain[chain.length - 2] : undefined;
     const metadata = {
       correlationId,

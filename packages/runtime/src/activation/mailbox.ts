@@ -23,15 +23,19 @@ export class Mailbox {
   // Shared empty queue until a call has to wait: most calls run at once and never queue.
   #queue: PendingCall[] = EMPTY;
   #head = 0;
-  // Calls running now, oldest first: one, or a few when reentrant calls nest. An array beats a Map here.
-  readonly #running: CallContext[] = [];
+  // Calls running now, oldest first: `#newest` is the last of them; `#older` (created only when
+  // reentrant or read-only calls overlap) holds the ones before it. One call at a time, the common
+  // case, then costs a field write instead of a push that allocates a fresh array backing store.
+  #newest: CallContext | undefined;
+  #older: CallContext[] | undefined;
 
   get depth(): number {
     return this.#queue.length - this.#head;
   }
 
   get runningTurns(): number {
-    return this.#running.length;
+    if (this.#newest === undefined) return 0;
+    return this.#older === undefined ? 1 : this.#older.length + 1;
   }
 
   push(call: PendingCall): void {
@@ -64,29 +68,43 @@ export class Mailbox {
   }
 
   isReentrant(request: CallRequest): boolean {
-    const running = this.#running;
-    if (running.length === 0) return false;
+    const newest = this.#newest;
+    if (newest === undefined) return false;
     const chain = request.context.chain;
     // The last chain entry is the call itself; its ancestors are what may be running here.
+    const older = this.#older;
     for (let i = chain.length - 2; i >= 0; i--) {
       const ancestor = chain[i];
-      for (let r = 0; r < running.length; r++) if ((running[r] as CallContext).callId === ancestor) return true;
+      if (newest.callId === ancestor) return true;
+      if (older !== undefined) {
+        for (let r = 0; r < older.length; r++) if ((older[r] as CallContext).callId === ancestor) return true;
+      }
     }
     return false;
   }
 
   started(context: CallContext): void {
-    this.#running.push(context);
+    const newest = this.#newest;
+    if (newest !== undefined) {
+      if (this.#older === undefined) this.#older = [newest];
+      else this.#older.push(newest);
+    }
+    this.#newest = context;
   }
 
   finished(context: CallContext): void {
-    const running = this.#running;
-    const last = running.length - 1;
-    if (running[last] === context) running.pop();
-    else {
-      const index = running.indexOf(context);
-      if (index >= 0) running.splice(index, 1);
+    const older = this.#older;
+    if (this.#newest === context) {
+      if (older === undefined) this.#newest = undefined;
+      else this.#newest = older.pop();
+    } else if (older !== undefined) {
+      const index = older.indexOf(context);
+      if (index < 0) return;
+      older.splice(index, 1);
+    } else {
+      return;
     }
+    if (older !== undefined && older.length === 0) this.#older = undefined;
   }
 
   /**
@@ -95,6 +113,6 @@ export class Mailbox {
    * chain, so "most recently started and still running" is the caller.
    */
   get current(): CallContext | undefined {
-    return this.#running[this.#running.length - 1];
+    return this.#newest;
   }
 }

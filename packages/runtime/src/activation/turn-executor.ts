@@ -26,6 +26,18 @@ export function runInTurn(request: CallRequest, body: () => unknown): Promise<un
   return value instanceof Promise ? value : Promise.resolve(value);
 }
 
+/** {@link runInTurn} for a method call, without a closure around it (the plain actor's hot path). */
+export function callInTurn(
+  request: CallRequest,
+  method: (...args: unknown[]) => unknown,
+  instance: Actor,
+  args: unknown[],
+): Promise<unknown> {
+  const traced = request.context.traceparent === undefined ? undefined : turnContext(request);
+  const value = traced ? context.with(traced, method, instance, ...args) : method.apply(instance, args);
+  return value instanceof Promise ? value : Promise.resolve(value);
+}
+
 export function resolveMethod(
   info: ActorTypeInfo,
   instance: Actor,
@@ -59,7 +71,7 @@ export class PlainTurnExecutor implements TurnExecutor {
       if (first) return first;
     }
     // The activation passes errors through asTurnError when it settles the call.
-    const running = runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
+    const running = callInTurn(request, method, this.instance, request.args as unknown[]);
     if (key !== undefined) this.#recent?.set(key, running);
     return running;
   }

@@ -9,7 +9,7 @@ import {
   InvalidArgumentError,
 } from "@granary/core";
 import { publicMethodsOf } from "../activation/actor-type-info.js";
-import { type CallContext, type CallRequest, childContext } from "./call-context.js";
+import { type CallContext, type CallRequest, childContext, type RouteSlot } from "./call-context.js";
 import { assertCallTimeout } from "./call-timeout.js";
 import { checkIdempotencyKey } from "./idempotency.js";
 
@@ -20,7 +20,7 @@ export interface CallInvoker {
 }
 
 /** What one reference calls: kept under a symbol so it can never clash with an actor's method names. */
-interface RefState {
+interface RefState extends RouteSlot {
   readonly invoker: CallInvoker;
   readonly actorType: string;
   readonly id: string;
@@ -28,6 +28,9 @@ interface RefState {
   readonly parent: (() => CallContext | undefined) | undefined;
   readonly timeoutMs: number;
 }
+
+// Shared by references made without options: one object less to allocate, keep and load per reference.
+const NO_OPTIONS: CallOptions = Object.freeze({});
 
 const STATE: unique symbol = Symbol("granary.ref");
 type Ref = { readonly [STATE]: RefState };
@@ -52,6 +55,7 @@ function invokeRef(ref: Ref, method: string, args: unknown[]): Promise<unknown> 
     context: childContext(state.parent?.(), state.options),
     timeoutMs: state.timeoutMs,
     idempotencyKey: state.options.idempotencyKey,
+    route: state,
   });
 }
 
@@ -97,7 +101,7 @@ export function createActorRef<T extends Actor>(
   invoker: CallInvoker,
   type: ActorClass<T> | string,
   id: string,
-  options: CallOptions = {},
+  options: CallOptions = NO_OPTIONS,
   parent?: () => CallContext | undefined,
 ): ActorRef<T> {
   const actorType = typeof type === "string" ? type : type?.type;
@@ -110,6 +114,7 @@ export function createActorRef<T extends Actor>(
   if (options.metadata !== undefined) assertCallMetadata(options.metadata);
   checkIdempotencyKey(options.idempotencyKey);
   const ref = Object.create(prototypeFor(typeof type === "string" ? undefined : type)) as Ref;
-  Object.defineProperty(ref, STATE, { value: { invoker, actorType, id, options, parent, timeoutMs } });
+  const state: RefState = { invoker, actorType, id, options, parent, timeoutMs, target: undefined };
+  Object.defineProperty(ref, STATE, { value: state });
   return Object.freeze(ref) as unknown as ActorRef<T>;
 }

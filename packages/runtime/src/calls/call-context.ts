@@ -26,6 +26,19 @@ export interface CallRequest {
   readonly timeoutMs: number;
   /** The caller's idempotency key (see `CallOptions.idempotencyKey`); never inherited by calls it makes. */
   readonly idempotencyKey?: string | undefined;
+  /**
+   * @internal Set by a reference of this process (never sent on the wire): where the silo notes the
+   * activation that served the reference's last call, so the next call skips the catalog look-up.
+   */
+  readonly route?: RouteSlot | undefined;
+}
+
+/**
+ * A reference's memo of the activation that served it, written and read only by the catalog of the
+ * silo the reference belongs to. A stale memo (the activation is gone) is noticed and replaced.
+ */
+export interface RouteSlot {
+  target: object | undefined;
 }
 
 /** ULIDs: event ids, activation ids, silo ids (sortable by time, globally unique). */

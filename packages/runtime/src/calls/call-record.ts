@@ -64,25 +64,40 @@ export abstract class CallRecord implements PendingCall, Expirable {
   }
 }
 
-/** A call whose caller awaits a promise (references on this silo): the only promise of the call. */
+// The resolving functions of the promise being constructed: a module-level executor hands them
+// over, so a call's promise costs no executor closure (and no context for it) per call.
+let capturedResolve: (value: unknown) => void = noop;
+let capturedReject: (error: unknown) => void = noop;
+function capture(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+function noop(): void {}
+
+/** A call whose caller awaits {@link promise} (references on this silo): the only promise of the call. */
 export class PromiseCallRecord extends CallRecord {
+  readonly promise: Promise<unknown>;
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (error: unknown) => void;
+
   constructor(
     request: CallRequest,
-    readonly resolvePromise: (value: unknown) => void,
-    readonly rejectPromise: (error: unknown) => void,
     deadlines: DeadlineTracker,
     span: Span | undefined,
     onSettled: (record: CallRecord) => void,
   ) {
     super(request, deadlines, span, onSettled);
+    this.promise = new Promise(capture);
+    this.#resolve = capturedResolve;
+    this.#reject = capturedReject;
   }
 
   protected deliver(value: unknown): void {
-    this.resolvePromise(value);
+    this.#resolve(value);
   }
 
   protected fail(error: unknown): void {
-    this.rejectPromise(error);
+    this.#reject(error);
   }
 }
 

@@ -586,9 +586,13 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
-    return new Promise((resolve, reject) =>
-      this.#route(new PromiseCallRecord(traced, resolve, reject, this.#deadlines, span, this.#settled), hops),
-    );
+    const record = new PromiseCallRecord(traced, this.#deadlines, span, this.#settled);
+    try {
+      this.#route(record, hops);
+    } catch (error) {
+      record.reject(error);
+    }
+    return record.promise;
   }
 
   /**
