@@ -47,8 +47,13 @@ export class Mailbox {
     if (this.#head >= this.#queue.length) return undefined;
     const call = this.#queue[this.#head] as PendingCall;
     this.#queue[this.#head++] = undefined as unknown as PendingCall;
-    // Compact now and then so a long-lived busy mailbox does not grow without bound.
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+    if (this.#head === this.#queue.length) {
+      // Drained: back to the shared empty queue, so an idle activation keeps no array (every first
+      // call waits in the queue while its activation loads, and would leave one behind).
+      this.#queue = EMPTY;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      // Compact now and then so a long-lived busy mailbox does not grow without bound.
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
     }

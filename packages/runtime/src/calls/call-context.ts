@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { JsonObject } from "@granary/core";
-import { monotonicFactory } from "ulid";
 import { activeTraceparent } from "../telemetry/call-tracing.js";
+import { ulidFactory } from "./ulid.js";
 
 /** What travels with every call: identity, causality and the chain used for reentrancy. */
 export interface CallContext {
@@ -42,7 +42,7 @@ export interface RouteSlot {
 }
 
 /** ULIDs: event ids, activation ids, silo ids (sortable by time, globally unique). */
-export const newId: () => string = monotonicFactory();
+export const newId: () => string = ulidFactory();
 
 // Call ids only need to be unique across the cluster, not sortable: a random per-process prefix and
 // a counter cost a fraction of a ULID on the hot path.

@@ -3,6 +3,7 @@ import { type Span, SpanStatusCode } from "@opentelemetry/api";
 import type { PendingCall } from "../activation/mailbox.js";
 import type { CallRequest } from "./call-context.js";
 import type { DeadlineTracker, Expirable } from "./deadlines.js";
+import { capture, captured } from "./deferred.js";
 
 /** Where a call's outcome goes: a caller's promise, or a reply on a transport connection. */
 export interface CallAnswer {
@@ -64,16 +65,6 @@ export abstract class CallRecord implements PendingCall, Expirable {
   }
 }
 
-// The resolving functions of the promise being constructed: a module-level executor hands them
-// over, so a call's promise costs no executor closure (and no context for it) per call.
-let capturedResolve: (value: unknown) => void = noop;
-let capturedReject: (error: unknown) => void = noop;
-function capture(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
-function noop(): void {}
-
 /** A call whose caller awaits {@link promise} (references on this silo): the only promise of the call. */
 export class PromiseCallRecord extends CallRecord {
   readonly promise: Promise<unknown>;
@@ -88,8 +79,8 @@ export class PromiseCallRecord extends CallRecord {
   ) {
     super(request, deadlines, span, onSettled);
     this.promise = new Promise(capture);
-    this.#resolve = capturedResolve;
-    this.#reject = capturedReject;
+    this.#resolve = captured.resolve;
+    this.#reject = captured.reject;
   }
 
   protected deliver(value: unknown): void {
