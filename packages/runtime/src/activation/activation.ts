@@ -28,7 +28,7 @@ import { EventSourcedTurnExecutor } from "./event-sourced-turn-executor.js";
 import { Mailbox, type PendingCall } from "./mailbox.js";
 import { rehydrate } from "./rehydration.js";
 import { Snapshotter } from "./snapshotter.js";
-import { asTurnError, PlainTurnExecutor, type TurnExecutor } from "./turn-executor.js";
+import { asTurnError, callPlainMethod, PlainTurnExecutor, type TurnExecutor } from "./turn-executor.js";
 
 /** Why an activation goes away. */
 export type DeactivationReason = "idle" | "shutdown" | "stale" | "lost-ownership" | "purged";
@@ -67,6 +67,7 @@ export class Activation implements ActorHost {
   #state: ActivationState = "activating";
   readonly #mailbox = new Mailbox();
   #executor: TurnExecutor | undefined;
+  #instance: Actor | undefined;
   #lastActiveAt: number;
   /** Read-only calls running now. */
   #readers = 0;
@@ -80,7 +81,6 @@ export class Activation implements ActorHost {
    * call; calls arriving meanwhile wait and go to a successor once the purge is done.
    */
   readonly purgeOnly: boolean;
-  #instance: Actor | undefined;
   #snapshotter: Snapshotter | undefined;
   /** Fencing epoch issued when this activation registered; undefined until then. */
   #epoch: number | undefined;
@@ -355,7 +355,11 @@ export class Activation implements ActorHost {
     if (!reentrant || !executor.defersStart) this.#mailbox.started(request.context);
     let turn: Promise<unknown>;
     try {
-      turn = executor.execute(request, reentrant, call.body);
+      // A plain actor's ordinary call needs only the instance: the executor object is not touched.
+      turn =
+        this.info.eventSourced || call.body !== undefined || request.idempotencyKey !== undefined
+          ? executor.execute(request, reentrant, call.body)
+          : callPlainMethod(this.info, this.#instance as Actor, request);
     } catch (error) {
       turn = Promise.reject(error);
     }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { JsonObject } from "@granary/core";
-import { activeTraceparent } from "../telemetry/call-tracing.js";
+import type { Span } from "@opentelemetry/api";
+import { activeTraceparent } from "../telemetry/traceparent.js";
 import { ulidFactory } from "./ulid.js";
 
 /** What travels with every call: identity, causality and the chain used for reentrancy. */
@@ -31,14 +32,17 @@ export interface CallRequest {
    * activation that served the reference's last call, so the next call skips the catalog look-up.
    */
   readonly route?: RouteSlot | undefined;
+  /** @internal The span this silo started for the call (never sent on the wire): ended when it settles. */
+  readonly span?: Span | undefined;
 }
 
 /**
- * A reference's memo of the activation that served it, written and read only by the catalog of the
- * silo the reference belongs to. A stale memo (the activation is gone) is noticed and replaced.
+ * A reference's memo of the activation that served it, read and written only by the catalog of
+ * the silo the reference belongs to (`rememberedTarget` / `rememberTarget` in actor-proxy.ts). A
+ * stale memo (the activation is gone) is noticed and replaced.
  */
 export interface RouteSlot {
-  target: object | undefined;
+  readonly routeSlot: true;
 }
 
 /** ULIDs: event ids, activation ids, silo ids (sortable by time, globally unique). */
