@@ -59,13 +59,12 @@ function seldom(): Seldom {
  * mailbox and its turn loop. Turns run one at a time, except reentrant calls of a chain that is
  * already inside this actor.
  */
-export class Activation implements ActorHost {
+export class Activation extends Mailbox implements ActorHost {
   // Declared in the order of the object's layout: what every call reads comes first, so a call to
   // one of many actors touches as few cache lines of its activation as possible.
   readonly info: ActorTypeInfo;
   readonly services: ActivationServices;
   #state: ActivationState = "activating";
-  readonly #mailbox = new Mailbox();
   #executor: TurnExecutor | undefined;
   #instance: Actor | undefined;
   #lastActiveAt: number;
@@ -97,6 +96,7 @@ export class Activation implements ActorHost {
     hooks: ActivationHooks,
     purgeOnly = false,
   ) {
+    super();
     this.info = info;
     this.services = services;
     this.#lastActiveAt = services.clock.now();
@@ -130,7 +130,7 @@ export class Activation implements ActorHost {
   }
 
   get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
-    return this.services.refs.ref(type, id, options, () => this.#mailbox.current);
+    return this.services.refs.ref(type, id, options, () => this.current);
   }
 
   persist(): Promise<void> {
@@ -138,7 +138,7 @@ export class Activation implements ActorHost {
     if (!(executor instanceof EventSourcedTurnExecutor)) {
       return Promise.reject(new InvalidArgumentError("persist() is for event-sourced actors inside a command method"));
     }
-    return executor.persist(this.#mailbox.current);
+    return executor.persist(this.current);
   }
 
   readHistory(fromVersion: number): Promise<RecordedEvent[]> {
@@ -168,7 +168,7 @@ export class Activation implements ActorHost {
         new InvalidArgumentError(`remind("${name}"): ${this.info.type} has no onReminder(name, tick) method to call`),
       );
     }
-    return this.services.reminders.register(this.key, name, options, this.#mailbox.current?.traceparent);
+    return this.services.reminders.register(this.key, name, options, this.current?.traceparent);
   }
 
   cancelReminder(name: string): Promise<boolean> {
@@ -214,15 +214,15 @@ export class Activation implements ActorHost {
   }
 
   get mailboxDepth(): number {
-    return this.#mailbox.depth;
+    return this.depth;
   }
 
   /** Idle: active, nothing running or waiting, and no call for at least `idleMs`. */
   isIdle(now: number, idleMs: number): boolean {
     return (
       this.#state === "active" &&
-      this.#mailbox.runningTurns === 0 &&
-      this.#mailbox.depth === 0 &&
+      this.runningTurns === 0 &&
+      this.depth === 0 &&
       !this.#seldom?.timers?.keepsAlive &&
       now - this.#lastActiveAt >= idleMs
     );
@@ -240,15 +240,15 @@ export class Activation implements ActorHost {
    */
   enqueue(call: PendingCall): boolean {
     const state = this.#state;
-    const reentrant = this.#mailbox.isReentrant(call.request);
+    const reentrant = this.isReentrant(call.request);
     if (state === "deactivated" || state === "failed") return false;
     if (state === "deactivating" && !reentrant) return false;
-    if (state !== "activating" && (this.#mailbox.runningTurns === 0 || reentrant || this.#joinsReaders(call))) {
+    if (state !== "activating" && (this.runningTurns === 0 || reentrant || this.#joinsReaders(call))) {
       this.#run(call, reentrant);
     } else {
-      this.#mailbox.push(call);
+      this.push(call);
       const telemetry = this.services.telemetry;
-      if (telemetry.metricsOn) telemetry.mailboxDepth.record(this.#mailbox.depth, { actor_type: this.info.type });
+      if (telemetry.metricsOn) telemetry.mailboxDepth.record(this.depth, { actor_type: this.info.type });
     }
     return true;
   }
@@ -338,8 +338,8 @@ export class Activation implements ActorHost {
   #joinsReaders(call: PendingCall): boolean {
     return (
       this.#readers > 0 &&
-      this.#readers === this.#mailbox.runningTurns &&
-      this.#mailbox.depth === 0 &&
+      this.#readers === this.runningTurns &&
+      this.depth === 0 &&
       isReadOnly(this.info, call.request.method)
     );
   }
@@ -352,7 +352,7 @@ export class Activation implements ActorHost {
     // A reentrant event-sourced call first waits for a commit: it counts as running (the context
     // its own calls continue) only once its turn starts, so calls its caller makes meanwhile keep
     // their own chain.
-    if (!reentrant || !executor.defersStart) this.#mailbox.started(request.context);
+    if (!reentrant || !executor.defersStart) this.started(request.context);
     let turn: Promise<unknown>;
     try {
       // A plain actor's ordinary call needs only the instance: the executor object is not touched.
@@ -382,33 +382,33 @@ export class Activation implements ActorHost {
 
   #finished(call: PendingCall, readOnly: boolean): void {
     if (readOnly) this.#readers--;
-    this.#mailbox.finished(call.request.context);
+    this.finished(call.request.context);
     // A timer tick is not a call: it does not keep the actor from idle collection (keepAlive does).
     if (!call.body) this.#lastActiveAt = this.services.clock.now();
-    if (this.#mailbox.runningTurns === 0) this.#pump();
+    if (this.runningTurns === 0) this.#pump();
   }
 
   #pump(): void {
     if (this.#state === "active") {
-      const next = this.#mailbox.shift();
+      const next = this.shift();
       if (next) {
         this.#run(next);
         // Consecutive read-only calls start together.
         while (
           isReadOnly(this.info, next.request.method) &&
-          isReadOnly(this.info, this.#mailbox.peek()?.request.method ?? "")
+          isReadOnly(this.info, this.peek()?.request.method ?? "")
         ) {
-          this.#run(this.#mailbox.shift() as PendingCall);
+          this.#run(this.shift() as PendingCall);
         }
         return;
       }
-    } else if (this.#state === "deactivating" && this.#mailbox.depth > 0) {
+    } else if (this.#state === "deactivating" && this.depth > 0) {
       // Shutdown drains: calls accepted before deactivation still run.
-      const next = this.#mailbox.shift() as PendingCall;
+      const next = this.shift() as PendingCall;
       this.#run(next);
       return;
     }
-    if (this.#mailbox.runningTurns === 0 && this.#mailbox.depth === 0) {
+    if (this.runningTurns === 0 && this.depth === 0) {
       const more = this.#seldom;
       const waiters = more?.idleWaiters;
       if (more && waiters) {
@@ -419,7 +419,7 @@ export class Activation implements ActorHost {
   }
 
   #settled(): Promise<void> {
-    if (this.#mailbox.runningTurns === 0 && this.#mailbox.depth === 0) return Promise.resolve();
+    if (this.runningTurns === 0 && this.depth === 0) return Promise.resolve();
     const more = this.#more();
     return new Promise((resolve) => {
       more.idleWaiters ??= [];
@@ -447,7 +447,7 @@ export class Activation implements ActorHost {
     }
     const wasActive = this.#state === "active";
     this.#state = "deactivating";
-    const handover = this.#mailbox.drain();
+    const handover = this.drain();
     try {
       await this.#settled();
       return await erase();
@@ -469,7 +469,7 @@ export class Activation implements ActorHost {
 
   /** Called by the event-sourced turn executor when a reentrant call's turn starts. */
   turnStarted(context: CallContext): void {
-    this.#mailbox.started(context);
+    this.started(context);
   }
 
   /** Called by the turn executor when a commit found that another activation wrote. */
@@ -510,7 +510,7 @@ export class Activation implements ActorHost {
 
   /** Takes the waiting calls for a successor; timer ticks belong to this instance and are dropped. */
   #drainCalls(): PendingCall[] {
-    const calls = this.#mailbox.drain();
+    const calls = this.drain();
     return calls.some((call) => call.body) ? calls.filter((call) => !call.body) : calls;
   }
 
