@@ -11,6 +11,7 @@
  *
  * COUNT_ALLOC=1 prints the bytes allocated per operation by allocation site (V8's sampling heap
  * profiler, counting objects the GC already collected): what a call allocates, freed or not.
+ * COUNT_ALLOC=major counts only objects that outlived the young generation (promoted garbage).
  */
 import { Session } from "node:inspector/promises";
 import { createInterface } from "node:readline";
@@ -39,7 +40,8 @@ if (warmup > 0) await timeRun(workload, 3_600_000, warmup);
 // `callgrind_control -i on`), run, say DONE and wait again: only the measured operations count.
 const sync = process.env.COUNT_SYNC === "1";
 if (sync) await handshake("READY");
-const allocations = process.env.COUNT_ALLOC === "1" ? await startAllocationSampling() : undefined;
+const allocMode = process.env.COUNT_ALLOC;
+const allocations = allocMode === "1" || allocMode === "major" ? await startAllocationSampling(allocMode) : undefined;
 const cpuBefore = process.cpuUsage();
 const sample = await timeRun(workload, 3_600_000, ops);
 const cpu = process.cpuUsage(cpuBefore);
@@ -66,13 +68,14 @@ interface SamplingNode {
   readonly children: readonly SamplingNode[];
 }
 
-async function startAllocationSampling(): Promise<{ stop(): Promise<SamplingNode> }> {
+async function startAllocationSampling(mode: string): Promise<{ stop(): Promise<SamplingNode> }> {
   const session = new Session();
   session.connect();
   await session.post("HeapProfiler.startSampling", {
     samplingInterval: 32,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    // "major": only what survived the young generation (promoted, then collected by a full GC).
+    includeObjectsCollectedByMinorGC: mode !== "major",
   });
   return {
     stop: async () => {

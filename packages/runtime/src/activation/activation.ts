@@ -394,10 +394,7 @@ export class Activation extends Mailbox implements ActorHost {
       if (next) {
         this.#run(next);
         // Consecutive read-only calls start together.
-        while (
-          isReadOnly(this.info, next.request.method) &&
-          isReadOnly(this.info, this.peek()?.request.method ?? "")
-        ) {
+        while (isReadOnly(this.info, next.request.method) && isReadOnly(this.info, this.peek()?.request.method ?? "")) {
           this.#run(this.shift() as PendingCall);
         }
         return;

@@ -9,7 +9,7 @@ import {
   InvalidArgumentError,
 } from "@granary/core";
 import { publicMethodsOf } from "../activation/actor-type-info.js";
-import { type CallContext, type CallRequest, childContext, type RouteSlot } from "./call-context.js";
+import { type CallContext, type CallRequest, callRequest, childContext, type RouteSlot } from "./call-context.js";
 import { assertCallTimeout } from "./call-timeout.js";
 import { checkIdempotencyKey } from "./idempotency.js";
 
@@ -83,16 +83,20 @@ class Reference implements RouteSlot {
         }
       }
       const options = ref.#options;
-      return ref.#invoker.invoke({
-        actorType: ref.#actorType,
-        actorId: ref.#id,
-        method,
-        args,
-        context: childContext(ref.#parent?.(), options),
-        timeoutMs: ref.#timeoutMs,
-        idempotencyKey: options.idempotencyKey,
-        route: ref,
-      });
+      const context = childContext(ref.#parent?.(), options);
+      return ref.#invoker.invoke(
+        callRequest(
+          ref.#actorType,
+          ref.#id,
+          method,
+          args,
+          context,
+          ref.#timeoutMs,
+          options.idempotencyKey,
+          ref,
+          undefined,
+        ),
+      );
     };
     routeTarget = (route) => (route as Reference).#target;
     rememberRoute = (route, target) => {

@@ -1,5 +1,5 @@
 import { context, metrics, ProxyTracerProvider, ROOT_CONTEXT, SpanKind, type Tracer, trace } from "@opentelemetry/api";
-import { type CallRequest, callContext as contextOf, withMetadata } from "../calls/call-context.js";
+import { type CallRequest, callRequest, callContext as contextOf, withMetadata } from "../calls/call-context.js";
 import { parseTraceparent, traceparentOf } from "./traceparent.js";
 
 export { activeTraceparent, parseTraceparent, traceparentOf } from "./traceparent.js";
@@ -32,17 +32,17 @@ export function startCallSpan(tracer: Tracer, request: CallRequest): CallRequest
   if (traceparent === undefined) return request;
   // Built field by field: spreading a request and its context costs more than the span itself.
   const { callId, chain, correlationId, userId, metadata } = callContext;
-  return {
-    actorType: request.actorType,
-    actorId: request.actorId,
-    method: request.method,
-    args: request.args,
-    context: withMetadata(contextOf(callId, chain, correlationId, userId, traceparent), metadata),
-    timeoutMs: request.timeoutMs,
-    idempotencyKey: request.idempotencyKey,
-    route: request.route,
+  return callRequest(
+    request.actorType,
+    request.actorId,
+    request.method,
+    request.args,
+    withMetadata(contextOf(callId, chain, correlationId, userId, traceparent), metadata),
+    request.timeoutMs,
+    request.idempotencyKey,
+    request.route,
     span,
-  };
+  );
 }
 
 /** The context in which a turn's code runs: the call's span is active there. */
