@@ -70,7 +70,6 @@ function cases(config: BenchConfig): CaseSpec[] {
       let silo: Silo | undefined;
       let refs: ActorRef<Ledger>[] = [];
       const random = randomInts(11);
-      let appended = 0;
       return {
         concurrency: callers,
         sampleEvery: 8,
@@ -83,11 +82,8 @@ function cases(config: BenchConfig): CaseSpec[] {
           refs = keys.map((id) => s.get(Ledger, id));
           await Promise.all(refs.map((ref) => ref.balance()));
         },
-        op: async () => {
-          await (refs[random(refs.length)] as ActorRef<Ledger>).deposit(1);
-          appended++;
-        },
-        extra: () => ({ eventsAcknowledged: appended }),
+        // The call's own promise, as the baseline's: no async wrapper adding a promise and a hop.
+        op: () => (refs[random(refs.length)] as ActorRef<Ledger>).deposit(1),
         teardown: async () => {
           await silo?.stop();
         },

@@ -165,11 +165,14 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
     assertJsonCompatible(data);
     const before = this.state;
     const next = this.apply(before, event);
+    const pending: PendingEvent = { type, data: data as JsonObject, timestamp: isoNow() };
     if (this.#pending === NO_EVENTS) {
-      this.#pending = [];
+      // Sized for the usual single event (an empty array's first push reserves 17 slots).
+      this.#pending = Array.of(pending);
       this.#durableState = before;
+    } else {
+      this.#pending.push(pending);
     }
-    this.#pending.push({ type, data: data as JsonObject, timestamp: isoNow() });
     this.#reset(next, this.#version + 1);
   }
 

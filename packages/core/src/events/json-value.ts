@@ -21,7 +21,45 @@ export const MAX_PAYLOAD_DEPTH = 100;
  * later replays.
  */
 export function assertJsonCompatible(value: unknown, path = "$"): void {
+  if (isFlatJson(value)) return;
   check(value, [path], []);
+}
+
+/**
+ * The common payload, checked without allocating: a scalar, or a plain object whose values are
+ * scalars (what most events carry). Anything else, or anything wrong, goes to the full check,
+ * which accepts or refuses exactly as it would have and names the offending path.
+ */
+function isFlatJson(value: unknown): boolean {
+  if (typeof value !== "object") return isJsonScalar(value);
+  if (value === null) return true;
+  if (Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  if (Object.getOwnPropertySymbols(value).length > 0) return false;
+  for (const key in value) {
+    if (!isStorableText(key)) return false;
+    const field = (value as Record<string, unknown>)[key];
+    if (field !== null && !isJsonScalar(field)) return false;
+  }
+  return true;
+}
+
+function isJsonScalar(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+      return isStorableText(value);
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    default:
+      return false;
+  }
+}
+
+function isStorableText(text: string): boolean {
+  return isWellFormed(text) && !text.includes("\0");
 }
 
 // The path is a stack of keys turned into text only when a check fails, and ancestors a stack

@@ -41,6 +41,15 @@ export interface ActivationHooks {
   onGone(activation: Activation, calls: PendingCall[]): void;
 }
 
+// Times an activation keeps are stored relative to the first clock reading of the process: small
+// integers that V8 keeps in the object itself, where an epoch-millisecond value is boxed in a
+// separate heap number that every call's write would have to reach.
+let clockBase: number | undefined;
+function sinceBase(now: number): number {
+  clockBase ??= now;
+  return now - clockBase;
+}
+
 /** The parts of an activation few ever use (see `Activation.#seldom`). */
 interface Seldom {
   idleWaiters: (() => void)[] | undefined;
@@ -67,7 +76,8 @@ export class Activation extends Mailbox implements ActorHost {
   #state: ActivationState = "activating";
   #executor: TurnExecutor | undefined;
   #instance: Actor | undefined;
-  #lastActiveAt: number;
+  /** Clock time of the last call, minus CLOCK_BASE (see sinceBase). */
+  #lastActive = 0;
   /** Read-only calls running now. */
   #readers = 0;
   readonly actorId: string;
@@ -99,7 +109,7 @@ export class Activation extends Mailbox implements ActorHost {
     super();
     this.info = info;
     this.services = services;
-    this.#lastActiveAt = services.clock.now();
+    this.#lastActive = sinceBase(services.clock.now());
     this.actorId = actorId;
     this.key = streamOf(info.type, actorId);
     this.hooks = hooks;
@@ -210,7 +220,7 @@ export class Activation extends Mailbox implements ActorHost {
 
   /** Clock time of the last call this activation received. */
   get lastActiveAt(): number {
-    return this.#lastActiveAt;
+    return this.#lastActive + (clockBase as number);
   }
 
   get mailboxDepth(): number {
@@ -224,7 +234,7 @@ export class Activation extends Mailbox implements ActorHost {
       this.runningTurns === 0 &&
       this.depth === 0 &&
       !this.#seldom?.timers?.keepsAlive &&
-      now - this.#lastActiveAt >= idleMs
+      now - this.lastActiveAt >= idleMs
     );
   }
 
@@ -384,7 +394,7 @@ export class Activation extends Mailbox implements ActorHost {
     if (readOnly) this.#readers--;
     this.finished(call.request.context);
     // A timer tick is not a call: it does not keep the actor from idle collection (keepAlive does).
-    if (!call.body) this.#lastActiveAt = this.services.clock.now();
+    if (!call.body) this.#lastActive = sinceBase(this.services.clock.now());
     if (this.runningTurns === 0) this.#pump();
   }
 

@@ -79,10 +79,13 @@ export interface TurnHost {
  *
  * A version conflict or a fenced write means another activation wrote, so this one is stale.
  */
-export class EventSourcedTurnExecutor implements TurnExecutor {
-  readonly defersStart = true;
+export class EventSourcedTurnExecutor extends OpenTurns implements TurnExecutor {
+  get defersStart(): boolean {
+    return true;
+  }
+  /** The snapshotter's nextDueAt as last read: a commit below it need not reach the snapshotter. */
+  #snapshotDueAt = -1;
   readonly #control: EventSourcingControl;
-  readonly #open = new OpenTurns();
   /** Turns whose events a failed commit discarded: they fail with that error when they end. */
   #aborted: Map<CallContext, unknown> | undefined;
   /** Appends and discards under way or waiting, and the promise the next one waits for. */
@@ -104,7 +107,9 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     readonly activation: TurnHost,
     control: EventSourcingControl = instance[eventSourcing],
   ) {
+    super();
     this.#control = control;
+    this.#snapshotDueAt = snapshotter.nextDueAt;
   }
 
   /**
@@ -150,8 +155,8 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     const method = body ? undefined : resolveMethod(this.info, this.instance, request.method);
     const command = body !== undefined || !isReadOnly(this.info, request.method);
     const context = request.context;
-    const parent = this.#open.newest;
-    this.#setSideBySide(this.#open.open(context, command, request.method));
+    const parent = this.newest;
+    this.#setSideBySide(this.open(context, command, request.method));
     if (!reentrant || (parent === undefined && this.#queued === 0)) {
       if (reentrant) this.activation.turnStarted(context);
       return this.#run(request, command, method, body);
@@ -165,7 +170,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       },
       (error: unknown) => {
         // Those events were the open turns': they must not reply as if they were kept.
-        for (const other of this.#open.all()) if (other !== context) this.#abort(other, error);
+        for (const other of this.all()) if (other !== context) this.#abort(other, error);
         this.#close(context, false);
         throw error;
       },
@@ -299,7 +304,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
         this.#appendEnded(span, started);
         try {
           control.committed(count);
-          this.snapshotter.afterCommit();
+          this.#afterCommit(expectedVersion + count);
         } catch (error) {
           // As when #commitPending throws after its append: the turn fails with it.
           this.#dequeue();
@@ -347,7 +352,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
 
   #close(context: CallContext, command: boolean): void {
     if (command) this.#control.endTurn();
-    this.#setSideBySide(this.#open.close(context));
+    this.#setSideBySide(this.close(context));
     if (this.#aborted?.delete(context) && this.#aborted.size === 0) this.#aborted = undefined;
   }
 
@@ -404,7 +409,15 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       keyed.committed = true;
       this.#idempotency?.committed(record, expectedVersion + count);
     }
+    this.#afterCommit(expectedVersion + count);
+  }
+
+  /** The snapshot policy after a commit that made `durableVersion` durable. */
+  #afterCommit(durableVersion: number): void {
+    const due = this.#snapshotDueAt;
+    if (due < 0 || durableVersion < due) return;
     this.snapshotter.afterCommit();
+    this.#snapshotDueAt = this.snapshotter.nextDueAt;
   }
 
   async #append(
@@ -482,7 +495,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
   #envelopes(pending: readonly PendingEvent[], expectedVersion: number, context: CallContext): EventEnvelope[] {
     const { callId, correlationId, userId, chain } = context;
     const span = context.traceparent === undefined ? undefined : parseTraceparent(context.traceparent);
-    const method = this.#open.methodOf(context);
+    const method = this.methodOf(context);
     // Built field by field rather than by spreading optional parts: one object, one shape.
     const metadata: EventMetadata = { correlationId, causationId: callId, commandId: callId };
     if (userId !== undefined) metadata.userId = userId;

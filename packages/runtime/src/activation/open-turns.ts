@@ -18,8 +18,11 @@ interface Turn {
  * Usually holds one call; more only while calls re-enter or read-only calls overlap. The one call
  * lives in fields (a command allocates nothing here); the array of turns exists only while more
  * than one is open, so an idle activation holds no arrays either.
+ *
+ * The event-sourced turn executor extends it rather than holding one, so these fields live in the
+ * executor object a command reads anyway; the members are protected for that one user.
  */
-export class OpenTurns {
+export abstract class OpenTurns {
   /** The single open call, while exactly one is open. */
   #only: CallContext | undefined;
   #onlyCommand = false;
@@ -29,23 +32,23 @@ export class OpenTurns {
   #commands = 0;
   #sideBySide = false;
 
-  get size(): number {
+  protected get size(): number {
     return this.#many ? this.#many.length : this.#only === undefined ? 0 : 1;
   }
 
   /** The newest open call (the innermost, while calls nest). */
-  get newest(): CallContext | undefined {
+  protected get newest(): CallContext | undefined {
     const many = this.#many;
     return many ? (many[many.length - 1] as Turn).context : this.#only;
   }
 
   /** True while two open calls, one of them a command, are not nested. */
-  get sideBySide(): boolean {
+  protected get sideBySide(): boolean {
     return this.#sideBySide;
   }
 
   /** The method of an open call; undefined once it closed. */
-  methodOf(context: CallContext): string | undefined {
+  protected methodOf(context: CallContext): string | undefined {
     if (this.#only === context) return this.#onlyMethod;
     const many = this.#many;
     if (!many) return undefined;
@@ -55,13 +58,13 @@ export class OpenTurns {
   }
 
   /** The open calls, oldest first. */
-  all(): readonly CallContext[] {
+  protected all(): readonly CallContext[] {
     if (this.#many) return this.#many.map((turn) => turn.context);
     return this.#only === undefined ? [] : [this.#only];
   }
 
   /** Records a call that starts now; returns `sideBySide` afterwards. */
-  open(context: CallContext, command: boolean, method: string): boolean {
+  protected open(context: CallContext, command: boolean, method: string): boolean {
     if (command) this.#commands++;
     const only = this.#only;
     const many = this.#many;
@@ -88,7 +91,7 @@ export class OpenTurns {
   }
 
   /** Forgets a call that ended; returns `sideBySide` afterwards. */
-  close(context: CallContext): boolean {
+  protected close(context: CallContext): boolean {
     if (this.#only === context) {
       if (this.#onlyCommand) this.#commands--;
       this.#only = undefined;

@@ -32,6 +32,12 @@ export class Snapshotter {
     this.#control = control;
   }
 
+  /** The durable version at which the next snapshot is due; -1 when snapshots are off. */
+  get nextDueAt(): number {
+    const every = this.info.snapshotEvery;
+    return every > 0 ? this.#lastSnapshotVersion + every : -1;
+  }
+
   afterCommit(): void {
     const every = this.info.snapshotEvery;
     if (every > 0 && this.#control.durableVersion - this.#lastSnapshotVersion >= every)

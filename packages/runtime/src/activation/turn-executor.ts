@@ -60,7 +60,9 @@ export function callPlainMethod(info: ActorTypeInfo, instance: Actor, request: C
 
 /** Turns of a plain (volatile) actor: just the method call, inside the call's context. */
 export class PlainTurnExecutor implements TurnExecutor {
-  readonly defersStart = false;
+  get defersStart(): boolean {
+    return false;
+  }
   constructor(
     readonly info: ActorTypeInfo,
     readonly instance: Actor,
