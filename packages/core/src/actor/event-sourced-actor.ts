@@ -167,8 +167,10 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
     const next = this.apply(before, event);
     const pending: PendingEvent = { type, data: data as JsonObject, timestamp: isoNow() };
     if (this.#pending === NO_EVENTS) {
-      // Sized for the usual single event (an empty array's first push reserves 17 slots).
-      this.#pending = Array.of(pending);
+      // Sized for the usual single event (an empty array's first push reserves 17 slots); not a
+      // literal, whose allocation site V8 could pretenure while many turns are open at once.
+      this.#pending = new Array<PendingEvent>(1);
+      this.#pending[0] = pending;
       this.#durableState = before;
     } else {
       this.#pending.push(pending);

@@ -90,6 +90,19 @@ export function newCallId(): string {
   return `${callIdPrefix}${(callCounter++).toString(36)}`;
 }
 
+/**
+ * `callId` appended to `parent`'s chain. Built with `new Array(n)`, not an array literal (whose
+ * allocation site V8 may pretenure, see callContext), nor Array.of or concat (generic builtins
+ * that cost more than the rest of a local call).
+ */
+function chainOf(parent: readonly string[] | undefined, callId: string): string[] {
+  const length = parent === undefined ? 0 : parent.length;
+  const chain = new Array<string>(length + 1);
+  for (let i = 0; i < length; i++) chain[i] = (parent as readonly string[])[i] as string;
+  chain[length] = callId;
+  return chain;
+}
+
 /** Context of a call made from `parent` (or a fresh chain when called from outside any actor). */
 export function childContext(
   parent: CallContext | undefined,
@@ -102,15 +115,20 @@ export function childContext(
   const callId = newCallId();
   if (parent === undefined) {
     return withMetadata(
-      // Array.of and concat, not array literals: literals have allocation sites (see callContext).
-      callContext(callId, Array.of(callId), options.correlationId ?? callId, options.userId, activeTraceparent()),
+      callContext(
+        callId,
+        chainOf(undefined, callId),
+        options.correlationId ?? callId,
+        options.userId,
+        activeTraceparent(),
+      ),
       options.metadata,
     );
   }
   return withMetadata(
     callContext(
       callId,
-      parent.chain.concat(callId),
+      chainOf(parent.chain, callId),
       options.correlationId ?? parent.correlationId,
       options.userId ?? parent.userId,
       parent.traceparent,
