@@ -12,6 +12,7 @@ import { memoryPerActivation } from "./memory-per-activation.js";
 import { peerEffectCluster } from "./peer-effect-cluster.js";
 import { peerEmmett } from "./peer-emmett.js";
 import { peerNact } from "./peer-nact.js";
+import { peerRivetkit } from "./peer-rivetkit.js";
 import { piiSqlite } from "./pii-sqlite.js";
 import { projectionLag } from "./projection-lag.js";
 import { projectionRebuild } from "./projection-rebuild.js";
@@ -39,6 +40,7 @@ export const SCENARIOS: readonly Scenario[] = [
   peerNact,
   peerEmmett,
   peerEffectCluster,
+  peerRivetkit,
   projectionRebuild,
   projectionLag,
   busFanout,
