@@ -1,5 +1,6 @@
 import type { Scenario } from "../lib/types.js";
 import { busFanout } from "./bus-fanout.js";
+import { cartE2e } from "./cart-e2e.js";
 import { coldActivation } from "./cold-activation.js";
 import { crossSilo } from "./cross-silo.js";
 import { directory } from "./directory.js";
@@ -35,6 +36,7 @@ export const SCENARIOS: readonly Scenario[] = [
   crossSilo,
   directory,
   scaleOut,
+  cartE2e,
   tracing,
   reminders,
   peerNact,
