@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
  * its N-API core) that registers with the Rivet Engine, and every client call goes client →
  * engine (its gateway) → envoy → actor. `startEngine: true` makes the registry spawn the engine
  * binary shipped in @rivetkit/engine-cli, so nothing external is needed; its files go under
- * `$HOME/.rivetkit`, and HOME is the scenario's scratch folder.
+ * `$HOME/.rivetkit`, and HOME is a scratch folder in /dev/shm (tmpfs) when there is one: on this
+ * machine's shared disk the engine's storage stalled and actor creations timed out (15 s).
  *
  * The source is written to that folder (as the echo server is), so the host runs the same from
  * the compiled bench and from the TypeScript sources.
@@ -22,7 +23,12 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 const { actor, setup } = createRequire(${JSON.stringify(benchPackageJson)})("rivetkit");
 // Like Granary's BenchCounter: a plain in-memory count (vars are rivetkit's ephemeral state).
-const counter = actor({ createVars: () => ({ count: 0 }), actions: { increment: (c) => ++c.vars.count } });
+// Awake for the whole run, as Granary's activations are (no sleep between rounds).
+const counter = actor({
+  createVars: () => ({ count: 0 }),
+  actions: { increment: (c) => ++c.vars.count },
+  options: { sleepTimeout: 3_600_000 },
+});
 const registry = setup({
   use: { counter },
   startEngine: true,
@@ -35,10 +41,14 @@ await registry.startAndWait();
 const { pid } = JSON.parse(readFileSync(join(homedir(), ".rivetkit", "var", "engine", "runtime.json"), "utf8"));
 process.stdout.write(JSON.stringify({ enginePid: pid }) + "\\n");
 let stopping = false;
+// The engine outlives the registry: stop it here too, so a killed bench leaves no engine behind.
 const stop = async () => {
   if (stopping) return;
   stopping = true;
   await registry.shutdown();
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {}
   process.exit(0);
 };
 process.on("SIGTERM", () => void stop());
@@ -53,16 +63,17 @@ export interface RivetkitHost {
 
 const STARTUP_TIMEOUT_MS = 120_000;
 
-/** Starts the registry (and through it the engine) with its files under `dir`. */
+/** Starts the registry (and through it the engine); its script goes in `dir`. */
 export async function startRivetkitHost(dir: string): Promise<RivetkitHost> {
   const script = join(dir, "rivetkit-host.mjs");
+  const home = existsSync("/dev/shm") ? mkdtempSync("/dev/shm/granary-bench-rivetkit-") : dir;
   writeFileSync(script, HOST_SOURCE(fileURLToPath(new URL("../../package.json", import.meta.url))));
   const port = await freeEnginePort();
   const child: ChildProcess = spawn(process.execPath, [script], {
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     env: {
       ...process.env,
-      HOME: dir,
+      HOME: home,
       BENCH_RIVET_ENGINE_PORT: String(port),
       RIVET_LOG_LEVEL: "error",
       // Only self-hosted deployments version their envoys; unset, the registry logs an error about it.
@@ -94,8 +105,9 @@ export async function startRivetkitHost(dir: string): Promise<RivetkitHost> {
     });
   } catch (error) {
     child.kill("SIGKILL");
-    const started = enginePidIn(dir);
+    const started = enginePidIn(home);
     if (started !== undefined) await stopProcess(started);
+    rmSync(home, { recursive: true, force: true });
     throw error;
   }
   return {
@@ -108,6 +120,7 @@ export async function startRivetkitHost(dir: string): Promise<RivetkitHost> {
       }
       // The engine runs in a process group of its own and outlives the registry: stop it by its id.
       await stopProcess(enginePid as number);
+      rmSync(home, { recursive: true, force: true });
     },
   };
 }
