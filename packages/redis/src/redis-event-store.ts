@@ -31,7 +31,7 @@ import { RedisConnection } from "./internal/connection.js";
 import {
   decodeEvent,
   decodeTombstone,
-  encodeEvent,
+  encodeEventOpen,
   positionOfStoredEvent,
   refOfStoredEvent,
   tombstonePrefix,
@@ -135,10 +135,17 @@ export class RedisEventStore implements EventStore {
     this.#guard.throwIfRewound();
     if (!this.#guard.started) await this.ready();
     const { epoch } = options;
-    const args: (string | number)[] = [stream, expectedVersion, epoch ?? "", this.#keys.feedChannel, events.length];
-    for (const event of events) args.push(event.id, encodeEvent(event));
-    args.push(this.#guard.generation, this.#guard.seen, this.#keys.correlationPrefix);
-    for (const event of events) args.push(event.metadata.correlationId);
+    const args: (string | number)[] = [
+      stream,
+      expectedVersion,
+      epoch ?? "",
+      this.#keys.feedChannel,
+      this.#guard.generation,
+      this.#guard.seen,
+      this.#keys.correlationPrefix,
+      events.length,
+    ];
+    for (const event of events) args.push(event.id, encodeEventOpen(event), event.metadata.correlationId);
     const reply = (await this.#connection.script(
       APPEND,
       [

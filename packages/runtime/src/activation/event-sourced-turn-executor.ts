@@ -12,7 +12,8 @@ import {
 } from "@granary/core";
 import { eventSourcing } from "@granary/core/internal";
 import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
-import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
+import type { CallContext, CallRequest } from "../calls/call-context.js";
+import { newEventId } from "../calls/event-ids.js";
 import { argsDigest, encodeReply, IdempotencyTable } from "../calls/idempotency.js";
 import { parseTraceparent } from "../telemetry/call-tracing.js";
 import type { ActivationServices } from "./activation-services.js";
@@ -358,7 +359,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     };
     const upcasters = this.info.upcasters;
     return pending.map((event, i) => ({
-      id: newId(),
+      id: newEventId(),
       type: event.type,
       stream: this.stream,
       version: expectedVersion + i + 1,
