@@ -26,7 +26,7 @@ import { acquireChangeSignal } from "./change-signals.js";
 import { openDatabase } from "./database.js";
 import { purgedError, tombstoneOf, writeAppend, writePurge } from "./event-writes.js";
 import { GroupCommitQueue, type GroupCommitStats } from "./group-commit-queue.js";
-import { decodeEventRow, type EventRow, encodeEvent, refOfRow } from "./row-codec.js";
+import { decodeRawEventRow, encodeEvent, type RawEventRow, refOfRawRow, streamRowCodec } from "./row-codec.js";
 import { type ResolvedSqliteOptions, resolveSqliteOptions, type SqliteEventStoreOptions } from "./sqlite-options.js";
 import { SqliteProjectionStore } from "./sqlite-projection-store.js";
 import { type EventStatements, prepareEventStatements } from "./statements.js";
@@ -206,11 +206,13 @@ export class SqliteEventStore implements EventStore {
     const head = this.#statements.streamRow.get(namespace, stream);
     if (head?.purged_at) throw purgedError(stream, head);
     // LIMIT -1 is SQLite for "no limit".
-    return this.#decode(this.#statements.readStream.all(namespace, stream, fromVersion, limit ?? -1));
+    const rows = this.#statements.readStream.all(namespace, stream, fromVersion, limit ?? -1);
+    const codec = streamRowCodec(stream);
+    return decodeRows(rows, codec.refOf, codec.decode, this.#options.upcasters);
   }
 
-  #decode(rows: readonly EventRow[]): ReadWithErrorsResult {
-    return decodeRows(rows, refOfRow, decodeEventRow, this.#options.upcasters);
+  #decode(rows: readonly RawEventRow[]): ReadWithErrorsResult {
+    return decodeRows(rows, refOfRawRow, decodeRawEventRow, this.#options.upcasters);
   }
 
   /** Wakes on an in-process commit at once, and on another process's commit at the next poll. */
