@@ -30,7 +30,7 @@ describe("event ids", () => {
     now.mockReturnValue(Date.UTC(2029, 0, 1));
     ids.push(...Array.from({ length: 100 }, () => newEventId()));
     // Then every id sorts after the one before it, all carry the latest time seen
-    for (let i = 1; i < ids.length; i++) expect(ids[i] > (ids[i - 1] as string)).toBe(true);
+    for (let i = 1; i < ids.length; i++) expect((ids[i] as string) > (ids[i - 1] as string)).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
     expect(timeOf(ids.at(-1) as string)).toBe(Date.UTC(2030, 0, 1));
   });
