@@ -47,8 +47,9 @@ export class CallRouter {
 
   /**
    * @param hops silos this call already went through (0 from a client or a local actor)
-   * @param placedHere a peer chose this silo for a new activation: activate here unless the
-   *   directory names a live owner
+   * @param placedHere a peer chose this silo for a new activation: activate here (unless this
+   *   silo's directory cache names another live owner) without looking the directory up again;
+   *   the activation's register returns the live owner if there is one
    */
   async route(request: CallRequest, hops: number, placedHere: boolean): Promise<unknown> {
     const { catalog, cache, agent, siloId } = this.#deps;
@@ -110,6 +111,10 @@ export class CallRouter {
     if (local && (local.state === "active" || local.state === "activating")) return siloId;
     const cached = cache.get(key);
     if (cached && agent.isLive(cached.siloId) && !this.#isSuspect(cached.siloId)) return cached.siloId;
+    // The peer that placed the call here looked the actor up just before: the activation's
+    // register (a compare-and-set that returns the live owner) is the look-up, one Redis round
+    // trip instead of two; losing that race hands the call to the winner (onNotOwner).
+    if (placedHere) return siloId;
     const slots = this.#deps.lookupSlots;
     const queued = slots?.acquire();
     if (queued) await queued;
@@ -123,7 +128,6 @@ export class CallRouter {
       cache.set(entry);
       return entry.siloId;
     }
-    if (placedHere) return siloId;
     const live = agent.liveSiloIds().filter((id) => !this.#isSuspect(id));
     return placement.place({
       actorKey: key,
