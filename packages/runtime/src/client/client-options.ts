@@ -1,8 +1,10 @@
 import {
+  type Clock,
   checkRedisUrl,
   type ErrorClass,
   InvalidConfigurationError,
   type Membership,
+  systemClock,
   tryParseAddress,
 } from "@granary/core";
 import type { Logger } from "pino";
@@ -39,6 +41,12 @@ export interface ClientOptions {
   readonly errors?: readonly ErrorClass[];
   /** @default a silent logger */
   readonly logger?: Logger;
+  /**
+   * Deadlines, retry back-off and the gateway refresh run on it; a test cluster on a ManualClock
+   * shares its clock with its clients. The transport's own timeouts stay on real time.
+   * @default systemClock
+   */
+  readonly clock?: Clock;
 }
 
 export interface ResolvedClientOptions {
@@ -53,6 +61,7 @@ export interface ResolvedClientOptions {
   readonly refreshIntervalMs: number;
   readonly errors: readonly ErrorClass[];
   readonly logger: Logger | undefined;
+  readonly clock: Clock;
 }
 
 export function resolveClientOptions(
@@ -103,5 +112,6 @@ export function resolveClientOptions(
     ),
     errors: options.errors ?? [],
     logger: options.logger,
+    clock: options.clock ?? systemClock,
   };
 }

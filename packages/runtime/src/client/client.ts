@@ -5,9 +5,10 @@ import {
   type ActorRefFactory,
   type CallOptions,
   CallTimeoutError,
-  ConnectionError,
+  type Clock,
   type DocumentOf,
   type DocumentProjectionClass,
+  delay,
   formatAddress,
   type MemberInfo,
   type Membership,
@@ -19,6 +20,7 @@ import {
   type PurgeRequest,
   type ReminderInfo,
   ShuttingDownError,
+  type TimerHandle,
   type TimeTravelRefFactory,
   type Tombstone,
 } from "@granary/core";
@@ -72,11 +74,13 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
   readonly #logger: Logger;
   readonly #membership: Membership | undefined;
   readonly #ownsMembership: boolean;
+  readonly #clock: Clock;
+  readonly #refreshIntervalMs: number;
   #gateways: string[];
   #members: MemberInfo[] = [];
   #next = 0;
   #lastOptions: RequestOptions | undefined;
-  #refresher: ReturnType<typeof setInterval> | undefined;
+  #refresher: TimerHandle | undefined;
   /** Why the last membership refresh failed (cleared by the next success), for NO_SILO_AVAILABLE. */
   #membershipError: unknown;
   #closed = false;
@@ -87,6 +91,8 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     this.#ownsMembership = ownsMembership;
     this.#logger = options.logger ?? pino({ level: "silent" });
     this.defaultTimeoutMs = options.callTimeoutMs;
+    this.#clock = options.clock;
+    this.#refreshIntervalMs = options.refreshIntervalMs;
     this.#gateways = [...options.gateways];
     this.#pool = new ConnectionPool({
       ...(options.clusterKey === undefined ? {} : { clusterKey: options.clusterKey }),
@@ -115,10 +121,17 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     const client = new Client(resolved, membership, owns);
     if (membership) {
       await client.#refreshGateways();
-      client.#refresher = setInterval(() => void client.#refreshGateways(), resolved.refreshIntervalMs);
-      client.#refresher.unref();
+      client.#scheduleRefresh();
     }
     return client;
+  }
+
+  #scheduleRefresh(): void {
+    if (this.#closed) return;
+    this.#refresher = this.#clock.setTimeout(() => {
+      this.#scheduleRefresh();
+      void this.#refreshGateways();
+    }, this.#refreshIntervalMs);
   }
 
   /**
@@ -211,17 +224,17 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
 
   /** Sends a request that is not an actor call to a gateway, retrying where it provably did not run. */
   async #send(frame: unknown[], timeoutMs: number, actor: string, what: string): Promise<unknown> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.#clock.now() + timeoutMs;
     for (let attempt = 0; ; attempt++) {
       if (this.#closed) throw new ShuttingDownError("client");
-      const remaining = deadline - Date.now();
+      const remaining = deadline - this.#clock.now();
       if (remaining <= 0) throw new CallTimeoutError(actor, what, timeoutMs);
       const gateway = this.#pick();
       if (gateway === undefined) {
         await this.#refreshGateways();
         if (this.#gateways.length === 0) {
           if (attempt > 20) throw this.#noSilo(undefined);
-          await sleep(Math.min(100 * (attempt + 1), remaining));
+          await delay(this.#clock, Math.min(100 * (attempt + 1), remaining));
         }
         continue;
       }
@@ -231,7 +244,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
         if (error instanceof GatewayTimeout) throw new CallTimeoutError(actor, what, timeoutMs);
         if (!provablyNotExecuted(error)) throw error;
         if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
-        await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
+        await delay(this.#clock, Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - this.#clock.now())));
       }
     }
   }
@@ -333,9 +346,11 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     // Fast path: one attempt on the next gateway, answered straight into the call's promise. Retry
     // state exists only once a gateway refused.
     const gateway = this.#closed ? undefined : this.#pick();
-    if (gateway === undefined) return this.#invokeWithRetries(request, Date.now() + request.timeoutMs, 0, undefined);
+    if (gateway === undefined) {
+      return this.#invokeWithRetries(request, this.#clock.now() + request.timeoutMs, 0, undefined);
+    }
     return new Promise((resolve, reject) => {
-      const call = new GatewayCall(this, request, gateway, resolve, reject);
+      const call = new GatewayCall(this, request, gateway, this.#clock.now() + request.timeoutMs, resolve, reject);
       this.#pool.requestTo(gateway, callMessage(request, 0), call, this.#requestOptions(request.timeoutMs));
     });
   }
@@ -359,7 +374,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     const { request, gateway, deadline } = call;
     this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused the call; trying another");
     if (unreachable(error)) this.#dropGateway(gateway);
-    await sleep(Math.min(10, Math.max(0, deadline - Date.now())));
+    await delay(this.#clock, Math.min(10, Math.max(0, deadline - this.#clock.now())));
     return this.#invokeWithRetries(request, deadline, 1, error, gateway);
   }
 
@@ -386,7 +401,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     if (refusedBy !== undefined && unreachable(refusal)) unreachableHere.add(refusedBy);
     for (let attempt = firstAttempt; ; attempt++) {
       if (this.#closed) throw new ShuttingDownError("client", { retryable: false });
-      const remaining = deadline - Date.now();
+      const remaining = deadline - this.#clock.now();
       if (remaining <= 0) throw uncertain ?? this.#noSilo(lastError);
       let gateway = this.#pickExcept(unreachableHere);
       if (gateway === undefined) {
@@ -409,7 +424,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
           unreachableHere.add(gateway);
           this.#dropGateway(gateway);
         }
-        await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
+        await delay(this.#clock, Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - this.#clock.now())));
       }
     }
   }
@@ -438,7 +453,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
 
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#refresher) clearInterval(this.#refresher);
+    if (this.#refresher) this.#clock.clearTimeout(this.#refresher);
     await this.#pool.close();
     if (this.#ownsMembership) await this.#membership?.close();
   }
@@ -471,7 +486,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
       // Calls waiting on a gateway whose lease expired fail now instead of at their timeout; one
       // that left gracefully answers what it accepted while it closes.
       for (const member of this.#members) {
-        if (!gateways.includes(formatAddress(member)) && member.leaseExpiresAt <= Date.now()) {
+        if (!gateways.includes(formatAddress(member)) && member.leaseExpiresAt <= this.#clock.now()) {
           this.#pool.disconnect(formatAddress(member), "its membership lease expired");
         }
       }
@@ -487,18 +502,17 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
 
 /** A first attempt in flight: receives the gateway's answer and settles the caller's promise. */
 class GatewayCall implements ResponseSink {
-  /** Started at, plus the call's timeout: retries stop there. */
-  readonly deadline: number;
-
+  /**
+   * @param deadline started at, plus the call's timeout (on the client's clock): retries stop there
+   */
   constructor(
     readonly client: Client,
     readonly request: CallRequest,
     readonly gateway: string,
+    readonly deadline: number,
     readonly resolve: (value: unknown) => void,
     readonly rejectPromise: (error: unknown) => void,
-  ) {
-    this.deadline = Date.now() + request.timeoutMs;
-  }
+  ) {}
 
   reject(error: unknown): void {
     if (error instanceof GatewayTimeout) this.rejectPromise(callTimeout(this.request));
@@ -531,8 +545,4 @@ function callTimeout(request: CallRequest): CallTimeoutError {
 function unreachable(error: unknown): boolean {
   const e = error as { code?: string; retryable?: boolean } | undefined;
   return e?.code === "CONNECTION_ERROR" && e.retryable === true;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,4 +1,13 @@
-import { type Directory, ErrorCode, isGranaryError, NotOwnerError, ShuttingDownError, streamOf } from "@granary/core";
+import {
+  type Clock,
+  type Directory,
+  delay,
+  ErrorCode,
+  isGranaryError,
+  NotOwnerError,
+  ShuttingDownError,
+  streamOf,
+} from "@granary/core";
 import type { Logger } from "pino";
 import type { PendingCall } from "../activation/mailbox.js";
 import type { ActivationSlots } from "../admission/activation-slots.js";
@@ -25,6 +34,8 @@ export interface CallRouterDeps {
   readonly pool: ConnectionPool;
   readonly placement: PlacementStrategy;
   readonly logger: Logger;
+  /** Retry back-off and how long a silo stays suspect run on it. */
+  readonly clock: Clock;
   /** True once the silo is stopping: it takes no new activations. */
   readonly stopping: () => boolean;
   /** Bounds the directory look-ups in flight (a burst of first calls would send one each at once). */
@@ -71,12 +82,12 @@ export class CallRouter {
         lastError = error;
         cache.invalidate(key);
         // A silo that refused at the door or cannot be reached is avoided for a moment by placement.
-        if (!isGranaryError(error, ErrorCode.NotOwner)) this.#suspects.set(target, Date.now() + SUSPECT_MS);
+        if (!isGranaryError(error, ErrorCode.NotOwner)) this.#suspects.set(target, this.#deps.clock.now() + SUSPECT_MS);
         this.#deps.logger.debug(
           { actor: key, target, attempt, code: (error as { code: string }).code },
           "retrying call",
         );
-        await sleep(Math.min(20 * 2 ** attempt, 500));
+        await delay(this.#deps.clock, Math.min(20 * 2 ** attempt, 500));
       }
     }
     throw lastError;
@@ -144,12 +155,8 @@ export class CallRouter {
   #isSuspect(siloId: string): boolean {
     const until = this.#suspects.get(siloId);
     if (until === undefined) return false;
-    if (until > Date.now()) return true;
+    if (until > this.#deps.clock.now()) return true;
     this.#suspects.delete(siloId);
     return false;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,4 +1,5 @@
 import {
+  type Clock,
   type Directory,
   type DocumentOf,
   type DocumentProjectionClass,
@@ -51,6 +52,8 @@ export interface ReadSideOptions {
   readonly logger: Logger;
   readonly callTimeoutMs: number;
   readonly settings: ReadSideSettings;
+  /** Projection ownership checks run on it. */
+  readonly clock: Clock;
   /**
    * Cluster mode: sends a request to the silo that owns `$granary.projection/<id>` in the directory
    * (through the call router), for purge notices of projections running elsewhere.
@@ -116,6 +119,7 @@ export class ReadSide implements ProjectionsControl {
               clustered: options.clustered,
               checkIntervalMs: options.settings.ownershipCheckMs,
               dropAfterMs: options.settings.dropAfterMs,
+              clock: options.clock,
               logger,
               runner: options.settings.runner,
             })

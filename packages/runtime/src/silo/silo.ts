@@ -84,6 +84,9 @@ import { handleSignals } from "./signal-handlers.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
 import { type ResolvedStandaloneListen, resolveStandaloneListen } from "./standalone-listen.js";
 
+/** A fenced silo tries to rejoin this long after dropping its activations, and again after each failure. */
+const REJOIN_RETRY_MS = 1_000;
+
 interface ClusterParts {
   readonly options: ResolvedClusterOptions;
   readonly backends: ClusterBackends;
@@ -226,6 +229,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       logger: this.#baseLogger,
       callTimeoutMs: options.callTimeoutMs,
       settings: options.readSide,
+      clock: options.clock,
       ...(cluster ? { forward: (request: CallRequest) => this.#invoke(request, 0, false) } : {}),
     });
     // Projections running on this silo drop what they derived from a stream purged here.
@@ -784,8 +788,14 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     const agent = new MembershipAgent({
       membership: backends.membership,
       directory: backends.directory,
-      self: { siloId: this.siloId, host: options.advertisedHost, port: server.address.port, startedAt: Date.now() },
+      self: {
+        siloId: this.siloId,
+        host: options.advertisedHost,
+        port: server.address.port,
+        startedAt: this.#options.clock.now(),
+      },
       leaseMs: options.leaseMs,
+      clock: this.#options.clock,
       logger: this.logger.child({ component: "membership" }),
       onFenced: (reason) => this.#fence(reason),
       onSiloGone: (member, how) => {
@@ -804,6 +814,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       pool,
       placement: options.placement,
       logger: this.logger,
+      clock: this.#options.clock,
       stopping: () => this.#stopping !== undefined,
       lookupSlots: this.#admission.lookupSlots,
     });
@@ -830,7 +841,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   #scheduleRejoin(): void {
     const cluster = this.#cluster;
     if (!cluster || this.#stopping) return;
-    const timer = setTimeout(() => {
+    this.#options.clock.setTimeout(() => {
       if (this.#stopping) return;
       const previous = this.siloId;
       this.#siloId = `silo-${newId()}`;
@@ -846,8 +857,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
           this.#scheduleRejoin();
         },
       );
-    }, 1_000);
-    timer.unref();
+    }, REJOIN_RETRY_MS);
   }
 
   #scheduleCollection(): void {
