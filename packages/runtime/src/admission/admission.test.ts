@@ -58,11 +58,17 @@ describe("admission options", () => {
 
 describe("activation slots", () => {
   it("hands slots out in arrival order and sheds a waiter that waited too long", async () => {
-    const slots = new ActivationSlots(1, 50, () => new Error("shed"));
+    let now = 0;
+    const slots = new ActivationSlots(
+      1,
+      50,
+      () => new Error("shed"),
+      () => now,
+    );
     expect(slots.acquire()).toBeUndefined();
     const order: string[] = [];
     const first = slots.acquire()?.then(() => order.push("first"));
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    now = 80;
     const second = slots.acquire()?.then(() => order.push("second"));
     slots.release(); // the first waited 80 ms > 50 ms: shed; the second gets the slot
     await expect(first).rejects.toThrow("shed");

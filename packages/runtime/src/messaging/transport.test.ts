@@ -1,5 +1,5 @@
 import { ConnectionError, DomainError, GranaryError, isGranaryError, ShuttingDownError } from "@granary/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { connectTransport } from "./connect.js";
 import { REPLY_LATER, type Reply, type TransportConnection } from "./connection.js";
 import { listenTransport, type TransportServer, type TransportServerOptions } from "./server.js";
@@ -161,7 +161,8 @@ describe("transport", () => {
     expect(isGranaryError(short, "CALL_TIMEOUT")).toBe(true);
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(answered).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    // The sweep that expired `short` ran after every answered call's deadline: none was expired, and
+    // the long call is still waiting.
     expect(connection.stats().requestsInFlight).toBe(1);
     void connection.destroy();
     expect(await long).toMatchObject({ code: "CONNECTION_ERROR" });
@@ -179,7 +180,7 @@ describe("transport", () => {
     const connection = await connect(server);
     const first = connection.request("a");
     const second = connection.request("b").catch((e: unknown) => e);
-    await vi_waitFor(() => replies.length === 2);
+    await vi.waitFor(() => expect(replies).toHaveLength(2));
     const peer = [...server.connections][0] as TransportConnection;
     expect(peer.stats().requestsBeingHandled).toBe(2);
 
@@ -233,9 +234,10 @@ describe("transport", () => {
     const connection = await connect(server);
     const closed = new Promise<Error | undefined>((resolve) => connection.onClose(resolve));
     const inFlight = [1, 2].map((n) => connection.request(n).catch((e: unknown) => e));
-    await vi_waitFor(
-      () => server.connections.size === 1 && [...server.connections][0]!.stats().requestsBeingHandled === 2,
-    );
+    await vi.waitFor(() => {
+      expect(server.connections.size).toBe(1);
+      expect([...server.connections][0]?.stats().requestsBeingHandled).toBe(2);
+    });
 
     for (const peer of server.connections) await peer.destroy();
 
@@ -259,10 +261,10 @@ describe("transport", () => {
     });
     const connection = await connect(server);
     const inFlight = connection.request("in flight");
-    await vi_waitFor(() => [...server.connections][0]?.stats().requestsBeingHandled === 1);
+    await vi.waitFor(() => expect([...server.connections][0]?.stats().requestsBeingHandled).toBe(1));
 
     const closing = server.close();
-    await vi_waitFor(() => connection.state === "draining");
+    await vi.waitFor(() => expect(connection.state).toBe("draining"));
     const refused = await connection.request("too late").catch((e: unknown) => e);
     release();
 
@@ -270,7 +272,7 @@ describe("transport", () => {
     expect(refused).toBeInstanceOf(ShuttingDownError);
     expect(refused).toMatchObject({ retryable: true });
     await closing;
-    await vi_waitFor(() => connection.closed);
+    await vi.waitFor(() => expect(connection.closed).toBe(true));
   });
 
   it("frame limit - a request larger than the peer's maxFrameBytes fails locally; the connection stays usable", async () => {
@@ -284,11 +286,3 @@ describe("transport", () => {
     expect(await connection.request("small")).toBe("small");
   });
 });
-
-async function vi_waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
