@@ -218,6 +218,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       fencedReason: this.#fenced,
       catalog: this.#catalog,
       admission: this.#admission,
+      bufferedFrameBytes: this.#listener?.bufferedFrameBytes ?? 0,
     }));
     registerHistoryAdmin(this.admin, {
       history: this.#history,
