@@ -60,10 +60,6 @@ export class TestNetwork {
     this.#cut.delete(index);
   }
 
-  isCut(index: number): boolean {
-    return this.#cut.has(index);
-  }
-
   async close(): Promise<void> {
     this.#closed = true;
     const links = [...this.#links.values()];
