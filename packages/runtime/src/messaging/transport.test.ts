@@ -234,7 +234,8 @@ describe("transport", () => {
     const server = await serve({ onRequest: () => new Promise(() => {}) });
     const connection = await connect(server);
     const closed = new Promise<Error | undefined>((resolve) => connection.onClose(resolve));
-    const inFlight = [1, 2].map((n) => connection.request(n).catch((e: unknown) => e));
+    // A timeout well inside the test's: a drop that went unnoticed fails as CALL_TIMEOUT, not as a hang.
+    const inFlight = [1, 2].map((n) => connection.request(n, { timeoutMs: 10_000 }).catch((e: unknown) => e));
     await vi.waitFor(() => {
       expect(server.connections.size).toBe(1);
       expect([...server.connections][0]?.stats().requestsBeingHandled).toBe(2);
