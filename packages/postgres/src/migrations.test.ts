@@ -79,11 +79,14 @@ describe("migrations", () => {
     expect(tables.map((t) => t.table_name)).toEqual([
       "events",
       "migrations",
+      "projection_checkpoints",
+      "projection_documents",
       "reminder_partitions",
       "reminders",
       "snapshot_purges",
       "snapshots",
       "streams",
+      "subject_keys",
     ]);
     await Promise.all([snapshots.close(), events.close()]);
   });
