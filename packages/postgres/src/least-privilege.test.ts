@@ -9,6 +9,7 @@ import { LATEST_MIGRATION } from "./internal/migrations.js";
 import { APPLICATION_FUNCTIONS } from "./internal/privileges.js";
 import { encodeEvents } from "./internal/row-codec.js";
 import { PostgresEventStore } from "./postgres-event-store.js";
+import { PostgresKeyStore } from "./postgres-key-store.js";
 import { PostgresSnapshotStore } from "./postgres-snapshot-store.js";
 
 let db: TwoRoleServer;
@@ -163,6 +164,35 @@ describe("least privilege on PostgreSQL", () => {
     expect(await events.highestEpoch("Account/1")).toBe(3);
     expect(await events.latestVersion("Account/1")).toBe(2);
     expect(await events.read("Account/1")).toHaveLength(2);
+  });
+});
+
+describe("keys as the application role", () => {
+  it("keys - a destroy whose VACUUM PostgreSQL skips (only the owner may vacuum before 17) is reported to the logger once", async () => {
+    const { rows } = await db.admin.query<{ version: number }>(
+      "SELECT current_setting('server_version_num')::int AS version",
+    );
+    const warnings: { obj: object; msg: string }[] = [];
+    const keys = new PostgresKeyStore({
+      connectionString: db.appUrl,
+      namespace: "lp-keys",
+      logger: { warn: (obj, msg) => warnings.push({ obj, msg }) },
+    });
+    try {
+      await keys.getOrCreate("a");
+      await keys.getOrCreate("b");
+
+      expect(await keys.destroy("a")).toMatchObject({ status: "destroyed" });
+      expect(await keys.destroy("b")).toMatchObject({ status: "destroyed" });
+
+      if ((rows[0]?.version ?? 0) >= 170000) expect(warnings).toEqual([]);
+      else {
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]?.msg).toContain("PostgreSQL skipped the VACUUM after a key destroy");
+      }
+    } finally {
+      await keys.close();
+    }
   });
 });
 
