@@ -37,8 +37,8 @@ import { advanceStreamSql, indent, streamAcceptsSql, streamGuardSql } from "./st
  * checks pg_subtrans. So every rejection is found before the append writes anything:
  * 1. Appends with an id that is already stored (a re-send, or an id reused) are set aside.
  * 2. One UPDATE of all other stream rows whose guard holds (version = expected, no tombstone,
- *    epoch), the very guard of `append` (stream-guard-sql.ts); then one INSERT of the rows of new
- *    streams for the first appends (expected 0) that found no row.
+ *    epoch), the very guard of `append` (stream-guard-sql.ts); one INSERT of the rows of new
+ *    streams for the first appends (expected 0), where no row exists.
  * 3. One INSERT of the events of every accepted append.
  * 4. The others, one by one in batch order: appends set aside or refused by the guard are
  *    explained by explain_rejected_append, whose RAISE an EXCEPTION block turns into a row (it
@@ -144,7 +144,7 @@ BEGIN
   WITH updated AS (
     UPDATE ${s}.streams st SET ${advanceStreamSql({ expected: "b.expected", count: "b.n", epoch: "b.epoch" })}
       FROM unnest(p_streams, p_expected, p_epochs, p_counts) WITH ORDINALITY AS b(stream, expected, epoch, n, ord)
-      WHERE NOT p_sequential[b.ord] AND b.ord <> ALL (v_set_aside)
+      WHERE b.expected > 0 AND NOT p_sequential[b.ord] AND b.ord <> ALL (v_set_aside)
         AND st.namespace = p_namespace AND st.stream = b.stream
         AND ${streamAcceptsSql({ expected: "b.expected", epoch: "b.epoch" })}
       RETURNING b.ord
@@ -153,7 +153,6 @@ BEGIN
       SELECT p_namespace, b.stream, b.n, coalesce(b.epoch, 0)
       FROM unnest(p_streams, p_expected, p_epochs, p_counts) WITH ORDINALITY AS b(stream, expected, epoch, n, ord)
       WHERE b.expected = 0 AND NOT p_sequential[b.ord] AND b.ord <> ALL (v_set_aside)
-        AND b.ord NOT IN (SELECT u.ord FROM updated u)
     ON CONFLICT (namespace, stream) DO NOTHING
     RETURNING stream
   )

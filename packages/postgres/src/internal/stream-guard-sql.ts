@@ -1,10 +1,12 @@
 /**
- * The optimistic-concurrency and fencing guard of an append, written once: the stream row `st` may
- * move from `expected` to `expected + count` only if it is at `expected`, has no tombstone, and its
- * epoch is not newer than the append's (a NULL epoch is not fenced); the epoch it keeps is the
- * highest accepted. `append` and both paths of `append_many` (set-based and one by one) use these
- * texts, so the rule cannot drift between them. Arguments are SQL expressions of the embedding
- * statement (parameters, variables or columns).
+ * The optimistic-concurrency and fencing guard of an append, written once. A first append
+ * (`expected` 0) creates the stream's row if there is none: a row that exists was written by an
+ * append (version >= 1) or a purge (a tombstone), so it refuses the append either way. Any other
+ * append may move stream row `st` from `expected` to `expected + count` only if it is at
+ * `expected`, has no tombstone, and its epoch is not newer than the append's (a NULL epoch is not
+ * fenced); the epoch it keeps is the highest accepted. `append` and both paths of `append_many`
+ * (set-based and one by one) use these texts, so the rule cannot drift between them. Arguments are
+ * SQL expressions of the embedding statement (parameters, variables or columns).
  */
 export interface GuardTerms {
   readonly expected: string;
@@ -23,18 +25,18 @@ export function advanceStreamSql(v: GuardTerms): string {
 }
 
 /**
- * plpgsql for one append: advance the stream row if the guard holds, or create it for a first
- * append (`expected` 0) to a stream that has no row; afterwards `FOUND` says whether the append
- * was accepted. The row stays locked until commit. A first append that meets a row committed
- * meanwhile (a concurrent first append, a purge) inserts nothing and is refused like any other.
+ * plpgsql for one append: create or advance the stream row as above; afterwards `FOUND` says
+ * whether the append was accepted. The row stays locked until commit. A first append that meets a
+ * row committed meanwhile (a concurrent first append, a purge) inserts nothing and is refused.
  */
 export function streamGuardSql(s: string, v: GuardTerms & { namespace: string; stream: string }): string {
-  return `UPDATE ${s}.streams st SET ${advanceStreamSql(v)}
-  WHERE st.namespace = ${v.namespace} AND st.stream = ${v.stream} AND ${streamAcceptsSql(v)};
-IF NOT FOUND AND ${v.expected} = 0 THEN
+  return `IF ${v.expected} = 0 THEN
   INSERT INTO ${s}.streams (namespace, stream, version, epoch)
   VALUES (${v.namespace}, ${v.stream}, ${v.count}, coalesce(${v.epoch}, 0))
   ON CONFLICT (namespace, stream) DO NOTHING;
+ELSE
+  UPDATE ${s}.streams st SET ${advanceStreamSql(v)}
+    WHERE st.namespace = ${v.namespace} AND st.stream = ${v.stream} AND ${streamAcceptsSql(v)};
 END IF;`;
 }
 
