@@ -41,9 +41,9 @@ import { indent, streamGuardSql } from "./stream-guard-sql.js";
  * 2. The optimistic concurrency check (stream-guard-sql.ts): an UPDATE of the streams row guarded
  *    by `version = expected`, no tombstone and `epoch <= given epoch` (for expectedVersion 0, the
  *    insert of the row of a new stream, if it has none); it row-locks the stream until commit,
- *    and raises the stored epoch to the highest accepted. When the guard fails, explain_rejected_append finds out
- *    why (purged, idempotent re-send, same id with other content, fenced, version conflict);
- *    rejected appends leave gaps in positions.
+ *    and raises the stored epoch to the highest accepted. When the guard fails,
+ *    explain_rejected_append finds out why (purged, idempotent re-send, same id with other
+ *    content, fenced, version conflict); rejected appends leave gaps in positions.
  * 3. One multi-row INSERT of all events from the jsonb array.
  * Rejections raise SQLSTATE GR001-GR004 with a JSON DETAIL, which the client maps to Granary errors.
  *
