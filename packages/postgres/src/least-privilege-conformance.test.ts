@@ -67,6 +67,7 @@ projectionStoreConformance("PostgresProjectionStore as the application role", {
 });
 
 keyStoreConformance("PostgresKeyStore as the application role", {
+  watchesDestroyed: true,
   open: async ({ namespace }) => new PostgresKeyStore(options(namespace)),
   dump: async () => {
     const { rows } = await db.admin.query<{ key: Buffer | null; row: string }>(

@@ -1,5 +1,6 @@
 import { assertSubject, type KeyStore, newDataKey, type SubjectKey } from "@granary/core";
 import { Connection } from "./internal/connection.js";
+import { KeyDestroyedChannel } from "./internal/key-destroyed-channel.js";
 import { type PostgresLogger, type PostgresStoreOptions, resolvePostgresOptions } from "./postgres-options.js";
 
 export type PostgresKeyStoreOptions = PostgresStoreOptions;
@@ -33,6 +34,7 @@ export class PostgresKeyStore implements KeyStore {
   readonly #namespace: string;
   readonly #logger: PostgresLogger;
   readonly #sql: ReturnType<typeof statements>;
+  readonly #destroyed: KeyDestroyedChannel;
   #vacuumSkipReported = false;
 
   /** @throws InvalidConfigurationError naming the invalid option. */
@@ -42,6 +44,7 @@ export class PostgresKeyStore implements KeyStore {
     this.#namespace = resolved.namespace;
     this.#logger = resolved.logger;
     this.#sql = statements(this.#db.s);
+    this.#destroyed = new KeyDestroyedChannel(this.#db.pool, resolved.schema, this.#namespace, this.#logger);
   }
 
   async getOrCreate(subject: string): Promise<SubjectKey> {
@@ -69,12 +72,20 @@ export class PostgresKeyStore implements KeyStore {
     assertSubject(subject);
     return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<KeyRow>(this.#sql.destroy, [this.#namespace, subject]);
+      const destroyed = toSubjectKey(subject, rows[0] as KeyRow) as SubjectKey & { readonly status: "destroyed" };
+      await this.#destroyed.notify(subject, destroyed.destroyedAt);
       await this.#vacuum();
-      return toSubjectKey(subject, rows[0] as KeyRow) as SubjectKey & { readonly status: "destroyed" };
+      return destroyed;
     });
   }
 
+  /** Destructions by any store on this database and namespace, through LISTEN/NOTIFY (at most once). */
+  watchDestroyed(listener: (subject: string, destroyedAt: string) => void): () => void {
+    return this.#destroyed.watch(listener);
+  }
+
   async close(): Promise<void> {
+    await this.#destroyed.close();
     await this.#db.close();
   }
 
