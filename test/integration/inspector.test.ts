@@ -67,6 +67,10 @@ describe("inspector in a real browser", () => {
     const page = await browser.newPage();
     await page.goto(url);
     await expect.poll(() => page.locator("#silos td.activations").first().textContent(), { timeout: 20_000 }).toBe("1");
+    // The load column: admission control's view, "overloaded" only while the silo sheds.
+    const load = page.locator("#silos td.load span").first();
+    expect(await load.getAttribute("data-overloaded")).toBe("false");
+    expect(await load.getAttribute("title")).toMatch(/in flight, 0 shed/);
     await page.close();
   });
 

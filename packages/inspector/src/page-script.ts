@@ -43,13 +43,22 @@ function setNav(name) {
   document.querySelectorAll("header nav a").forEach(function (a) { a.classList.toggle("active", a.dataset.nav === name); });
 }
 
+/** Admission control at a glance: "overloaded" while the silo sheds (or is about to), else in-flight calls. */
+function loadBadge(load) {
+  if (!load) return el("span", { class: "muted", text: "—" });
+  var detail = load.callsInFlight + "/" + load.maxCallsInFlight + " in flight, " + load.shedTotal + " shed" +
+    (load.eventLoopLagging ? ", event loop lagging" : "") + (load.activationsWaiting ? ", " + load.activationsWaiting + " activations waiting" : "");
+  return el("span", { class: load.overloaded ? "badge overloaded" : "badge ok", title: detail, "data-overloaded": String(load.overloaded),
+    text: load.overloaded ? "overloaded (" + load.shedTotal + " shed)" : load.callsInFlight + " in flight" });
+}
+
 function clusterPage() {
   setNav("cluster");
   view.replaceChildren(el("h2", { text: "Silos" }), el("div", { id: "silos" }, [el("p", { class: "muted", text: "loading…" })]));
   function load() {
     api("/silos").then(function (reports) {
       var rows = reports.map(function (report) {
-        if (report.error) return el("tr", {}, [el("td", { text: report.address }), el("td", { colspan: "7", class: "error", text: report.error })]);
+        if (report.error) return el("tr", {}, [el("td", { text: report.address }), el("td", { colspan: "8", class: "error", text: report.error })]);
         var info = report.info;
         var previous = lastCalls[info.siloId];
         var now = Date.now();
@@ -59,12 +68,13 @@ function clusterPage() {
         return el("tr", { "data-silo": info.siloId }, [
           el("td", { text: info.siloId }), el("td", { text: info.address || "in-process" }), el("td", {}, [badge(info.status)]),
           el("td", { class: "num activations", text: String(info.activations) }), el("td", { text: byType || "—" }),
-          el("td", { class: "num", text: rate === null ? "…" : rate.toFixed(0) }), el("td", { class: "num", text: bytes(info.memory.rssBytes) }),
+          el("td", { class: "num", text: rate === null ? "…" : rate.toFixed(0) }), el("td", { class: "load" }, [loadBadge(info.load)]),
+          el("td", { class: "num", text: bytes(info.memory.rssBytes) }),
           el("td", { class: "num", text: duration(info.uptimeMs) })
         ]);
       });
-      var head = el("tr", {}, ["silo", "address", "status", "activations", "by type", "calls/s", "RSS", "up"].map(function (h, i) {
-        return el("th", { class: i === 3 || i >= 5 ? "num" : "", text: h });
+      var head = el("tr", {}, ["silo", "address", "status", "activations", "by type", "calls/s", "load", "RSS", "up"].map(function (h, i) {
+        return el("th", { class: i === 3 || i === 5 || i >= 7 ? "num" : "", text: h });
       }));
       var target = document.getElementById("silos");
       if (target) target.replaceChildren(el("table", {}, [el("thead", {}, [head]), el("tbody", {}, rows)]));

@@ -25,7 +25,7 @@ a { color: var(--accent); }
 .kv dd { margin: 0; word-break: break-all; }
 .badge { display: inline-block; padding: 0 6px; border-radius: 8px; background: var(--line); font-size: 12px; }
 .badge.serving, .badge.active { background: #2e8b57; color: #fff; }
-.badge.fenced, .badge.failed { background: #c0392b; color: #fff; }
+.badge.fenced, .badge.failed, .badge.overloaded { background: #c0392b; color: #fff; }
 .badge.stopping, .badge.deactivating { background: #d68910; color: #fff; }
 #timeline { width: 100%; }
 .diff div { font-family: ui-monospace, monospace; font-size: 12.5px; padding: 1px 6px; white-space: pre-wrap; }

@@ -14,7 +14,7 @@
 export type { ActivationState } from "./activation/activation-state.js";
 export { DEFAULT_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_VERSION } from "./activation/actor-type-info.js";
 export { ADMIN, adminMessage } from "./admin/admin-frame.js";
-export type { ActivationQuery, ActivationView, SiloInfo } from "./admin/admin-types.js";
+export type { ActivationQuery, ActivationView, SiloInfo, SiloLoad } from "./admin/admin-types.js";
 // The operator request's page (versions as numbers); HistoryPage is the typed page of silo/client history.
 export { type OperatorHistoryPage, registerStoreHistoryOperation } from "./admin/history-operation.js";
 export { operatorInspectorSource } from "./admin/inspector-source.js";

@@ -16,6 +16,9 @@ export function registerSilosCommand(program: Command, context: CommandContext):
           ["status", (r) => ("info" in r ? (r.info as SiloInfo).status : `unreachable: ${r.error}`)],
           ["activations", (r) => ("info" in r ? r.info.activations : "—")],
           ["calls", (r) => ("info" in r ? r.info.callsTotal : "—")],
+          ["in flight", (r) => ("info" in r && r.info.load ? r.info.load.callsInFlight : "—")],
+          ["shed", (r) => ("info" in r && r.info.load ? r.info.load.shedTotal : "—")],
+          ["load", (r) => ("info" in r && r.info.load ? (r.info.load.overloaded ? "OVERLOADED" : "ok") : "—")],
           ["rss MiB", (r) => ("info" in r && r.info.memory ? (r.info.memory.rssBytes / 1_048_576).toFixed(1) : "—")],
           ["up s", (r) => ("info" in r && r.info.uptimeMs !== undefined ? Math.round(r.info.uptimeMs / 1000) : "—")],
         ]);

@@ -19,6 +19,24 @@ export interface SiloInfo {
   readonly status: "serving" | "stopping" | "fenced";
   readonly fencedReason: string | undefined;
   readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
+  /** Admission control: how close the silo is to shedding, and whether it sheds now. */
+  readonly load: SiloLoad;
+}
+
+/** A silo's load as admission control sees it (see README "Overload"). */
+export interface SiloLoad {
+  /** True while the silo sheds or is about to: loop lagging, in-flight limit near, or a call shed in the last 10 s. */
+  readonly overloaded: boolean;
+  readonly callsInFlight: number;
+  readonly maxCallsInFlight: number;
+  /** Calls refused with OVERLOADED since the silo started. */
+  readonly shedTotal: number;
+  readonly lastShedAt: string | undefined;
+  /** The event loop lags more than `maxEventLoopDelayMs`: new calls are shed. */
+  readonly eventLoopLagging: boolean;
+  /** Activations loading now, and waiting for a slot. */
+  readonly activationsLoading: number;
+  readonly activationsWaiting: number;
 }
 
 /** One activation as an operator sees it. */

@@ -1,7 +1,8 @@
 import { InvalidArgumentError } from "@granary/core";
+import type { AdmissionControl } from "../admission/admission-control.js";
 import type { Catalog } from "../catalog/catalog.js";
 import { describeActivation } from "./activation-view.js";
-import type { ActivationQuery, ActivationView, SiloInfo } from "./admin-types.js";
+import type { ActivationQuery, ActivationView, SiloInfo, SiloLoad } from "./admin-types.js";
 import { OperatorRequests, stringArg } from "./operator-requests.js";
 
 /** What the operator surface needs to know about its silo, read at request time. */
@@ -14,6 +15,30 @@ export interface AdminSiloView {
   readonly status: SiloInfo["status"];
   readonly fencedReason: string | undefined;
   readonly catalog: Catalog;
+  readonly admission: AdmissionControl;
+}
+
+/** A call shed this recently still marks the silo overloaded: shedding comes in bursts. */
+const RECENT_SHED_MS = 10_000;
+/** Share of the in-flight limit from which the silo reports itself overloaded. */
+const NEAR_LIMIT = 0.9;
+
+function describeLoad(admission: AdmissionControl, now: number): SiloLoad {
+  const lastShedAt = admission.lastShedAt;
+  const overloaded =
+    admission.lagging ||
+    admission.inFlight >= NEAR_LIMIT * admission.maxCallsInFlight ||
+    (lastShedAt !== undefined && now - lastShedAt < RECENT_SHED_MS);
+  return {
+    overloaded,
+    callsInFlight: admission.inFlight,
+    maxCallsInFlight: admission.maxCallsInFlight,
+    shedTotal: admission.shed,
+    lastShedAt: lastShedAt === undefined ? undefined : new Date(lastShedAt).toISOString(),
+    eventLoopLagging: admission.lagging,
+    activationsLoading: admission.activationSlots.busy,
+    activationsWaiting: admission.activationSlots.waiting,
+  };
 }
 
 const DEFAULT_ACTIVATION_LIMIT = 100;
@@ -58,6 +83,7 @@ export class SiloAdmin extends OperatorRequests {
       status: view.status,
       fencedReason: view.fencedReason,
       memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
+      load: describeLoad(view.admission, Date.now()),
     };
   }
 

@@ -32,6 +32,7 @@ export class AdmissionControl {
   readonly #siloId: () => string;
   #inFlight = 0;
   #shed = 0;
+  #lastShedAt: number | undefined;
   #lagging = false;
   #histogram: IntervalHistogram | undefined;
   #sampler: ReturnType<typeof setInterval> | undefined;
@@ -74,6 +75,16 @@ export class AdmissionControl {
     return this.#shed;
   }
 
+  /** When (ms since the epoch) the last call was shed; undefined if none was. */
+  get lastShedAt(): number | undefined {
+    return this.#lastShedAt;
+  }
+
+  /** The in-flight limit of the whole silo. */
+  get maxCallsInFlight(): number {
+    return this.#options.maxCallsInFlight;
+  }
+
   /** Whether new chains are being shed because the event loop lags. */
   get lagging(): boolean {
     return this.#lagging;
@@ -88,6 +99,7 @@ export class AdmissionControl {
       const refusal = this.#refusal(connectionInFlight);
       if (refusal) {
         this.#shed++;
+        this.#lastShedAt = Date.now();
         return refusal;
       }
     }

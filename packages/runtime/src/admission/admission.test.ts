@@ -94,6 +94,27 @@ describe("shedding at the silo's door", () => {
     expect(await silo.get(Counter, "c").increment()).toBe(1);
   });
 
+  it("operators see the load: in-flight calls, calls shed, and an overloaded flag while it sheds", async () => {
+    const silo = await startSilo({ maxCallsInFlight: 2 });
+    expect(silo.admin.info().load).toMatchObject({
+      overloaded: false,
+      callsInFlight: 0,
+      maxCallsInFlight: 2,
+      shedTotal: 0,
+    });
+    const held = [silo.get(Counter, "a").sleep(200), silo.get(Counter, "b").sleep(200)];
+    expect(silo.admin.info().load).toMatchObject({ overloaded: true, callsInFlight: 2 });
+    await silo
+      .get(Counter, "c")
+      .increment()
+      .catch(() => undefined);
+    await Promise.all(held);
+    const load = silo.admin.info().load;
+    // Nothing in flight any more, but a call was shed moments ago: still flagged.
+    expect(load).toMatchObject({ overloaded: true, callsInFlight: 0, shedTotal: 1, eventLoopLagging: false });
+    expect(Date.parse(load.lastShedAt as string)).not.toBeNaN();
+  });
+
   it("calls made by actors are never shed: admitted work can finish", async () => {
     const silo = await startSilo({ maxCallsInFlight: 1 });
     await silo.get(Account, "b").deposit(1);

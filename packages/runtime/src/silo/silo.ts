@@ -215,6 +215,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       status: this.#fenced ? "fenced" : this.#stopping ? "stopping" : "serving",
       fencedReason: this.#fenced,
       catalog: this.#catalog,
+      admission: this.#admission,
     }));
     registerHistoryAdmin(this.admin, {
       history: this.#history,
