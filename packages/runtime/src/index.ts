@@ -66,7 +66,7 @@ export {
   type PlacementStrategy,
   randomPlacement,
 } from "./placement/placement.js";
-export { partitionKey, partitionOf, REMINDER_PARTITIONS } from "./reminders/reminder-partitions.js";
+export { ownerOf, partitionKey, partitionOf, REMINDER_PARTITIONS } from "./reminders/reminder-partitions.js";
 export {
   DEFAULT_REMINDER_SERVICE_OPTIONS,
   type ReminderServiceOptions,

@@ -85,6 +85,12 @@ import { handleSignals } from "./signal-handlers.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
 import { type ResolvedStandaloneListen, resolveStandaloneListen } from "./standalone-listen.js";
 
+/**
+ * How long a purge waits for the projections on its silo to apply its notice: short, so a purge is
+ * not held up (past its caller's timeout) by a projection that is rebuilding far behind the head.
+ */
+const LOCAL_PURGE_WAIT_MS = 5_000;
+
 interface ClusterParts {
   readonly options: ResolvedClusterOptions;
   readonly backends: ClusterBackends;
@@ -236,10 +242,10 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       logger: this.#baseLogger,
       callTimeoutMs: options.callTimeoutMs,
       settings: options.readSide,
-      ...(cluster ? { forward: (request: CallRequest) => this.#invoke(request, 0, false) } : {}),
     });
-    // Projections running on this silo drop what they derived from a stream purged here.
-    this.#purger.listen(({ tombstone }) => this.#readSide.purged(tombstone.stream));
+    // Every projection hears of a purge through the notice in the feed; the purge waits (briefly)
+    // for those running here, so a query on this silo right after the purge no longer sees it.
+    this.#purger.listen(({ noticePosition }) => this.#readSide.applied(noticePosition, LOCAL_PURGE_WAIT_MS));
     // Purging a stream cancels its reminders: nothing may wake a forgotten actor.
     this.#purger.listen(async ({ tombstone }) => {
       await this.#reminders.registry.cancelAll(tombstone.stream);
@@ -395,9 +401,10 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   }
 
   /**
-   * Adds a listener for purges executed on this silo (the hook for projections and the event bus):
-   * called after the tombstone is written and the snapshots purged, before the purge resolves.
-   * Returns the function that removes it.
+   * Adds a listener for purges executed on this silo (projections need none: they hear of every
+   * purge, on whichever silo, through the purge notice in the feed): called after the tombstone is
+   * written, the snapshots purged and the notice appended, before the purge resolves. Returns the
+   * function that removes it.
    */
   onPurge(listener: PurgeListener): () => void {
     return this.#purger.listen(listener);
