@@ -10,7 +10,7 @@ import {
 } from "@granary/core";
 import type { FramedSocket, SocketStats } from "./framed-socket.js";
 import type { RemoteEndpoint } from "./handshake.js";
-import { callIdOf, decodeArrayAt, MessageType, unexpectedMessage, wireErrorOf } from "./protocol.js";
+import { callIdOf, decodeArrayAt, MessageType, ownerHintOf, unexpectedMessage, wireErrorOf } from "./protocol.js";
 import type { PeerRole, ResolvedTransportOptions } from "./transport-options.js";
 
 /** Who is at the other end of a connection, as established by the handshake. */
@@ -30,11 +30,14 @@ export interface PeerInfo {
  */
 export type RequestHandler = (payload: unknown, from: TransportConnection, reply: Reply) => unknown;
 
-/** The answer to one request received. Settles once; later calls are ignored. */
+/**
+ * The answer to one request received. Settles once; later calls are ignored. `ownerHint` rides
+ * along in the response frame (see `MessageType.Response`).
+ */
 export interface Reply {
-  resolve(value: unknown): void;
+  resolve(value: unknown, ownerHint?: string): void;
   /** The error reaches the caller through `toWireError` / `fromWireError`. */
-  reject(error: unknown): void;
+  reject(error: unknown, ownerHint?: string): void;
 }
 
 /** Returned by a {@link RequestHandler} that answers through its `reply` argument. */
@@ -71,10 +74,14 @@ export interface ConnectionStats extends SocketStats {
   readonly requestsBeingHandled: number;
 }
 
-/** Receives the outcome of a request sent with {@link TransportConnection.requestTo}: one call, once. */
+/**
+ * Receives the outcome of a request sent with {@link TransportConnection.requestTo}: one call, once.
+ * `ownerHint` is the peer's, passed only with its Response or ErrorResponse (never with an error
+ * raised on this side: a timeout, a dropped connection).
+ */
 export interface ResponseSink {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
+  resolve(value: unknown, ownerHint?: string): void;
+  reject(error: unknown, ownerHint?: string): void;
 }
 
 /** A request sent (or waiting for room to be sent) and not answered yet. */
@@ -97,6 +104,7 @@ let answer: (
   id: number,
   type: typeof MessageType.Response | typeof MessageType.ErrorResponse,
   value: unknown,
+  ownerHint: string | undefined,
 ) => void;
 
 /**
@@ -331,12 +339,12 @@ export class TransportConnection {
         this.#handleRequest(callIdOf(frame[1]), frame[2]);
         return;
       case MessageType.Response:
-        this.#settleFromPeer(callIdOf(frame[1]))?.sink.resolve(frame[2]);
+        this.#settleFromPeer(callIdOf(frame[1]))?.sink.resolve(frame[2], ownerHintOf(frame));
         return;
       case MessageType.ErrorResponse: {
         const id = callIdOf(frame[1]);
         const error = wireErrorOf(frame[2]);
-        this.#settleFromPeer(id)?.sink.reject(fromWireError(error, this.#options.errorClasses));
+        this.#settleFromPeer(id)?.sink.reject(fromWireError(error, this.#options.errorClasses), ownerHintOf(frame));
         return;
       }
       case MessageType.OneWay:
@@ -388,21 +396,31 @@ export class TransportConnection {
   }
 
   static {
-    answer = (connection, id, type, value) => connection.#answered(id, type, value);
+    answer = (connection, id, type, value, ownerHint) => connection.#answered(id, type, value, ownerHint);
   }
 
-  #answered(id: number, type: typeof MessageType.Response | typeof MessageType.ErrorResponse, value: unknown): void {
+  #answered(
+    id: number,
+    type: typeof MessageType.Response | typeof MessageType.ErrorResponse,
+    value: unknown,
+    ownerHint: string | undefined,
+  ): void {
     this.#beingHandled--;
-    this.#respond(id, type, value);
+    this.#respond(id, type, value, ownerHint);
     this.#maybeFinishDraining();
   }
 
-  #respond(id: number, type: typeof MessageType.Response | typeof MessageType.ErrorResponse, value: unknown): void {
+  #respond(
+    id: number,
+    type: typeof MessageType.Response | typeof MessageType.ErrorResponse,
+    value: unknown,
+    ownerHint?: string,
+  ): void {
     if (this.#state === ConnectionState.Closed) {
       this.#options.logger.debug({ peer: this.peer, callId: id }, "transport: response dropped, connection closed");
       return;
     }
-    let body = this.#encodeFor("response", [type, id, value]);
+    let body = this.#encodeFor("response", ownerHint === undefined ? [type, id, value] : [type, id, value, ownerHint]);
     if (body instanceof Error) body = encode([MessageType.ErrorResponse, id, toWireError(body)]);
     this.#framed.write(body);
     if (this.#pauseReadingWhenFull && !this.#readingPaused && !this.#framed.hasRoom) {
@@ -523,18 +541,18 @@ class PendingReply implements Reply {
     this.#id = id;
   }
 
-  resolve(value: unknown): void {
+  resolve(value: unknown, ownerHint?: string): void {
     const connection = this.#connection;
     if (connection === undefined) return;
     this.#connection = undefined;
-    answer(connection, this.#id, MessageType.Response, value);
+    answer(connection, this.#id, MessageType.Response, value, ownerHint);
   }
 
-  reject(error: unknown): void {
+  reject(error: unknown, ownerHint?: string): void {
     const connection = this.#connection;
     if (connection === undefined) return;
     this.#connection = undefined;
-    answer(connection, this.#id, MessageType.ErrorResponse, toWireError(error));
+    answer(connection, this.#id, MessageType.ErrorResponse, toWireError(error), ownerHint);
   }
 }
 
