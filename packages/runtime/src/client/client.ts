@@ -5,7 +5,6 @@ import {
   type ActorRefFactory,
   type CallOptions,
   CallTimeoutError,
-  ConnectionError,
   type DocumentOf,
   type DocumentProjectionClass,
   formatAddress,

@@ -775,7 +775,14 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
         const untrusted = fromSilo ? undefined : clientCallRefusal(request);
         if (untrusted) throw untrusted;
         // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
-        this.#accept(request, fromSilo ? hops : 0, !fromSilo || hops === 0, reply, from.requestsBeingHandled, !fromSilo);
+        this.#accept(
+          request,
+          fromSilo ? hops : 0,
+          !fromSilo || hops === 0,
+          reply,
+          from.requestsBeingHandled,
+          !fromSilo,
+        );
         return REPLY_LATER;
       },
     });
