@@ -7,8 +7,8 @@ import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
 import { BENCH_CLUSTER_KEY, type RemoteSilo, startRemoteSilo } from "../lib/remote-silo.js";
 import { randomInts } from "../lib/silo.js";
-import { maxPerOp, maxPerOpRatio } from "../lib/targets.js";
 import { median } from "../lib/stats.js";
+import { maxPerOp, maxPerOpRatio } from "../lib/targets.js";
 import type { Row, Scenario, ScenarioResult } from "../lib/types.js";
 
 const NAME = "scale-out";
