@@ -10,7 +10,8 @@ const noop = (): void => {};
 /**
  * One Redis client as Granary uses it: fail fast instead of hanging while Redis is down, reconnect
  * by itself, every failure surfaced as ConnectionError naming the server. Also owns the pub/sub
- * connection (opened on first `listen`). Internal: adapters share it, applications never see it.
+ * connection (opened on first `listen`). Internal: one per adapter; adapters given the same ioredis
+ * instance (`openSharedRedis`) share its command connection. Applications never see it.
  */
 export class RedisConnection {
   readonly client: Redis;

@@ -57,6 +57,8 @@ export interface SiloLoad {
   /** Activations loading now, and waiting for a slot. */
   readonly activationsLoading: number;
   readonly activationsWaiting: number;
+  /** Bytes of incomplete frames held for this silo's connections (bounded by `maxBufferedFrameBytes`). */
+  readonly bufferedFrameBytes: number;
 }
 
 /** One activation as an operator sees it. */

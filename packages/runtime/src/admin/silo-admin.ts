@@ -18,6 +18,8 @@ export interface AdminSiloView {
   readonly fencedReason: string | undefined;
   readonly catalog: Catalog;
   readonly admission: AdmissionControl;
+  /** Bytes of incomplete frames the silo's listener holds (0 without a listener). */
+  readonly bufferedFrameBytes: number;
 }
 
 /** A call shed this recently still marks the silo overloaded: shedding comes in bursts. */
@@ -25,7 +27,7 @@ const RECENT_SHED_MS = 10_000;
 /** Share of the in-flight limit from which the silo reports itself overloaded. */
 const NEAR_LIMIT = 0.9;
 
-function describeLoad(admission: AdmissionControl, now: number): SiloLoad {
+function describeLoad(admission: AdmissionControl, bufferedFrameBytes: number, now: number): SiloLoad {
   const lastShedAt = admission.lastShedAt;
   const overloaded =
     admission.lagging ||
@@ -40,6 +42,7 @@ function describeLoad(admission: AdmissionControl, now: number): SiloLoad {
     eventLoopLagging: admission.lagging,
     activationsLoading: admission.activationSlots.busy,
     activationsWaiting: admission.activationSlots.waiting,
+    bufferedFrameBytes,
   };
 }
 
@@ -93,7 +96,7 @@ export class SiloAdmin extends OperatorRequests {
       status: view.status,
       fencedReason: view.fencedReason,
       memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
-      load: describeLoad(view.admission, Date.now()),
+      load: describeLoad(view.admission, view.bufferedFrameBytes, Date.now()),
     };
   }
 

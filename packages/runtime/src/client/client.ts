@@ -43,7 +43,7 @@ import type {
 } from "../history/history-types.js";
 import { HistoryOp, historyMessage } from "../history/history-wire.js";
 import { PURGE_METHOD, validatePurgeRequest } from "../history/purge.js";
-import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
+import type { RequestOptions, ResponseSink } from "../messaging/connection-types.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
 import { loadOptionalPackage } from "../options/optional-package.js";

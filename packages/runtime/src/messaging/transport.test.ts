@@ -1,7 +1,8 @@
 import { ConnectionError, DomainError, GranaryError, isGranaryError, ShuttingDownError } from "@granary/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectTransport } from "./connect.js";
-import { REPLY_LATER, type Reply, type TransportConnection } from "./connection.js";
+import type { TransportConnection } from "./connection.js";
+import { REPLY_LATER, type Reply } from "./connection-types.js";
 import { listenTransport, type TransportServer, type TransportServerOptions } from "./server.js";
 
 const clusterKey = "test-cluster-key-0123456789abcdef";

@@ -69,7 +69,7 @@ import type {
 import { isHistoryMessage, parseHistoryMessage } from "../history/history-wire.js";
 import { PURGE_METHOD, PurgeCoordinator, type PurgeListener, validatePurgeRequest } from "../history/purge.js";
 import { MembershipAgent } from "../membership/membership-agent.js";
-import { REPLY_LATER } from "../messaging/connection.js";
+import { REPLY_LATER } from "../messaging/connection-types.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { listenTransport, type TransportServer } from "../messaging/server.js";
 import { PeerRole } from "../messaging/transport-options.js";
@@ -80,6 +80,7 @@ import { SiloReminders } from "../reminders/silo-reminders.js";
 import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createDefaultLogger } from "../telemetry/logger.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
+import { registerTransportGauges } from "../telemetry/transport-metrics.js";
 import { openEmbeddedStores, type Stores } from "./default-stores.js";
 import { handleSignals } from "./signal-handlers.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
@@ -128,6 +129,9 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   readonly #admission: AdmissionControl;
   /** A standalone silo's listener for clients, when it was given a port. */
   #listener: TransportServer | undefined;
+  #detachTransportGauges: (() => void) | undefined;
+  /** Bounds of the listener on incomplete frames (admission options). */
+  readonly #frameLimits: { readonly maxBufferedFrameBytes: number; readonly partialFrameTimeoutMs: number };
   #unhandleSignals: (() => void) | undefined;
   readonly #startedAt: number;
   #callsTotal = 0;
@@ -155,6 +159,10 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     this.defaultTimeoutMs = options.callTimeoutMs;
     this.#telemetry = createSiloTelemetry();
     this.#deadlines = new DeadlineTracker(options.clock);
+    this.#frameLimits = {
+      maxBufferedFrameBytes: admission.maxBufferedFrameBytes,
+      partialFrameTimeoutMs: admission.partialFrameTimeoutMs,
+    };
     this.#admission = new AdmissionControl(
       admission,
       () => this.#siloId,
@@ -213,6 +221,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       fencedReason: this.#fenced,
       catalog: this.#catalog,
       admission: this.#admission,
+      bufferedFrameBytes: this.#listener?.bufferedFrameBytes ?? 0,
     }));
     registerHistoryAdmin(this.admin, {
       history: this.#history,
@@ -309,6 +318,8 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
       if (listen) await silo.#listenStandalone(listen, resolved.errors);
+      const server = silo.#listener ?? cluster?.server;
+      if (server) silo.#detachTransportGauges = registerTransportGauges(server);
       await silo.#readSide.start();
     } catch (error) {
       await silo.stop();
@@ -709,6 +720,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     await this.#catalog.deactivateAll("shutdown");
     await Promise.allSettled(this.#background);
     await this.#listener?.close();
+    this.#detachTransportGauges?.();
     const cluster = this.#cluster;
     if (cluster) {
       // Leave only after every actor is unregistered, so nobody takes over an actor still draining here.
@@ -733,6 +745,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     this.#listener = await listenTransport({
       ...(listen.clusterKey === undefined ? {} : { clusterKey: listen.clusterKey }),
       allowUnauthenticated: listen.allowUnauthenticated,
+      ...this.#frameLimits,
       id: this.siloId,
       role: PeerRole.Silo,
       logger: this.logger.child({ component: "transport" }),
@@ -753,6 +766,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     const transport = {
       ...(options.clusterKey === undefined ? {} : { clusterKey: options.clusterKey }),
       allowUnauthenticated: options.allowUnauthenticated,
+      ...this.#frameLimits,
       id: this.siloId,
       role: PeerRole.Silo,
       logger: this.logger.child({ component: "transport" }),
