@@ -556,8 +556,8 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
   }
 
   #dropGateway(gateway: string): void {
-    this.#owners.deleteOwner(gateway);
-    // With a fixed list, keep it (the silo may come back); with membership, the next refresh decides.
+    // With a fixed list, keep it (the silo may come back; each actor's entry goes when a call to it
+    // fails); with membership, the next refresh decides, and dropping it now forgets its actors once.
     if (this.#membership) this.#setGateways(this.#gateways.filter((g) => g !== gateway));
   }
 
@@ -565,7 +565,8 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     const before = this.#gatewaySet;
     this.#gateways = gateways;
     this.#gatewaySet = new Set(gateways);
-    // A silo that left membership owns nothing any more (nothing it owned can be reached there).
+    // A silo that left owns nothing any more: one sweep when it leaves the list, rather than one
+    // per failed call while it is down.
     for (const address of before) {
       if (!this.#gatewaySet.has(address)) {
         this.#owners.retainOwners((owner) => this.#gatewaySet.has(owner));

@@ -49,12 +49,7 @@ export class OwnerCache {
     this.#entries.delete(actorKey);
   }
 
-  /** Forgets every actor owned by `owner` (it left membership, or could not be reached). */
-  deleteOwner(owner: string): void {
-    for (const [key, entry] of this.#entries) if (entry.owner === owner) this.#entries.delete(key);
-  }
-
-  /** Keeps only the entries whose owner `keep` accepts. */
+  /** Keeps only the entries whose owner `keep` accepts (silos that left membership own nothing). */
   retainOwners(keep: (owner: string) => boolean): void {
     for (const [key, entry] of this.#entries) if (!keep(entry.owner)) this.#entries.delete(key);
   }
