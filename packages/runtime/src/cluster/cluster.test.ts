@@ -36,8 +36,14 @@ function inProcessCluster() {
     running.push(silo);
     return silo;
   };
-  const connect = async () => {
-    const client = await Client.connect({ membership, clusterKey, errors: [InsufficientFunds], callTimeoutMs: 10_000 });
+  const connect = async (extra: Partial<Parameters<typeof Client.connect>[0]> = {}) => {
+    const client = await Client.connect({
+      membership,
+      clusterKey,
+      errors: [InsufficientFunds],
+      callTimeoutMs: 10_000,
+      ...extra,
+    });
     running.push(client);
     return client;
   };
@@ -114,6 +120,22 @@ describe("in-process cluster over TCP", () => {
     const balances = await Promise.all(Array.from({ length: 40 }, (_, i) => client.get(Account, `a-${i}`).deposit(1)));
     expect(balances.every((b) => b === 6)).toBe(true);
     expect((silos[1] as Silo).activationCount).toBe(40);
+  });
+
+  it("ownerCacheSize 0: the client learns no owners and every call goes to the next gateway, which forwards most", async () => {
+    const cluster = inProcessCluster();
+    const silos = [await cluster.startSilo(), await cluster.startSilo(), await cluster.startSilo()];
+    const client = await cluster.connect({ ownerCacheSize: 0 });
+
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: 30 }, (_, i) => client.get(Counter, `c-${i}`).increment()));
+    }
+
+    expect(client.routing).toEqual({ callsSent: 90, callsToKnownOwner: 0, ownersKnown: 0 });
+    const routing = silos.map((silo) => silo.admin.info().routing);
+    expect(routing.reduce((sum, r) => sum + r.clientCalls, 0)).toBe(90);
+    // Round robin over 3 silos: about two calls in three land away from their owner.
+    expect(routing.reduce((sum, r) => sum + r.clientCallsForwarded, 0)).toBeGreaterThan(20);
   });
 
   it("a wrong cluster key cannot call", async () => {

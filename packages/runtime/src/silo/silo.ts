@@ -48,6 +48,7 @@ import { CallRouter } from "../cluster/call-router.js";
 import { clientCallRefusal } from "../cluster/call-trust.js";
 import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/cluster-options.js";
 import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
+import { RoutingCounters } from "../cluster/routing-counters.js";
 import { DATA_SUBJECT_TYPE, type ForgetResult } from "../crypto/data-subject.js";
 import { PersonalDataRules } from "../crypto/personal-data-rules.js";
 import { type Shredding, setUpShredding } from "../crypto/shredding.js";
@@ -140,6 +141,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   #unhandleSignals: (() => void) | undefined;
   readonly #startedAt: number;
   #callsTotal = 0;
+  readonly #routing = new RoutingCounters();
   #inspector: { readonly url: string; close(): Promise<void> } | undefined;
   /** The operator surface (CLI, inspector): health, activations, and what other subsystems register. */
   readonly admin: SiloAdmin;
@@ -220,6 +222,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       startedAt: this.#startedAt,
       now: () => options.clock.now(),
       callsTotal: this.#callsTotal,
+      routing: this.#routing,
       status: this.#fenced ? "fenced" : this.#stopping ? "stopping" : "serving",
       fencedReason: this.#fenced,
       catalog: this.#catalog,
@@ -612,8 +615,16 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   /**
    * Like #invoke for a call from another process: answered through `answer`, no promise.
    * @param connectionInFlight requests being handled on the connection it came on, itself included
+   * @param fromClient a client sent it (else another silo, or a standalone silo's listener)
    */
-  #accept(request: CallRequest, hops: number, external: boolean, answer: CallAnswer, connectionInFlight: number): void {
+  #accept(
+    request: CallRequest,
+    hops: number,
+    external: boolean,
+    answer: CallAnswer,
+    connectionInFlight: number,
+    fromClient: boolean,
+  ): void {
     const refusal = this.#refusal(request, external, connectionInFlight, false);
     if (refusal) {
       answer.reject(refusal);
@@ -644,7 +655,14 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
-    this.#route(new AnsweredCallRecord(traced, answer, this.#deadlines, span, this.#settled), hops);
+    const record = new AnsweredCallRecord(traced, answer, this.#deadlines, span, this.#settled);
+    if (fromClient) {
+      record.fromClient = true;
+      this.#routing.clientCalls++;
+    } else if (hops > 0) {
+      this.#routing.callsFromSilos++;
+    }
+    this.#route(record, hops);
   }
 
   /**
@@ -743,7 +761,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       port: listen.port,
       tls: listen.tls?.server,
       onRequest: (payload, from, reply) => {
-        this.#accept(parseCallRequest(payload), 0, true, reply, from.requestsBeingHandled);
+        this.#accept(parseCallRequest(payload), 0, true, reply, from.requestsBeingHandled, true);
         return REPLY_LATER;
       },
     });
@@ -778,7 +796,14 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
         const untrusted = fromSilo ? undefined : clientCallRefusal(request);
         if (untrusted) throw untrusted;
         // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
-        this.#accept(request, fromSilo ? hops : 0, !fromSilo || hops === 0, reply, from.requestsBeingHandled);
+        this.#accept(
+          request,
+          fromSilo ? hops : 0,
+          !fromSilo || hops === 0,
+          reply,
+          from.requestsBeingHandled,
+          !fromSilo,
+        );
         return REPLY_LATER;
       },
     });
@@ -787,11 +812,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       for (const call of calls) {
         const router = this.#cluster?.router;
         if (!router) call.reject(new ShuttingDownError(`silo ${this.siloId}`));
-        else
-          router.reroute(call.request).then(
-            (value) => call.resolve(value),
-            (error: unknown) => call.reject(error),
-          );
+        else router.reroute(call);
       }
     };
     await this.#startIncarnation(cluster);
@@ -819,6 +840,8 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     cluster.agent = agent;
     cluster.router = new CallRouter({
       siloId: this.siloId,
+      selfAddress: formatAddress({ host: options.advertisedHost, port: server.address.port }),
+      counters: this.#routing,
       catalog: this.#catalog,
       directory: backends.directory,
       cache,
