@@ -72,6 +72,11 @@ export const ErrorCode = {
   AlreadyExecuted: "ALREADY_EXECUTED",
   /** Personal data was raised for a data subject whose key was destroyed (`forget`). */
   SubjectForgotten: "SUBJECT_FORGOTTEN",
+  /**
+   * The store's database schema lacks migrations this version needs, and the role it connects as
+   * may not run them (a least-privilege application role): the schema owner must migrate first.
+   */
+  SchemaNotMigrated: "SCHEMA_NOT_MIGRATED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from "@granary/core";
 import type { AdmissionControl } from "../admission/admission-control.js";
 import type { Catalog } from "../catalog/catalog.js";
+import type { RoutingCounters } from "../cluster/routing-counters.js";
 import { describeActivation } from "./activation-view.js";
 import type { ActivationQuery, ActivationView, SiloInfo, SiloLoad } from "./admin-types.js";
 import { OperatorRequests, stringArg } from "./operator-requests.js";
@@ -12,6 +13,7 @@ export interface AdminSiloView {
   readonly startedAt: number;
   readonly now: () => number;
   readonly callsTotal: number;
+  readonly routing: RoutingCounters;
   readonly status: SiloInfo["status"];
   readonly fencedReason: string | undefined;
   readonly catalog: Catalog;
@@ -73,6 +75,7 @@ export class SiloAdmin extends OperatorRequests {
       byType[activation.type] = (byType[activation.type] ?? 0) + 1;
     }
     const memory = process.memoryUsage();
+    const cpu = process.cpuUsage();
     return {
       siloId: view.siloId,
       address: view.address,
@@ -81,6 +84,13 @@ export class SiloAdmin extends OperatorRequests {
       activations,
       activationsByType: byType,
       callsTotal: view.callsTotal,
+      routing: {
+        clientCalls: view.routing.clientCalls,
+        clientCallsForwarded: view.routing.clientCallsForwarded,
+        callsFromSilos: view.routing.callsFromSilos,
+      },
+      pid: process.pid,
+      cpu: { userMicros: cpu.user, systemMicros: cpu.system },
       actorTypes: view.catalog.registry.types,
       operations: this.names,
       status: view.status,

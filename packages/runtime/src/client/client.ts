@@ -20,6 +20,7 @@ import {
   type PurgeRequest,
   type ReminderInfo,
   ShuttingDownError,
+  streamOf,
   type TimerHandle,
   type TimeTravelRefFactory,
   type Tombstone,
@@ -50,18 +51,36 @@ import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
 import { loadOptionalPackage } from "../options/optional-package.js";
 import type { ProjectionQuery } from "../projections/projection-queries.js";
+import { SYSTEM_TYPE_PREFIX } from "../projections/system-calls.js";
 import { ReminderAdmin } from "../reminders/silo-reminders.js";
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
 import { clientQuery, clientSubscribe, type GatewayInvoker } from "./client-read-side.js";
+import { OwnerCache } from "./owner-cache.js";
 
 /** Retries a refused first attempt: set by Client, which keeps the retry logic private. */
 let afterRefusal: (client: Client, call: GatewayCall, error: unknown) => Promise<unknown>;
+/** Notes where a call ran (or that its cached owner failed it): set by Client. */
+let ranAt: (client: Client, call: GatewayCall, ownerHint: string | undefined) => void;
+let ownerFailed: (client: Client, call: GatewayCall) => void;
+
+/** How a client's calls were routed since it connected (the silos count the other side: `SiloInfo.routing`). */
+export interface ClientRouting {
+  /** Actor calls sent (first attempts). */
+  readonly callsSent: number;
+  /** Of those, the calls sent straight to the silo known to own the actor. */
+  readonly callsToKnownOwner: number;
+  /** Actors whose owner the client knows now (at most `ownerCacheSize`). */
+  readonly ownersKnown: number;
+}
 
 /**
  * Calls actors of a cluster from outside it (a web server, a script): `client.get(Account, id)`
- * gives the same typed reference as inside a silo. Calls go to a gateway silo, which routes them.
- * When a gateway dies the client moves to another; it retries only calls that provably did not
- * execute (refused by a leaving silo, or a connection that never opened).
+ * gives the same typed reference as inside a silo. A call goes to the silo that owns its actor when
+ * the client knows it (every reply says where the call ran, or the silo it was sent to ran it),
+ * else to the next gateway in turn, which forwards it to the owner. The silo that receives a call
+ * checks ownership itself, so what the client knows is only a shortcut. When a gateway dies the
+ * client moves to another; it retries only calls that provably did not execute (refused by a
+ * leaving silo, or a connection that never opened).
  *
  * @example
  * const client = await Client.connect({ redis: "redis://127.0.0.1:6379", clusterKey });
@@ -77,6 +96,11 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
   readonly #clock: Clock;
   readonly #refreshIntervalMs: number;
   #gateways: string[];
+  /** The same addresses as #gateways: an owner hint is used only while its silo is one of them. */
+  #gatewaySet: Set<string>;
+  readonly #owners: OwnerCache;
+  #callsSent = 0;
+  #callsToKnownOwner = 0;
   #members: MemberInfo[] = [];
   #next = 0;
   #lastOptions: RequestOptions | undefined;
@@ -94,6 +118,8 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     this.#clock = options.clock;
     this.#refreshIntervalMs = options.refreshIntervalMs;
     this.#gateways = [...options.gateways];
+    this.#gatewaySet = new Set(this.#gateways);
+    this.#owners = new OwnerCache(options.ownerCacheSize);
     this.#pool = new ConnectionPool({
       ...(options.clusterKey === undefined ? {} : { clusterKey: options.clusterKey }),
       allowUnauthenticated: options.allowUnauthenticated,
@@ -338,25 +364,78 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     return this.#gateways;
   }
 
+  /** How this client's calls were routed: how many went straight to their actor's owner. */
+  get routing(): ClientRouting {
+    return {
+      callsSent: this.#callsSent,
+      callsToKnownOwner: this.#callsToKnownOwner,
+      ownersKnown: this.#owners.size,
+    };
+  }
+
   invoke(call: CallRequest): Promise<unknown> {
     // Every call carries an idempotency key (its own call id unless the caller chose one), so a call
     // whose connection dropped mid-flight can be sent again without ever running twice.
     const request: CallRequest =
       call.idempotencyKey === undefined ? { ...call, idempotencyKey: call.context.callId } : call;
-    // Fast path: one attempt on the next gateway, answered straight into the call's promise. Retry
-    // state exists only once a gateway refused.
-    const gateway = this.#closed ? undefined : this.#pick();
-    if (gateway === undefined) {
+    if (this.#closed) return this.#invokeWithRetries(request, this.#clock.now() + request.timeoutMs, 0, undefined);
+    // Fast path: one attempt on the actor's owner, or on the next gateway, answered straight into the
+    // call's promise. Retry state exists only once a silo refused.
+    const key = this.#ownerKey(request);
+    const owner = key === undefined ? undefined : this.#knownOwner(key);
+    const gateway = owner ?? this.#pick();
+    if (gateway === undefined)
       return this.#invokeWithRetries(request, this.#clock.now() + request.timeoutMs, 0, undefined);
-    }
+    this.#callsSent++;
+    if (owner !== undefined) this.#callsToKnownOwner++;
     return new Promise((resolve, reject) => {
-      const call = new GatewayCall(this, request, gateway, this.#clock.now() + request.timeoutMs, resolve, reject);
+      const deadline = this.#clock.now() + request.timeoutMs;
+      const call = new GatewayCall(this, request, gateway, deadline, key, owner !== undefined, resolve, reject);
       this.#pool.requestTo(gateway, callMessage(request, 0), call, this.#requestOptions(request.timeoutMs));
     });
   }
 
   static {
     afterRefusal = (client, call, error) => client.#afterRefusal(call, error);
+    ranAt = (client, call, ownerHint) => client.#ranAt(call.actorKey, call.gateway, call.toKnownOwner, ownerHint);
+    ownerFailed = (client, call) => {
+      if (call.actorKey !== undefined) client.#owners.delete(call.actorKey);
+    };
+  }
+
+  /**
+   * The key the owner cache knows the call's actor by; undefined when the cache is off, or for
+   * requests any silo answers itself (built-in `$granary.` types, `granary:` operator methods such
+   * as a reminder listing): their answers say nothing about the actor's owner.
+   */
+  #ownerKey(request: CallRequest): string | undefined {
+    if (this.#owners.capacity === 0) return undefined;
+    if (request.actorType.startsWith(SYSTEM_TYPE_PREFIX) || request.method.startsWith("granary:")) return undefined;
+    return streamOf(request.actorType, request.actorId);
+  }
+
+  /** The owner of `key` as last learned, while its silo is still a gateway. */
+  #knownOwner(key: string): string | undefined {
+    const owner = this.#owners.get(key);
+    if (owner === undefined || this.#gatewaySet.has(owner)) return owner;
+    this.#owners.delete(key);
+    return undefined;
+  }
+
+  /**
+   * A silo answered a call sent to `sentTo`: it ran where `ownerHint` says, or on `sentTo` when the
+   * reply has no hint (that silo ran it itself).
+   */
+  #ranAt(key: string | undefined, sentTo: string, toKnownOwner: boolean, ownerHint: string | undefined): void {
+    if (key === undefined) return;
+    if (ownerHint === undefined) {
+      if (!toKnownOwner) this.#owners.set(key, sentTo);
+    } else if (this.#gatewaySet.has(ownerHint)) {
+      this.#owners.set(key, ownerHint);
+    } else {
+      // A silo this client does not know (yet): keep going through gateways until membership says.
+      this.#owners.delete(key);
+    }
   }
 
   /** The options of a first attempt: one object per timeout value, not one per call. */
@@ -410,10 +489,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
         if (gateway === undefined) throw uncertain ?? this.#noSilo(lastError);
       }
       try {
-        return await this.#pool.request(gateway, callMessage(request, 0), {
-          timeoutMs: remaining,
-          timeoutError: gatewayTimeout,
-        });
+        return await this.#requestCall(gateway, request, remaining);
       } catch (error) {
         if (error instanceof GatewayTimeout) throw callTimeout(request);
         if (!safeToResend(error)) throw error;
@@ -427,6 +503,28 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
         await delay(this.#clock, Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - this.#clock.now())));
       }
     }
+  }
+
+  /** One attempt of a call on `gateway` outside the fast path, noting where it ran. */
+  #requestCall(gateway: string, request: CallRequest, timeoutMs: number): Promise<unknown> {
+    const key = this.#ownerKey(request);
+    return new Promise((resolve, reject) =>
+      this.#pool.requestTo(
+        gateway,
+        callMessage(request, 0),
+        {
+          resolve: (value, ownerHint) => {
+            this.#ranAt(key, gateway, false, ownerHint);
+            resolve(value);
+          },
+          reject: (error, ownerHint) => {
+            if (ownerHint !== undefined && !safeToResend(error)) this.#ranAt(key, gateway, false, ownerHint);
+            reject(error);
+          },
+        },
+        { timeoutMs, timeoutError: gatewayTimeout },
+      ),
+    );
   }
 
   /** The error of a call no silo took (it never ran), saying why none could. */
@@ -474,8 +572,23 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
   }
 
   #dropGateway(gateway: string): void {
-    // With a fixed list, keep it (the silo may come back); with membership, the next refresh decides.
-    if (this.#membership) this.#gateways = this.#gateways.filter((g) => g !== gateway);
+    // With a fixed list, keep it (the silo may come back; each actor's entry goes when a call to it
+    // fails); with membership, the next refresh decides, and dropping it now forgets its actors once.
+    if (this.#membership) this.#setGateways(this.#gateways.filter((g) => g !== gateway));
+  }
+
+  #setGateways(gateways: string[]): void {
+    const before = this.#gatewaySet;
+    this.#gateways = gateways;
+    this.#gatewaySet = new Set(gateways);
+    // A silo that left owns nothing any more: one sweep when it leaves the list, rather than one
+    // per failed call while it is down.
+    for (const address of before) {
+      if (!this.#gatewaySet.has(address)) {
+        this.#owners.retainOwners((owner) => this.#gatewaySet.has(owner));
+        return;
+      }
+    }
   }
 
   async #refreshGateways(): Promise<void> {
@@ -491,7 +604,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
         }
       }
       this.#members = members;
-      this.#gateways = gateways;
+      this.#setGateways(gateways);
       this.#membershipError = undefined;
     } catch (error) {
       this.#membershipError = error;
@@ -500,24 +613,42 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
   }
 }
 
-/** A first attempt in flight: receives the gateway's answer and settles the caller's promise. */
+/** A first attempt in flight: receives the silo's answer and settles the caller's promise. */
 class GatewayCall implements ResponseSink {
   /**
    * @param deadline started at, plus the call's timeout (on the client's clock): retries stop there
+   * @param actorKey the actor's key, when the client keeps owners
+   * @param toKnownOwner `gateway` is the silo the client knew as the actor's owner
    */
   constructor(
     readonly client: Client,
     readonly request: CallRequest,
     readonly gateway: string,
     readonly deadline: number,
-    readonly resolve: (value: unknown) => void,
+    readonly actorKey: string | undefined,
+    readonly toKnownOwner: boolean,
+    readonly resolvePromise: (value: unknown) => void,
     readonly rejectPromise: (error: unknown) => void,
   ) {}
 
-  reject(error: unknown): void {
-    if (error instanceof GatewayTimeout) this.rejectPromise(callTimeout(this.request));
-    else if (!safeToResend(error)) this.rejectPromise(error);
-    else afterRefusal(this.client, this, error).then(this.resolve, this.rejectPromise);
+  resolve(value: unknown, ownerHint?: string): void {
+    // Sent to the known owner and answered without a hint: nothing new to learn.
+    if (!this.toKnownOwner || ownerHint !== undefined) ranAt(this.client, this, ownerHint);
+    this.resolvePromise(value);
+  }
+
+  reject(error: unknown, ownerHint?: string): void {
+    if (error instanceof GatewayTimeout) {
+      if (this.toKnownOwner) ownerFailed(this.client, this);
+      this.rejectPromise(callTimeout(this.request));
+    } else if (!safeToResend(error)) {
+      // The call ran and failed there: a hint still says where.
+      if (ownerHint !== undefined) ranAt(this.client, this, ownerHint);
+      this.rejectPromise(error);
+    } else {
+      if (this.toKnownOwner) ownerFailed(this.client, this);
+      afterRefusal(this.client, this, error).then(this.resolvePromise, this.rejectPromise);
+    }
   }
 }
 

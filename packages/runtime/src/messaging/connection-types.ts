@@ -24,11 +24,14 @@ export interface PeerInfo {
  */
 export type RequestHandler = (payload: unknown, from: TransportConnection, reply: Reply) => unknown;
 
-/** The answer to one request received. Settles once; later calls are ignored. */
+/**
+ * The answer to one request received. Settles once; later calls are ignored. `ownerHint` rides
+ * along in the response frame (see `MessageType.Response`).
+ */
 export interface Reply {
-  resolve(value: unknown): void;
+  resolve(value: unknown, ownerHint?: string): void;
   /** The error reaches the caller through `toWireError` / `fromWireError`. */
-  reject(error: unknown): void;
+  reject(error: unknown, ownerHint?: string): void;
 }
 
 /** Returned by a {@link RequestHandler} that answers through its `reply` argument. */
@@ -65,8 +68,12 @@ export interface ConnectionStats extends SocketStats {
   readonly requestsBeingHandled: number;
 }
 
-/** Receives the outcome of a request sent with {@link TransportConnection.requestTo}: one call, once. */
+/**
+ * Receives the outcome of a request sent with {@link TransportConnection.requestTo}: one call, once.
+ * `ownerHint` is the peer's, passed only with its Response or ErrorResponse (never with an error
+ * raised on this side: a timeout, a dropped connection).
+ */
 export interface ResponseSink {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
+  resolve(value: unknown, ownerHint?: string): void;
+  reject(error: unknown, ownerHint?: string): void;
 }

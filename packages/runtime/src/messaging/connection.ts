@@ -21,7 +21,7 @@ import type { RemoteEndpoint } from "./handshake.js";
 import { watchPartialFrames } from "./partial-frame-watchdog.js";
 import { type PendingCall, PendingCalls } from "./pending-calls.js";
 import { type Answer, PendingReply } from "./pending-reply.js";
-import { callIdOf, decodeArrayAt, MessageType, unexpectedMessage, wireErrorOf } from "./protocol.js";
+import { callIdOf, decodeArrayAt, MessageType, ownerHintOf, unexpectedMessage, wireErrorOf } from "./protocol.js";
 import type { ResolvedTransportOptions } from "./transport-options.js";
 
 /**
@@ -39,7 +39,7 @@ export class TransportConnection {
   readonly #pauseReadingWhenFull: boolean;
   readonly #pending: PendingCalls;
   readonly #closeListeners = new Set<(error: Error | undefined) => void>();
-  readonly #answer: Answer = (id, type, value) => this.#answered(id, type, value);
+  readonly #answer: Answer = (id, type, value, ownerHint) => this.#answered(id, type, value, ownerHint);
   readonly #stopWatchingFrames: () => void;
   #beingHandled = 0;
   #state: ConnectionState = ConnectionState.Open;
@@ -221,12 +221,12 @@ export class TransportConnection {
         this.#handleRequest(callIdOf(frame[1]), frame[2]);
         return;
       case MessageType.Response:
-        this.#settleFromPeer(callIdOf(frame[1]))?.sink.resolve(frame[2]);
+        this.#settleFromPeer(callIdOf(frame[1]))?.sink.resolve(frame[2], ownerHintOf(frame));
         return;
       case MessageType.ErrorResponse: {
         const id = callIdOf(frame[1]);
         const error = wireErrorOf(frame[2]);
-        this.#settleFromPeer(id)?.sink.reject(fromWireError(error, this.#options.errorClasses));
+        this.#settleFromPeer(id)?.sink.reject(fromWireError(error, this.#options.errorClasses), ownerHintOf(frame));
         return;
       }
       case MessageType.OneWay:
@@ -277,18 +277,28 @@ export class TransportConnection {
     }
   }
 
-  #answered(id: number, type: typeof MessageType.Response | typeof MessageType.ErrorResponse, value: unknown): void {
+  #answered(
+    id: number,
+    type: typeof MessageType.Response | typeof MessageType.ErrorResponse,
+    value: unknown,
+    ownerHint: string | undefined,
+  ): void {
     this.#beingHandled--;
-    this.#respond(id, type, value);
+    this.#respond(id, type, value, ownerHint);
     this.#maybeFinishDraining();
   }
 
-  #respond(id: number, type: typeof MessageType.Response | typeof MessageType.ErrorResponse, value: unknown): void {
+  #respond(
+    id: number,
+    type: typeof MessageType.Response | typeof MessageType.ErrorResponse,
+    value: unknown,
+    ownerHint?: string,
+  ): void {
     if (this.#state === ConnectionState.Closed) {
       this.#options.logger.debug({ peer: this.peer, callId: id }, "transport: response dropped, connection closed");
       return;
     }
-    let body = this.#encodeFor("response", [type, id, value]);
+    let body = this.#encodeFor("response", ownerHint === undefined ? [type, id, value] : [type, id, value, ownerHint]);
     if (body instanceof Error) body = encode([MessageType.ErrorResponse, id, toWireError(body)]);
     this.#framed.write(body);
     if (this.#pauseReadingWhenFull && !this.#readingPaused && !this.#framed.hasRoom) {

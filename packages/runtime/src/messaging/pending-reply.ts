@@ -7,6 +7,7 @@ export type Answer = (
   id: number,
   type: typeof MessageType.Response | typeof MessageType.ErrorResponse,
   value: unknown,
+  ownerHint: string | undefined,
 ) => void;
 
 /** A request being handled: answers it once, however the handler settles. */
@@ -19,17 +20,17 @@ export class PendingReply implements Reply {
     this.#id = id;
   }
 
-  resolve(value: unknown): void {
+  resolve(value: unknown, ownerHint?: string): void {
     const answer = this.#answer;
     if (answer === undefined) return;
     this.#answer = undefined;
-    answer(this.#id, MessageType.Response, value);
+    answer(this.#id, MessageType.Response, value, ownerHint);
   }
 
-  reject(error: unknown): void {
+  reject(error: unknown, ownerHint?: string): void {
     const answer = this.#answer;
     if (answer === undefined) return;
     this.#answer = undefined;
-    answer(this.#id, MessageType.ErrorResponse, toWireError(error));
+    answer(this.#id, MessageType.ErrorResponse, toWireError(error), ownerHint);
   }
 }

@@ -65,6 +65,31 @@ describe("transport", () => {
     expect(answers).toEqual(Array.from({ length: 10_000 }, (_, n) => n * 2));
   });
 
+  it("owner hint - a reply's hint reaches the request's sink with the value or the error, and only then", async () => {
+    const server = await serve({
+      onRequest: (payload, _from, reply: Reply) => {
+        if (payload === "ok") reply.resolve(1, "10.0.0.7:11111");
+        else if (payload === "plain") reply.resolve(2);
+        else reply.reject(new InsufficientFunds(3), "10.0.0.8:11111");
+        return REPLY_LATER;
+      },
+    });
+    const connection = await connect(server);
+    const outcome = (payload: string) =>
+      new Promise<unknown[]>((resolve) =>
+        connection.requestTo(payload, {
+          resolve: (value, hint) => resolve(["value", value, hint]),
+          reject: (error, hint) => resolve(["error", (error as { code?: string }).code, hint]),
+        }),
+      );
+
+    expect(await outcome("ok")).toEqual(["value", 1, "10.0.0.7:11111"]);
+    expect(await outcome("plain")).toEqual(["value", 2, undefined]);
+    expect(await outcome("fail")).toEqual(["error", "INSUFFICIENT_FUNDS", "10.0.0.8:11111"]);
+    // The promise form just drops it.
+    expect(await connection.request("ok")).toBe(1);
+  });
+
   it("errors - a handler's error reaches the caller with its name, code, message and data", async () => {
     const server = await serve({
       onRequest: (payload) => {

@@ -15,7 +15,7 @@ import { ProjectionRunner, type RunnerOptions } from "./projection-runner.js";
 
 /** The directory key of a projection: one owner per projection version in the cluster. */
 export function projectionOwnerKey(info: ProjectionInfo): string {
-  // The router's key for a call to PROJECTION_ACTOR_TYPE / id (read-side.ts strips the prefix).
+  // The standalone directory reads the checkpoint's epoch under this key (read-side.ts strips the prefix).
   return `$granary.projection/${info.id}`;
 }
 
@@ -184,16 +184,6 @@ export class ProjectionCoordinator {
       }
     }
     return true;
-  }
-
-  /** Tells every projection running here that a stream was purged. */
-  async purge(stream: string): Promise<void> {
-    await Promise.all([...this.#owned.values()].map((owned) => owned.runner.purge(stream)));
-  }
-
-  /** Tells one projection running here that a stream was purged (a notice routed from another silo). */
-  async purgeOne(id: string, stream: string): Promise<void> {
-    await this.#owned.get(id)?.runner.purge(stream);
   }
 
   /** Forgets a failed projection's failure so the next round starts it again from its checkpoint. */

@@ -48,6 +48,7 @@ import { CallRouter } from "../cluster/call-router.js";
 import { clientCallRefusal } from "../cluster/call-trust.js";
 import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/cluster-options.js";
 import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
+import { RoutingCounters } from "../cluster/routing-counters.js";
 import { DATA_SUBJECT_TYPE, type ForgetResult } from "../crypto/data-subject.js";
 import { PersonalDataRules } from "../crypto/personal-data-rules.js";
 import { type Shredding, setUpShredding } from "../crypto/shredding.js";
@@ -87,6 +88,11 @@ import { type ResolvedStandaloneListen, resolveStandaloneListen } from "./standa
 
 /** A fenced silo tries to rejoin this long after dropping its activations, and again after each failure. */
 const REJOIN_RETRY_MS = 1_000;
+/**
+ * How long a purge waits for the projections on its silo to apply its notice: short, so a purge is
+ * not held up (past its caller's timeout) by a projection that is rebuilding far behind the head.
+ */
+const LOCAL_PURGE_WAIT_MS = 5_000;
 
 interface ClusterParts {
   readonly options: ResolvedClusterOptions;
@@ -137,6 +143,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   #unhandleSignals: (() => void) | undefined;
   readonly #startedAt: number;
   #callsTotal = 0;
+  readonly #routing = new RoutingCounters();
   #inspector: { readonly url: string; close(): Promise<void> } | undefined;
   /** The operator surface (CLI, inspector): health, activations, and what other subsystems register. */
   readonly admin: SiloAdmin;
@@ -217,6 +224,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       startedAt: this.#startedAt,
       now: () => options.clock.now(),
       callsTotal: this.#callsTotal,
+      routing: this.#routing,
       status: this.#fenced ? "fenced" : this.#stopping ? "stopping" : "serving",
       fencedReason: this.#fenced,
       catalog: this.#catalog,
@@ -240,10 +248,10 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       callTimeoutMs: options.callTimeoutMs,
       settings: options.readSide,
       clock: options.clock,
-      ...(cluster ? { forward: (request: CallRequest) => this.#invoke(request, 0, false) } : {}),
     });
-    // Projections running on this silo drop what they derived from a stream purged here.
-    this.#purger.listen(({ tombstone }) => this.#readSide.purged(tombstone.stream));
+    // Every projection hears of a purge through the notice in the feed; the purge waits (briefly)
+    // for those running here, so a query on this silo right after the purge no longer sees it.
+    this.#purger.listen(({ noticePosition }) => this.#readSide.applied(noticePosition, LOCAL_PURGE_WAIT_MS));
     // Purging a stream cancels its reminders: nothing may wake a forgotten actor.
     this.#purger.listen(async ({ tombstone }) => {
       await this.#reminders.registry.cancelAll(tombstone.stream);
@@ -399,9 +407,10 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   }
 
   /**
-   * Adds a listener for purges executed on this silo (the hook for projections and the event bus):
-   * called after the tombstone is written and the snapshots purged, before the purge resolves.
-   * Returns the function that removes it.
+   * Adds a listener for purges executed on this silo (projections need none: they hear of every
+   * purge, on whichever silo, through the purge notice in the feed): called after the tombstone is
+   * written, the snapshots purged and the notice appended, before the purge resolves. Returns the
+   * function that removes it.
    */
   onPurge(listener: PurgeListener): () => void {
     return this.#purger.listen(listener);
@@ -609,8 +618,16 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   /**
    * Like #invoke for a call from another process: answered through `answer`, no promise.
    * @param connectionInFlight requests being handled on the connection it came on, itself included
+   * @param fromClient a client sent it (else another silo, or a standalone silo's listener)
    */
-  #accept(request: CallRequest, hops: number, external: boolean, answer: CallAnswer, connectionInFlight: number): void {
+  #accept(
+    request: CallRequest,
+    hops: number,
+    external: boolean,
+    answer: CallAnswer,
+    connectionInFlight: number,
+    fromClient: boolean,
+  ): void {
     const refusal = this.#refusal(request, external, connectionInFlight, false);
     if (refusal) {
       answer.reject(refusal);
@@ -641,7 +658,14 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     let span: Span | undefined;
     let traced = request;
     if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
-    this.#route(new AnsweredCallRecord(traced, answer, this.#deadlines, span, this.#settled), hops);
+    const record = new AnsweredCallRecord(traced, answer, this.#deadlines, span, this.#settled);
+    if (fromClient) {
+      record.fromClient = true;
+      this.#routing.clientCalls++;
+    } else if (hops > 0) {
+      this.#routing.callsFromSilos++;
+    }
+    this.#route(record, hops);
   }
 
   /**
@@ -740,7 +764,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       port: listen.port,
       tls: listen.tls?.server,
       onRequest: (payload, from, reply) => {
-        this.#accept(parseCallRequest(payload), 0, true, reply, from.requestsBeingHandled);
+        this.#accept(parseCallRequest(payload), 0, true, reply, from.requestsBeingHandled, true);
         return REPLY_LATER;
       },
     });
@@ -775,7 +799,14 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
         const untrusted = fromSilo ? undefined : clientCallRefusal(request);
         if (untrusted) throw untrusted;
         // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
-        this.#accept(request, fromSilo ? hops : 0, !fromSilo || hops === 0, reply, from.requestsBeingHandled);
+        this.#accept(
+          request,
+          fromSilo ? hops : 0,
+          !fromSilo || hops === 0,
+          reply,
+          from.requestsBeingHandled,
+          !fromSilo,
+        );
         return REPLY_LATER;
       },
     });
@@ -784,11 +815,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       for (const call of calls) {
         const router = this.#cluster?.router;
         if (!router) call.reject(new ShuttingDownError(`silo ${this.siloId}`));
-        else
-          router.reroute(call.request).then(
-            (value) => call.resolve(value),
-            (error: unknown) => call.reject(error),
-          );
+        else router.reroute(call);
       }
     };
     await this.#startIncarnation(cluster);
@@ -822,6 +849,8 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     cluster.agent = agent;
     cluster.router = new CallRouter({
       siloId: this.siloId,
+      selfAddress: formatAddress({ host: options.advertisedHost, port: server.address.port }),
+      counters: this.#routing,
       catalog: this.#catalog,
       directory: backends.directory,
       cache,

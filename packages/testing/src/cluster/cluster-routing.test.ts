@@ -136,6 +136,21 @@ describe("in-process cluster over TCP", () => {
     expect(staying.activationCount).toBe(40);
   });
 
+  it("ownerCacheSize 0: the client learns no owners and every call goes to the next gateway, which forwards most", async () => {
+    cluster = await TestCluster.start({ actors, errors, silos: 3 });
+    const client = await cluster.client({ ownerCacheSize: 0 });
+
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: 30 }, (_, i) => client.get(Counter, `c-${i}`).increment()));
+    }
+
+    expect(client.routing).toEqual({ callsSent: 90, callsToKnownOwner: 0, ownersKnown: 0 });
+    const routing = cluster.silos.map((silo) => silo.admin.info().routing);
+    expect(routing.reduce((sum, r) => sum + r.clientCalls, 0)).toBe(90);
+    // Round robin over 3 silos: about two calls in three land away from their owner.
+    expect(routing.reduce((sum, r) => sum + r.clientCallsForwarded, 0)).toBeGreaterThan(20);
+  });
+
   it("a wrong cluster key cannot call", async () => {
     cluster = await TestCluster.start({ actors, errors, silos: 1 });
     const intruder = await Client.connect({

@@ -15,7 +15,7 @@ import {
   type SnapshotStore,
   systemClock,
 } from "@granary/core";
-import { Client, type PlacementOption, Silo, type SiloOptions } from "@granary/runtime";
+import { Client, type ClientOptions, type PlacementOption, Silo, type SiloOptions } from "@granary/runtime";
 import { pino } from "pino";
 import { DirectoryView, MembershipView, noFaults, type SiloSeat, storeView } from "./silo-faults.js";
 import { TestNetwork } from "./test-network.js";
@@ -137,7 +137,9 @@ export class TestCluster {
   }
 
   /** A client that finds the silos through the cluster's membership, on the cluster's clock. */
-  async client(options: { readonly callTimeoutMs?: number } = {}): Promise<Client> {
+  async client(
+    options: Omit<ClientOptions, "membership" | "gateways" | "redis" | "clusterKey" | "clock"> = {},
+  ): Promise<Client> {
     const client = await Client.connect({
       membership: this.membership,
       clusterKey: TEST_CLUSTER_KEY,
