@@ -350,7 +350,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       {
         actors: resolved.actors.map((a) => a.type),
         store: stores.owned ? resolved.dataDir : cluster?.backends.store ? "redis" : "custom",
-        ...(cluster?.server ? { address: `${cluster.options.advertisedHost}:${cluster.server.address.port}` } : {}),
+        ...(silo.#cluster?.server && silo.address ? { address: formatAddress(silo.address) } : {}),
         ...(silo.#listener ? { address: `${listen?.host}:${silo.#listener.address.port}` } : {}),
         ...(silo.#inspector ? { inspector: silo.#inspector.url } : {}),
       },
@@ -470,7 +470,10 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     if (this.#listener) return this.#listener.address;
     const cluster = this.#cluster;
     if (!cluster?.server) return undefined;
-    return { host: cluster.options.advertisedHost, port: cluster.server.address.port };
+    return {
+      host: cluster.options.advertisedHost,
+      port: cluster.options.advertisedPort ?? cluster.server.address.port,
+    };
   }
 
   /** Where the browser inspector is served, when it is on. */
@@ -833,7 +836,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       self: {
         siloId: this.siloId,
         host: options.advertisedHost,
-        port: server.address.port,
+        port: options.advertisedPort ?? server.address.port,
         startedAt: this.#options.clock.now(),
       },
       leaseMs: options.leaseMs,
@@ -849,7 +852,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     cluster.agent = agent;
     cluster.router = new CallRouter({
       siloId: this.siloId,
-      selfAddress: formatAddress({ host: options.advertisedHost, port: server.address.port }),
+      selfAddress: formatAddress({ host: options.advertisedHost, port: options.advertisedPort ?? server.address.port }),
       counters: this.#routing,
       catalog: this.#catalog,
       directory: backends.directory,

@@ -105,10 +105,15 @@ describe("one hop per call (owner hints)", () => {
     const moving = actors.filter((id) => ownerOf(c, id) === first);
     expect(moving.length).toBeGreaterThan(0);
 
-    // Given the actors on the first silo went idle there and were re-activated on the second
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    first.collectIdle();
-    await vi.waitFor(() => expect(first.activationCount).toBe(0), { timeout: 5_000 });
+    // Given the actors on the first silo went idle there (idleTimeoutMs: 100) and were re-activated
+    // on the second
+    await vi.waitFor(
+      () => {
+        first.collectIdle();
+        expect(first.activationCount).toBe(0);
+      },
+      { timeout: 5_000 },
+    );
     await Promise.all(moving.map((id) => second.get(Tally, id).add()));
     for (const id of moving) expect(ownerOf(c, id)).toBe(second);
 
@@ -137,11 +142,14 @@ describe("one hop per call (owner hints)", () => {
     const c = cluster;
     const clients = [await c.client(), await c.client(), await c.client()];
     const actors = ids(20);
-    const idleEverywhere = async () => {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      for (const silo of c.silos) silo.collectIdle();
-      await vi.waitFor(() => expect(c.placements().size).toBe(0), { timeout: 5_000 });
-    };
+    const idleEverywhere = () =>
+      vi.waitFor(
+        () => {
+          for (const silo of c.silos) silo.collectIdle();
+          expect(c.placements().size).toBe(0);
+        },
+        { timeout: 5_000 },
+      );
     // Each client learns the owners at a different time, with the actors deactivated in between,
     // and with its round robin shifted by k calls to other actors first: their hints disagree.
     let calls = 0;

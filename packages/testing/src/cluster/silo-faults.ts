@@ -41,13 +41,12 @@ export interface SiloSeat {
   readonly network: TestNetwork;
   /** Silo index of each silo id that joined (incarnations after a rejoin included). */
   readonly indexOf: Map<string, number>;
-  /** Indexes of every silo of the cluster so far. */
-  readonly seats: () => readonly number[];
 }
 
 /**
  * One silo's view of the shared membership: refused while the silo is isolated, and with each
  * member's address pointing at the relay from this silo to that member, so the network can cut it.
+ * (Silos advertise their client relay, which is what the shared membership and owner hints carry.)
  */
 export class MembershipView implements Membership {
   readonly #shared: Membership;
@@ -60,11 +59,8 @@ export class MembershipView implements Membership {
 
   async join(member: SiloAddress, leaseMs: number): Promise<void> {
     this.#check();
-    const { index, network, indexOf } = this.#seat;
-    await network.expose(index, member.port, this.#seat.seats());
-    indexOf.set(member.siloId, index);
-    // Clients read the shared membership: they reach the silo through their own relay.
-    await this.#shared.join({ ...member, port: network.port("client", index) ?? member.port }, leaseMs);
+    this.#seat.indexOf.set(member.siloId, this.#seat.index);
+    await this.#shared.join(member, leaseMs);
   }
 
   async renew(siloId: string, leaseMs: number): Promise<boolean> {

@@ -17,6 +17,7 @@ import {
 } from "@granary/core";
 import { Client, type ClientOptions, type PlacementOption, Silo, type SiloOptions } from "@granary/runtime";
 import { pino } from "pino";
+import { freePort } from "../servers/free-port.js";
 import { DirectoryView, MembershipView, noFaults, type SiloSeat, storeView } from "./silo-faults.js";
 import { TestNetwork } from "./test-network.js";
 
@@ -110,9 +111,15 @@ export class TestCluster {
       faults: noFaults(),
       network: this.#network,
       indexOf: this.#indexOf,
-      seats: () => this.#seats.map((s) => s.index),
     };
+    const peers = this.#seats.map((s) => s.index);
     this.#seats.push(seat);
+    // The silo listens on a port chosen here, so its relays exist before anyone learns of it; it
+    // advertises its client relay, which is what membership and owner hints carry.
+    const port = await freePort();
+    await this.#network.expose(seat.index, port, peers);
+    const advertisedPort = this.#network.port("client", seat.index);
+    if (advertisedPort === undefined) throw new Error(`no client relay for silo ${seat.index}`);
     const silo = await Silo.start({
       logger: pino({ level: "silent" }),
       // A test process's signals belong to the test runner, not to the silos it starts.
@@ -129,7 +136,8 @@ export class TestCluster {
       membership: new MembershipView(this.membership, seat),
       directory: new DirectoryView(this.directory, seat),
       clusterKey: TEST_CLUSTER_KEY,
-      port: 0,
+      port,
+      advertisedPort,
       ...(options.placement === undefined ? {} : { placement: options.placement }),
     });
     this.silos[seat.index] = silo;
