@@ -57,8 +57,14 @@ describe("purge in a 3-silo cluster", () => {
     const running = ledger.slowCredit(2);
     await expect.poll(() => Ledger.slowStarted).toBe(started + 1);
     const waiting = ledger.credit(3).catch((e: unknown) => e);
+    const owner = cluster.silos.find((s) => s.siloId === cluster?.placements().get("Ledger/bob"));
+    const activation = () => owner?.admin.activation("Ledger", "bob");
+    // The third call waits in the owner's mailbox behind the running turn ...
+    await expect.poll(() => activation()?.mailboxDepth).toBe(1);
 
     const purge = client.purge(Ledger, "bob", REQUEST);
+    // ... and the purge has reached the owner (no new turn starts) before the running turn ends.
+    await expect.poll(() => activation()?.state).toBe("deactivating");
     release();
 
     expect(await running).toBe(3);

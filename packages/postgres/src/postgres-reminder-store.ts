@@ -108,6 +108,11 @@ export class PostgresReminderStore implements ReminderStore {
     return rows[0]?.outcome as AdvanceOutcome;
   }
 
+  async partitionEpoch(partition: number): Promise<number> {
+    const rows = await this.#query<{ epoch: string }>(this.#sql.epoch, [this.#namespace, partition]);
+    return rows[0] ? Number(rows[0].epoch) : 0;
+  }
+
   async close(): Promise<void> {
     await this.#db.close();
   }
@@ -131,6 +136,7 @@ function statements(s: string) {
         WHERE namespace = $1 AND partition = c.partition AND due_at <= $3 ORDER BY due_at LIMIT $4) r
       ORDER BY r.due_at LIMIT $4`,
     advance: `SELECT ${s}.advance_reminder($1, $2, $3, $4, $5, $6, $7, $8) AS outcome`,
+    epoch: `SELECT epoch FROM ${s}.reminder_partitions WHERE namespace = $1 AND partition = $2`,
   };
 }
 

@@ -13,6 +13,7 @@ export const APPLICATION_READS = [
   "streams",
   "snapshots",
   "reminders",
+  "reminder_partitions",
   "projection_checkpoints",
   "projection_documents",
   "subject_keys",

@@ -183,7 +183,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     const silo = this;
     this.#reminders = new SiloReminders({
       ...reminders,
-      directory,
+      directory: cluster?.backends.directory ?? options.directory,
       clock: options.clock,
       logger: () => this.#logger,
       siloId: () => this.#siloId,
