@@ -11,8 +11,6 @@ import {
   type ErrorClass,
   formatAddress,
   InvalidConfigurationError,
-  MemoryReminderStore,
-  MemorySnapshotStore,
   messageOf,
   type PastActorRef,
   type PastCallOptions,
@@ -44,15 +42,12 @@ import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord
 import { type CallFrame, hopsOf, parseCallRequest } from "../calls/call-wire.js";
 import { DeadlineTracker } from "../calls/deadlines.js";
 import { Catalog } from "../catalog/catalog.js";
-import { CallRouter } from "../cluster/call-router.js";
 import { clientCallRefusal } from "../cluster/call-trust.js";
-import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/cluster-options.js";
-import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
+import { resolveClusterOptions } from "../cluster/cluster-options.js";
 import { RoutingCounters } from "../cluster/routing-counters.js";
 import { DATA_SUBJECT_TYPE, type ForgetResult } from "../crypto/data-subject.js";
 import { PersonalDataRules } from "../crypto/personal-data-rules.js";
-import { type Shredding, setUpShredding } from "../crypto/shredding.js";
-import { DirectoryCache } from "../directory/directory-cache.js";
+import type { Shredding } from "../crypto/shredding.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
 import { answerHistoryRequest, localPastInvoker } from "../history/history-requests.js";
@@ -68,7 +63,6 @@ import type {
 } from "../history/history-types.js";
 import { isHistoryMessage, parseHistoryMessage } from "../history/history-wire.js";
 import { PURGE_METHOD, PurgeCoordinator, type PurgeListener, validatePurgeRequest } from "../history/purge.js";
-import { MembershipAgent } from "../membership/membership-agent.js";
 import { REPLY_LATER } from "../messaging/connection-types.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { listenTransport, type TransportServer } from "../messaging/server.js";
@@ -81,9 +75,11 @@ import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createDefaultLogger } from "../telemetry/logger.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
 import { registerTransportGauges } from "../telemetry/transport-metrics.js";
-import { openEmbeddedStores, type Stores } from "./default-stores.js";
+import type { Stores } from "./default-stores.js";
 import { handleSignals } from "./signal-handlers.js";
+import { type ClusterParts, openClusterParts, startIncarnation } from "./silo-cluster.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
+import { openSiloStores } from "./silo-stores.js";
 import { type ResolvedStandaloneListen, resolveStandaloneListen } from "./standalone-listen.js";
 
 /** A fenced silo tries to rejoin this long after dropping its activations, and again after each failure. */
@@ -93,16 +89,6 @@ const REJOIN_RETRY_MS = 1_000;
  * not held up (past its caller's timeout) by a projection that is rebuilding far behind the head.
  */
 const LOCAL_PURGE_WAIT_MS = 5_000;
-
-interface ClusterParts {
-  readonly options: ResolvedClusterOptions;
-  readonly backends: ClusterBackends;
-  readonly ownsBackends: boolean;
-  server?: TransportServer;
-  pool?: ConnectionPool;
-  agent?: MembershipAgent;
-  router?: CallRouter;
-}
 
 /**
  * A silo hosts activations of actors. Standalone (no `redis`): an in-process directory and, with
@@ -271,56 +257,14 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     new PersonalDataRules(resolved.actors);
     validateProjections(resolved.projections);
     const bootLogger = resolved.logger ?? createDefaultLogger(resolved.logLevel);
-    let cluster: ClusterParts | undefined;
-    if (clusterOptions) {
-      const injected = clusterOptions.membership && clusterOptions.directory;
-      const backends: ClusterBackends = injected
-        ? { membership: clusterOptions.membership, directory: clusterOptions.directory, close: async () => {} }
-        : await openRedisBackends(
-            clusterOptions.redis as string,
-            clusterOptions.clusterName,
-            bootLogger,
-            !resolved.store,
-          );
-      cluster = { options: clusterOptions, backends, ownsBackends: !injected };
-    }
-    let stores: Stores;
-    if (resolved.store) {
-      stores = { store: resolved.store, snapshots: resolved.snapshots ?? new MemorySnapshotStore(), owned: false };
-    } else if (cluster?.backends.store && cluster.backends.snapshots) {
-      // Closed with the cluster backends.
-      stores = { store: cluster.backends.store, snapshots: cluster.backends.snapshots, owned: false };
-    } else {
-      stores = await openEmbeddedStores(resolved.dataDir);
-    }
+    const cluster = clusterOptions ? await openClusterParts(clusterOptions, bootLogger, !resolved.store) : undefined;
     let silo: Silo | undefined;
-    let shredding: Shredding | undefined;
-    try {
-      shredding = await setUpShredding({
-        actors: resolved.actors,
-        keyStore: resolved.keyStore,
-        keyCacheTtlMs: resolved.keyCacheTtlMs,
-        stores,
-        custom: resolved.store !== undefined,
-        redisUrl: cluster && !resolved.store ? clusterOptions?.redis : undefined,
-        dataDir: resolved.dataDir,
-        logger: () => silo?.logger ?? bootLogger,
-        onForgotten: (subject) => {
-          if (silo) void silo.#deactivatePersonalData(subject);
-        },
-      });
-    } catch (error) {
-      if (stores.owned) await Promise.allSettled([stores.store.close(), stores.snapshots.close()]);
-      if (cluster?.ownsBackends) await cluster.backends.close();
-      throw error;
-    }
-    if (shredding) stores = shredding.stores;
-    // Reminders beside the events: the embedded file, else the cluster's Redis, else memory.
-    const reminders = resolved.reminders
-      ? { store: resolved.reminders, owned: false }
-      : stores.reminders
-        ? { store: stores.reminders, owned: stores.owned }
-        : { store: cluster?.backends.reminders ?? new MemoryReminderStore(), owned: false };
+    const { stores, shredding, reminders } = await openSiloStores(resolved, cluster, {
+      logger: () => silo?.logger ?? bootLogger,
+      onForgotten: (subject) => {
+        if (silo) void silo.#deactivatePersonalData(subject);
+      },
+    });
     silo = new Silo(resolved, stores, cluster, options.onFenced, admission, reminders);
     silo.#shredding = shredding;
     silo.#admission.start();
@@ -824,48 +768,17 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     await this.#startIncarnation(cluster);
   }
 
-  /** Joins membership under the current identity and routes with a fresh directory cache. */
-  async #startIncarnation(cluster: ClusterParts): Promise<void> {
-    const { options, backends } = cluster;
-    const pool = cluster.pool as ConnectionPool;
-    const server = cluster.server as TransportServer;
-    const cache = new DirectoryCache();
-    const agent = new MembershipAgent({
-      membership: backends.membership,
-      directory: backends.directory,
-      self: {
-        siloId: this.siloId,
-        host: options.advertisedHost,
-        port: options.advertisedPort ?? server.address.port,
-        startedAt: this.#options.clock.now(),
-      },
-      leaseMs: options.leaseMs,
-      clock: this.#options.clock,
-      logger: this.logger.child({ component: "membership" }),
-      onFenced: (reason) => this.#fence(reason),
-      onSiloGone: (member, how) => {
-        cache.invalidateSilo(member.siloId);
-        // A silo that left answers what it accepted while closing; only a dead one leaves calls hanging.
-        if (how === "died") pool.disconnect({ host: member.host, port: member.port }, "its membership lease expired");
-      },
-    });
-    cluster.agent = agent;
-    cluster.router = new CallRouter({
+  #startIncarnation(cluster: ClusterParts): Promise<void> {
+    return startIncarnation(cluster, {
       siloId: this.siloId,
-      selfAddress: formatAddress({ host: options.advertisedHost, port: options.advertisedPort ?? server.address.port }),
-      counters: this.#routing,
-      catalog: this.#catalog,
-      directory: backends.directory,
-      cache,
-      agent,
-      pool,
-      placement: options.placement,
-      logger: this.logger,
       clock: this.#options.clock,
-      stopping: () => this.#stopping !== undefined,
+      logger: this.logger,
+      routing: this.#routing,
+      catalog: this.#catalog,
       lookupSlots: this.#admission.lookupSlots,
+      stopping: () => this.#stopping !== undefined,
+      onFenced: (reason) => this.#fence(reason),
     });
-    await agent.start();
   }
 
   #fence(reason: string): void {
