@@ -21,6 +21,7 @@ import {
   startFeedSubscription,
   type Tombstone,
   throwOnReadErrors,
+  trackSubscription,
   type Upcasters,
   VersionConflictError,
   validateAppend,
@@ -287,17 +288,7 @@ export class RedisEventStore implements EventStore {
       },
       options,
     );
-    const tracked: Subscription = {
-      get position() {
-        return subscription.position;
-      },
-      close: async () => {
-        this.#subscriptions.delete(tracked);
-        await subscription.close();
-      },
-    };
-    this.#subscriptions.add(tracked);
-    return tracked;
+    return trackSubscription(this.#subscriptions, subscription);
   }
 
   /**

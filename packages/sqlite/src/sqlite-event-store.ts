@@ -17,6 +17,7 @@ import {
   startFeedSubscription,
   type Tombstone,
   throwOnReadErrors,
+  trackSubscription,
   validateAppend,
   validateRead,
   validateReadAll,
@@ -151,17 +152,7 @@ export class SqliteEventStore implements EventStore {
       },
       options,
     );
-    const tracked: Subscription = {
-      get position() {
-        return subscription.position;
-      },
-      close: async () => {
-        this.#subscriptions.delete(tracked);
-        await subscription.close();
-      },
-    };
-    this.#subscriptions.add(tracked);
-    return tracked;
+    return trackSubscription(this.#subscriptions, subscription);
   }
 
   purge(stream: string, request: PurgeRequest): Promise<Tombstone> {

@@ -1,4 +1,5 @@
 import {
+  ConcurrentRaiseError,
   ErrorCode,
   type EventEnvelope,
   type EventSourcedActor,
@@ -65,7 +66,9 @@ export interface TurnHost {
  *   `persist()` does, so A′ reads and builds on durable state only, and A′ then commits its own
  *   events before it replies: versions stay contiguous;
  * - a throw discards the events raised since the last commit (the state goes back to that durable
- *   point); events already committed, by a re-entry or `persist()`, stay;
+ *   point); events already committed, by a re-entry or `persist()`, stay; since the discarded
+ *   events cannot be attributed to one turn when turns run at once, every other open command
+ *   fails too (`CONCURRENT_RAISE`, kind "discarded");
  * - appends and discards of one actor run one at a time, in order;
  * - while two calls of one chain are inside the actor side by side rather than nested (see
  *   {@link OpenTurns}), `raise` is refused: neither call's events could be discarded alone;
@@ -223,10 +226,25 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
 
   /** A turn threw (or was aborted): back to the durable point, once the appends before are done. */
   async #fail(context: CallContext, error: unknown): Promise<never> {
-    if (this.#queued > 0) await this.#enqueue(async () => void this.#control.discardPending());
-    else this.#control.discardPending();
+    if (this.#queued > 0) await this.#enqueue(async () => this.#discard(context));
+    else this.#discard(context);
     this.#close(context, true);
     throw asTurnError(error);
+  }
+
+  /**
+   * Back to the durable point. Pending events cannot be attributed to the turn that raised them
+   * when several turns of the actor run at once (a fan-out elsewhere in the chain can make a
+   * "nested" call run beside its ancestor), so every other open command whose events may be among
+   * the discarded ones fails too: it must never reply as if an event it raised were kept.
+   */
+  #discard(context: CallContext): void {
+    if (this.#control.discardPending() === 0) return;
+    for (const other of this.#open.all()) {
+      if (other !== context && this.#open.isCommand(other)) {
+        this.#abort(other, new ConcurrentRaiseError(this.stream, "discarded"));
+      }
+    }
   }
 
   #abort(context: CallContext, error: unknown): void {
@@ -282,8 +300,12 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       // #append builds the envelopes before its first await, so they hold exactly these `count` events.
       await this.#append(pending, expectedVersion, context, record);
     } catch (error) {
-      // Whatever is pending was raised on top of events that were not written.
+      // Whatever is pending was raised on top of events that were not written; other open
+      // commands may have raised some of it, so they must not reply as if it were kept.
       control.discardPending();
+      for (const other of this.#open.all()) {
+        if (other !== context && this.#open.isCommand(other)) this.#abort(other, error);
+      }
       throw error;
     }
     control.committed(count);

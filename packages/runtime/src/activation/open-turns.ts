@@ -35,6 +35,11 @@ export class OpenTurns {
     return this.#sideBySide;
   }
 
+  /** Whether `context` is an open command (may raise). */
+  isCommand(context: CallContext): boolean {
+    return this.#command[this.#open.lastIndexOf(context)] === true;
+  }
+
   /** The open calls, oldest first. */
   all(): readonly CallContext[] {
     return this.#open;
