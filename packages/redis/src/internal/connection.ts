@@ -50,7 +50,7 @@ export class RedisConnection {
         connectTimeout: options.connectTimeoutMs,
         commandTimeout: options.commandTimeoutMs,
         retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1_000),
-        // Commands issued in the same tick (appends of many actors) go out in one write.
+        // Plain commands issued in the same tick go out in one write (scripts: see LuaScript).
         enableAutoPipelining: true,
       });
     } else {
