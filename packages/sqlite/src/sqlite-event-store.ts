@@ -194,10 +194,14 @@ export class SqliteEventStore implements EventStore {
     this.#assertOpen();
     validateRead(stream, fromVersion, limit);
     const namespace = this.#options.namespace;
-    const head = this.#statements.streamRow.get(namespace, stream);
-    if (head?.purged_at) throw purgedError(stream, head);
     // LIMIT -1 is SQLite for "no limit".
     const rows = this.#statements.readStream.all(namespace, stream, fromVersion, limit ?? -1);
+    // A purge deletes the events in the transaction that writes the tombstone, so only an empty
+    // read can be of a purged stream: the head is read then, not on every read.
+    if (rows.length === 0) {
+      const head = this.#statements.streamRow.get(namespace, stream);
+      if (head?.purged_at) throw purgedError(stream, head);
+    }
     const codec = streamRowCodec(stream);
     return decodeRows(rows, codec.refOf, codec.decode, this.#options.upcasters);
   }
