@@ -1,4 +1,5 @@
 import {
+  DocumentProjection,
   type EventStore,
   isGranaryError,
   isRedacted,
@@ -8,6 +9,7 @@ import {
   MemoryKeyStore,
   MemorySnapshotStore,
   type PersonalData,
+  type ProjectedEvent,
   type RecordedEvent,
   redacted,
 } from "@granary/core";
@@ -453,5 +455,36 @@ describe("crypto-shredding - tampering and misconfiguration", () => {
       Deleted: { subject: () => "x", fields: [] },
     };
     expect([ok, wrongField, wrongSubject, wrongType]).toHaveLength(4);
+  });
+});
+
+describe("crypto-shredding - the rest of the silo works on the encrypting store", () => {
+  class PlanCounts extends DocumentProjection<{ n: number }, CustomerEvent> {
+    static readonly projection = "plan-counts";
+    static readonly events = ["Registered"];
+    key(event: ProjectedEvent<CustomerEvent>) {
+      return event.type === "Registered" ? event.data.plan : undefined;
+    }
+    initialDocument() {
+      return { n: 0 };
+    }
+    apply(doc: { n: number }) {
+      return { n: doc.n + 1 };
+    }
+  }
+
+  it("projections run and correlated() answers, with personal fields decrypted (no store given for either)", async () => {
+    const w = world();
+    const silo = await startSilo(w, { projections: [PlanCounts] });
+    await silo.get(Customer, "c-1").register("Ada", "ada@example.com", "gold");
+    await silo.get(Customer, "c-2").register("Bob", "bob@example.com", "gold");
+
+    expect(await silo.query(PlanCounts).get("gold", { waitForLatest: true })).toEqual({ n: 2 });
+    const history = await silo.history(Customer, "c-1");
+    const correlationId = history.events[0]?.metadata.correlationId as string;
+    const page = await silo.correlated(correlationId);
+    expect(page.events.map((e) => [e.stream, e.data])).toEqual([
+      ["Customer/c-1", expect.objectContaining({ name: "Ada", email: "ada@example.com" })],
+    ]);
   });
 });

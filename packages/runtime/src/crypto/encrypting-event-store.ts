@@ -1,9 +1,11 @@
 import type {
   AppendOptions,
   AppendResult,
+  CorrelatedReadOptions,
   EventEnvelope,
   EventReadError,
   EventStore,
+  ProjectionStore,
   PurgeRequest,
   ReadOptions,
   ReadWithErrorsResult,
@@ -12,7 +14,7 @@ import type {
   Subscription,
   Tombstone,
 } from "@granary/core";
-import { messageOf } from "@granary/core";
+import { InvalidArgumentError, messageOf, providesProjectionStore } from "@granary/core";
 import { openEvent, sealEvents } from "./event-crypto.js";
 import type { KeyCache } from "./key-cache.js";
 import type { PersonalDataRules } from "./personal-data-rules.js";
@@ -21,7 +23,8 @@ import type { StreamSubjects } from "./stream-subjects.js";
 /**
  * The silo's event store when actors declare personal data: declared fields are encrypted per data
  * subject before `append` reaches the store, and every read path (`read`, `readWithErrors`,
- * `readAll`, `subscribe`) decrypts them, or shows the redaction marker for a forgotten subject.
+ * `readAll`, `readCorrelated`, `subscribe`) decrypts them, or shows the redaction marker for a
+ * forgotten subject. The projection store is the inner store's (documents are the application's).
  * Whatever reads through the silo (replay, `loadHistory`, history, projections) sees the same.
  */
 export class EncryptingEventStore implements EventStore {
@@ -95,6 +98,21 @@ export class EncryptingEventStore implements EventStore {
 
   async readAll(fromPosition: number, limit?: number): Promise<RecordedEvent[]> {
     return this.#openAll(await this.#inner.readAll(fromPosition, limit));
+  }
+
+  async readCorrelated(correlationId: string, options?: CorrelatedReadOptions): Promise<RecordedEvent[]> {
+    if (!this.#inner.readCorrelated) {
+      throw new InvalidArgumentError(
+        "the silo's event store does not implement readCorrelated, so correlated() cannot answer; every Granary store (memory, SQLite, Redis, PostgreSQL) does",
+      );
+    }
+    return this.#openAll(await this.#inner.readCorrelated(correlationId, options));
+  }
+
+  /** The projection store beside the store underneath, when it offers one. */
+  get openProjectionStore(): (() => ProjectionStore) | undefined {
+    const inner = this.#inner;
+    return providesProjectionStore(inner) ? () => inner.openProjectionStore() : undefined;
   }
 
   subscribe(options: SubscribeOptions): Subscription {
