@@ -81,4 +81,11 @@ export interface Scenario {
    * that `run` prepared: a case worker thread builds its case again from these.
    */
   readonly cases?: (config: BenchConfig, context: never) => CaseSpec[];
+  /**
+   * The oldest Node major the scenario runs on (a peer's `engines`). On an older Node, `pnpm bench`
+   * starts its process on Node 24 from the CI cache (installing it there if needed): see node24.ts.
+   */
+  readonly minNodeMajor?: number;
+  /** The smoke test's time limit for this scenario, when it needs more than vitest's default. */
+  readonly smokeTimeoutMs?: number;
 }
