@@ -42,6 +42,28 @@ export function maxCostFactor(factor: number, of = "baseline"): Target {
   };
 }
 
+/**
+ * Time per operation added over the baseline at most `micros` µs: 1/ops − 1/baseline ops, from the
+ * row's median ops/s and its median per-round ratio (baseline ops = ops ÷ ratio). With N callers
+ * on one event loop, 1/ops/s is the loop time one operation costs.
+ */
+export function maxAddedMicros(micros: number, per = "operation"): Target {
+  const label = `≤ ${micros} µs per ${per} over the baseline`;
+  return {
+    label,
+    check: (row) => {
+      if (row.ratio === undefined || row.opsPerSec === undefined) return missing(label);
+      const added = addedMicros(row.opsPerSec, row.ratio);
+      return result(label, added <= micros, `${added.toFixed(2)} µs`);
+    },
+  };
+}
+
+/** Microseconds per operation a row adds over its baseline (see {@link maxAddedMicros}). */
+export function addedMicros(opsPerSec: number, ratio: number): number {
+  return ((1 - ratio) / opsPerSec) * 1e6;
+}
+
 /** Latency (p50) at most `factor` times the baseline's. */
 export function maxLatencyFactor(factor: number, of = "raw"): Target {
   const label = `p50 ≤ ${factor}× ${of}`;

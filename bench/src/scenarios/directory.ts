@@ -196,7 +196,7 @@ export const directory: Scenario = {
     const silos: RemoteSilo[] = [];
     try {
       for (let i = 0; i < SILOS; i++) {
-        silos.push(await startRemoteSilo({ redisUrl: redis.url, clusterName: CLUSTER, tracing: false }));
+        silos.push(await startRemoteSilo({ redisUrl: redis.url, clusterName: CLUSTER, tracing: "off" }));
       }
       const context: Context = { redisUrl: redis.url };
       const rows: Row[] = await runCases(NAME, cases(config, context), config, context);

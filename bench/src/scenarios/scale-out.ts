@@ -123,7 +123,7 @@ export const scaleOut: Scenario = {
       for (const n of SIZES) {
         const silos: RemoteSilo[] = [];
         for (let i = 0; i < n; i++) {
-          silos.push(await startRemoteSilo({ redisUrl: redis.url, clusterName: clusterOf(n), tracing: false }));
+          silos.push(await startRemoteSilo({ redisUrl: redis.url, clusterName: clusterOf(n), tracing: "off" }));
         }
         clusters.set(n, silos);
       }

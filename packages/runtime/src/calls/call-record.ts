@@ -3,6 +3,7 @@ import { type Span, SpanStatusCode } from "@opentelemetry/api";
 import type { PendingCall } from "../activation/mailbox.js";
 import type { CallRequest } from "./call-context.js";
 import type { DeadlineTracker, Expirable } from "./deadlines.js";
+import { capture, captured } from "./deferred.js";
 
 /**
  * Where a call's outcome goes: a caller's promise, or a reply on a transport connection, which
@@ -71,25 +72,30 @@ export abstract class CallRecord implements PendingCall, Expirable {
   }
 }
 
-/** A call whose caller awaits a promise (references on this silo): the only promise of the call. */
+/** A call whose caller awaits {@link promise} (references on this silo): the only promise of the call. */
 export class PromiseCallRecord extends CallRecord {
+  readonly promise: Promise<unknown>;
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (error: unknown) => void;
+
   constructor(
     request: CallRequest,
-    readonly resolvePromise: (value: unknown) => void,
-    readonly rejectPromise: (error: unknown) => void,
     deadlines: DeadlineTracker,
     span: Span | undefined,
     onSettled: (record: CallRecord) => void,
   ) {
     super(request, deadlines, span, onSettled);
+    this.promise = new Promise(capture);
+    this.#resolve = captured.resolve;
+    this.#reject = captured.reject;
   }
 
   protected deliver(value: unknown): void {
-    this.resolvePromise(value);
+    this.#resolve(value);
   }
 
   protected fail(error: unknown): void {
-    this.rejectPromise(error);
+    this.#reject(error);
   }
 }
 

@@ -25,7 +25,6 @@ import {
   UnknownMethodError,
 } from "@granary/core";
 import type { InspectorOptions } from "@granary/inspector";
-import type { Span } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
@@ -554,12 +553,14 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     const refusal = this.#refusal(request, external, 0, true);
     if (refusal) return Promise.reject(refusal);
     if (request.actorType === DATA_SUBJECT_TYPE) return this.#dataSubjectCall(request);
-    let span: Span | undefined;
-    let traced = request;
-    if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
-    return new Promise((resolve, reject) =>
-      this.#route(new PromiseCallRecord(traced, resolve, reject, this.#deadlines, span, this.#settled), hops),
-    );
+    const traced = tracingEnabled() ? startCallSpan(this.#telemetry.tracer, request) : request;
+    const record = new PromiseCallRecord(traced, this.#deadlines, traced.span, this.#settled);
+    try {
+      this.#route(record, hops);
+    } catch (error) {
+      record.reject(error);
+    }
+    return record.promise;
   }
 
   /**
@@ -602,10 +603,8 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       );
       return;
     }
-    let span: Span | undefined;
-    let traced = request;
-    if (tracingEnabled()) ({ span, request: traced } = startCallSpan(this.#telemetry.tracer, request));
-    const record = new AnsweredCallRecord(traced, answer, this.#deadlines, span, this.#settled);
+    const traced = tracingEnabled() ? startCallSpan(this.#telemetry.tracer, request) : request;
+    const record = new AnsweredCallRecord(traced, answer, this.#deadlines, traced.span, this.#settled);
     if (fromClient) {
       record.fromClient = true;
       this.#routing.clientCalls++;
