@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { MemoryEventStore, MemorySnapshotStore } from "@granary/core";
 import { BenchCounter, Ledger } from "./actors.js";
 import { startBenchSilo } from "./silo.js";
-import { acquireTracing } from "./tracing.js";
+import { acquireTracing, type TracingMode } from "./tracing.js";
 
 /** A shared secret for the benchmark clusters (the transport requires ≥ 16 bytes). */
 export const BENCH_CLUSTER_KEY = "granary-bench-cluster-key-0123456789";
@@ -12,8 +12,8 @@ export interface RemoteSiloOptions {
   readonly redisUrl: string;
   /** One silo per cluster name, so a client's calls all reach this silo. */
   readonly clusterName: string;
-  /** Record every span with the OTel SDK in the silo's process. */
-  readonly tracing: boolean;
+  /** How the silo's process records spans (see TracingMode). */
+  readonly tracing: TracingMode;
   /** Run the cart example's actors on this PostgreSQL instead of the bench actors on memory stores. */
   readonly cart?: { readonly postgresUrl: string; readonly namespace: string };
 }
@@ -33,8 +33,8 @@ export async function hostSilo(options: RemoteSiloOptions): Promise<RemoteSilo> 
     const silo = await hostCartSilo({ ...options, ...options.cart, clusterKey: BENCH_CLUSTER_KEY });
     return { clusterName: options.clusterName, ...silo };
   }
-  const tracing = options.tracing ? acquireTracing() : undefined;
-  if (tracing) tracing.tracing.enabled = true;
+  const tracing = options.tracing === "off" ? undefined : acquireTracing();
+  if (tracing) tracing.tracing.mode = options.tracing;
   const silo = await startBenchSilo({
     actors: [BenchCounter, Ledger],
     store: new MemoryEventStore(),

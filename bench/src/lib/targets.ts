@@ -42,6 +42,28 @@ export function maxCostFactor(factor: number, of = "baseline"): Target {
   };
 }
 
+/**
+ * Time per operation added over the baseline at most `micros` µs: 1/ops − 1/baseline ops, from the
+ * row's median ops/s and its median per-round ratio (baseline ops = ops ÷ ratio). With N callers
+ * on one event loop, 1/ops/s is the loop time one operation costs.
+ */
+export function maxAddedMicros(micros: number, per = "operation"): Target {
+  const label = `≤ ${micros} µs per ${per} over the baseline`;
+  return {
+    label,
+    check: (row) => {
+      if (row.ratio === undefined || row.opsPerSec === undefined) return missing(label);
+      const added = addedMicros(row.opsPerSec, row.ratio);
+      return result(label, added <= micros, `${added.toFixed(2)} µs`);
+    },
+  };
+}
+
+/** Microseconds per operation a row adds over its baseline (see {@link maxAddedMicros}). */
+export function addedMicros(opsPerSec: number, ratio: number): number {
+  return ((1 - ratio) / opsPerSec) * 1e6;
+}
+
 /** Latency (p50) at most `factor` times the baseline's. */
 export function maxLatencyFactor(factor: number, of = "raw"): Target {
   const label = `p50 ≤ ${factor}× ${of}`;
@@ -71,6 +93,28 @@ export function maxExtra(key: string, max: number, label: string, format: (v: nu
     check: (row) => {
       const value = row.extra?.[key];
       return typeof value === "number" ? result(label, value <= max, format(value)) : missing(label);
+    },
+  };
+}
+
+/** A counter's growth per operation (see Workload.counters) at most `max`, e.g. the share of calls forwarded. */
+export function maxPerOp(key: string, max: number, label: string, format: (v: number) => string): Target {
+  return {
+    label,
+    check: (row) => {
+      const value = row.perOp?.[key];
+      return value === undefined ? missing(label) : result(label, value <= max, format(value));
+    },
+  };
+}
+
+/** A counter's growth per operation at most `factor` times the baseline's (median of per-round ratios). */
+export function maxPerOpRatio(key: string, factor: number, label: string): Target {
+  return {
+    label,
+    check: (row) => {
+      const value = row.perOpRatio?.[key];
+      return value === undefined ? missing(label) : result(label, value <= factor, `${value.toFixed(2)}×`);
     },
   };
 }

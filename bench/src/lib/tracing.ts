@@ -9,33 +9,63 @@ import {
   trace,
 } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  type SpanExporter,
+} from "@opentelemetry/sdk-trace-base";
 
 /**
- * Tracing that can be switched on and off between runs in one process, so "on" and "off" rows
- * run back to back under the same machine load. On: the OpenTelemetry SDK (always-on sampler,
- * SimpleSpanProcessor, in-memory exporter). Off: the API's no-op tracer, as with no SDK.
+ * How spans are recorded: `off` (the API's no-op tracer, as with no SDK), `simple` (the SDK with a
+ * SimpleSpanProcessor: one export call per span, synchronously as it ends) or `batch` (the SDK with
+ * a BatchSpanProcessor at its defaults: queued, exported 512 at a time, as deployments run it).
+ * Either way the exporter does no I/O: it counts the spans and drops them.
+ */
+export type TracingMode = "off" | "simple" | "batch";
+
+/** The end of the pipeline: counts what it is handed, keeps nothing, writes nothing. */
+class CountingExporter implements SpanExporter {
+  exported = 0;
+
+  export(spans: ReadableSpan[], resultCallback: (result: { code: number }) => void): void {
+    this.exported += spans.length;
+    resultCallback({ code: 0 });
+  }
+
+  async shutdown(): Promise<void> {}
+
+  async forceFlush(): Promise<void> {}
+}
+
+/**
+ * Tracing that can be switched between modes between runs in one process, so rows with and without
+ * it run back to back under the same machine load.
  */
 export class SwitchableTracing {
-  readonly exporter = new InMemorySpanExporter();
-  readonly #sdk = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(this.exporter)] });
+  readonly #exporter = new CountingExporter();
+  readonly #simple = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(this.#exporter)] });
+  readonly #batch = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(this.#exporter)] });
   readonly #noop = new ProxyTracerProvider(); // no delegate: the API's no-op tracer
   readonly #contextManager = new AsyncLocalStorageContextManager();
-  #enabled = false;
-  #exported = 0;
+  #mode: TracingMode = "off";
 
   /** Registers globally (once per process): the runtime's tracers delegate to this from now on. */
   install(): this {
     const self = this;
     const provider: TracerProvider = {
       getTracer(name, version, options): Tracer {
-        const on = self.#sdk.getTracer(name, version, options);
-        const off = self.#noop.getTracer(name, version, options);
+        const tracers: Record<TracingMode, Tracer> = {
+          off: self.#noop.getTracer(name, version, options),
+          simple: self.#simple.getTracer(name, version, options),
+          batch: self.#batch.getTracer(name, version, options),
+        };
         return {
           startSpan: (spanName: string, options?: SpanOptions, ctx?: Context): Span =>
-            (self.#enabled ? on : off).startSpan(spanName, options, ctx),
+            tracers[self.#mode].startSpan(spanName, options, ctx),
           startActiveSpan: ((...args: unknown[]) => {
-            const tracer = self.#enabled ? on : off;
+            const tracer = tracers[self.#mode];
             // The overloads of startActiveSpan are forwarded as they came.
             return (tracer.startActiveSpan as (...a: unknown[]) => unknown).apply(tracer, args);
           }) as Tracer["startActiveSpan"],
@@ -47,21 +77,29 @@ export class SwitchableTracing {
     return this;
   }
 
-  set enabled(on: boolean) {
-    this.#exported += this.exporter.getFinishedSpans().length;
-    this.exporter.reset();
-    this.#enabled = on;
+  get mode(): TracingMode {
+    return this.#mode;
   }
 
-  /** Spans finished since install. */
+  set mode(mode: TracingMode) {
+    this.#mode = mode;
+  }
+
+  /** Spans handed to the exporter since install (a batch hands them over 512 at a time, or on flush). */
   get spansExported(): number {
-    return this.#exported + this.exporter.getFinishedSpans().length;
+    return this.#exporter.exported;
+  }
+
+  /** Exports what the batch processor still holds. */
+  async flush(): Promise<void> {
+    await this.#batch.forceFlush();
   }
 
   async uninstall(): Promise<void> {
     trace.disable();
     context.disable();
-    await this.#sdk.shutdown();
+    await this.#simple.shutdown();
+    await this.#batch.shutdown();
   }
 }
 

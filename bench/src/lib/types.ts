@@ -41,6 +41,10 @@ export interface Row {
   /** Which ratio the table shows. */
   readonly ratioKind?: RatioKind;
   readonly targets: readonly TargetResult[];
+  /** How much each counter of the workload grew per operation (CPU µs, calls forwarded...), median of runs. */
+  readonly perOp?: Readonly<Record<string, number>>;
+  /** Per counter the baseline reads too: this row's per-operation growth ÷ the baseline's, median of per-round ratios. */
+  readonly perOpRatio?: Readonly<Record<string, number>>;
   /** Scenario-specific figures (bytes per activation, appends per transaction, ...). */
   readonly extra?: Readonly<Record<string, number | string | boolean>>;
   /** Set when this row cannot be measured (yet): why. Such a row carries no numbers. */

@@ -163,7 +163,7 @@ export const cartE2e: Scenario = {
         const silo = await startRemoteSilo({
           redisUrl: redis.url,
           clusterName: CLUSTER,
-          tracing: false,
+          tracing: "off",
           cart: { postgresUrl: postgres.url, namespace },
         });
         silos.push(silo);

@@ -9,7 +9,7 @@ import { BENCH_CLUSTER_KEY, startRemoteSilo } from "../lib/remote-silo.js";
 import { randomInts } from "../lib/silo.js";
 import { maxLatencyFactor, minShareOfBaseline } from "../lib/targets.js";
 import { scratchDir } from "../lib/tmp.js";
-import { acquireTracing } from "../lib/tracing.js";
+import { acquireTracing, type TracingMode } from "../lib/tracing.js";
 import type { Row, Scenario, ScenarioResult } from "../lib/types.js";
 
 const NAME = "cross-silo";
@@ -27,11 +27,11 @@ export function granaryClientCase(
   redisUrl: string,
   clusterName: string,
   inFlight: number,
-  tracing: boolean,
+  tracing: TracingMode,
 ): CaseSpec["setup"] {
   return async () => {
-    const shared = tracing ? acquireTracing() : undefined;
-    if (shared) shared.tracing.enabled = true;
+    const shared = tracing === "off" ? undefined : acquireTracing();
+    if (shared) shared.tracing.mode = tracing;
     const client = await Client.connect({ redis: redisUrl, clusterName, clusterKey: BENCH_CLUSTER_KEY });
     const refs: ActorRef<BenchCounter>[] = Array.from({ length: config.storeActors }, (_, i) =>
       client.get(BenchCounter, `x-${i}`),
@@ -68,7 +68,7 @@ function cases(config: BenchConfig, context: Context): CaseSpec[] {
       role: "granary",
       baseline: `raw msgpackr echo over TCP, ${n} in flight`,
       targets: [minShareOfBaseline(0.5), ...(n === 1 ? [maxLatencyFactor(1.5)] : [])],
-      setup: granaryClientCase(config, context.redisUrl, context.clusterName, n, false),
+      setup: granaryClientCase(config, context.redisUrl, context.clusterName, n, "off"),
     },
   ]);
 }
@@ -89,7 +89,7 @@ export const crossSilo: Scenario = {
     const silo = await startRemoteSilo({
       redisUrl: redis.url,
       clusterName: "bench-cross-silo",
-      tracing: false,
+      tracing: "off",
     });
     try {
       const context: Context = {

@@ -1,12 +1,29 @@
-import { type ActorRef, MemoryEventStore, MemorySnapshotStore } from "@granary/core";
+import {
+  type ActorRef,
+  type EventStore,
+  MemoryEventStore,
+  MemorySnapshotStore,
+  type SnapshotStore,
+} from "@granary/core";
 import type { Silo } from "@granary/runtime";
 import { applyLedger, INITIAL_LEDGER, Ledger, type LedgerEvent, type LedgerState } from "../lib/actors.js";
 import { BareMailbox } from "../lib/bare-mailbox.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
+import { NoopEventStore, NoopSnapshotStore } from "../lib/noop-stores.js";
 import { randomInts, startBenchSilo } from "../lib/silo.js";
-import { minOpsPerSec } from "../lib/targets.js";
-import type { Scenario, ScenarioResult } from "../lib/types.js";
+import { median } from "../lib/stats.js";
+import { maxAddedMicros, minOpsPerSec } from "../lib/targets.js";
+import type { Row, Scenario, ScenarioResult } from "../lib/types.js";
+
+/** Which stores a granary row runs on. */
+type Stores = "memory" | "noop";
+
+function openStores(stores: Stores): { store: EventStore; snapshots: SnapshotStore } {
+  return stores === "memory"
+    ? { store: new MemoryEventStore(), snapshots: new MemorySnapshotStore() }
+    : { store: new NoopEventStore(), snapshots: new NoopSnapshotStore() };
+}
 
 const NAME = "es-memory";
 const TITLE = "Event-sourced command, MemoryEventStore";
@@ -43,7 +60,12 @@ function cases(config: BenchConfig): CaseSpec[] {
       };
     };
   };
-  const granary = (callers: number, keys: readonly string[], freezeState: boolean): CaseSpec["setup"] => {
+  const granary = (
+    callers: number,
+    keys: readonly string[],
+    freezeState: boolean,
+    stores: Stores = "memory",
+  ): CaseSpec["setup"] => {
     return async () => {
       let silo: Silo | undefined;
       let refs: ActorRef<Ledger>[] = [];
@@ -56,12 +78,7 @@ function cases(config: BenchConfig): CaseSpec[] {
         // and the later runs measure the garbage collector.
         reset: async () => {
           await silo?.stop();
-          silo = await startBenchSilo({
-            actors: [Ledger],
-            store: new MemoryEventStore(),
-            snapshots: new MemorySnapshotStore(),
-            freezeState,
-          });
+          silo = await startBenchSilo({ actors: [Ledger], ...openStores(stores), freezeState });
           const s = silo;
           refs = keys.map((id) => s.get(Ledger, id));
           await Promise.all(refs.map((ref) => ref.balance()));
@@ -88,7 +105,14 @@ function cases(config: BenchConfig): CaseSpec[] {
     },
     { name: `bare mailbox + fold, ${loadName}`, role: "baseline", setup: bare(concurrency, ids) },
     {
-      name: `granary, ${loadName}`,
+      name: noopRow(loadName),
+      role: "granary",
+      baseline: `bare mailbox + fold, ${loadName}`,
+      targets: [maxAddedMicros(2, "command")],
+      setup: granary(concurrency, ids, false, "noop"),
+    },
+    {
+      name: memoryRow(loadName),
       role: "granary",
       baseline: `bare mailbox + fold, ${loadName}`,
       targets: [minOpsPerSec(300_000, "commands/s")],
@@ -103,6 +127,32 @@ function cases(config: BenchConfig): CaseSpec[] {
   ];
 }
 
+const noopRow = (load: string) => `granary, no-op store, ${load}`;
+const memoryRow = (load: string) => `granary, ${load}`;
+
+/**
+ * What the memory store itself costs per command (validation, structured clone, and keeping every
+ * event in the heap, which the garbage collector then walks): the memory-store row's time per
+ * command minus the no-op-store row's, round by round (both rows run back to back in each round).
+ */
+function storeCostRow(rows: readonly Row[], load: string): Row | undefined {
+  const memory = rows.find((r) => r.name === memoryRow(load))?.runs;
+  const noop = rows.find((r) => r.name === noopRow(load))?.runs;
+  if (!memory || !noop || memory.length !== noop.length) return undefined;
+  const added = memory.map((ops, i) => (1 / ops - 1 / (noop[i] as number)) * 1e6);
+  const perCommand = median(added);
+  return {
+    name: `memory store's own cost (retention, clone, validation), ${load}`,
+    role: "granary",
+    targets: [],
+    extra: {
+      summary: `+${perCommand.toFixed(2)} µs/command`,
+      addedMicrosPerCommand: Math.round(perCommand * 100) / 100,
+      over: noopRow(load),
+    },
+  };
+}
+
 /** `Ledger.deposit` through a silo on the memory store, against a bare mailbox doing the same fold. */
 export const esMemory: Scenario = {
   name: NAME,
@@ -110,7 +160,9 @@ export const esMemory: Scenario = {
   cases,
   async run(config: BenchConfig): Promise<ScenarioResult> {
     const { actors, concurrency } = config;
-    const rows = await runCases(NAME, cases(config), config);
+    const measured = await runCases(NAME, cases(config), config);
+    const storeCost = storeCostRow(measured, `${actors} actors × ${concurrency} callers`);
+    const rows = storeCost ? [...measured, storeCost] : measured;
     return {
       scenario: NAME,
       title: TITLE,
@@ -119,12 +171,14 @@ export const esMemory: Scenario = {
       settings: {
         actors,
         concurrency,
-        store: "MemoryEventStore + MemorySnapshotStore (snapshot every 100 events)",
+        store:
+          "MemoryEventStore + MemorySnapshotStore (snapshot every 100 events); the no-op row: a store that keeps and checks nothing (bench/src/lib/noop-stores.ts)",
         freezeState: "false unless the row says so",
         storePerRun: "fresh store and silo before each run (untimed)",
       },
       notes: [
         "Baseline: the bare per-key promise-chain mailbox running the same fold and pushing the event to an array. It isolates what a command costs beyond the fold: turn savepoint, JSON check of the event, envelope with ULID and metadata, the store's validation and structured clone, and the snapshot policy.",
+        "The no-op-store row is the runtime's own command path (the store does nothing); its target is the time it adds per command over the bare fold. The memory store's own cost (validation, clone, retention of every event in the heap) is the memory-store row minus the no-op row, per round.",
       ],
     };
   },

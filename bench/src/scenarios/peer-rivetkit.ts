@@ -185,7 +185,7 @@ export const peerRivetkit: Scenario = {
     const redis = await startRedisServer({ appendonly: true });
     const stops: (() => Promise<void>)[] = [() => redis.stop()];
     try {
-      const silo = await startRemoteSilo({ redisUrl: redis.url, clusterName: "bench-peer-rivetkit", tracing: false });
+      const silo = await startRemoteSilo({ redisUrl: redis.url, clusterName: "bench-peer-rivetkit", tracing: "off" });
       stops.push(() => silo.stop());
       const host = await startRivetkitHost(dir.path);
       stops.push(() => host.stop());

@@ -3,29 +3,33 @@ import { startRedisServer } from "@granary/testing";
 import { Ledger } from "../lib/actors.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
-import { startRemoteSilo } from "../lib/remote-silo.js";
+import { type RemoteSilo, startRemoteSilo } from "../lib/remote-silo.js";
 import { randomInts, startBenchSilo } from "../lib/silo.js";
 import { maxOverhead } from "../lib/targets.js";
-import { acquireTracing } from "../lib/tracing.js";
+import { acquireTracing, type TracingMode } from "../lib/tracing.js";
 import type { Row, Scenario, ScenarioResult } from "../lib/types.js";
 import { granaryClientCase } from "./cross-silo.js";
 
 const NAME = "tracing";
-const TITLE = "Tracing on (OTel SDK, in-memory exporter) vs off";
+const TITLE = "Tracing on (OTel SDK, exporter without I/O) vs off";
 
 interface Context {
   readonly redisUrl: string;
-  readonly clusterOff: string;
-  readonly clusterOn: string;
+  readonly clusters: Readonly<Record<TracingMode, string>>;
 }
+
+const PROCESSOR: Record<Exclude<TracingMode, "off">, string> = {
+  batch: "BatchSpanProcessor",
+  simple: "SimpleSpanProcessor (reference)",
+};
 
 function cases(config: BenchConfig, context: Context): CaseSpec[] {
   const { actors, concurrency } = config;
   const ids = Array.from({ length: actors }, (_, i) => `t-${i}`);
-  const local = (on: boolean): CaseSpec["setup"] => {
+  const local = (mode: TracingMode): CaseSpec["setup"] => {
     return async () => {
       const { tracing, release } = acquireTracing();
-      tracing.enabled = false;
+      tracing.mode = "off";
       const silo = await startBenchSilo({
         actors: [Ledger],
         store: new MemoryEventStore(),
@@ -37,25 +41,23 @@ function cases(config: BenchConfig, context: Context): CaseSpec[] {
       let calls = 0;
       let spans = 0;
       let since = 0;
-      const collect = () => {
-        if (on) spans += tracing.spansExported - since;
-        since = tracing.spansExported;
-      };
       return {
         concurrency,
         sampleEvery: 8,
         reset: async () => {
-          tracing.enabled = on;
+          tracing.mode = mode;
           since = tracing.spansExported;
         },
         op: async () => {
           await (refs[random(refs.length)] as ActorRef<Ledger>).deposit(1);
           calls++;
         },
-        extra: () => {
-          tracing.enabled = false;
-          collect();
-          return on ? { spansPerCall: Math.round((spans / Math.max(1, calls)) * 100) / 100 } : {};
+        extra: async () => {
+          tracing.mode = "off";
+          await tracing.flush();
+          spans += tracing.spansExported - since;
+          since = tracing.spansExported;
+          return mode === "off" ? {} : { spansPerCall: Math.round((spans / Math.max(1, calls)) * 100) / 100 };
         },
         teardown: async () => {
           await silo.stop();
@@ -66,32 +68,40 @@ function cases(config: BenchConfig, context: Context): CaseSpec[] {
   };
   const load = `ES command, memory store, ${actors} actors × ${concurrency} callers`;
   const inFlight = Math.max(...config.inFlight.filter((n) => n <= 16), 1);
+  const remote = `cross-silo call, ${inFlight} in flight`;
+  const on = (mode: Exclude<TracingMode, "off">): CaseSpec[] => [
+    {
+      name: `${remote}, tracing on: ${PROCESSOR[mode]} (client and silo)`,
+      role: "granary",
+      baseline: `${remote}, tracing off`,
+      targets: mode === "batch" ? [maxOverhead(0.15)] : [],
+      setup: granaryClientCase(config, context.redisUrl, context.clusters[mode], inFlight, mode),
+    },
+  ];
+  const onLocal = (mode: Exclude<TracingMode, "off">): CaseSpec => ({
+    name: `local ${load}, tracing on: ${PROCESSOR[mode]}`,
+    role: "granary",
+    baseline: `local ${load}, tracing off`,
+    setup: local(mode),
+  });
   return [
     {
-      name: `cross-silo call, ${inFlight} in flight, tracing off`,
+      name: `${remote}, tracing off`,
       role: "baseline",
-      setup: granaryClientCase(config, context.redisUrl, context.clusterOff, inFlight, false),
+      setup: granaryClientCase(config, context.redisUrl, context.clusters.off, inFlight, "off"),
     },
-    {
-      name: `cross-silo call, ${inFlight} in flight, tracing on (client and silo)`,
-      role: "granary",
-      baseline: `cross-silo call, ${inFlight} in flight, tracing off`,
-      targets: [maxOverhead(0.15)],
-      setup: granaryClientCase(config, context.redisUrl, context.clusterOn, inFlight, true),
-    },
-    { name: `local ${load}, tracing off`, role: "baseline", setup: local(false) },
-    {
-      name: `local ${load}, tracing on`,
-      role: "granary",
-      baseline: `local ${load}, tracing off`,
-      setup: local(true),
-    },
+    ...on("batch"),
+    ...on("simple"),
+    { name: `local ${load}, tracing off`, role: "baseline", setup: local("off") },
+    onLocal("batch"),
+    onLocal("simple"),
   ];
 }
 
 /**
  * The same load with the OpenTelemetry SDK recording every span the runtime makes, and without:
- * the cross-silo call (where the target is) and a local event-sourced command.
+ * the cross-silo call (where the target is) and a local event-sourced command. The SDK runs as
+ * deployments run it (BatchSpanProcessor); the SimpleSpanProcessor rows are kept for reference.
  */
 export const tracing: Scenario = {
   name: NAME,
@@ -99,15 +109,19 @@ export const tracing: Scenario = {
   cases,
   async run(config: BenchConfig): Promise<ScenarioResult> {
     const redis = await startRedisServer({ appendonly: false });
-    const off = await startRemoteSilo({ redisUrl: redis.url, clusterName: "bench-tracing-off", tracing: false });
-    const on = await startRemoteSilo({ redisUrl: redis.url, clusterName: "bench-tracing-on", tracing: true });
-    const context: Context = { redisUrl: redis.url, clusterOff: off.clusterName, clusterOn: on.clusterName };
+    const modes: TracingMode[] = ["off", "batch", "simple"];
+    const silos = await Promise.all(
+      modes.map((mode) =>
+        startRemoteSilo({ redisUrl: redis.url, clusterName: `bench-tracing-${mode}`, tracing: mode }),
+      ),
+    );
+    const clusters = Object.fromEntries(modes.map((mode, i) => [mode, (silos[i] as RemoteSilo).clusterName]));
+    const context: Context = { redisUrl: redis.url, clusters: clusters as Context["clusters"] };
     let rows: Row[];
     try {
       rows = await runCases(NAME, cases(config, context), config, context);
     } finally {
-      await on.stop();
-      await off.stop();
+      for (const silo of silos) await silo.stop();
       await redis.stop();
     }
     const spansPerCall = rows.find((r) => r.extra?.spansPerCall !== undefined)?.extra?.spansPerCall;
@@ -118,9 +132,10 @@ export const tracing: Scenario = {
       rows,
       settings: {
         crossSilo:
-          "two silo processes (one with the SDK on), one cluster each on a throwaway Redis; the client's worker thread has the SDK on for the 'on' row",
-        sdk: "@opentelemetry/sdk-trace-base BasicTracerProvider, AlwaysOn sampler, SimpleSpanProcessor, InMemorySpanExporter",
-        contextManager: "AsyncLocalStorageContextManager (installed for both rows)",
+          "three silo processes (tracing off, batch, simple), one cluster each on a throwaway Redis; the client's worker thread runs the SDK in the same mode as its silo",
+        sdk: "@opentelemetry/sdk-trace-base BasicTracerProvider, AlwaysOn sampler; BatchSpanProcessor at its defaults (queue 2,048, batches of 512, 5 s delay) or SimpleSpanProcessor; an exporter that counts spans and drops them (no I/O, no serialization)",
+        contextManager:
+          "AsyncLocalStorageContextManager wherever the SDK is on (in the local rows, installed for the 'off' row too)",
         spansPerTracedCall: spansPerCall ?? "unknown",
       },
       notes: [

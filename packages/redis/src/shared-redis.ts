@@ -11,9 +11,9 @@ export interface SharedRedis {
 
 /**
  * Opens one ioredis client configured the way Granary's adapters configure their own (fail fast
- * while Redis is down, reconnect forever, auto-pipelining), for adapters to share: a silo then holds
- * one command connection for its directory, stores and reminders instead of one each, and their
- * commands issued in the same tick go out in one write.
+ * while Redis is down, reconnect forever, auto-pipelining; scripts corked per event-loop turn), for
+ * adapters to share: a silo then holds one command connection for its directory, stores and
+ * reminders instead of one each, and their commands issued in the same turn go out in one write.
  *
  * @example
  * const shared = openSharedRedis("redis://127.0.0.1:6379");

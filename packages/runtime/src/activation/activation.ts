@@ -16,19 +16,19 @@ import {
   type TimerOptions,
   type Tombstone,
 } from "@granary/core";
-import { type ActorHost, bindHost } from "@granary/core/internal";
+import { type ActorHost, bindHost, eventSourcing } from "@granary/core/internal";
 import { type CallContext, newCallId } from "../calls/call-context.js";
 import { ActivationTimers } from "../timers/activation-timers.js";
 import { tickCall } from "../timers/tick-call.js";
 import type { ActivationServices } from "./activation-services.js";
 import type { ActivationState } from "./activation-state.js";
-import type { ActorTypeInfo } from "./actor-type-info.js";
+import { type ActorTypeInfo, isReadOnly } from "./actor-type-info.js";
 import { explainFrozenState, wireDataRefusal } from "./call-boundary.js";
 import { EventSourcedTurnExecutor } from "./event-sourced-turn-executor.js";
 import { Mailbox, type PendingCall } from "./mailbox.js";
 import { rehydrate } from "./rehydration.js";
 import { Snapshotter } from "./snapshotter.js";
-import { asTurnError, PlainTurnExecutor, type TurnExecutor } from "./turn-executor.js";
+import { asTurnError, callPlainMethod, PlainTurnExecutor, type TurnExecutor } from "./turn-executor.js";
 
 /** Why an activation goes away. */
 export type DeactivationReason = "idle" | "shutdown" | "stale" | "lost-ownership" | "purged";
@@ -41,48 +41,74 @@ export interface ActivationHooks {
   onGone(activation: Activation, calls: PendingCall[]): void;
 }
 
+/** The parts of an activation few ever use (see `Activation.#seldom`). */
+interface Seldom {
+  idleWaiters: (() => void)[] | undefined;
+  gone: Promise<void> | undefined;
+  resolveGone: (() => void) | undefined;
+  timers: ActivationTimers | undefined;
+  failure: unknown;
+}
+
+function seldom(): Seldom {
+  return { idleWaiters: undefined, gone: undefined, resolveGone: undefined, timers: undefined, failure: undefined };
+}
+
 /**
  * One activation of one actor on this silo: its lifecycle (see {@link ActivationState}), its
  * mailbox and its turn loop. Turns run one at a time, except reentrant calls of a chain that is
  * already inside this actor.
  */
-export class Activation implements ActorHost {
-  /** Unique among activations anywhere: this process's call-id prefix and a counter. */
-  readonly activationId = newCallId();
-  readonly key: string;
-  readonly #mailbox = new Mailbox();
+export class Activation extends Mailbox implements ActorHost {
+  // Declared in the order of the object's layout: what every call reads comes first, so a call to
+  // one of many actors touches as few cache lines of its activation as possible.
+  readonly info: ActorTypeInfo;
+  readonly services: ActivationServices;
   #state: ActivationState = "activating";
   #executor: TurnExecutor | undefined;
   #instance: Actor | undefined;
-  #snapshotter: Snapshotter | undefined;
-  /** Fencing epoch issued when this activation registered; undefined until then. */
-  #epoch: number | undefined;
   #lastActiveAt: number;
   /** Read-only calls running now. */
   #readers = 0;
-  // Created on demand: most activations never deactivate while someone waits on them, and an idle
-  // activation should cost little more than the actor it holds.
-  #idleWaiters: (() => void)[] | undefined;
-  #gone: Promise<void> | undefined;
-  #resolveGone: (() => void) | undefined;
+  readonly actorId: string;
+  readonly key: string;
+  /** Unique among activations anywhere: this process's call-id prefix and a counter. */
+  readonly activationId = newCallId();
+  readonly hooks: ActivationHooks;
+  /**
+   * Holds the actor's directory entry for a purge only: registers, never rehydrates or runs a
+   * call; calls arriving meanwhile wait and go to a successor once the purge is done.
+   */
+  readonly purgeOnly: boolean;
+  #snapshotter: Snapshotter | undefined;
+  /** Fencing epoch issued when this activation registered; undefined until then. */
+  #epoch: number | undefined;
   #isGone = false;
   #activated: Promise<void> | undefined;
-  #timers: ActivationTimers | undefined;
-  #failure: unknown;
+  // Created on demand: most activations never set a timer, fail, or deactivate while someone waits
+  // on them, and an idle activation should cost little more than the actor it holds.
+  #seldom: Seldom | undefined;
 
   constructor(
-    readonly info: ActorTypeInfo,
-    readonly actorId: string,
-    readonly services: ActivationServices,
-    readonly hooks: ActivationHooks,
-    /**
-     * Holds the actor's directory entry for a purge only: registers, never rehydrates or runs a
-     * call; calls arriving meanwhile wait and go to a successor once the purge is done.
-     */
-    readonly purgeOnly = false,
+    info: ActorTypeInfo,
+    actorId: string,
+    services: ActivationServices,
+    hooks: ActivationHooks,
+    purgeOnly = false,
   ) {
-    this.key = streamOf(info.type, actorId);
+    super();
+    this.info = info;
+    this.services = services;
     this.#lastActiveAt = services.clock.now();
+    this.actorId = actorId;
+    this.key = streamOf(info.type, actorId);
+    this.hooks = hooks;
+    this.purgeOnly = purgeOnly;
+  }
+
+  #more(): Seldom {
+    this.#seldom ??= seldom();
+    return this.#seldom;
   }
 
   get state(): ActivationState {
@@ -104,7 +130,7 @@ export class Activation implements ActorHost {
   }
 
   get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T> {
-    return this.services.refs.ref(type, id, options, () => this.#mailbox.current);
+    return this.services.refs.ref(type, id, options, () => this.current);
   }
 
   persist(): Promise<void> {
@@ -112,7 +138,7 @@ export class Activation implements ActorHost {
     if (!(executor instanceof EventSourcedTurnExecutor)) {
       return Promise.reject(new InvalidArgumentError("persist() is for event-sourced actors inside a command method"));
     }
-    return executor.persist(this.#mailbox.current);
+    return executor.persist(this.current);
   }
 
   readHistory(fromVersion: number): Promise<RecordedEvent[]> {
@@ -120,28 +146,29 @@ export class Activation implements ActorHost {
   }
 
   setTimer(name: string, options: TimerOptions, callback: () => unknown): void {
-    this.#timers ??= new ActivationTimers(this.services.clock, this.services.logger, this.key, (timer, body) =>
+    const more = this.#more();
+    more.timers ??= new ActivationTimers(this.services.clock, this.services.logger, this.key, (timer, body) =>
       tickCall(this, timer, body),
     );
-    this.#timers.set(name, options, callback);
+    more.timers.set(name, options, callback);
   }
 
   cancelTimer(name: string): boolean {
-    return this.#timers?.cancel(name) ?? false;
+    return this.#seldom?.timers?.cancel(name) ?? false;
   }
 
   timerNames(): string[] {
-    return this.#timers?.names() ?? [];
+    return this.#seldom?.timers?.names() ?? [];
   }
 
   remind(name: string, options: ReminderOptions): Promise<void> {
-    const handler = (this.#instance as { onReminder?: unknown } | undefined)?.onReminder;
+    const handler = ((this.#instance ?? this.info.cls.prototype) as { onReminder?: unknown }).onReminder;
     if (typeof handler !== "function") {
       return Promise.reject(
         new InvalidArgumentError(`remind("${name}"): ${this.info.type} has no onReminder(name, tick) method to call`),
       );
     }
-    return this.services.reminders.register(this.key, name, options, this.#mailbox.current?.traceparent);
+    return this.services.reminders.register(this.key, name, options, this.current?.traceparent);
   }
 
   cancelReminder(name: string): Promise<boolean> {
@@ -155,15 +182,21 @@ export class Activation implements ActorHost {
   /** Resolves once the activation has failed or been deactivated. */
   get gone(): Promise<void> {
     if (this.#isGone) return Promise.resolve();
-    this.#gone ??= new Promise((resolve) => {
-      this.#resolveGone = resolve;
+    const more = this.#more();
+    more.gone ??= new Promise((resolve) => {
+      more.resolveGone = resolve;
     });
-    return this.#gone;
+    return more.gone;
   }
 
   #markGone(): void {
     this.#isGone = true;
-    this.#resolveGone?.();
+    // References may still remember this activation (see RouteSlot) until their next call: what is
+    // gone should not keep the actor's state alive through them.
+    this.#instance = undefined;
+    this.#executor = undefined;
+    this.#snapshotter = undefined;
+    this.#seldom?.resolveGone?.();
   }
 
   get epoch(): number | undefined {
@@ -181,16 +214,16 @@ export class Activation implements ActorHost {
   }
 
   get mailboxDepth(): number {
-    return this.#mailbox.depth;
+    return this.depth;
   }
 
   /** Idle: active, nothing running or waiting, and no call for at least `idleMs`. */
   isIdle(now: number, idleMs: number): boolean {
     return (
       this.#state === "active" &&
-      this.#mailbox.runningTurns === 0 &&
-      this.#mailbox.depth === 0 &&
-      !this.#timers?.keepsAlive &&
+      this.runningTurns === 0 &&
+      this.depth === 0 &&
+      !this.#seldom?.timers?.keepsAlive &&
       now - this.#lastActiveAt >= idleMs
     );
   }
@@ -207,15 +240,15 @@ export class Activation implements ActorHost {
    */
   enqueue(call: PendingCall): boolean {
     const state = this.#state;
-    const reentrant = this.#mailbox.isReentrant(call.request);
+    const reentrant = this.isReentrant(call.request);
     if (state === "deactivated" || state === "failed") return false;
     if (state === "deactivating" && !reentrant) return false;
-    if (state !== "activating" && (this.#mailbox.runningTurns === 0 || reentrant || this.#joinsReaders(call))) {
+    if (state !== "activating" && (this.runningTurns === 0 || reentrant || this.#joinsReaders(call))) {
       this.#run(call, reentrant);
     } else {
-      this.#mailbox.push(call);
+      this.push(call);
       const telemetry = this.services.telemetry;
-      if (telemetry.metricsOn) telemetry.mailboxDepth.record(this.#mailbox.depth, { actor_type: this.info.type });
+      if (telemetry.metricsOn) telemetry.mailboxDepth.record(this.depth, { actor_type: this.info.type });
     }
     return true;
   }
@@ -255,8 +288,8 @@ export class Activation implements ActorHost {
     } catch (error) {
       releaseSlot();
       this.#state = "failed";
-      this.#timers?.close();
-      this.#failure = error;
+      this.#seldom?.timers?.close();
+      this.#more().failure = error;
       span.recordException(error as Error);
       if (this.#epoch !== undefined) await this.#unregister();
       // A purged actor failing to activate is the expected answer, not an incident; losing the
@@ -276,52 +309,70 @@ export class Activation implements ActorHost {
   async #createExecutor(instance: Actor, epoch: number): Promise<TurnExecutor> {
     if (!this.info.eventSourced) return new PlainTurnExecutor(this.info, instance);
     const esInstance = instance as EventSourcedActor<unknown, { type: string }>;
+    // One handle on the actor's event sourcing for the snapshotter and the executor.
+    const control = esInstance[eventSourcing];
     const span = this.services.telemetry.tracer.startSpan("granary.replay", {
       attributes: { "granary.actor": this.key },
     });
     try {
       const snapshotVersion = await rehydrate(this.info, esInstance, this.key, this.services);
-      this.#snapshotter = new Snapshotter(this.info, esInstance, this.key, this.services, snapshotVersion);
+      this.#snapshotter = new Snapshotter(this.info, esInstance, this.key, this.services, snapshotVersion, control);
       span.setAttribute("granary.version", esInstance.version);
     } finally {
       span.end();
     }
-    return new EventSourcedTurnExecutor(this.info, esInstance, this.key, epoch, this.services, this.#snapshotter, this);
+    const snapshotter = this.#snapshotter;
+    return new EventSourcedTurnExecutor(
+      this.info,
+      esInstance,
+      this.key,
+      epoch,
+      this.services,
+      snapshotter,
+      this,
+      control,
+    );
   }
 
   /** A read-only call may join running read-only calls when no other call is waiting before it. */
   #joinsReaders(call: PendingCall): boolean {
     return (
       this.#readers > 0 &&
-      this.#readers === this.#mailbox.runningTurns &&
-      this.#mailbox.depth === 0 &&
-      this.info.readOnly.has(call.request.method)
+      this.#readers === this.runningTurns &&
+      this.depth === 0 &&
+      isReadOnly(this.info, call.request.method)
     );
   }
 
   #run(call: PendingCall, reentrant = false): void {
-    if (this.info.readOnly.has(call.request.method)) this.#readers++;
+    const request = call.request;
+    const readOnly = isReadOnly(this.info, request.method);
+    if (readOnly) this.#readers++;
     const executor = this.#executor as TurnExecutor;
     // A reentrant event-sourced call first waits for a commit: it counts as running (the context
     // its own calls continue) only once its turn starts, so calls its caller makes meanwhile keep
     // their own chain.
-    if (!reentrant || !executor.defersStart) this.#mailbox.started(call.request.context);
+    if (!reentrant || !executor.defersStart) this.started(request.context);
     let turn: Promise<unknown>;
     try {
-      turn = executor.execute(call.request, reentrant, call.body);
+      // A plain actor's ordinary call needs only the instance: the executor object is not touched.
+      turn =
+        this.info.eventSourced || call.body !== undefined || request.idempotencyKey !== undefined
+          ? executor.execute(request, reentrant, call.body)
+          : callPlainMethod(this.info, this.#instance as Actor, request);
     } catch (error) {
       turn = Promise.reject(error);
     }
     turn.then(
       (value) => {
-        this.#finished(call);
+        this.#finished(call, readOnly);
         // The result crosses the same check locally as remotely (a Map is refused on both paths).
-        const refused = wireDataRefusal(value, this.info.type, call.request.method);
+        const refused = wireDataRefusal(value, this.info.type, request.method);
         if (refused) call.reject(refused);
         else call.resolve(value);
       },
       (error: unknown) => {
-        this.#finished(call);
+        this.#finished(call, readOnly);
         const explained = this.info.eventSourced && this.services.freezeState ? explainFrozenState(error) : error;
         // Event-sourced turns classify their own errors (a stale commit stays retryable).
         call.reject(this.info.eventSourced ? explained : asTurnError(explained));
@@ -329,46 +380,47 @@ export class Activation implements ActorHost {
     );
   }
 
-  #finished(call: PendingCall): void {
-    if (this.info.readOnly.has(call.request.method)) this.#readers--;
-    this.#mailbox.finished(call.request.context);
+  #finished(call: PendingCall, readOnly: boolean): void {
+    if (readOnly) this.#readers--;
+    this.finished(call.request.context);
     // A timer tick is not a call: it does not keep the actor from idle collection (keepAlive does).
     if (!call.body) this.#lastActiveAt = this.services.clock.now();
-    if (this.#mailbox.runningTurns === 0) this.#pump();
+    if (this.runningTurns === 0) this.#pump();
   }
 
   #pump(): void {
     if (this.#state === "active") {
-      const next = this.#mailbox.shift();
+      const next = this.shift();
       if (next) {
         this.#run(next);
         // Consecutive read-only calls start together.
-        while (
-          this.info.readOnly.has(next.request.method) &&
-          this.info.readOnly.has(this.#mailbox.peek()?.request.method ?? "")
-        ) {
-          this.#run(this.#mailbox.shift() as PendingCall);
+        while (isReadOnly(this.info, next.request.method) && isReadOnly(this.info, this.peek()?.request.method ?? "")) {
+          this.#run(this.shift() as PendingCall);
         }
         return;
       }
-    } else if (this.#state === "deactivating" && this.#mailbox.depth > 0) {
+    } else if (this.#state === "deactivating" && this.depth > 0) {
       // Shutdown drains: calls accepted before deactivation still run.
-      const next = this.#mailbox.shift() as PendingCall;
+      const next = this.shift() as PendingCall;
       this.#run(next);
       return;
     }
-    if (this.#mailbox.runningTurns === 0 && this.#mailbox.depth === 0) {
-      const waiters = this.#idleWaiters;
-      this.#idleWaiters = undefined;
-      for (const wake of waiters ?? []) wake();
+    if (this.runningTurns === 0 && this.depth === 0) {
+      const more = this.#seldom;
+      const waiters = more?.idleWaiters;
+      if (more && waiters) {
+        more.idleWaiters = undefined;
+        for (const wake of waiters) wake();
+      }
     }
   }
 
   #settled(): Promise<void> {
-    if (this.#mailbox.runningTurns === 0 && this.#mailbox.depth === 0) return Promise.resolve();
+    if (this.runningTurns === 0 && this.depth === 0) return Promise.resolve();
+    const more = this.#more();
     return new Promise((resolve) => {
-      this.#idleWaiters ??= [];
-      this.#idleWaiters.push(resolve);
+      more.idleWaiters ??= [];
+      more.idleWaiters.push(resolve);
     });
   }
 
@@ -384,7 +436,7 @@ export class Activation implements ActorHost {
    */
   async purge(erase: () => Promise<Tombstone>): Promise<Tombstone | undefined> {
     if (this.#state === "activating" && this.#activated) await this.#activated;
-    if (this.#state === "failed") throw this.#failure;
+    if (this.#state === "failed") throw this.#seldom?.failure;
     const registered = this.#state === "active" || (this.purgeOnly && this.#state === "activating");
     if (!registered) {
       await this.gone;
@@ -392,7 +444,7 @@ export class Activation implements ActorHost {
     }
     const wasActive = this.#state === "active";
     this.#state = "deactivating";
-    const handover = this.#mailbox.drain();
+    const handover = this.drain();
     try {
       await this.#settled();
       return await erase();
@@ -414,7 +466,7 @@ export class Activation implements ActorHost {
 
   /** Called by the event-sourced turn executor when a reentrant call's turn starts. */
   turnStarted(context: CallContext): void {
-    this.#mailbox.started(context);
+    this.started(context);
   }
 
   /** Called by the turn executor when a commit found that another activation wrote. */
@@ -432,7 +484,7 @@ export class Activation implements ActorHost {
     if (this.#state === "activating") await this.#activated;
     if (this.#state !== "active") return this.gone;
     this.#state = "deactivating";
-    this.#timers?.close();
+    this.#seldom?.timers?.close();
     const abrupt = reason === "stale" || reason === "lost-ownership" || reason === "purged";
     const handover = abrupt ? this.#drainCalls() : [];
     try {
@@ -455,7 +507,7 @@ export class Activation implements ActorHost {
 
   /** Takes the waiting calls for a successor; timer ticks belong to this instance and are dropped. */
   #drainCalls(): PendingCall[] {
-    const calls = this.#mailbox.drain();
+    const calls = this.drain();
     return calls.some((call) => call.body) ? calls.filter((call) => !call.body) : calls;
   }
 

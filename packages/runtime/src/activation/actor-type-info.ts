@@ -23,6 +23,11 @@ export interface ActorTypeInfo {
   readonly upcasters: Upcasters | undefined;
 }
 
+/** Whether `method` is declared read-only (most classes declare none: then no set is probed). */
+export function isReadOnly(info: ActorTypeInfo, method: string): boolean {
+  return info.readOnly.size !== 0 && info.readOnly.has(method);
+}
+
 export const DEFAULT_SNAPSHOT_EVERY = 100;
 export const DEFAULT_SNAPSHOT_VERSION = 1;
 

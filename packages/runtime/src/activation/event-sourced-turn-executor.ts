@@ -1,4 +1,5 @@
 import {
+  ConcurrentRaiseError,
   ErrorCode,
   type EventEnvelope,
   type EventSourcedActor,
@@ -11,15 +12,22 @@ import {
   StaleActivationError,
 } from "@granary/core";
 import { eventSourcing } from "@granary/core/internal";
-import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
-import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
+import { ROOT_CONTEXT, type Span, trace } from "@opentelemetry/api";
+import type { CallContext, CallRequest } from "../calls/call-context.js";
+import { capture, captured } from "../calls/deferred.js";
+import { newEventId } from "../calls/event-ids.js";
 import { argsDigest, encodeReply, IdempotencyTable } from "../calls/idempotency.js";
 import { parseTraceparent } from "../telemetry/call-tracing.js";
 import type { ActivationServices } from "./activation-services.js";
-import type { ActorTypeInfo } from "./actor-type-info.js";
+import { type ActorTypeInfo, isReadOnly } from "./actor-type-info.js";
 import { OpenTurns } from "./open-turns.js";
 import type { Snapshotter } from "./snapshotter.js";
-import { asTurnError, resolveMethod, runInTurn, type TurnExecutor } from "./turn-executor.js";
+import { asTurnError, callInTurn, resolveMethod, runInTurn, type TurnExecutor } from "./turn-executor.js";
+
+type ActorMethod = (...args: unknown[]) => unknown;
+
+/** Event metadata as the runtime writes it (optional fields only when set). */
+type EventMetadata = { -readonly [K in keyof EventEnvelope["metadata"]]: EventEnvelope["metadata"][K] };
 
 /** A keyed call running now. */
 interface KeyedCall {
@@ -64,7 +72,9 @@ export interface TurnHost {
  *   `persist()` does, so A′ reads and builds on durable state only, and A′ then commits its own
  *   events before it replies: versions stay contiguous;
  * - a throw discards the events raised since the last commit (the state goes back to that durable
- *   point); events already committed, by a re-entry or `persist()`, stay;
+ *   point); events already committed, by a re-entry or `persist()`, stay; since the discarded
+ *   events cannot be attributed to one turn when turns run at once, every other open command
+ *   fails too (`CONCURRENT_RAISE`, kind "discarded");
  * - appends and discards of one actor run one at a time, in order;
  * - while two calls of one chain are inside the actor side by side rather than nested (see
  *   {@link OpenTurns}), `raise` is refused: neither call's events could be discarded alone;
@@ -83,8 +93,6 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
   #queued = 0;
   #tail: Promise<void> | undefined;
   #raiseRefused = false;
-  /** The method of each call with a turn here, for the `method` of the events committed in its name. */
-  readonly #methods = new WeakMap<CallContext, string>();
   /** Recent idempotency keys, created with the first keyed call. */
   #idempotency: IdempotencyTable | undefined;
   /** Keyed calls running now, by context: what their commits record. */
@@ -98,8 +106,9 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     readonly services: ActivationServices,
     readonly snapshotter: Snapshotter,
     readonly activation: TurnHost,
+    control: EventSourcingControl = instance[eventSourcing],
   ) {
-    this.#control = instance[eventSourcing];
+    this.#control = control;
   }
 
   /**
@@ -109,8 +118,7 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
   execute(request: CallRequest, reentrant: boolean, body?: () => unknown): Promise<unknown> {
     if (body) return this.#execute(request, reentrant, body);
     const key = request.idempotencyKey;
-    if (key !== undefined && !this.info.readOnly.has(request.method))
-      return this.#executeKeyed(request, reentrant, key);
+    if (key !== undefined && !isReadOnly(this.info, request.method)) return this.#executeKeyed(request, reentrant, key);
     return this.#execute(request, reentrant);
   }
 
@@ -143,27 +151,21 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
   }
 
   #execute(request: CallRequest, reentrant: boolean, body?: () => unknown): Promise<unknown> {
-    let run = body;
-    if (!run) {
-      const method = resolveMethod(this.info, this.instance, request.method);
-      const args = request.args as unknown[];
-      run = () => method.apply(this.instance, args);
-    }
-    const command = body !== undefined || !this.info.readOnly.has(request.method);
+    const method = body ? undefined : resolveMethod(this.info, this.instance, request.method);
+    const command = body !== undefined || !isReadOnly(this.info, request.method);
     const context = request.context;
-    this.#methods.set(context, request.method);
     const parent = this.#open.newest;
-    this.#setSideBySide(this.#open.open(context, command));
+    this.#setSideBySide(this.#open.open(context, command, request.method));
     if (!reentrant || (parent === undefined && this.#queued === 0)) {
       if (reentrant) this.activation.turnStarted(context);
-      return this.#run(request, run, command);
+      return this.#run(request, command, method, body);
     }
     // Re-entry: what the open turns raised becomes durable first, so this call never reads, builds
     // on or acknowledges an event that could still be discarded.
     return this.#flush(parent ?? context).then(
       () => {
         this.activation.turnStarted(context);
-        return this.#run(request, run, command);
+        return this.#run(request, command, method, body);
       },
       (error: unknown) => {
         // Those events were the open turns': they must not reply as if they were kept.
@@ -174,13 +176,25 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     );
   }
 
-  #run(request: CallRequest, run: () => unknown, command: boolean) {
+  /** The actor's code for this call: the method, or a timer tick's body. */
+  #start(request: CallRequest, method: ActorMethod | undefined, body: (() => unknown) | undefined): Promise<unknown> {
+    return method
+      ? callInTurn(request, method, this.instance, request.args as unknown[])
+      : runInTurn(request, body as () => unknown);
+  }
+
+  #run(
+    request: CallRequest,
+    command: boolean,
+    method: ActorMethod | undefined,
+    body: (() => unknown) | undefined,
+  ): Promise<unknown> {
     const context = request.context;
     if (!command) {
       // Read-only calls run outside any turn (they may overlap), so raise() in them fails.
       let reading: Promise<unknown>;
       try {
-        reading = runInTurn(request, run);
+        reading = this.#start(request, method, body);
       } catch (error) {
         reading = Promise.reject(error);
       }
@@ -189,43 +203,164 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     this.#control.beginTurn();
     let running: Promise<unknown>;
     try {
-      running = runInTurn(request, run);
+      running = this.#start(request, method, body);
     } catch (error) {
       return this.#fail(context, error);
     }
-    return running.then(
-      (result) => this.#succeed(context, result),
-      (error: unknown) => this.#fail(context, error),
+    // The turn's outcome is settled by hand (no promise returned from a reaction, which would cost
+    // two more hops to adopt): a command usually commits once and replies.
+    const outcome = new Promise(capture);
+    const resolve = captured.resolve;
+    const reject = captured.reject;
+    running.then(
+      (result) => {
+        try {
+          this.#succeed(context, result, resolve, reject);
+        } catch (error) {
+          reject(error);
+        }
+      },
+      (error: unknown) => resolve(this.#fail(context, error)),
+    );
+    return outcome;
+  }
+
+  #succeed(
+    context: CallContext,
+    result: unknown,
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    const aborted = this.#aborted?.get(context);
+    if (aborted !== undefined) {
+      resolve(this.#fail(context, aborted));
+      return;
+    }
+    if (this.#queued === 0) {
+      const pending = this.#control.pending();
+      if (pending.length === 0) {
+        this.#close(context, true);
+        resolve(result);
+        return;
+      }
+      // Nothing else is appending and no key is involved: commit at once, without the queue's
+      // promise chain (the common case: one command, its events, its reply).
+      if (!this.#keyed?.has(context)) {
+        this.#commitAlone(context, result, pending, resolve, reject);
+        return;
+      }
+    }
+    resolve(
+      this.#flush(context, { result }).then(
+        () => {
+          const late = this.#aborted?.get(context);
+          if (late !== undefined) return this.#fail(context, late);
+          this.#close(context, true);
+          return result;
+        },
+        (error: unknown) => {
+          this.#close(context, true);
+          throw error;
+        },
+      ),
     );
   }
 
-  #succeed(context: CallContext, result: unknown): unknown {
-    const aborted = this.#aborted?.get(context);
-    if (aborted !== undefined) return this.#fail(context, aborted);
-    if (this.#control.pending().length === 0 && this.#queued === 0) {
-      this.#close(context, true);
-      return result;
+  /**
+   * What #flush, #commitPending and #append do for a turn's final commit when nothing else is
+   * queued, in one reaction to the store's promise: the append counts as queued (a re-entry or a
+   * discard meanwhile waits for it), then the events are committed or discarded, then the turn
+   * closes and replies.
+   */
+  #commitAlone(
+    context: CallContext,
+    result: unknown,
+    pending: readonly PendingEvent[],
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    const control = this.#control;
+    const count = pending.length;
+    const expectedVersion = control.durableVersion;
+    let span: Span | undefined;
+    let started = 0;
+    // Whether the store was reached: only its failures are classified (stale, purged) and timed.
+    let reached = false;
+    let appended: Promise<unknown>;
+    try {
+      const events = this.#envelopesChecked(pending, expectedVersion, context, undefined);
+      started = this.services.telemetry.metricsOn ? performance.now() : 0;
+      span = this.#appendSpan(context, events.length, expectedVersion);
+      reached = true;
+      appended = this.services.store.append(this.stream, expectedVersion, events, { epoch: this.epoch });
+    } catch (error) {
+      appended = Promise.reject(error);
     }
-    return this.#flush(context, { result }).then(
+    this.#queued++;
+    // Never rejects, like the queue's tail: the next append or discard runs whatever happened here.
+    const done = appended.then(
       () => {
+        this.#appendEnded(span, started);
+        try {
+          control.committed(count);
+          this.snapshotter.afterCommit();
+        } catch (error) {
+          // As when #commitPending throws after its append: the turn fails with it.
+          this.#dequeue();
+          this.#close(context, true);
+          reject(error);
+          return;
+        }
+        this.#dequeue();
         const late = this.#aborted?.get(context);
-        if (late !== undefined) return this.#fail(context, late);
+        if (late !== undefined) {
+          resolve(this.#fail(context, late));
+          return;
+        }
         this.#close(context, true);
-        return result;
+        resolve(result);
       },
       (error: unknown) => {
+        let failure = error;
+        if (reached) {
+          failure = this.#appendFailed(error, span);
+          this.#appendEnded(span, started);
+        }
+        // Whatever is pending was raised on top of events that were not written; other open
+        // commands may have raised some of it (see #commitPending).
+        control.discardPending();
+        for (const other of this.#open.all()) {
+          if (other !== context && this.#open.isCommand(other)) this.#abort(other, failure);
+        }
+        this.#dequeue();
         this.#close(context, true);
-        throw error;
+        reject(failure);
       },
     );
+    this.#tail = done;
   }
 
   /** A turn threw (or was aborted): back to the durable point, once the appends before are done. */
   async #fail(context: CallContext, error: unknown): Promise<never> {
-    if (this.#queued > 0) await this.#enqueue(async () => void this.#control.discardPending());
-    else this.#control.discardPending();
+    if (this.#queued > 0) await this.#enqueue(async () => this.#discard(context));
+    else this.#discard(context);
     this.#close(context, true);
     throw asTurnError(error);
+  }
+
+  /**
+   * Back to the durable point. Pending events cannot be attributed to the turn that raised them
+   * when several turns of the actor run at once (a fan-out elsewhere in the chain can make a
+   * "nested" call run beside its ancestor), so every other open command whose events may be among
+   * the discarded ones fails too: it must never reply as if an event it raised were kept.
+   */
+  #discard(context: CallContext): void {
+    if (this.#control.discardPending() === 0) return;
+    for (const other of this.#open.all()) {
+      if (other !== context && this.#open.isCommand(other)) {
+        this.#abort(other, new ConcurrentRaiseError(this.stream, "discarded"));
+      }
+    }
   }
 
   #abort(context: CallContext, error: unknown): void {
@@ -259,11 +394,13 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
   #enqueue(op: () => Promise<void>): Promise<void> {
     const run = this.#queued === 0 || this.#tail === undefined ? op() : this.#tail.then(op);
     this.#queued++;
-    const settled = () => {
-      if (--this.#queued === 0) this.#tail = undefined;
-    };
+    const settled = () => this.#dequeue();
     this.#tail = run.then(settled, settled);
     return run;
+  }
+
+  #dequeue(): void {
+    if (--this.#queued === 0) this.#tail = undefined;
   }
 
   async #commitPending(context: CallContext, final: { readonly result: unknown } | undefined): Promise<void> {
@@ -281,8 +418,12 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
       // #append builds the envelopes before its first await, so they hold exactly these `count` events.
       await this.#append(pending, expectedVersion, context, record);
     } catch (error) {
-      // Whatever is pending was raised on top of events that were not written.
+      // Whatever is pending was raised on top of events that were not written; other open
+      // commands may have raised some of it, so they must not reply as if it were kept.
       control.discardPending();
+      for (const other of this.#open.all()) {
+        if (other !== context && this.#open.isCommand(other)) this.#abort(other, error);
+      }
       throw error;
     }
     control.committed(count);
@@ -299,73 +440,101 @@ export class EventSourcedTurnExecutor implements TurnExecutor {
     context: CallContext,
     idempotency: IdempotencyRecord | undefined,
   ): Promise<void> {
+    const events = this.#envelopesChecked(pending, expectedVersion, context, idempotency);
+    const started = this.services.telemetry.metricsOn ? performance.now() : 0;
+    const span = this.#appendSpan(context, events.length, expectedVersion);
+    try {
+      await this.services.store.append(this.stream, expectedVersion, events, { epoch: this.epoch });
+    } catch (error) {
+      throw this.#appendFailed(error, span);
+    } finally {
+      this.#appendEnded(span, started);
+    }
+  }
+
+  /** The envelopes of an append, once this silo may still write (its membership lease is valid). */
+  #envelopesChecked(
+    pending: readonly PendingEvent[],
+    expectedVersion: number,
+    context: CallContext,
+    idempotency: IdempotencyRecord | undefined,
+  ): EventEnvelope[] {
     const events = this.#envelopes(pending, expectedVersion, context);
     if (idempotency) withIdempotency(events, idempotency);
     if (!this.services.canCommit()) {
       this.activation.onStale(new NotOwnerError(this.stream));
       throw new StaleActivationError(this.stream, new NotOwnerError(this.stream));
     }
+    return events;
+  }
+
+  #appendSpan(context: CallContext, events: number, expectedVersion: number): Span | undefined {
     const telemetry = this.services.telemetry;
-    const started = telemetry.metricsOn ? performance.now() : 0;
     const callSpan = telemetry.tracingOn() ? parseTraceparent(context.traceparent) : undefined;
-    const span = callSpan
+    return callSpan
       ? telemetry.tracer.startSpan(
           "granary.append",
           {
             attributes: {
               "granary.stream": this.stream,
-              "granary.events": events.length,
+              "granary.events": events,
               "granary.version": expectedVersion,
             },
           },
           trace.setSpanContext(ROOT_CONTEXT, callSpan),
         )
       : undefined;
-    try {
-      await this.services.store.append(this.stream, expectedVersion, events, { epoch: this.epoch });
-    } catch (error) {
-      span?.recordException(error as Error);
-      if (isGranaryError(error, ErrorCode.VersionConflict) || isGranaryError(error, ErrorCode.FencedWrite)) {
-        this.services.telemetry.versionConflicts.add(1, { actor_type: this.info.type });
-        this.activation.onStale(error);
-        throw new StaleActivationError(this.stream, error);
-      }
-      // Purged while this activation ran (e.g. through the store directly): its state is gone too.
-      if (isGranaryError(error, ErrorCode.StreamPurged)) this.activation.onPurged(error);
-      throw error;
-    } finally {
-      span?.end();
-      if (telemetry.metricsOn)
-        telemetry.appendLatency.record(performance.now() - started, { actor_type: this.info.type });
+  }
+
+  /** What a failed append means: another activation wrote (this one is stale), or the stream was purged. */
+  #appendFailed(error: unknown, span: Span | undefined): unknown {
+    span?.recordException(error as Error);
+    if (isGranaryError(error, ErrorCode.VersionConflict) || isGranaryError(error, ErrorCode.FencedWrite)) {
+      this.services.telemetry.versionConflicts.add(1, { actor_type: this.info.type });
+      this.activation.onStale(error);
+      return new StaleActivationError(this.stream, error);
     }
+    // Purged while this activation ran (e.g. through the store directly): its state is gone too.
+    if (isGranaryError(error, ErrorCode.StreamPurged)) this.activation.onPurged(error);
+    return error;
+  }
+
+  #appendEnded(span: Span | undefined, started: number): void {
+    span?.end();
+    const telemetry = this.services.telemetry;
+    if (telemetry.metricsOn)
+      telemetry.appendLatency.record(performance.now() - started, { actor_type: this.info.type });
   }
 
   #envelopes(pending: readonly PendingEvent[], expectedVersion: number, context: CallContext): EventEnvelope[] {
     const { callId, correlationId, userId, chain } = context;
-    const span = parseTraceparent(context.traceparent);
-    const traced = span !== undefined;
-    const method = this.#methods.get(context);
-    const parentCallId = chain.length > 1 ? chain[chain.length - 2] : undefined;
-    const metadata = {
-      correlationId,
-      causationId: callId,
-      commandId: callId,
-      ...(userId === undefined ? {} : { userId }),
-      ...(traced ? { traceId: span.traceId, spanId: span.spanId } : {}),
-      ...(method === undefined ? {} : { method }),
-      ...(parentCallId === undefined ? {} : { parentCallId }),
-      ...(context.metadata === undefined ? {} : { callMetadata: context.metadata }),
-    };
+    const span = context.traceparent === undefined ? undefined : parseTraceparent(context.traceparent);
+    const method = this.#open.methodOf(context);
+    // Built field by field rather than by spreading optional parts: one object, one shape.
+    const metadata: EventMetadata = { correlationId, causationId: callId, commandId: callId };
+    if (userId !== undefined) metadata.userId = userId;
+    if (span !== undefined) {
+      metadata.traceId = span.traceId;
+      metadata.spanId = span.spanId;
+    }
+    if (method !== undefined) metadata.method = method;
+    if (chain.length > 1) metadata.parentCallId = chain[chain.length - 2] as string;
+    if (context.metadata !== undefined) metadata.callMetadata = context.metadata;
     const upcasters = this.info.upcasters;
-    return pending.map((event, i) => ({
-      id: newId(),
-      type: event.type,
-      stream: this.stream,
-      version: expectedVersion + i + 1,
-      schemaVersion: upcasters ? upcasters.currentVersion(event.type) : 1,
-      data: event.data,
-      metadata,
-      timestamp: event.timestamp,
-    }));
+    const events = new Array<EventEnvelope>(pending.length);
+    for (let i = 0; i < pending.length; i++) {
+      const event = pending[i] as PendingEvent;
+      events[i] = {
+        id: newEventId(),
+        type: event.type,
+        stream: this.stream,
+        version: expectedVersion + i + 1,
+        schemaVersion: upcasters ? upcasters.currentVersion(event.type) : 1,
+        data: event.data,
+        metadata,
+        timestamp: event.timestamp,
+      };
+    }
+    return events;
   }
 }

@@ -12,81 +12,108 @@ export interface PendingCall {
   readonly body?: () => unknown;
 }
 
+const EMPTY: PendingCall[] = Object.freeze([]) as unknown as PendingCall[];
+
 /**
  * FIFO of calls waiting for their turn, plus the set of calls currently running, which decides
  * call-chain reentrancy: a call whose chain contains a running call belongs to a chain that is
  * already inside this actor (A → B → A) and must be admitted at once, or the chain deadlocks.
+ *
+ * The activation extends it rather than holding one: the mailbox's fields then live in the
+ * activation object itself, which every call reads anyway (one object to reach instead of two,
+ * and one less per idle activation). Its members are protected: only the activation uses them.
  */
-const EMPTY: PendingCall[] = Object.freeze([]) as unknown as PendingCall[];
-
-export class Mailbox {
+export abstract class Mailbox {
   // Shared empty queue until a call has to wait: most calls run at once and never queue.
   #queue: PendingCall[] = EMPTY;
   #head = 0;
-  // Calls running now, oldest first: one, or a few when reentrant calls nest. An array beats a Map here.
-  readonly #running: CallContext[] = [];
+  // Calls running now, oldest first: `#newest` is the last of them; `#older` (created only when
+  // reentrant or read-only calls overlap) holds the ones before it. One call at a time, the common
+  // case, then costs a field write instead of a push that allocates a fresh array backing store.
+  #newest: CallContext | undefined;
+  #older: CallContext[] | undefined;
 
-  get depth(): number {
+  protected get depth(): number {
     return this.#queue.length - this.#head;
   }
 
-  get runningTurns(): number {
-    return this.#running.length;
+  protected get runningTurns(): number {
+    if (this.#newest === undefined) return 0;
+    return this.#older === undefined ? 1 : this.#older.length + 1;
   }
 
-  push(call: PendingCall): void {
+  protected push(call: PendingCall): void {
     if (this.#queue === EMPTY) this.#queue = [];
     this.#queue.push(call);
   }
 
-  shift(): PendingCall | undefined {
+  protected shift(): PendingCall | undefined {
     if (this.#head >= this.#queue.length) return undefined;
     const call = this.#queue[this.#head] as PendingCall;
     this.#queue[this.#head++] = undefined as unknown as PendingCall;
-    // Compact now and then so a long-lived busy mailbox does not grow without bound.
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+    if (this.#head === this.#queue.length) {
+      // Drained: back to the shared empty queue, so an idle activation keeps no array (every first
+      // call waits in the queue while its activation loads, and would leave one behind).
+      this.#queue = EMPTY;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      // Compact now and then so a long-lived busy mailbox does not grow without bound.
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
     }
     return call;
   }
 
-  peek(): PendingCall | undefined {
+  protected peek(): PendingCall | undefined {
     return this.#head < this.#queue.length ? this.#queue[this.#head] : undefined;
   }
 
   /** Takes every waiting call (on failure or hand-over to a successor activation). */
-  drain(): PendingCall[] {
+  protected drain(): PendingCall[] {
     const calls = this.#queue.slice(this.#head);
     this.#queue = EMPTY;
     this.#head = 0;
     return calls;
   }
 
-  isReentrant(request: CallRequest): boolean {
-    const running = this.#running;
-    if (running.length === 0) return false;
+  protected isReentrant(request: CallRequest): boolean {
+    const newest = this.#newest;
+    if (newest === undefined) return false;
     const chain = request.context.chain;
     // The last chain entry is the call itself; its ancestors are what may be running here.
+    const older = this.#older;
     for (let i = chain.length - 2; i >= 0; i--) {
       const ancestor = chain[i];
-      for (let r = 0; r < running.length; r++) if ((running[r] as CallContext).callId === ancestor) return true;
+      if (newest.callId === ancestor) return true;
+      if (older !== undefined) {
+        for (let r = 0; r < older.length; r++) if ((older[r] as CallContext).callId === ancestor) return true;
+      }
     }
     return false;
   }
 
-  started(context: CallContext): void {
-    this.#running.push(context);
+  protected started(context: CallContext): void {
+    const newest = this.#newest;
+    if (newest !== undefined) {
+      if (this.#older === undefined) this.#older = [newest];
+      else this.#older.push(newest);
+    }
+    this.#newest = context;
   }
 
-  finished(context: CallContext): void {
-    const running = this.#running;
-    const last = running.length - 1;
-    if (running[last] === context) running.pop();
-    else {
-      const index = running.indexOf(context);
-      if (index >= 0) running.splice(index, 1);
+  protected finished(context: CallContext): void {
+    const older = this.#older;
+    if (this.#newest === context) {
+      if (older === undefined) this.#newest = undefined;
+      else this.#newest = older.pop();
+    } else if (older !== undefined) {
+      const index = older.indexOf(context);
+      if (index < 0) return;
+      older.splice(index, 1);
+    } else {
+      return;
     }
+    if (older !== undefined && older.length === 0) this.#older = undefined;
   }
 
   /**
@@ -94,7 +121,7 @@ export class Mailbox {
    * calls the actor makes continue. Turns of one actor never run in parallel except nested in a
    * chain, so "most recently started and still running" is the caller.
    */
-  get current(): CallContext | undefined {
-    return this.#running[this.#running.length - 1];
+  protected get current(): CallContext | undefined {
+    return this.#newest;
   }
 }

@@ -1,5 +1,12 @@
 import type { CallContext } from "../calls/call-context.js";
 
+/** One open call: its context, whether it is a command (may raise), and its method. */
+interface Turn {
+  readonly context: CallContext;
+  readonly command: boolean;
+  readonly method: string;
+}
+
 /**
  * The calls running in one activation (command and read-only), oldest first, and whether they
  * *nest*: each one is a descendant, in its call chain, of every call that started before it
@@ -8,26 +15,28 @@ import type { CallContext } from "../calls/call-context.js";
  * chain that are inside the actor *side by side* (a fan-out that re-entered it twice, or a command
  * beside a read-only call) are not nested, and while any such pair is open nobody may raise.
  *
- * Usually holds one call; more only while calls re-enter or read-only calls overlap.
+ * Usually holds one call; more only while calls re-enter or read-only calls overlap. The one call
+ * lives in fields (a command allocates nothing here); the array of turns exists only while more
+ * than one is open, so an idle activation holds no arrays either.
  */
-// Shared while nothing runs, so an idle activation holds no arrays of its own.
-const NO_CALLS = Object.freeze([]) as unknown as CallContext[];
-const NO_FLAGS = Object.freeze([]) as unknown as boolean[];
-
 export class OpenTurns {
-  #open: CallContext[] = NO_CALLS;
-  /** Parallel to #open: whether that call is a command (may raise). */
-  #command: boolean[] = NO_FLAGS;
+  /** The single open call, while exactly one is open. */
+  #only: CallContext | undefined;
+  #onlyCommand = false;
+  #onlyMethod = "";
+  /** Every open call, oldest first, while more than one is open. */
+  #many: Turn[] | undefined;
   #commands = 0;
   #sideBySide = false;
 
   get size(): number {
-    return this.#open.length;
+    return this.#many ? this.#many.length : this.#only === undefined ? 0 : 1;
   }
 
   /** The newest open call (the innermost, while calls nest). */
   get newest(): CallContext | undefined {
-    return this.#open[this.#open.length - 1];
+    const many = this.#many;
+    return many ? (many[many.length - 1] as Turn).context : this.#only;
   }
 
   /** True while two open calls, one of them a command, are not nested. */
@@ -35,49 +44,86 @@ export class OpenTurns {
     return this.#sideBySide;
   }
 
+  /** The method of an open call; undefined once it closed. */
+  methodOf(context: CallContext): string | undefined {
+    if (this.#only === context) return this.#onlyMethod;
+    const many = this.#many;
+    if (!many) return undefined;
+    for (let i = many.length - 1; i >= 0; i--)
+      if ((many[i] as Turn).context === context) return (many[i] as Turn).method;
+    return undefined;
+  }
+
+  /** Whether `context` is an open command (may raise). */
+  isCommand(context: CallContext): boolean {
+    if (this.#only === context) return this.#onlyCommand;
+    const many = this.#many;
+    if (!many) return false;
+    for (let i = many.length - 1; i >= 0; i--)
+      if ((many[i] as Turn).context === context) return (many[i] as Turn).command;
+    return false;
+  }
+
   /** The open calls, oldest first. */
   all(): readonly CallContext[] {
-    return this.#open;
+    if (this.#many) return this.#many.map((turn) => turn.context);
+    return this.#only === undefined ? [] : [this.#only];
   }
 
   /** Records a call that starts now; returns `sideBySide` afterwards. */
-  open(context: CallContext, command: boolean): boolean {
-    const open = this.#open;
-    if (!this.#sideBySide && open.length > 0 && (command || this.#commands > 0)) {
+  open(context: CallContext, command: boolean, method: string): boolean {
+    if (command) this.#commands++;
+    const only = this.#only;
+    const many = this.#many;
+    if (only === undefined && many === undefined) {
+      this.#only = context;
+      this.#onlyCommand = command;
+      this.#onlyMethod = method;
+      return this.#sideBySide;
+    }
+    const turns = many ?? [{ context: only as CallContext, command: this.#onlyCommand, method: this.#onlyMethod }];
+    if (!this.#sideBySide && (command || this.#commands > (command ? 1 : 0))) {
       const chain = context.chain;
-      for (const earlier of open) {
-        if (!chain.includes(earlier.callId)) {
+      for (const earlier of turns) {
+        if (!chain.includes(earlier.context.callId)) {
           this.#sideBySide = true;
           break;
         }
       }
     }
-    if (open.length === 0) {
-      this.#open = [context];
-      this.#command = [command];
-    } else {
-      open.push(context);
-      this.#command.push(command);
-    }
-    if (command) this.#commands++;
+    turns.push({ context, command, method });
+    this.#many = turns;
+    this.#only = undefined;
     return this.#sideBySide;
   }
 
   /** Forgets a call that ended; returns `sideBySide` afterwards. */
   close(context: CallContext): boolean {
-    const open = this.#open;
-    const index = open.lastIndexOf(context);
+    if (this.#only === context) {
+      if (this.#onlyCommand) this.#commands--;
+      this.#only = undefined;
+      this.#onlyMethod = "";
+      this.#sideBySide = false;
+      return false;
+    }
+    const many = this.#many;
+    if (!many) return this.#sideBySide;
+    let index = -1;
+    for (let i = many.length - 1; i >= 0; i--) {
+      if ((many[i] as Turn).context === context) {
+        index = i;
+        break;
+      }
+    }
     if (index < 0) return this.#sideBySide;
-    if (this.#command[index]) this.#commands--;
-    if (open.length === 1) {
-      this.#open = NO_CALLS;
-      this.#command = NO_FLAGS;
-    } else if (index === open.length - 1) {
-      open.pop();
-      this.#command.pop();
-    } else {
-      open.splice(index, 1);
-      this.#command.splice(index, 1);
+    if ((many[index] as Turn).command) this.#commands--;
+    many.splice(index, 1);
+    if (many.length === 1) {
+      const last = many[0] as Turn;
+      this.#many = undefined;
+      this.#only = last.context;
+      this.#onlyCommand = last.command;
+      this.#onlyMethod = last.method;
     }
     if (this.#sideBySide) this.#sideBySide = this.#commands > 0 && !this.#nested();
     return this.#sideBySide;
@@ -85,14 +131,16 @@ export class OpenTurns {
 
   /** Whether every open command is nested with every other open call. */
   #nested(): boolean {
-    const open = this.#open;
+    const open = this.#many;
+    if (!open) return true;
     for (let i = 0; i < open.length; i++) {
-      const call = open[i] as CallContext;
-      if (!this.#command[i]) continue;
+      const call = open[i] as Turn;
+      if (!call.command) continue;
       for (let j = 0; j < open.length; j++) {
         if (j === i) continue;
-        const other = open[j] as CallContext;
-        const nested = j < i ? call.chain.includes(other.callId) : other.chain.includes(call.callId);
+        const other = open[j] as Turn;
+        const nested =
+          j < i ? call.context.chain.includes(other.context.callId) : other.context.chain.includes(call.context.callId);
         if (!nested) return false;
       }
     }

@@ -25,9 +25,11 @@ export class Snapshotter {
     readonly stream: string,
     readonly services: ActivationServices,
     snapshotVersionLoaded: number,
+    /** The actor's handle, shared with its turn executor: one per activation, not one per user. */
+    control: EventSourcingControl = instance[eventSourcing],
   ) {
     this.#lastSnapshotVersion = snapshotVersionLoaded;
-    this.#control = instance[eventSourcing];
+    this.#control = control;
   }
 
   afterCommit(): void {

@@ -26,6 +26,18 @@ export function runInTurn(request: CallRequest, body: () => unknown): Promise<un
   return value instanceof Promise ? value : Promise.resolve(value);
 }
 
+/** {@link runInTurn} for a method call, without a closure around it (the plain actor's hot path). */
+export function callInTurn(
+  request: CallRequest,
+  method: (...args: unknown[]) => unknown,
+  instance: Actor,
+  args: unknown[],
+): Promise<unknown> {
+  const traced = request.context.traceparent === undefined ? undefined : turnContext(request);
+  const value = traced ? context.with(traced, method, instance, ...args) : method.apply(instance, args);
+  return value instanceof Promise ? value : Promise.resolve(value);
+}
+
 export function resolveMethod(
   info: ActorTypeInfo,
   instance: Actor,
@@ -36,6 +48,14 @@ export function resolveMethod(
   return (instance as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[method] as (
     ...args: unknown[]
   ) => Promise<unknown>;
+}
+
+/**
+ * A plain actor's turn for a call without an idempotency key: just the method, inside the call's
+ * context. The activation calls this itself (the executor holds nothing such a call needs).
+ */
+export function callPlainMethod(info: ActorTypeInfo, instance: Actor, request: CallRequest): Promise<unknown> {
+  return callInTurn(request, resolveMethod(info, instance, request.method), instance, request.args as unknown[]);
 }
 
 /** Turns of a plain (volatile) actor: just the method call, inside the call's context. */
@@ -51,16 +71,15 @@ export class PlainTurnExecutor implements TurnExecutor {
 
   execute(request: CallRequest, _reentrant: boolean, body?: () => unknown): Promise<unknown> {
     if (body) return runInTurn(request, body);
-    const method = resolveMethod(this.info, this.instance, request.method);
     const key = request.idempotencyKey;
-    if (key !== undefined) {
-      this.#recent ??= new RecentCalls();
-      const first = this.#recent.get(key);
-      if (first) return first;
-    }
+    if (key === undefined) return callPlainMethod(this.info, this.instance, request);
+    const method = resolveMethod(this.info, this.instance, request.method);
+    this.#recent ??= new RecentCalls();
+    const first = this.#recent.get(key);
+    if (first) return first;
     // The activation passes errors through asTurnError when it settles the call.
-    const running = runInTurn(request, () => method.apply(this.instance, request.args as unknown[]));
-    if (key !== undefined) this.#recent?.set(key, running);
+    const running = callInTurn(request, method, this.instance, request.args as unknown[]);
+    this.#recent.set(key, running);
     return running;
   }
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { JsonObject } from "@granary/core";
-import { monotonicFactory } from "ulid";
-import { activeTraceparent } from "../telemetry/call-tracing.js";
+import type { Span } from "@opentelemetry/api";
+import { activeTraceparent } from "../telemetry/traceparent.js";
+import { ulidFactory } from "./ulid.js";
 
 /** What travels with every call: identity, causality and the chain used for reentrancy. */
 export interface CallContext {
@@ -26,10 +27,26 @@ export interface CallRequest {
   readonly timeoutMs: number;
   /** The caller's idempotency key (see `CallOptions.idempotencyKey`); never inherited by calls it makes. */
   readonly idempotencyKey?: string | undefined;
+  /**
+   * @internal Set by a reference of this process (never sent on the wire): where the silo notes the
+   * activation that served the reference's last call, so the next call skips the catalog look-up.
+   */
+  readonly route?: RouteSlot | undefined;
+  /** @internal The span this silo started for the call (never sent on the wire): ended when it settles. */
+  readonly span?: Span | undefined;
+}
+
+/**
+ * A reference's memo of the activation that served it, read and written only by the catalog of
+ * the silo the reference belongs to (`rememberedTarget` / `rememberTarget` in actor-proxy.ts). A
+ * stale memo (the activation is gone) is noticed and replaced.
+ */
+export interface RouteSlot {
+  readonly routeSlot: true;
 }
 
 /** ULIDs: event ids, activation ids, silo ids (sortable by time, globally unique). */
-export const newId: () => string = monotonicFactory();
+export const newId: () => string = ulidFactory();
 
 // Call ids only need to be unique across the cluster, not sortable: a random per-process prefix and
 // a counter cost a fraction of a ULID on the hot path.

@@ -3,11 +3,15 @@ import { type Span, SpanStatusCode } from "@opentelemetry/api";
 import type { PendingCall } from "../activation/mailbox.js";
 import type { CallRequest } from "./call-context.js";
 import type { DeadlineTracker, Expirable } from "./deadlines.js";
+import { capture, captured } from "./deferred.js";
 
-/** Where a call's outcome goes: a caller's promise, or a reply on a transport connection. */
+/**
+ * Where a call's outcome goes: a caller's promise, or a reply on a transport connection, which
+ * carries `ownerHint` (where the call ran) back to the caller.
+ */
 export interface CallAnswer {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
+  resolve(value: unknown, ownerHint?: string): void;
+  reject(error: unknown, ownerHint?: string): void;
 }
 
 /**
@@ -18,6 +22,10 @@ export interface CallAnswer {
 export abstract class CallRecord implements PendingCall, Expirable {
   readonly deadline: number;
   slot = -1;
+  /** Where the call ran ("host:port"), set by the router when a remote caller should learn it. */
+  ownerHint: string | undefined = undefined;
+  /** The call came from a client (not from another silo or from this process). */
+  fromClient = false;
   #settled = false;
 
   constructor(
@@ -64,25 +72,30 @@ export abstract class CallRecord implements PendingCall, Expirable {
   }
 }
 
-/** A call whose caller awaits a promise (references on this silo): the only promise of the call. */
+/** A call whose caller awaits {@link promise} (references on this silo): the only promise of the call. */
 export class PromiseCallRecord extends CallRecord {
+  readonly promise: Promise<unknown>;
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (error: unknown) => void;
+
   constructor(
     request: CallRequest,
-    readonly resolvePromise: (value: unknown) => void,
-    readonly rejectPromise: (error: unknown) => void,
     deadlines: DeadlineTracker,
     span: Span | undefined,
     onSettled: (record: CallRecord) => void,
   ) {
     super(request, deadlines, span, onSettled);
+    this.promise = new Promise(capture);
+    this.#resolve = captured.resolve;
+    this.#reject = captured.reject;
   }
 
   protected deliver(value: unknown): void {
-    this.resolvePromise(value);
+    this.#resolve(value);
   }
 
   protected fail(error: unknown): void {
-    this.rejectPromise(error);
+    this.#reject(error);
   }
 }
 
@@ -99,10 +112,10 @@ export class AnsweredCallRecord extends CallRecord {
   }
 
   protected deliver(value: unknown): void {
-    this.answer.resolve(value);
+    this.answer.resolve(value, this.ownerHint);
   }
 
   protected fail(error: unknown): void {
-    this.answer.reject(error);
+    this.answer.reject(error, this.ownerHint);
   }
 }

@@ -3,6 +3,7 @@ import { Activation, type ActivationHooks, type DeactivationReason } from "../ac
 import type { ActivationServices } from "../activation/activation-services.js";
 import type { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import type { PendingCall } from "../activation/mailbox.js";
+import { rememberedTarget, rememberTarget } from "../calls/actor-proxy.js";
 import type { CallRequest } from "../calls/call-context.js";
 import { PURGE_METHOD, type PurgeCoordinator, validatePurgeRequest } from "../history/purge.js";
 
@@ -53,7 +54,13 @@ export class Catalog implements ActivationHooks {
       this.#dispatchPurge(call);
       return;
     }
-    const { actorType, actorId } = call.request;
+    const request = call.request;
+    // The reference's memo first: a live activation of this catalog takes the call without the
+    // two map look-ups (whose hashing and probing miss the CPU cache when many actors are called).
+    const route = request.route;
+    const remembered = route && (rememberedTarget(route) as Activation | undefined);
+    if (remembered?.enqueue(call)) return;
+    const { actorType, actorId } = request;
     let byId = this.#activations.get(actorType);
     let activation = byId?.get(actorId);
     if (!activation) {
@@ -75,6 +82,7 @@ export class Catalog implements ActivationHooks {
       this.#size++;
       activation.start();
     }
+    if (route !== undefined) rememberTarget(route, activation);
     if (activation.enqueue(call)) return;
     void activation.gone.then(() => this.dispatchCall(call));
   }

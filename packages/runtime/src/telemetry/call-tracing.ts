@@ -1,52 +1,18 @@
-import {
-  context,
-  isSpanContextValid,
-  metrics,
-  ProxyTracerProvider,
-  ROOT_CONTEXT,
-  type Span,
-  type SpanContext,
-  SpanKind,
-  type Tracer,
-  trace,
-} from "@opentelemetry/api";
-import type { CallRequest } from "../calls/call-context.js";
+import { context, metrics, ProxyTracerProvider, ROOT_CONTEXT, SpanKind, type Tracer, trace } from "@opentelemetry/api";
+import { type CallRequest, callContext as contextOf, withMetadata } from "../calls/call-context.js";
+import { parseTraceparent, traceparentOf } from "./traceparent.js";
 
-/**
- * W3C trace context for calls, carried as a `traceparent` string inside the call itself, so it
- * crosses silos with the call and needs no globally registered propagator.
- */
-export function traceparentOf(spanContext: SpanContext | undefined): string | undefined {
-  if (!spanContext || !isSpanContextValid(spanContext)) return undefined;
-  return `00-${spanContext.traceId}-${spanContext.spanId}-0${(spanContext.traceFlags & 0xff).toString(16)}`;
-}
-
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
-export function parseTraceparent(traceparent: string | undefined): SpanContext | undefined {
-  const match = traceparent === undefined ? null : TRACEPARENT.exec(traceparent);
-  if (!match) return undefined;
-  const spanContext = {
-    traceId: match[1] as string,
-    spanId: match[2] as string,
-    traceFlags: Number.parseInt(match[3] as string, 16),
-    isRemote: true,
-  };
-  return isSpanContextValid(spanContext) ? spanContext : undefined;
-}
-
-/** The traceparent of the span active where a call is made from outside any actor. */
-export function activeTraceparent(): string | undefined {
-  return traceparentOf(trace.getActiveSpan()?.spanContext());
-}
+export { activeTraceparent, parseTraceparent, traceparentOf } from "./traceparent.js";
 
 /**
  * Starts the span of a call on the silo that runs it, as a child of the caller's span, and returns
  * the request with its traceparent pointing at the new span (so events and onward calls of the
- * turn hang below it). Without a tracer SDK the span is a no-op and the request is unchanged.
+ * turn hang below it) and the span itself as `span` (local to this silo, ended when the call
+ * settles). Without a tracer SDK the span is a no-op and the request comes back unchanged.
  */
-export function startCallSpan(tracer: Tracer, request: CallRequest): { span: Span; request: CallRequest } {
-  const remoteParent = parseTraceparent(request.context.traceparent);
+export function startCallSpan(tracer: Tracer, request: CallRequest): CallRequest {
+  const callContext = request.context;
+  const remoteParent = parseTraceparent(callContext.traceparent);
   const parent = remoteParent ? trace.setSpanContext(ROOT_CONTEXT, remoteParent) : context.active();
   const span = tracer.startSpan(
     `${request.actorType}.${request.method}`,
@@ -56,19 +22,33 @@ export function startCallSpan(tracer: Tracer, request: CallRequest): { span: Spa
         "granary.actor.type": request.actorType,
         "granary.actor.id": request.actorId,
         "granary.method": request.method,
-        "granary.call.id": request.context.callId,
+        "granary.call.id": callContext.callId,
       },
     },
     parent,
   );
   const traceparent = traceparentOf(span.spanContext());
-  if (traceparent === undefined) return { span, request };
-  return { span, request: { ...request, context: { ...request.context, traceparent } } };
+  // No valid span context: a no-op tracer's span, with nothing to record or end.
+  if (traceparent === undefined) return request;
+  // Built field by field: spreading a request and its context costs more than the span itself.
+  const { callId, chain, correlationId, userId, metadata } = callContext;
+  return {
+    actorType: request.actorType,
+    actorId: request.actorId,
+    method: request.method,
+    args: request.args,
+    context: withMetadata(contextOf(callId, chain, correlationId, userId, traceparent), metadata),
+    timeoutMs: request.timeoutMs,
+    idempotencyKey: request.idempotencyKey,
+    route: request.route,
+    span,
+  };
 }
 
 /** The context in which a turn's code runs: the call's span is active there. */
 export function turnContext(request: CallRequest) {
-  const spanContext = parseTraceparent(request.context.traceparent);
+  // The span this silo started for the call is at hand: its traceparent need not be parsed again.
+  const spanContext = request.span ? request.span.spanContext() : parseTraceparent(request.context.traceparent);
   return spanContext ? trace.setSpanContext(context.active(), spanContext) : undefined;
 }
 
