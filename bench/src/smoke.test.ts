@@ -10,26 +10,30 @@ import { SCENARIOS } from "./scenarios/index.js";
 describe("benchmarks smoke run", () => {
   const config = smokeConfig();
   for (const scenario of SCENARIOS) {
-    it(`${scenario.name} - runs with a tiny budget and reports rows or why it cannot run`, async () => {
-      const result: ScenarioResult = await scenario.run(config);
-      expect(result.scenario).toBe(scenario.name);
-      expect(result.status).not.toBe("failed");
-      if (result.status === "unavailable") {
-        expect(result.reason).toBeTruthy();
-        expect(result.rows).toEqual([]);
-        return;
-      }
-      expect(result.rows.length).toBeGreaterThan(0);
-      for (const row of result.rows) {
-        if (row.unavailable !== undefined) continue;
-        // A row measures ops/s, or something else it states in extra.summary (bytes, round trips).
-        expect(row.opsPerSec !== undefined || typeof row.extra?.summary === "string", row.name).toBe(true);
-        if (row.opsPerSec !== undefined) expect(row.opsPerSec, row.name).toBeGreaterThan(0);
-        if (row.baseline !== undefined) expect(result.rows.some((r) => r.name === row.baseline)).toBe(true);
-      }
-      const durable = result.rows.find((r) => r.extra?.everyAcknowledgedEventDurable !== undefined);
-      if (durable) expect(durable.extra?.everyAcknowledgedEventDurable).toBe(true);
-    });
+    it(
+      `${scenario.name} - runs with a tiny budget and reports rows or why it cannot run`,
+      async () => {
+        const result: ScenarioResult = await scenario.run(config);
+        expect(result.scenario).toBe(scenario.name);
+        expect(result.status).not.toBe("failed");
+        if (result.status === "unavailable") {
+          expect(result.reason).toBeTruthy();
+          expect(result.rows).toEqual([]);
+          return;
+        }
+        expect(result.rows.length).toBeGreaterThan(0);
+        for (const row of result.rows) {
+          if (row.unavailable !== undefined) continue;
+          // A row measures ops/s, or something else it states in extra.summary (bytes, round trips).
+          expect(row.opsPerSec !== undefined || typeof row.extra?.summary === "string", row.name).toBe(true);
+          if (row.opsPerSec !== undefined) expect(row.opsPerSec, row.name).toBeGreaterThan(0);
+          if (row.baseline !== undefined) expect(result.rows.some((r) => r.name === row.baseline)).toBe(true);
+        }
+        const durable = result.rows.find((r) => r.extra?.everyAcknowledgedEventDurable !== undefined);
+        if (durable) expect(durable.extra?.everyAcknowledgedEventDurable).toBe(true);
+      },
+      scenario.smokeTimeoutMs,
+    );
   }
 });
 

@@ -4,7 +4,7 @@ import { Client } from "@granary/runtime";
 import { type RedisServer, startRedisServer } from "@granary/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { Account, bankErrors } from "../../examples/bank/src/index.js";
-import { clusterKey, eventually, type SiloProcess, spawnSilo } from "../helpers/cluster-harness.js";
+import { clusterKey, eventually, type SiloProcess, spawnSilo, within } from "../helpers/cluster-harness.js";
 
 let redis: RedisServer | undefined;
 let silos: SiloProcess[] = [];
@@ -76,7 +76,7 @@ describe("cluster faults", { timeout: 180_000 }, () => {
     expect((await survivor.activeActors()).length).toBe(ids.length);
 
     victim.child.kill("SIGCONT");
-    expect(await victim.fenced).toMatch(/lease|removed/);
+    expect(await within(victim.fenced, "the victim fenced itself after SIGCONT")).toMatch(/lease|removed/);
     expect((await Promise.all(zombieCalls)).filter((outcome) => outcome === "acked")).toEqual([]);
     const store = new RedisEventStore({ redis: redis.url });
     try {

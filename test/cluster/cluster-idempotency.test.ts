@@ -19,10 +19,6 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 describe("idempotent commands across a crash", () => {
   it("kill -9 of a silo during keyed deposits: retries with the same keys never apply a deposit twice", async () => {
     silos = await Promise.all([0, 1, 2].map(() => spawnSilo({ redisUrl: redis.url })));
@@ -53,12 +49,19 @@ describe("idempotent commands across a crash", () => {
         }
       }
     });
-    await sleep(1_500);
+    await eventually(() => acked.size >= 100, "the deposits are under way");
     const victim = silos[0] as SiloProcess;
     victim.child.kill("SIGKILL");
     await victim.exited;
-    // Survivors take over once the victim's lease (3 s) has expired.
-    await sleep(5_000);
+    // Survivors take over once the victim's lease (3 s) has expired: membership drops it, and
+    // deposits on its accounts are acknowledged again.
+    await eventually(
+      () => !gateway.gateways.includes(`127.0.0.1:${victim.port}`),
+      "the victim's lease expired",
+      30_000,
+    );
+    const afterTakeover = acked.size;
+    await eventually(() => acked.size >= afterTakeover + 200, "deposits are acknowledged after the takeover", 30_000);
     stop = true;
     await Promise.all(workers);
     expect(acked.size).toBeGreaterThan(300);

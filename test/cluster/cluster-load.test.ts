@@ -132,6 +132,15 @@ describe("a cluster of silo processes on one Redis", { timeout: 180_000 }, () =>
     // After the lease expired, every account answers from a survivor.
     await Promise.all(ids.map((id) => clients[1]?.get(Account, id).deposit(1, "after-crash")));
     for (const id of ids) result.acked.set(id, [...(result.acked.get(id) ?? []), "after-crash"]);
+    // The client forgot the dead silo as an owner and learned the survivors: every next call goes
+    // straight to its actor's owner, and no silo forwards one (their counters, as operators see them).
+    const client = clients[1] as Client;
+    const forwardedBefore = await clientCallsForwarded(client);
+    const directBefore = client.routing.callsToKnownOwner;
+    await Promise.all(ids.map((id) => client.get(Account, id).deposit(1, "direct")));
+    for (const id of ids) result.acked.set(id, [...(result.acked.get(id) ?? []), "direct"]);
+    expect(client.routing.callsToKnownOwner - directBefore).toBe(ids.length);
+    expect(await clientCallsForwarded(client)).toBe(forwardedBefore);
     await checkHistories(ids, result.acked, result.unknown);
     const survivors = await Promise.all(silos.slice(1).map((s) => s.activeActors()));
     expect(survivors.flat().filter((k) => k.startsWith("Account/")).length).toBe(200);
@@ -150,6 +159,12 @@ describe("a cluster of silo processes on one Redis", { timeout: 180_000 }, () =>
     await checkHistories(ids, result.acked, result.unknown);
   });
 });
+
+/** Client calls forwarded by the live silos, summed from their operator info. */
+async function clientCallsForwarded(client: Client): Promise<number> {
+  const reports = await client.operator.silos();
+  return reports.reduce((sum, r) => sum + ("info" in r ? r.info.routing.clientCallsForwarded : Number.NaN), 0);
+}
 
 function countBy(values: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};

@@ -5,7 +5,7 @@ import { type RedisServer, startRedisServer } from "@granary/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Cart, cartErrors, Hesitation, Inventory } from "../../examples/cart/src/index.js";
 import { type CartSilo, spawnCartSilo } from "../helpers/cart-silos.js";
-import { clusterKey, eventually } from "../helpers/cluster-harness.js";
+import { clusterKey, eventually, within } from "../helpers/cluster-harness.js";
 
 const SKUS = ["socks", "scarf", "gloves"];
 
@@ -38,7 +38,7 @@ describe("projections in a 3-process cluster on Redis", () => {
   }
 
   /** Cart traffic from the client until `stop` is called; resolves with the number of commits. */
-  function load(): { stop: () => Promise<number> } {
+  function load(): { commits: () => number; stop: () => Promise<number> } {
     let running = true;
     let commits = 0;
     const work = (async () => {
@@ -57,6 +57,7 @@ describe("projections in a 3-process cluster on Redis", () => {
       }
     })();
     return {
+      commits: () => commits,
       stop: async () => {
         running = false;
         await work;
@@ -91,7 +92,7 @@ describe("projections in a 3-process cluster on Redis", () => {
   }, async () => {
     await eventually(async () => (await owners(silos, "cart-log")).length === 1, "cart-log runs on one silo");
     const traffic = load();
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await eventually(() => traffic.commits() >= 100, "the cart traffic is under way");
     const [owner] = await owners(silos, "cart-log");
     owner?.child.kill("SIGKILL");
     await owner?.exited;
@@ -102,7 +103,8 @@ describe("projections in a 3-process cluster on Redis", () => {
       "cart-log moved to a survivor",
       30_000,
     );
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const atMove = traffic.commits();
+    await eventually(() => traffic.commits() >= atMove + 50, "the traffic goes on after the move");
     await traffic.stop();
 
     expect((await owners(survivors, "hesitation")).length).toBe(1);
@@ -116,16 +118,24 @@ describe("projections in a 3-process cluster on Redis", () => {
     const [zombie] = await owners(silos, "cart-log");
     const other = silos.find((s) => s !== zombie) as CartSilo;
     const traffic = load();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await eventually(() => traffic.commits() >= 50, "the cart traffic is under way");
     zombie?.child.kill("SIGSTOP");
 
     await eventually(async () => await other.runs("cart-log"), "the other silo took cart-log over", 30_000);
     const takenOver = (await other.status()).find((s) => s.name === "cart-log");
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The new owner moves the checkpoint past where the zombie stopped before the zombie wakes.
+    await eventually(
+      async () =>
+        ((await other.status()).find((s) => s.name === "cart-log")?.position ?? 0) > (takenOver?.position ?? 0),
+      "the new owner advanced the checkpoint",
+      30_000,
+    );
     zombie?.child.kill("SIGCONT");
     // The zombie wakes up with its old epoch and buffered work; it must stop without writing.
-    await zombie?.fenced;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await within(zombie?.fenced, "the zombie fenced itself", 30_000);
+    await eventually(async () => !(await zombie?.runs("cart-log")), "the zombie stopped its projection");
+    const atWake = traffic.commits();
+    await eventually(() => traffic.commits() >= atWake + 50, "the traffic goes on after the zombie woke");
     await traffic.stop();
 
     const now = (await other.status()).find((s) => s.name === "cart-log");

@@ -1,6 +1,6 @@
 import { Actor } from "@granary/core";
-import { RedisEventStore } from "@granary/redis";
-import { Client, partitionKey, partitionOf, REMINDER_PARTITIONS } from "@granary/runtime";
+import { RedisEventStore, RedisReminderStore } from "@granary/redis";
+import { Client, ownerOf, partitionKey, partitionOf, REMINDER_PARTITIONS } from "@granary/runtime";
 import { type RedisServer, startRedisServer } from "@granary/testing";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,8 @@ let redis: RedisServer;
 let admin: Redis;
 let silos: SiloProcess[] = [];
 let client: Client | undefined;
+/** Silos that fenced themselves (a loaded machine missed lease renewals); they rejoin under new ids. */
+let fences: string[] = [];
 
 beforeAll(async () => {
   redis = await startRedisServer();
@@ -32,11 +34,13 @@ afterEach(async () => {
   for (const silo of silos) silo.child.kill("SIGKILL");
   await Promise.allSettled(silos.map((s) => s.exited));
   silos = [];
+  fences = [];
   await admin.flushall();
 });
 
 async function startCluster(count: number, leaseMs = 3_000): Promise<Client> {
   silos = await Promise.all(Array.from({ length: count }, () => spawnSilo({ redisUrl: redis.url, leaseMs })));
+  for (const silo of silos) void silo.fenced.then((reason) => fences.push(`${silo.siloId}: ${reason}`));
   client = await Client.connect({ redis: redis.url, clusterKey, errors: bankErrors, callTimeoutMs: 30_000 });
   const connected = client;
   await eventually(() => connected.gateways.length === count, "the client sees every silo");
@@ -51,6 +55,10 @@ async function partitionOwners(): Promise<Map<number, string>> {
     if (siloId) owners.set(p, siloId);
   }
   return owners;
+}
+
+function allPartitions(): number[] {
+  return Array.from({ length: REMINDER_PARTITIONS }, (_, p) => p);
 }
 
 async function ticksOf(store: RedisEventStore, id: string): Promise<{ tickId: string; scheduledAt: string }[]> {
@@ -74,13 +82,24 @@ async function inBatches<T>(items: readonly T[], size: number, run: (item: T) =>
 }
 
 describe("reminders across silo processes on one Redis", () => {
-  // Fails on a quiet machine too (expected 1 silo to be 3: the test counts silos it did not start after a rejoin);
-  // disabled until fixed, see the closing note of this session: tracked, not hidden.
-  it.skip("a reminder whose owning silo is killed (kill -9) fires on a survivor, once", {
+  it("a reminder whose owning silo is killed (kill -9) fires on a survivor, once", {
     timeout: 120_000,
   }, async () => {
     const connected = await startCluster(3);
-    await eventually(async () => (await partitionOwners()).size === REMINDER_PARTITIONS, "all partitions owned");
+    // Given partitions spread as rendezvous hashing over the three silos places them: the first
+    // silo up takes every partition and hands most over as the others join, so "all owned" alone
+    // is reached long before the spread.
+    const siloIds = silos.map((s) => s.siloId);
+    await eventually(
+      async () => {
+        // A fenced silo rejoins under an id this test does not know: the spread can never match.
+        if (fences.length > 0) throw new Error(`a silo fenced itself, the machine is too loaded: ${fences.join("; ")}`);
+        const owners = await partitionOwners();
+        return siloIds.length === 3 && allPartitions().every((p) => owners.get(p) === ownerOf(p, siloIds));
+      },
+      "the partitions are spread over the three silos",
+      30_000,
+    );
     const owners = await partitionOwners();
     expect(new Set(owners.values()).size).toBe(3);
     const victim = silos.find((s) => s.siloId === owners.get(partitionOf("Ticker/t0"))) as SiloProcess;
@@ -88,25 +107,35 @@ describe("reminders across silo processes on one Redis", () => {
     const victimsIds = ids.filter((id) => owners.get(partitionOf(`Ticker/${id}`)) === victim.siloId);
     expect(victimsIds.length).toBeGreaterThan(0);
 
+    // When reminders are registered while the victim owns their partitions, and it dies before they are due
     await inBatches(ids, 20, (id) => connected.get(Ticker, id).start(6_000));
     victim.child.kill("SIGKILL");
     await victim.exited;
 
     const store = new RedisEventStore({ redis: redis.url });
+    const reminders = new RedisReminderStore({ redis: redis.url });
     try {
+      // Then the survivors take the victim's partitions ...
+      const survivors = siloIds.filter((id) => id !== victim.siloId);
       await eventually(
-        async () => (await Promise.all(ids.map((id) => ticksOf(store, id)))).every((ticks) => ticks.length >= 1),
-        "every reminder fired",
+        async () => {
+          const after = await partitionOwners();
+          return allPartitions().every((p) => after.get(p) === ownerOf(p, survivors));
+        },
+        "the survivors own every partition",
         30_000,
       );
-      // Give a duplicate (the victim's share fired twice) time to show up.
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      // ... and every one-shot reminder fired and was retired: once its record is gone no silo can
+      // fire it again, so the tick count below is final.
+      await eventually(
+        async () =>
+          (await Promise.all(ids.map((id) => reminders.list(`Ticker/${id}`)))).every((list) => list.length === 0),
+        "every reminder fired and was retired",
+        60_000,
+      );
       for (const id of ids) expect(await ticksOf(store, id), id).toHaveLength(1);
-      const after = await partitionOwners();
-      expect(after.size).toBe(REMINDER_PARTITIONS);
-      expect([...after.values()]).not.toContain(victim.siloId);
     } finally {
-      await store.close();
+      await Promise.all([store.close(), reminders.close()]);
     }
   });
 

@@ -85,3 +85,20 @@ export function spawnSilo(options: SpawnSiloOptions): Promise<SiloProcess> {
 }
 
 export { eventually } from "@granary/testing";
+
+/**
+ * Awaits `promise`, failing with a message naming `what` after `timeoutMs` instead of hanging
+ * until the test's own timeout (which says nothing about what was awaited).
+ */
+export async function within<T>(promise: Promise<T> | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up waiting until ${what} (${timeoutMs} ms)`)), timeoutMs);
+  });
+  try {
+    if (promise === undefined) throw new Error(`nothing to wait for: ${what}`);
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

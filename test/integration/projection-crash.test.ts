@@ -43,7 +43,7 @@ async function crashLoop(events: EventStore, projections: ProjectionStore, env: 
   let appended = false;
   // Appends go on until the last kill (a cap bounds the catch-up on a fast machine).
   const appender = (async () => {
-    for (let round = 0; appending && round < 4_000; round++) {
+    for (let round = 0; appending && round < 1_500; round++) {
       const stream = round % STREAMS;
       const name = `Log/${stream}`;
       await events.append(

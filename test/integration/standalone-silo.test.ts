@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@granary/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { Account, bankErrors } from "../../examples/bank/src/index.js";
+import { within } from "../helpers/cluster-harness.js";
 
 const script = fileURLToPath(new URL("../fixtures/standalone-silo.mjs", import.meta.url));
 const clusterKey = "standalone-silo-test-key-0123456789";
@@ -72,7 +73,7 @@ describe("a standalone silo process (no Redis)", () => {
     await expect(stranger.get(Account, "web-1").balance()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
 
     silo.child.kill("SIGTERM");
-    expect(await silo.exited).toEqual({ code: 0, signal: null });
+    expect(await within(silo.exited, "the silo exited after SIGTERM", 30_000)).toEqual({ code: 0, signal: null });
     expect(silo.output.join("")).toContain("silo stopped");
 
     const again = await start(env);
@@ -89,7 +90,7 @@ describe("a standalone silo process (no Redis)", () => {
         GRANARY_CLUSTER_KEY: clusterKey,
       });
       silo.child.kill(signal);
-      expect(await silo.exited).toEqual({ code: 0, signal: null });
+      expect(await within(silo.exited, `the silo exited after ${signal}`, 30_000)).toEqual({ code: 0, signal: null });
       expect(silo.output.join("")).toContain(`received ${signal}: draining before exit`);
       expect(silo.output.join("")).toContain("silo stopped");
     }
@@ -100,6 +101,9 @@ describe("a standalone silo process (no Redis)", () => {
       TEST_HANDLE_SIGNALS: "false",
     });
     unhandled.child.kill("SIGTERM");
-    expect(await unhandled.exited).toEqual({ code: null, signal: "SIGTERM" });
+    expect(await within(unhandled.exited, "the silo without signal handling died of SIGTERM", 30_000)).toEqual({
+      code: null,
+      signal: "SIGTERM",
+    });
   }, 90_000);
 });

@@ -1,4 +1,5 @@
 import type { ActorRef } from "@granary/core";
+import type { SiloOptions } from "@granary/runtime";
 import { BenchCounter } from "./actors.js";
 import { BareMailbox } from "./bare-mailbox.js";
 import type { CaseSpec } from "./harness.js";
@@ -26,10 +27,18 @@ export function bareCounterCase(callers: number, keys: readonly string[], seed: 
   };
 }
 
-/** The same load on Granary: `BenchCounter` actors, all activated before measuring. */
-export function granaryCounterCase(callers: number, keys: readonly string[], seed: number): CaseSpec["setup"] {
+/**
+ * The same load on Granary: `BenchCounter` actors, all activated before measuring. `options` adds
+ * silo options, e.g. memory stores where the embedded SQLite file cannot open (another Node ABI).
+ */
+export function granaryCounterCase(
+  callers: number,
+  keys: readonly string[],
+  seed: number,
+  options: Partial<SiloOptions> = {},
+): CaseSpec["setup"] {
   return async () => {
-    const silo = await startBenchSilo({ actors: [BenchCounter] });
+    const silo = await startBenchSilo({ ...options, actors: [BenchCounter] });
     const refs: ActorRef<BenchCounter>[] = keys.map((id) => silo.get(BenchCounter, id));
     // Activate every actor first: these scenarios are about calls to active actors.
     await Promise.all(refs.map((ref) => ref.increment()));

@@ -17,9 +17,16 @@ export interface Workload {
    * themselves, so rows faster than ~1 µs sample; the others time every call. @default 1
    */
   readonly sampleEvery?: number;
-  /** Figures to report after the runs (commit statistics, verification results...). */
   /** Untimed preparation before each run (e.g. a fresh in-memory store so memory does not pile up). */
   reset?(): Promise<void>;
+  /**
+   * Counters read just before and just after each measured run, outside its timed window (CPU
+   * time of every process involved, calls forwarded, ...): the row reports how much each grew per
+   * operation (`Row.perOp`, median over runs) and, against a baseline that reads the same counter,
+   * the median of the per-round ratios (`Row.perOpRatio`).
+   */
+  counters?(): Promise<Record<string, number>>;
+  /** Figures to report after the runs (commit statistics, verification results...). */
   extra?(): Promise<Record<string, number | string | boolean>> | Record<string, number | string | boolean>;
   teardown?(): Promise<void>;
 }
@@ -42,6 +49,8 @@ export interface RunSample {
   readonly p99Ms: number;
   readonly ops: number;
   readonly elapsedMs: number;
+  /** Each counter's growth during the run ÷ ops (see Workload.counters). */
+  readonly perOp?: Readonly<Record<string, number>>;
 }
 
 /** Runs `workload` for `durationMs` (or `maxOps` operations, whichever comes first). */
@@ -52,6 +61,7 @@ export async function timeRun(workload: Workload, durationMs: number, maxOps: nu
   const samples: number[] = [];
   let calls = 0;
   let stop = false;
+  const before = await workload.counters?.();
   const start = performance.now();
   const deadline = start + durationMs;
   const caller = async (worker: number): Promise<void> => {
@@ -70,6 +80,7 @@ export async function timeRun(workload: Workload, durationMs: number, maxOps: nu
   };
   await Promise.all(Array.from({ length: workload.concurrency }, (_, worker) => caller(worker)));
   const elapsedMs = performance.now() - start;
+  const after = before === undefined ? undefined : await workload.counters?.();
   const sorted = Float64Array.from(samples).sort();
   const ops = calls * opsPerCall;
   return {
@@ -78,7 +89,18 @@ export async function timeRun(workload: Workload, durationMs: number, maxOps: nu
     p99Ms: percentileOfSorted(sorted, 99),
     ops,
     elapsedMs,
+    ...(before && after ? { perOp: perOpGrowth(before, after, ops) } : {}),
   };
+}
+
+function perOpGrowth(
+  before: Readonly<Record<string, number>>,
+  after: Readonly<Record<string, number>>,
+  ops: number,
+): Record<string, number> {
+  const perOp: Record<string, number> = {};
+  for (const [key, value] of Object.entries(after)) perOp[key] = (value - (before[key] ?? 0)) / Math.max(1, ops);
+  return perOp;
 }
 
 /** A case being measured, in this thread or in a worker thread of its own. */
@@ -164,11 +186,14 @@ function toRow(
   const ratioKind = spec.ratioKind ?? RatioKind.Throughput;
   let ratio: number | undefined;
   let p50Ratio: number | undefined;
+  let perOpRatio: Record<string, number> | undefined;
   if (baselineIndex >= 0 && (samples[baselineIndex] as RunSample[]).length > 0) {
     const base = samples[baselineIndex] as RunSample[];
     ratio = median(own.map((s, r) => s.opsPerSec / (base[r] as RunSample).opsPerSec));
     p50Ratio = median(own.map((s, r) => s.p50Ms / (base[r] as RunSample).p50Ms));
+    perOpRatio = perOpRatios(own, base);
   }
+  const perOp = medianPerOp(own);
   const row: Row = {
     name: spec.name,
     role: spec.role,
@@ -180,7 +205,32 @@ function toRow(
       : { baseline: spec.baseline, ratio: ratio as number, p50Ratio: p50Ratio as number, ratioKind }),
     targets: [],
     runs: own.map((s) => Math.round(s.opsPerSec)),
+    ...(perOp ? { perOp } : {}),
+    ...(perOpRatio ? { perOpRatio } : {}),
     ...(extra ? { extra } : {}),
   };
   return { ...row, targets: (spec.targets ?? []).map((t) => t.check(row)) };
+}
+
+/** Median over the runs of each per-operation counter; undefined when the workload has none. */
+function medianPerOp(own: readonly RunSample[]): Record<string, number> | undefined {
+  const first = own[0]?.perOp;
+  if (first === undefined) return undefined;
+  const perOp: Record<string, number> = {};
+  for (const key of Object.keys(first)) perOp[key] = median(own.map((s) => s.perOp?.[key] ?? Number.NaN));
+  return perOp;
+}
+
+/** Per counter both sides read: the median of the per-round ratios (rounds where the baseline's is > 0). */
+function perOpRatios(own: readonly RunSample[], base: readonly RunSample[]): Record<string, number> | undefined {
+  const first = own[0]?.perOp;
+  if (first === undefined || base[0]?.perOp === undefined) return undefined;
+  const ratios: Record<string, number> = {};
+  for (const key of Object.keys(first)) {
+    const perRound = own
+      .map((s, r) => (s.perOp?.[key] ?? Number.NaN) / (base[r]?.perOp?.[key] ?? Number.NaN))
+      .filter((value) => Number.isFinite(value));
+    if (perRound.length > 0) ratios[key] = median(perRound);
+  }
+  return ratios;
 }

@@ -49,14 +49,20 @@ export function multiRowInsert(rows: number): string {
 }
 
 /** The parameters of one row: stream, version, id, type, schema_version, data, metadata, timestamp. */
-export function rowParams(id: string, stream: string, version: number): unknown[] {
+export function rowParams(
+  id: string,
+  stream: string,
+  version: number,
+  type = "Deposited",
+  data = '{"amount":1}',
+): unknown[] {
   return [
     stream,
     version,
     id,
-    "Deposited",
+    type,
     1,
-    '{"amount":1}',
+    data,
     JSON.stringify({ correlationId: id, causationId: id, commandId: id }),
     new Date().toISOString(),
   ];

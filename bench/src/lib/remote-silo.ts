@@ -14,6 +14,8 @@ export interface RemoteSiloOptions {
   readonly clusterName: string;
   /** How the silo's process records spans (see TracingMode). */
   readonly tracing: TracingMode;
+  /** Run the cart example's actors on this PostgreSQL instead of the bench actors on memory stores. */
+  readonly cart?: { readonly postgresUrl: string; readonly namespace: string };
 }
 
 export interface RemoteSilo {
@@ -23,8 +25,14 @@ export interface RemoteSilo {
   stop(): Promise<void>;
 }
 
-/** Starts a cluster-mode silo hosting the bench actors in this process. */
+/** Starts a cluster-mode silo hosting the bench actors (or the cart example's) in this process. */
 export async function hostSilo(options: RemoteSiloOptions): Promise<RemoteSilo> {
+  if (options.cart) {
+    // Loaded only here: the cart example must be built, and no other scenario needs it.
+    const { hostCartSilo } = await import("./cart-silo.js");
+    const silo = await hostCartSilo({ ...options, ...options.cart, clusterKey: BENCH_CLUSTER_KEY });
+    return { clusterName: options.clusterName, ...silo };
+  }
   const tracing = options.tracing === "off" ? undefined : acquireTracing();
   if (tracing) tracing.tracing.mode = options.tracing;
   const silo = await startBenchSilo({

@@ -97,6 +97,28 @@ export function maxExtra(key: string, max: number, label: string, format: (v: nu
   };
 }
 
+/** A counter's growth per operation (see Workload.counters) at most `max`, e.g. the share of calls forwarded. */
+export function maxPerOp(key: string, max: number, label: string, format: (v: number) => string): Target {
+  return {
+    label,
+    check: (row) => {
+      const value = row.perOp?.[key];
+      return value === undefined ? missing(label) : result(label, value <= max, format(value));
+    },
+  };
+}
+
+/** A counter's growth per operation at most `factor` times the baseline's (median of per-round ratios). */
+export function maxPerOpRatio(key: string, factor: number, label: string): Target {
+  return {
+    label,
+    check: (row) => {
+      const value = row.perOpRatio?.[key];
+      return value === undefined ? missing(label) : result(label, value <= factor, `${value.toFixed(2)}×`);
+    },
+  };
+}
+
 /** Overhead over the baseline (1 - throughput ratio) at most `fraction`. */
 export function maxOverhead(fraction: number): Target {
   const label = `≤ ${Math.round(fraction * 100)}% overhead`;

@@ -41,6 +41,10 @@ export interface Row {
   /** Which ratio the table shows. */
   readonly ratioKind?: RatioKind;
   readonly targets: readonly TargetResult[];
+  /** How much each counter of the workload grew per operation (CPU µs, calls forwarded...), median of runs. */
+  readonly perOp?: Readonly<Record<string, number>>;
+  /** Per counter the baseline reads too: this row's per-operation growth ÷ the baseline's, median of per-round ratios. */
+  readonly perOpRatio?: Readonly<Record<string, number>>;
   /** Scenario-specific figures (bytes per activation, appends per transaction, ...). */
   readonly extra?: Readonly<Record<string, number | string | boolean>>;
   /** Set when this row cannot be measured (yet): why. Such a row carries no numbers. */
@@ -77,4 +81,11 @@ export interface Scenario {
    * that `run` prepared: a case worker thread builds its case again from these.
    */
   readonly cases?: (config: BenchConfig, context: never) => CaseSpec[];
+  /**
+   * The oldest Node major the scenario runs on (a peer's `engines`). On an older Node, `pnpm bench`
+   * starts its process on Node 24 from the CI cache (installing it there if needed): see node24.ts.
+   */
+  readonly minNodeMajor?: number;
+  /** The smoke test's time limit for this scenario, when it needs more than vitest's default. */
+  readonly smokeTimeoutMs?: number;
 }

@@ -1,5 +1,6 @@
 import type { Scenario } from "../lib/types.js";
 import { busFanout } from "./bus-fanout.js";
+import { cartE2e } from "./cart-e2e.js";
 import { coldActivation } from "./cold-activation.js";
 import { crossSilo } from "./cross-silo.js";
 import { directory } from "./directory.js";
@@ -12,6 +13,7 @@ import { memoryPerActivation } from "./memory-per-activation.js";
 import { peerEffectCluster } from "./peer-effect-cluster.js";
 import { peerEmmett } from "./peer-emmett.js";
 import { peerNact } from "./peer-nact.js";
+import { peerRivetkit } from "./peer-rivetkit.js";
 import { piiSqlite } from "./pii-sqlite.js";
 import { projectionLag } from "./projection-lag.js";
 import { projectionRebuild } from "./projection-rebuild.js";
@@ -34,11 +36,13 @@ export const SCENARIOS: readonly Scenario[] = [
   crossSilo,
   directory,
   scaleOut,
+  cartE2e,
   tracing,
   reminders,
   peerNact,
   peerEmmett,
   peerEffectCluster,
+  peerRivetkit,
   projectionRebuild,
   projectionLag,
   busFanout,

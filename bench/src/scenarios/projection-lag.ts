@@ -176,7 +176,7 @@ export const projectionLag: Scenario = {
         projection: "DocumentProjection, one document per stream",
       },
       notes: [
-        "The projection's latency includes its own commit (documents + checkpoint in one transaction, fsync) and the query that observes it; the notification baseline does no write at all.",
+        "The projection's latency includes its own commit (documents + checkpoint in one transaction; on SQLite without an fsync of its own, commitSynchronous=NORMAL — on PostgreSQL with one) and the query that observes it; the notification baseline does no write at all.",
       ],
     };
   },

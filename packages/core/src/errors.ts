@@ -72,6 +72,11 @@ export const ErrorCode = {
   AlreadyExecuted: "ALREADY_EXECUTED",
   /** Personal data was raised for a data subject whose key was destroyed (`forget`). */
   SubjectForgotten: "SUBJECT_FORGOTTEN",
+  /**
+   * The store's database schema lacks migrations this version needs, and the role it connects as
+   * may not run them (a least-privilege application role): the schema owner must migrate first.
+   */
+  SchemaNotMigrated: "SCHEMA_NOT_MIGRATED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -439,11 +444,17 @@ export class AlreadyExecutedError extends GranaryError {
 /** See {@link ErrorCode.ConcurrentRaise}. */
 export class ConcurrentRaiseError extends GranaryError {
   override name = "ConcurrentRaiseError";
-  constructor(readonly actor: string) {
+  constructor(
+    readonly actor: string,
+    /** "refused": raise() was refused; "discarded": a re-entrant call's throw discarded events this call may have raised. */
+    readonly kind: "refused" | "discarded" = "refused",
+  ) {
     super(
       ErrorCode.ConcurrentRaise,
-      `raise() in ${actor} was refused: two calls of the same call chain are inside this actor side by side (a fan-out that re-entered it, e.g. Promise.all over calls that call back into it), so their events could not be committed or rolled back per call. Raise only in calls that nest (A → B → A), await such calls one at a time, or raise in the outer call once they have finished`,
-      { data: { actor } },
+      kind === "refused"
+        ? `raise() in ${actor} was refused: two calls of the same call chain are inside this actor side by side (a fan-out that re-entered it, e.g. Promise.all over calls that call back into it), so their events could not be committed or rolled back per call. Raise only in calls that nest (A → B → A), await such calls one at a time, or raise in the outer call once they have finished`
+        : `this call into ${actor} failed because a re-entrant call into the same actor threw while both were open, and its throw discarded every event raised since it began, which may include events raised here (calls of one chain cannot be told apart while they run at once). Nothing of this call after the re-entry was kept. Catch errors inside the re-entrant call, or do not raise while calls that re-enter this actor can fail`,
+      { data: { actor, kind } },
     );
   }
 }

@@ -99,7 +99,12 @@ export { canonicalJson, sameEventContent, validateAppend } from "./store-kit/app
 export { clonePlain } from "./store-kit/clone.js";
 export { assertSubject, MAX_SUBJECT_LENGTH, newDataKey } from "./store-kit/data-keys.js";
 export { decodeRows, type RawEventRef, throwOnReadErrors } from "./store-kit/decode.js";
-export { ChangeSignal, type FeedSource, startFeedSubscription } from "./store-kit/feed-subscription.js";
+export {
+  ChangeSignal,
+  type FeedSource,
+  startFeedSubscription,
+  trackSubscription,
+} from "./store-kit/feed-subscription.js";
 export { MembershipWatcher, type MembershipWatcherSource, MembershipWatchers } from "./store-kit/membership-watcher.js";
 export { validateRead, validateReadAll } from "./store-kit/read-validation.js";
 export { validateReminder } from "./store-kit/reminder-validation.js";

@@ -203,11 +203,15 @@ describe("global feed under concurrent commits", () => {
     await changes.wait(abort.signal, 60_000);
 
     // Given a waiter whose polling fallback is far beyond the test's timeout
-    const woken = changes.wait(abort.signal, 60_000);
-    // When another store appends, then the NOTIFY wakes it
+    let woken = false;
+    void changes.wait(abort.signal, 60_000).then(() => {
+      woken = true;
+    });
+    // When another store appends, then the NOTIFY wakes it (long before its fallback would)
     await writer.append("s/1", 0, makeEvents("s/1", 0, 1));
-    await woken;
+    await vi.waitFor(() => expect(woken, "the NOTIFY woke the waiter").toBe(true), { timeout: 10_000 });
 
+    abort.abort();
     await changes.close();
     await Promise.all([writer.close(), pool.end()]);
   });

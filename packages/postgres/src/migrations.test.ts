@@ -2,6 +2,7 @@ import { makeEvents, type PostgresServer, startPostgresServer } from "@granary/t
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LATEST_MIGRATION, MIGRATIONS } from "./internal/migrations.js";
+import { projectionTablesSql } from "./internal/projection-schema.js";
 import { PostgresEventStore } from "./postgres-event-store.js";
 import { PostgresSnapshotStore } from "./postgres-snapshot-store.js";
 
@@ -79,11 +80,14 @@ describe("migrations", () => {
     expect(tables.map((t) => t.table_name)).toEqual([
       "events",
       "migrations",
+      "projection_checkpoints",
+      "projection_documents",
       "reminder_partitions",
       "reminders",
       "snapshot_purges",
       "snapshots",
       "streams",
+      "subject_keys",
     ]);
     await Promise.all([snapshots.close(), events.close()]);
   });
@@ -115,6 +119,47 @@ describe("migrations", () => {
     expect(await b.latestVersion("s/1")).toBe(1);
     expect(await b.readAll(0)).toHaveLength(1);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it("migrations - a database from before least privilege (functions run as their caller, executable by PUBLIC) ends with the functions and grants of a fresh one", async () => {
+    // Given a database at migration 4 as Granary left it then: no function ran as its owner or was
+    // withheld from PUBLIC, and the projection store had made its tables itself
+    const fresh = await freshDatabase();
+    const old = await freshDatabase();
+    const first = new PostgresEventStore({ connectionString: fresh, logger: quietLogger });
+    await first.latestVersion("s/1");
+    await first.close();
+    const client = new pg.Client(old);
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA granary; CREATE TABLE granary.migrations (
+        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      for (const migration of MIGRATIONS.filter((m) => m.version <= 4)) {
+        await client.query(migration.sql('"granary"'));
+        await client.query("INSERT INTO granary.migrations (version, name) VALUES ($1, $2)", [
+          migration.version,
+          migration.name,
+        ]);
+      }
+      await client.query(projectionTablesSql('"granary"'));
+      await client.query(`DO $$ DECLARE f regprocedure; BEGIN
+        FOR f IN SELECT p.oid::regprocedure FROM pg_proc p WHERE p.pronamespace = 'granary'::regnamespace LOOP
+          EXECUTE format('ALTER FUNCTION %s SECURITY INVOKER RESET ALL', f);
+          EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC', f);
+        END LOOP; END $$`);
+    } finally {
+      await client.end();
+    }
+
+    // When a store migrates it
+    const store = new PostgresEventStore({ connectionString: old, logger: quietLogger });
+    await store.append("s/1", 0, makeEvents("s/1", 0, 1));
+    await store.close();
+
+    // Then every function is as a fresh database has it
+    const functions = `SELECT p.proname, pg_get_functiondef(p.oid) AS definition, p.proacl::text AS grants
+      FROM pg_proc p WHERE p.pronamespace = 'granary'::regnamespace ORDER BY p.proname`;
+    expect(await query(old, functions)).toEqual(await query(fresh, functions));
   });
 
   it("migrations - a database migrated by a newer Granary is used as is, with a warning", async () => {

@@ -18,6 +18,7 @@ afterAll(async () => {
 });
 
 keyStoreConformance("PostgresKeyStore", {
+  watchesDestroyed: true,
   open: async ({ namespace }) => new PostgresKeyStore({ connectionString: server.url, namespace, logger: quietLogger }),
   // Every row of the key table, every column, as PostgreSQL returns it.
   dump: async () => {

@@ -1,7 +1,7 @@
 import { assertSubject, type KeyStore, newDataKey, type SubjectKey } from "@granary/core";
 import { Connection } from "./internal/connection.js";
-import { keyTableLockKey, LOCK_CLASS } from "./internal/lock-keys.js";
-import { type PostgresStoreOptions, resolvePostgresOptions } from "./postgres-options.js";
+import { KeyDestroyedChannel } from "./internal/key-destroyed-channel.js";
+import { type PostgresLogger, type PostgresStoreOptions, resolvePostgresOptions } from "./postgres-options.js";
 
 export type PostgresKeyStoreOptions = PostgresStoreOptions;
 
@@ -12,15 +12,19 @@ interface KeyRow {
 }
 
 /**
- * Data keys in PostgreSQL, table `<schema>.subject_keys` (created at first use, beside but apart
- * from the events: grant the application role access to it separately if you split duties).
- * Creation is `INSERT ... ON CONFLICT DO NOTHING`, so concurrent silos agree on one key; destroying
- * is one upsert that sets the key to NULL and records when, so it is permanent and remembered.
+ * Data keys in PostgreSQL, table `<schema>.subject_keys` (created by the event store's migrations,
+ * beside but apart from the events). Creation is an insert-if-absent (`create_subject_key`), so
+ * concurrent silos agree on one key; destroying (`destroy_subject_key`) is one upsert that sets the
+ * key to NULL and records when, so it is permanent and remembered. Both are Granary functions, so
+ * the store also works as a least-privilege application role (see grantApplicationRole).
  *
  * After a destroy the store runs a plain `VACUUM` of the table, so the dead row version holding the
  * key is pruned instead of waiting for autovacuum. PostgreSQL does not zero freed page space, and the
  * WAL (and any WAL archive or base backup) keeps the key until it is recycled: expire those on a
  * schedule that matches your erasure deadline, or `VACUUM FULL` the table in a maintenance window.
+ * Only the table's owner may VACUUM it before PostgreSQL 17 (from 17 on, grantApplicationRole
+ * grants the application role MAINTAIN on it); otherwise PostgreSQL skips it with a warning, which
+ * the store passes to its logger once, and the key waits for autovacuum.
  *
  * @example
  * const keys = new PostgresKeyStore({ connectionString: process.env.DATABASE_URL });
@@ -28,25 +32,27 @@ interface KeyRow {
 export class PostgresKeyStore implements KeyStore {
   readonly #db: Connection;
   readonly #namespace: string;
-  readonly #schema: string;
+  readonly #logger: PostgresLogger;
   readonly #sql: ReturnType<typeof statements>;
-  #table: Promise<void> | undefined;
+  readonly #destroyed: KeyDestroyedChannel;
+  #vacuumSkipReported = false;
 
   /** @throws InvalidConfigurationError naming the invalid option. */
   constructor(options: PostgresKeyStoreOptions) {
     const resolved = resolvePostgresOptions(options);
     this.#db = new Connection(resolved, "PostgresKeyStore");
     this.#namespace = resolved.namespace;
-    this.#schema = resolved.schema;
+    this.#logger = resolved.logger;
     this.#sql = statements(this.#db.s);
+    this.#destroyed = new KeyDestroyedChannel(this.#db.pool, resolved.schema, this.#namespace, this.#logger);
   }
 
   async getOrCreate(subject: string): Promise<SubjectKey> {
     assertSubject(subject);
-    return this.#run(async () => {
+    return this.#db.run(async () => {
       const existing = await this.#select(subject);
       if (existing) return existing;
-      const { rows } = await this.#db.pool.query<KeyRow>(this.#sql.insert, [
+      const { rows } = await this.#db.pool.query<KeyRow>(this.#sql.create, [
         this.#namespace,
         subject,
         Buffer.from(newDataKey()),
@@ -59,20 +65,27 @@ export class PostgresKeyStore implements KeyStore {
 
   async get(subject: string): Promise<SubjectKey | undefined> {
     assertSubject(subject);
-    return this.#run(() => this.#select(subject));
+    return this.#db.run(() => this.#select(subject));
   }
 
   async destroy(subject: string): Promise<SubjectKey & { readonly status: "destroyed" }> {
     assertSubject(subject);
-    return this.#run(async () => {
+    return this.#db.run(async () => {
       const { rows } = await this.#db.pool.query<KeyRow>(this.#sql.destroy, [this.#namespace, subject]);
-      // Prune the dead row version that still holds the key now rather than at the next autovacuum.
-      await this.#db.pool.query(this.#sql.vacuum);
-      return toSubjectKey(subject, rows[0] as KeyRow) as SubjectKey & { readonly status: "destroyed" };
+      const destroyed = toSubjectKey(subject, rows[0] as KeyRow) as SubjectKey & { readonly status: "destroyed" };
+      await this.#destroyed.notify(subject, destroyed.destroyedAt);
+      await this.#vacuum();
+      return destroyed;
     });
   }
 
+  /** Destructions by any store on this database and namespace, through LISTEN/NOTIFY (at most once). */
+  watchDestroyed(listener: (subject: string, destroyedAt: string) => void): () => void {
+    return this.#destroyed.watch(listener);
+  }
+
   async close(): Promise<void> {
+    await this.#destroyed.close();
     await this.#db.close();
   }
 
@@ -82,33 +95,31 @@ export class PostgresKeyStore implements KeyStore {
     return row ? toSubjectKey(subject, row) : undefined;
   }
 
-  #run<T>(operation: () => Promise<T>): Promise<T> {
-    return this.#db.run(async () => {
-      await this.#ensureTable();
-      return operation();
-    });
-  }
-
-  /** Its own table, created once under an advisory lock (not an event store migration: keys live apart). */
-  #ensureTable(): Promise<void> {
-    this.#table ??= (async () => {
-      const client = await this.#db.pool.connect();
-      try {
-        await client.query("BEGIN");
-        await client.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_CLASS, keyTableLockKey(this.#schema)]);
-        await client.query(this.#sql.create);
-        await client.query("COMMIT");
-      } catch (error) {
-        await client.query("ROLLBACK").catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
-    })().catch((error: unknown) => {
-      this.#table = undefined;
-      throw error;
-    });
-    return this.#table;
+  /** Prunes the dead row version that still holds the key now rather than at the next autovacuum. */
+  async #vacuum(): Promise<void> {
+    const client = await this.#db.pool.connect();
+    // A role that may not VACUUM the table gets a WARNING notice, not an error.
+    const skipped: string[] = [];
+    const onNotice = (notice: {
+      readonly severity?: string | undefined;
+      readonly message?: string | undefined;
+    }): void => {
+      if (notice.severity === "WARNING") skipped.push(notice.message ?? "");
+    };
+    client.on("notice", onNotice);
+    try {
+      await client.query(this.#sql.vacuum);
+    } finally {
+      client.off("notice", onNotice);
+      client.release();
+    }
+    if (skipped.length > 0 && !this.#vacuumSkipReported) {
+      this.#vacuumSkipReported = true;
+      this.#logger.warn(
+        { table: "subject_keys", notice: skipped[0] },
+        "PostgreSQL skipped the VACUUM after a key destroy (this role may not vacuum the key table): destroyed keys stay in dead row versions until autovacuum; on PostgreSQL 17+ run grantApplicationRole again (it grants MAINTAIN), or schedule VACUUM as the table owner",
+      );
+    }
   }
 }
 
@@ -120,21 +131,9 @@ function toSubjectKey(subject: string, row: KeyRow): SubjectKey {
 function statements(s: string) {
   const columns = `key, ${s}.iso8601(created_at) AS created_at, ${s}.iso8601(destroyed_at) AS destroyed_at`;
   return {
-    create: `CREATE TABLE IF NOT EXISTS ${s}.subject_keys (
-      namespace    text NOT NULL,
-      subject      text NOT NULL,
-      key          bytea,
-      created_at   timestamptz,
-      destroyed_at timestamptz,
-      PRIMARY KEY (namespace, subject),
-      CHECK ((key IS NULL) = (destroyed_at IS NOT NULL)))`,
     select: `SELECT ${columns} FROM ${s}.subject_keys WHERE namespace = $1 AND subject = $2`,
-    insert: `INSERT INTO ${s}.subject_keys (namespace, subject, key, created_at) VALUES ($1, $2, $3, now())
-      ON CONFLICT (namespace, subject) DO NOTHING RETURNING ${columns}`,
-    destroy: `INSERT INTO ${s}.subject_keys AS k (namespace, subject, destroyed_at) VALUES ($1, $2, now())
-      ON CONFLICT (namespace, subject) DO UPDATE
-        SET key = NULL, destroyed_at = COALESCE(k.destroyed_at, EXCLUDED.destroyed_at)
-      RETURNING ${columns}`,
+    create: `SELECT key, created_at, destroyed_at FROM ${s}.create_subject_key($1, $2, $3)`,
+    destroy: `SELECT key, created_at, destroyed_at FROM ${s}.destroy_subject_key($1, $2)`,
     vacuum: `VACUUM ${s}.subject_keys`,
   };
 }

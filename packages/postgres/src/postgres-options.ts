@@ -18,8 +18,9 @@ export interface PostgresStoreOptions {
   /** Size of the pool Granary opens from `connectionString`. @default 10 (pg's own default) */
   readonly poolSize?: number;
   /**
-   * PostgreSQL schema holding Granary's tables and functions; created and migrated at first use.
-   * Lets several applications share a database. @default "granary"
+   * PostgreSQL schema holding Granary's tables and functions; created and migrated at first use
+   * (by a role that may; a least-privilege application role expects the owner to have run
+   * grantApplicationRole). Lets several applications share a database. @default "granary"
    */
   readonly schema?: string;
   /** Tenant namespace: a store sees only its own streams, feed and snapshots. @default "default" */

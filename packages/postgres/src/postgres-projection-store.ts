@@ -12,7 +12,6 @@ import {
 } from "@granary/core";
 import type pg from "pg";
 import { Connection } from "./internal/connection.js";
-import { ensureProjectionSchema } from "./internal/projection-schema.js";
 import { type PostgresStoreOptions, resolvePostgresOptions } from "./postgres-options.js";
 
 interface CheckpointRow {
@@ -28,34 +27,23 @@ interface CommitRow {
   readonly current_epoch: string;
 }
 
-/** FNV-1a of "projections:<schema>", as the int4 advisory lock key of the read side's DDL. */
-function schemaLockKey(schema: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(`projections:${schema}`)) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash | 0;
-}
-
 /**
  * Projection documents (jsonb) and checkpoints in the event store's PostgreSQL database and
  * schema. A commit is one call of `projection_commit` (one statement, one transaction) that checks
  * the epoch and the expected position under the checkpoint row's lock, so documents and checkpoint
  * move together or not at all. With a `transaction` callback the commit runs in an explicit
- * transaction on one connection and the callback gets that pg client for its own writes.
+ * transaction on one connection and the callback gets that pg client for its own writes. Every
+ * write is a call of one of Granary's functions, so it also works as a least-privilege application
+ * role (see grantApplicationRole); the tables come with the event store's migrations.
  */
 export class PostgresProjectionStore implements ProjectionStore {
   readonly namespace: string;
   readonly #db: Connection;
-  readonly #schema: string;
-  #ready: Promise<void> | undefined;
 
   /** @throws InvalidConfigurationError naming the invalid option. */
   constructor(options: PostgresStoreOptions) {
     const resolved = resolvePostgresOptions(options);
     this.#db = new Connection(resolved, "PostgresProjectionStore");
-    this.#schema = resolved.schema;
     this.namespace = resolved.namespace;
   }
 
@@ -94,7 +82,7 @@ export class PostgresProjectionStore implements ProjectionStore {
     const text = `SELECT outcome, current_position, current_epoch
       FROM ${this.#db.s}.projection_commit($1, $2, $3, $4, $5, $6, $7, $8::jsonb[], $9)`;
     const transaction = commit.transaction;
-    const row = await this.#run(async () => {
+    const row = await this.#db.run(async () => {
       if (!transaction) return (await this.#db.pool.query<CommitRow>(text, values)).rows[0] as CommitRow;
       return this.#inTransaction(async (client) => {
         const result = (await client.query<CommitRow>(text, values)).rows[0] as CommitRow;
@@ -161,14 +149,7 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   async drop(projection: string): Promise<void> {
-    await this.#run(() =>
-      this.#inTransaction(async (client) => {
-        const values = [this.namespace, projection];
-        const where = "WHERE namespace = $1 AND projection = $2";
-        await client.query(`DELETE FROM ${this.#db.s}.projection_documents ${where}`, values);
-        await client.query(`DELETE FROM ${this.#db.s}.projection_checkpoints ${where}`, values);
-      }),
-    );
+    await this.#query(`SELECT ${this.#db.s}.drop_projection($1, $2)`, [this.namespace, projection]);
   }
 
   async headPosition(): Promise<number> {
@@ -185,21 +166,7 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   #query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
-    return this.#run(() => this.#db.pool.query<R>(text, values));
-  }
-
-  #run<T>(operation: () => Promise<T>): Promise<T> {
-    return this.#db.run(async () => {
-      if (!this.#ready) {
-        const ready = ensureProjectionSchema(this.#db.pool, this.#db.s, schemaLockKey(this.#schema));
-        this.#ready = ready;
-        ready.catch(() => {
-          if (this.#ready === ready) this.#ready = undefined;
-        });
-      }
-      await this.#ready;
-      return operation();
-    });
+    return this.#db.run(() => this.#db.pool.query<R>(text, values));
   }
 
   async #inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -25,7 +25,9 @@ const COLUMNS = "stream, name, registration_id, due_at, period_ms, missed, parti
 
 /**
  * Reminders in PostgreSQL, in the events' database (`<schema>.reminders`, indexed by partition and
- * due time; partition epochs in `<schema>.reminder_partitions`).
+ * due time; partition epochs in `<schema>.reminder_partitions`). Every write is one call of one of
+ * Granary's functions (reminder-schema-sql.ts), so it also works as a least-privilege application
+ * role (see grantApplicationRole).
  *
  * @example
  * const reminders = new PostgresReminderStore({ connectionString: process.env.DATABASE_URL });
@@ -68,24 +70,20 @@ export class PostgresReminderStore implements ReminderStore {
   }
 
   async cancel(stream: string, name: string): Promise<boolean> {
-    return (await this.#query(this.#sql.cancel, [this.#namespace, stream, name])).length > 0;
+    const rows = await this.#query<{ n: number }>(this.#sql.cancel, [this.#namespace, stream, name]);
+    return (rows[0]?.n ?? 0) > 0;
   }
 
   async cancelAll(stream: string): Promise<number> {
-    return (await this.#query(this.#sql.cancelAll, [this.#namespace, stream])).length;
+    return (await this.#query<{ n: number }>(this.#sql.cancelAll, [this.#namespace, stream]))[0]?.n ?? 0;
   }
 
   async claimDue(claims: readonly PartitionClaim[], until: number, limit: number): Promise<DueReminders> {
     if (claims.length === 0) return { due: [], fenced: [] };
     const partitions = claims.map((c) => c.partition);
     const epochs = claims.map((c) => c.epoch);
-    await this.#query(this.#sql.raiseEpochs, [this.#namespace, partitions, epochs]);
-    const fencedRows = await this.#query<{ partition: number }>(this.#sql.fenced, [
-      this.#namespace,
-      partitions,
-      epochs,
-    ]);
-    const fenced = fencedRows.map((r) => r.partition);
+    const fencedRows = await this.#query<{ fenced: number }>(this.#sql.claim, [this.#namespace, partitions, epochs]);
+    const fenced = fencedRows.map((r) => r.fenced);
     const open = partitions.filter((p) => !fenced.includes(p));
     const rows =
       open.length === 0 ? [] : await this.#query<ReminderRow>(this.#sql.due, [this.#namespace, open, until, limit]);
@@ -97,7 +95,7 @@ export class PostgresReminderStore implements ReminderStore {
     nextDueAt: number | undefined,
     epoch: number,
   ): Promise<AdvanceOutcome> {
-    const key = [
+    const rows = await this.#query<{ outcome: AdvanceOutcome }>(this.#sql.advance, [
       this.#namespace,
       reminder.partition,
       epoch,
@@ -105,14 +103,14 @@ export class PostgresReminderStore implements ReminderStore {
       reminder.name,
       reminder.registrationId,
       reminder.dueAt,
-    ];
-    const rows =
-      nextDueAt === undefined
-        ? await this.#query(this.#sql.deleteIf, key)
-        : await this.#query(this.#sql.moveIf, [...key, nextDueAt]);
-    if (rows.length > 0) return "advanced";
-    const fenced = await this.#query(this.#sql.isFenced, [this.#namespace, reminder.partition, epoch]);
-    return fenced.length > 0 ? "fenced" : "changed";
+      nextDueAt ?? null,
+    ]);
+    return rows[0]?.outcome as AdvanceOutcome;
+  }
+
+  async partitionEpoch(partition: number): Promise<number> {
+    const rows = await this.#query<{ epoch: string }>(this.#sql.epoch, [this.#namespace, partition]);
+    return rows[0] ? Number(rows[0].epoch) : 0;
   }
 
   async close(): Promise<void> {
@@ -125,33 +123,20 @@ export class PostgresReminderStore implements ReminderStore {
 }
 
 function statements(s: string) {
-  const notFenced = `NOT EXISTS (SELECT 1 FROM ${s}.reminder_partitions
-      WHERE namespace = $1 AND partition = $2 AND epoch > $3)`;
-  const cas = "namespace = $1 AND stream = $4 AND name = $5 AND registration_id = $6 AND due_at = $7";
   return {
-    upsert: `INSERT INTO ${s}.reminders (namespace, ${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-      ON CONFLICT (namespace, stream, name) DO UPDATE SET registration_id = EXCLUDED.registration_id,
-        due_at = EXCLUDED.due_at, period_ms = EXCLUDED.period_ms, missed = EXCLUDED.missed,
-        partition = EXCLUDED.partition, traceparent = EXCLUDED.traceparent`,
+    upsert: `SELECT ${s}.upsert_reminder($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     get: `SELECT ${COLUMNS} FROM ${s}.reminders WHERE namespace = $1 AND stream = $2 AND name = $3`,
     list: `SELECT ${COLUMNS} FROM ${s}.reminders WHERE namespace = $1 AND stream = $2 ORDER BY name COLLATE "C"`,
-    cancel: `DELETE FROM ${s}.reminders WHERE namespace = $1 AND stream = $2 AND name = $3 RETURNING 1`,
-    cancelAll: `DELETE FROM ${s}.reminders WHERE namespace = $1 AND stream = $2 RETURNING 1`,
-    // Writes only when a claim's epoch is higher than the stored one.
-    raiseEpochs: `INSERT INTO ${s}.reminder_partitions AS rp (namespace, partition, epoch)
-      SELECT $1, c.partition, c.epoch FROM unnest($2::integer[], $3::bigint[]) AS c(partition, epoch)
-      ON CONFLICT (namespace, partition) DO UPDATE SET epoch = EXCLUDED.epoch WHERE rp.epoch < EXCLUDED.epoch`,
-    fenced: `SELECT rp.partition FROM ${s}.reminder_partitions rp
-      JOIN unnest($2::integer[], $3::bigint[]) AS c(partition, epoch) ON c.partition = rp.partition
-      WHERE rp.namespace = $1 AND rp.epoch > c.epoch`,
+    cancel: `SELECT ${s}.cancel_reminder($1, $2, $3) AS n`,
+    cancelAll: `SELECT ${s}.cancel_reminders($1, $2) AS n`,
+    claim: `SELECT fenced FROM ${s}.claim_reminder_partitions($1, $2::integer[], $3::bigint[])`,
     // One index range per partition, merged: cost follows what is due, not how many reminders exist.
     due: `SELECT r.* FROM unnest($2::integer[]) AS c(partition) CROSS JOIN LATERAL (
         SELECT ${COLUMNS} FROM ${s}.reminders
         WHERE namespace = $1 AND partition = c.partition AND due_at <= $3 ORDER BY due_at LIMIT $4) r
       ORDER BY r.due_at LIMIT $4`,
-    moveIf: `UPDATE ${s}.reminders SET due_at = $8 WHERE ${cas} AND ${notFenced} RETURNING 1`,
-    deleteIf: `DELETE FROM ${s}.reminders WHERE ${cas} AND ${notFenced} RETURNING 1`,
-    isFenced: `SELECT 1 FROM ${s}.reminder_partitions WHERE namespace = $1 AND partition = $2 AND epoch > $3`,
+    advance: `SELECT ${s}.advance_reminder($1, $2, $3, $4, $5, $6, $7, $8) AS outcome`,
+    epoch: `SELECT epoch FROM ${s}.reminder_partitions WHERE namespace = $1 AND partition = $2`,
   };
 }
 

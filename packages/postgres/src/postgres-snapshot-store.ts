@@ -19,9 +19,10 @@ interface SnapshotRow {
 
 /**
  * Snapshots in PostgreSQL (table `<schema>.snapshots`, state as jsonb), one row per snapshot taken
- * (`load` reads the newest, `loadAtOrBelow` an older one, for stateAt). Saves go through
- * `<schema>.save_snapshot`, which refuses a stream that has a tombstone or a snapshot purge, under
- * a per-stream lock that purges take too. Purging a stream through PostgresEventStore deletes its
+ * (`load` reads the newest, `loadAtOrBelow` an older one, for stateAt). Every write is a call of
+ * one of Granary's functions (so an application role that may only read and execute them works,
+ * see grantApplicationRole): saves go through `<schema>.save_snapshot`, which refuses a stream that
+ * has a tombstone or a snapshot purge, under a per-stream lock that purges take too. Purging a stream through PostgresEventStore deletes its
  * snapshots in the same transaction.
  *
  * @example
@@ -115,7 +116,7 @@ function statements(s: string) {
     load: `SELECT ${columns} FROM ${s}.snapshots WHERE namespace = $1 AND stream = $2 ORDER BY version DESC LIMIT 1`,
     loadAtOrBelow: `SELECT ${columns} FROM ${s}.snapshots
       WHERE namespace = $1 AND stream = $2 AND version <= $3 AND snapshot_version = $4 ORDER BY version DESC LIMIT 1`,
-    delete: `DELETE FROM ${s}.snapshots WHERE namespace = $1 AND stream = $2`,
+    delete: `SELECT ${s}.delete_snapshots($1, $2)`,
     purge: `SELECT ${s}.purge_snapshots($1, $2, $3, $4)`,
   };
 }

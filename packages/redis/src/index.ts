@@ -45,3 +45,4 @@ export {
 export { RedisProjectionStore } from "./redis-projection-store.js";
 export { RedisReminderStore } from "./redis-reminder-store.js";
 export { RedisSnapshotStore } from "./redis-snapshot-store.js";
+export { openSharedRedis, type SharedRedis } from "./shared-redis.js";

@@ -1,7 +1,7 @@
 import { ErrorCode, type EventStore } from "@granary/core";
 import { eventStoreConformance, makeEvents, type RedisServer, rejectionOf, startRedisServer } from "@granary/testing";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { RedisEventStore } from "./redis-event-store.js";
 
 let server: RedisServer;
@@ -126,10 +126,8 @@ describe("RedisEventStore", () => {
     const subscription = reader.subscribe({ fromPosition: 0, onEvent: (e) => void seen.push(e.position) });
 
     for (let i = 0; i < 5; i++) await writer.append("s/1", i, makeEvents("s/1", i, 1));
-    const deadline = Date.now() + 20_000;
-    while (seen.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 
-    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    await vi.waitFor(() => expect(seen).toEqual([1, 2, 3, 4, 5]), { timeout: 20_000 });
     await subscription.close();
     await Promise.all([writer.close(), reader.close()]);
   });

@@ -21,6 +21,7 @@ import {
   startFeedSubscription,
   type Tombstone,
   throwOnReadErrors,
+  trackSubscription,
   type Upcasters,
   VersionConflictError,
   validateAppend,
@@ -31,7 +32,7 @@ import { RedisConnection } from "./internal/connection.js";
 import {
   decodeEvent,
   decodeTombstone,
-  encodeEvent,
+  encodeEventOpen,
   positionOfStoredEvent,
   refOfStoredEvent,
   tombstonePrefix,
@@ -135,10 +136,17 @@ export class RedisEventStore implements EventStore {
     this.#guard.throwIfRewound();
     if (!this.#guard.started) await this.ready();
     const { epoch } = options;
-    const args: (string | number)[] = [stream, expectedVersion, epoch ?? "", this.#keys.feedChannel, events.length];
-    for (const event of events) args.push(event.id, encodeEvent(event));
-    args.push(this.#guard.generation, this.#guard.seen, this.#keys.correlationPrefix);
-    for (const event of events) args.push(event.metadata.correlationId);
+    const args: (string | number)[] = [
+      stream,
+      expectedVersion,
+      epoch ?? "",
+      this.#keys.feedChannel,
+      this.#guard.generation,
+      this.#guard.seen,
+      this.#keys.correlationPrefix,
+      events.length,
+    ];
+    for (const event of events) args.push(event.id, encodeEventOpen(event), event.metadata.correlationId);
     const reply = (await this.#connection.script(
       APPEND,
       [
@@ -280,17 +288,7 @@ export class RedisEventStore implements EventStore {
       },
       options,
     );
-    const tracked: Subscription = {
-      get position() {
-        return subscription.position;
-      },
-      close: async () => {
-        this.#subscriptions.delete(tracked);
-        await subscription.close();
-      },
-    };
-    this.#subscriptions.add(tracked);
-    return tracked;
+    return trackSubscription(this.#subscriptions, subscription);
   }
 
   /**

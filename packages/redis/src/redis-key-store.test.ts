@@ -16,6 +16,7 @@ afterAll(async () => {
 });
 
 keyStoreConformance("RedisKeyStore", {
+  watchesDestroyed: true,
   open: async ({ namespace }) => new RedisKeyStore({ redis: server.url, namespace }),
   // Every value of every key, as Redis serializes it (DUMP), plus the hash fields decoded.
   dump: async () => {

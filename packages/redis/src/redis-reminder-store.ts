@@ -121,6 +121,11 @@ export class RedisReminderStore implements ReminderStore {
     return outcome as AdvanceOutcome;
   }
 
+  async partitionEpoch(partition: number): Promise<number> {
+    const epoch = await this.#connection.run((c) => c.hget(this.#epochsKey, String(partition)));
+    return epoch === null ? 0 : Number(epoch);
+  }
+
   async close(): Promise<void> {
     await this.#connection.close();
   }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ErrorCode } from "@granary/core";
 import { makeEvents, type RedisServer, rejectionOf, startRedisServer } from "@granary/testing";
 import { Redis } from "ioredis";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { RedisEventStore } from "./redis-event-store.js";
 
 const silent = { warn: () => {} };
@@ -33,14 +33,20 @@ async function restoreDir(dir: string, backup: string): Promise<void> {
 
 /** Appends until it succeeds: the connection comes back by itself after a restart. */
 async function appendEventually(store: RedisEventStore, stream: string, expected: number, count: number) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await store.append(stream, expected, makeEvents(stream, expected, count));
-    } catch (error) {
-      if ((error as { code?: string }).code !== ErrorCode.Connection || attempt > 200) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  const outcome = await vi.waitFor(
+    async () => {
+      try {
+        return { result: await store.append(stream, expected, makeEvents(stream, expected, count)) };
+      } catch (error) {
+        // Only a lost connection is worth another try; any other refusal is the answer.
+        if ((error as { code?: string }).code === ErrorCode.Connection) throw error;
+        return { error };
+      }
+    },
+    { timeout: 20_000, interval: 50 },
+  );
+  if ("error" in outcome) throw outcome.error;
+  return outcome.result;
 }
 
 describe("Redis persistence is required", () => {

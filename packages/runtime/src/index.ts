@@ -14,7 +14,7 @@
 export type { ActivationState } from "./activation/activation-state.js";
 export { DEFAULT_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_VERSION } from "./activation/actor-type-info.js";
 export { ADMIN, adminMessage } from "./admin/admin-frame.js";
-export type { ActivationQuery, ActivationView, SiloInfo, SiloLoad } from "./admin/admin-types.js";
+export type { ActivationQuery, ActivationView, SiloInfo, SiloLoad, SiloRouting } from "./admin/admin-types.js";
 // The operator request's page (versions as numbers); HistoryPage is the typed page of silo/client history.
 export { type OperatorHistoryPage, registerStoreHistoryOperation } from "./admin/history-operation.js";
 export { operatorInspectorSource } from "./admin/inspector-source.js";
@@ -34,7 +34,7 @@ export {
 } from "./admission/admission-options.js";
 export { type CallInvoker, createActorRef } from "./calls/actor-proxy.js";
 export type { CallContext, CallRequest } from "./calls/call-context.js";
-export { Client } from "./client/client.js";
+export { Client, type ClientRouting } from "./client/client.js";
 export { type ClientOptions, resolveClientOptions } from "./client/client-options.js";
 export {
   type ClusterOptions,
@@ -66,7 +66,7 @@ export {
   type PlacementStrategy,
   randomPlacement,
 } from "./placement/placement.js";
-export { partitionKey, partitionOf, REMINDER_PARTITIONS } from "./reminders/reminder-partitions.js";
+export { ownerOf, partitionKey, partitionOf, REMINDER_PARTITIONS } from "./reminders/reminder-partitions.js";
 export {
   DEFAULT_REMINDER_SERVICE_OPTIONS,
   type ReminderServiceOptions,

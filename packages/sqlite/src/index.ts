@@ -25,6 +25,6 @@ export {
   type SqliteStoreOptions,
   SqliteSynchronous,
 } from "./sqlite-options.js";
-export { SqliteProjectionStore } from "./sqlite-projection-store.js";
+export { SqliteProjectionStore, type SqliteProjectionStoreOptions } from "./sqlite-projection-store.js";
 export { SqliteReminderStore } from "./sqlite-reminder-store.js";
 export { SqliteSnapshotStore } from "./sqlite-snapshot-store.js";

@@ -17,6 +17,7 @@ import {
   startFeedSubscription,
   type Tombstone,
   throwOnReadErrors,
+  trackSubscription,
   validateAppend,
   validateRead,
   validateReadAll,
@@ -26,7 +27,7 @@ import { acquireChangeSignal } from "./change-signals.js";
 import { openDatabase } from "./database.js";
 import { purgedError, tombstoneOf, writeAppend, writePurge } from "./event-writes.js";
 import { GroupCommitQueue, type GroupCommitStats } from "./group-commit-queue.js";
-import { decodeEventRow, type EventRow, encodeEvent, refOfRow } from "./row-codec.js";
+import { decodeRawEventRow, encodeEvent, type RawEventRow, refOfRawRow, streamRowCodec } from "./row-codec.js";
 import { type ResolvedSqliteOptions, resolveSqliteOptions, type SqliteEventStoreOptions } from "./sqlite-options.js";
 import { SqliteProjectionStore } from "./sqlite-projection-store.js";
 import { type EventStatements, prepareEventStatements } from "./statements.js";
@@ -151,17 +152,7 @@ export class SqliteEventStore implements EventStore {
       },
       options,
     );
-    const tracked: Subscription = {
-      get position() {
-        return subscription.position;
-      },
-      close: async () => {
-        this.#subscriptions.delete(tracked);
-        await subscription.close();
-      },
-    };
-    this.#subscriptions.add(tracked);
-    return tracked;
+    return trackSubscription(this.#subscriptions, subscription);
   }
 
   purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
@@ -203,14 +194,20 @@ export class SqliteEventStore implements EventStore {
     this.#assertOpen();
     validateRead(stream, fromVersion, limit);
     const namespace = this.#options.namespace;
-    const head = this.#statements.streamRow.get(namespace, stream);
-    if (head?.purged_at) throw purgedError(stream, head);
     // LIMIT -1 is SQLite for "no limit".
-    return this.#decode(this.#statements.readStream.all(namespace, stream, fromVersion, limit ?? -1));
+    const rows = this.#statements.readStream.all(namespace, stream, fromVersion, limit ?? -1);
+    // A purge deletes the events in the transaction that writes the tombstone, so only an empty
+    // read can be of a purged stream: the head is read then, not on every read.
+    if (rows.length === 0) {
+      const head = this.#statements.streamRow.get(namespace, stream);
+      if (head?.purged_at) throw purgedError(stream, head);
+    }
+    const codec = streamRowCodec(stream);
+    return decodeRows(rows, codec.refOf, codec.decode, this.#options.upcasters);
   }
 
-  #decode(rows: readonly EventRow[]): ReadWithErrorsResult {
-    return decodeRows(rows, refOfRow, decodeEventRow, this.#options.upcasters);
+  #decode(rows: readonly RawEventRow[]): ReadWithErrorsResult {
+    return decodeRows(rows, refOfRawRow, decodeRawEventRow, this.#options.upcasters);
   }
 
   /** Wakes on an in-process commit at once, and on another process's commit at the next poll. */

@@ -3,6 +3,8 @@ import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectionStoreConformance } from "@granary/testing";
+import type { Database } from "better-sqlite3";
+import { describe, expect, it } from "vitest";
 import { SqliteEventStore } from "./sqlite-event-store.js";
 import { SqliteProjectionStore } from "./sqlite-projection-store.js";
 
@@ -31,4 +33,51 @@ projectionStoreConformance("SqliteProjectionStore (own connection)", {
     events: new SqliteEventStore({ path, namespace }),
     projections: new SqliteProjectionStore({ path, namespace }),
   }),
+});
+
+describe("projection commits skip the fsync, appends keep it", () => {
+  it("a commit runs at synchronous=NORMAL and leaves the shared connection at FULL for appends", async () => {
+    const events = new SqliteEventStore({ path: join(dir, `${randomUUID()}.db`) });
+    const projections = events.openProjectionStore();
+    let connection: Database | undefined;
+    let during: unknown;
+    try {
+      await projections.commit("p@v1", {
+        expectedPosition: 0,
+        position: 1,
+        epoch: 1,
+        documents: new Map([["k", { n: 1 }]]),
+        // The handler's own writes run inside the commit, on the event store's connection.
+        transaction: (db) => {
+          connection = db as Database;
+          during = connection.pragma("synchronous", { simple: true });
+        },
+      });
+      expect(during).toBe(1);
+      expect(connection?.pragma("synchronous", { simple: true })).toBe(2);
+      expect(await projections.getDocument("p@v1", "k")).toEqual({ n: 1 });
+    } finally {
+      await projections.close();
+      await events.close();
+    }
+  });
+
+  it("commitSynchronous: FULL fsyncs every commit; anything else is refused naming the option", async () => {
+    const path = join(dir, `${randomUUID()}.db`);
+    const full = new SqliteProjectionStore({ path, commitSynchronous: "FULL" });
+    let during: unknown;
+    await full.commit("p@v1", {
+      expectedPosition: 0,
+      position: 1,
+      epoch: 1,
+      transaction: (db) => {
+        during = (db as Database).pragma("synchronous", { simple: true });
+      },
+    });
+    await full.close();
+    expect(during).toBe(2);
+    expect(() => new SqliteProjectionStore({ path, commitSynchronous: "OFF" as never })).toThrow(
+      expect.objectContaining({ code: "INVALID_CONFIGURATION", message: expect.stringContaining("commitSynchronous") }),
+    );
+  });
 });

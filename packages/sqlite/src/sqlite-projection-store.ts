@@ -3,6 +3,7 @@ import {
   checkCommit,
   checkListOptions,
   type DocumentPage,
+  InvalidConfigurationError,
   type JsonValue,
   type ListDocumentsOptions,
   type ProjectionCommit,
@@ -11,7 +12,29 @@ import {
 } from "@granary/core";
 import type { Database, Statement } from "better-sqlite3";
 import { openDatabase } from "./database.js";
-import { type ResolvedSqliteOptions, resolveSqliteOptions, type SqliteStoreOptions } from "./sqlite-options.js";
+import {
+  type ResolvedSqliteOptions,
+  resolveSqliteOptions,
+  type SqliteStoreOptions,
+  SqliteSynchronous,
+} from "./sqlite-options.js";
+
+export interface SqliteProjectionStoreOptions extends SqliteStoreOptions {
+  /** An open connection to share (the event store's); closing this store then leaves it open. */
+  readonly database?: Database;
+  /**
+   * `PRAGMA synchronous` of projection commits. `NORMAL` (the default) skips the fsync: a commit is
+   * still atomic (documents, handler writes and checkpoint together), survives a process crash, and
+   * reaches the disk with the next fsync of the file (the event store's next append); a power loss
+   * can only take the projection back to an earlier checkpoint together with its documents, and it
+   * then folds those events again — derived data, never an acknowledged event. `FULL` fsyncs each.
+   * @default "NORMAL"
+   */
+  readonly commitSynchronous?: SqliteSynchronous;
+}
+
+/** PRAGMA synchronous levels as SQLite reports them. */
+const SYNCHRONOUS_LEVEL: Record<SqliteSynchronous, number> = { NORMAL: 1, FULL: 2 };
 
 /**
  * Created on open, idempotently, under the write lock (like the migrations). Kept out of the event
@@ -67,8 +90,15 @@ export class SqliteProjectionStore implements ProjectionStore {
    * store's, from {@link SqliteEventStore.openProjectionStore}; then closing this store leaves it open).
    * @throws InvalidConfigurationError for invalid options
    */
-  constructor(options: SqliteStoreOptions & { readonly database?: Database } = {}) {
+  constructor(options: SqliteProjectionStoreOptions = {}) {
     const resolved: ResolvedSqliteOptions = resolveSqliteOptions(options);
+    const commitSynchronous = options.commitSynchronous ?? SqliteSynchronous.Normal;
+    if (!Object.values(SqliteSynchronous).includes(commitSynchronous)) {
+      throw new InvalidConfigurationError(
+        "commitSynchronous",
+        `expected "FULL" or "NORMAL", got ${JSON.stringify(commitSynchronous)}`,
+      );
+    }
     this.namespace = resolved.namespace;
     this.#ownsDatabase = options.database === undefined;
     this.#db = options.database ?? openDatabase(resolved);
@@ -103,7 +133,19 @@ export class SqliteProjectionStore implements ProjectionStore {
         new Date().toISOString(),
       );
     });
-    this.#commit = (projection, commit) => run.immediate(projection, commit);
+    const wanted = SYNCHRONOUS_LEVEL[commitSynchronous];
+    this.#commit = (projection, commit) => {
+      // The connection may be the event store's (FULL for appends): switch around this commit
+      // only. better-sqlite3 is synchronous, so no append can run in between.
+      const base = this.#db.pragma("synchronous", { simple: true }) as number;
+      if (base === wanted) return run.immediate(projection, commit);
+      this.#db.pragma(`synchronous = ${wanted}`);
+      try {
+        run.immediate(projection, commit);
+      } finally {
+        this.#db.pragma(`synchronous = ${base}`);
+      }
+    };
   }
 
   async checkpoint(projection: string): Promise<Checkpoint | undefined> {

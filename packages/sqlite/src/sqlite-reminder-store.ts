@@ -141,6 +141,11 @@ export class SqliteReminderStore implements ReminderStore {
     return this.#queue.enqueue(() => this.#advance(reminder, nextDueAt, epoch));
   }
 
+  async partitionEpoch(partition: number): Promise<number> {
+    this.#assertOpen();
+    return this.#sql.epoch.get(this.#options.namespace, partition)?.epoch ?? 0;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -1,5 +1,12 @@
 import type { Database, Statement } from "better-sqlite3";
-import { EVENT_COLUMNS, type EventInsertParams, type EventRow } from "./row-codec.js";
+import {
+  EVENT_COLUMNS,
+  type EventInsertParams,
+  type EventRow,
+  type RawEventRow,
+  type RawStreamEventRow,
+  STREAM_EVENT_COLUMNS,
+} from "./row-codec.js";
 
 export interface StreamRow {
   readonly version: number;
@@ -15,11 +22,17 @@ export interface EventStatements {
   readonly eventById: Statement<[namespace: string, id: string], EventRow>;
   readonly insertEvent: Statement<EventInsertParams>;
   readonly saveStreamHead: Statement<[namespace: string, stream: string, version: number, epoch: number | null]>;
-  readonly readStream: Statement<[namespace: string, stream: string, fromVersion: number, limit: number], EventRow>;
-  readonly readAll: Statement<[namespace: string, fromPosition: number, limit: number], EventRow>;
+  /** Raw mode (arrays). */
+  readonly readStream: Statement<
+    [namespace: string, stream: string, fromVersion: number, limit: number],
+    RawStreamEventRow
+  >;
+  /** Raw mode (arrays). */
+  readonly readAll: Statement<[namespace: string, fromPosition: number, limit: number], RawEventRow>;
+  /** Raw mode (arrays). */
   readonly readCorrelated: Statement<
     [namespace: string, correlationId: string, afterPosition: number, limit: number],
-    EventRow
+    RawEventRow
   >;
   readonly setPurgeGuard: Statement<[active: 0 | 1]>;
   readonly deleteStreamEvents: Statement<[namespace: string, stream: string]>;
@@ -44,18 +57,24 @@ export function prepareEventStatements(db: Database): EventStatements {
       `INSERT INTO streams (namespace, stream, version, epoch) VALUES (?, ?, ?, ?)
        ON CONFLICT (namespace, stream) DO UPDATE SET version = excluded.version, epoch = coalesce(excluded.epoch, epoch)`,
     ),
-    readStream: db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE namespace = ? AND stream = ? AND version >= ? ORDER BY version LIMIT ?`,
-    ),
-    readAll: db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE namespace = ? AND position > ? ORDER BY position LIMIT ?`,
-    ),
+    readStream: db
+      .prepare<[string, string, number, number], RawStreamEventRow>(
+        `SELECT ${STREAM_EVENT_COLUMNS} FROM events WHERE namespace = ? AND stream = ? AND version >= ? ORDER BY version LIMIT ?`,
+      )
+      .raw(true),
+    readAll: db
+      .prepare<[string, number, number], RawEventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE namespace = ? AND position > ? ORDER BY position LIMIT ?`,
+      )
+      .raw(true),
     // The expression matches the events_correlation index (migration 2) exactly, so SQLite uses it.
-    readCorrelated: db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM events
+    readCorrelated: db
+      .prepare<[string, string, number, number], RawEventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events
        WHERE namespace = ? AND json_extract(metadata, '$.correlationId') = ? AND position > ?
        ORDER BY position LIMIT ?`,
-    ),
+      )
+      .raw(true),
     setPurgeGuard: db.prepare("UPDATE purge_guard SET active = ? WHERE id = 1"),
     deleteStreamEvents: db.prepare("DELETE FROM events WHERE namespace = ? AND stream = ?"),
     deleteStreamSnapshot: db.prepare("DELETE FROM snapshots WHERE namespace = ? AND stream = ?"),

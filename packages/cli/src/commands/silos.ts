@@ -1,4 +1,4 @@
-import type { SiloInfo } from "@granary/runtime";
+import type { SiloInfo, SiloRouting } from "@granary/runtime";
 import type { Command } from "commander";
 import { printRows } from "../output.js";
 import type { CommandContext } from "../program.js";
@@ -6,7 +6,7 @@ import type { CommandContext } from "../program.js";
 export function registerSilosCommand(program: Command, context: CommandContext): void {
   program
     .command("silos")
-    .description("silos of the cluster with their status, activations and load")
+    .description("silos of the cluster with their status, activations, load and the share of client calls forwarded")
     .action(() =>
       context.withConnection(async ({ operator }) => {
         const reports = await operator.silos();
@@ -16,6 +16,7 @@ export function registerSilosCommand(program: Command, context: CommandContext):
           ["status", (r) => ("info" in r ? (r.info as SiloInfo).status : `unreachable: ${r.error}`)],
           ["activations", (r) => ("info" in r ? r.info.activations : "—")],
           ["calls", (r) => ("info" in r ? r.info.callsTotal : "—")],
+          ["forwarded", (r) => ("info" in r && r.info.routing ? forwardedShare(r.info.routing) : "—")],
           ["in flight", (r) => ("info" in r && r.info.load ? r.info.load.callsInFlight : "—")],
           ["shed", (r) => ("info" in r && r.info.load ? r.info.load.shedTotal : "—")],
           ["load", (r) => ("info" in r && r.info.load ? (r.info.load.overloaded ? "OVERLOADED" : "ok") : "—")],
@@ -24,4 +25,10 @@ export function registerSilosCommand(program: Command, context: CommandContext):
         ]);
       }),
     );
+}
+
+/** Share of the client calls this silo received that it had to forward: high while clients learn owners. */
+function forwardedShare(routing: SiloRouting): string {
+  if (routing.clientCalls === 0) return "—";
+  return `${((100 * routing.clientCallsForwarded) / routing.clientCalls).toFixed(1)}%`;
 }

@@ -4,6 +4,7 @@ import { MemoryKeyStorage, MemoryKeyStore } from "./memory-key-store.js";
 let storage = new MemoryKeyStorage();
 
 keyStoreConformance("MemoryKeyStore", {
+  watchesDestroyed: true,
   reset: async () => {
     storage = new MemoryKeyStorage();
   },

@@ -108,6 +108,10 @@ export class MemoryReminderStore implements ReminderStore {
     return "advanced";
   }
 
+  async partitionEpoch(partition: number): Promise<number> {
+    return this.#storage.epochs.get(`${this.#namespace}\u0000${partition}`) ?? 0;
+  }
+
   async close(): Promise<void> {}
 
   #remove(key: string): boolean {

@@ -8,7 +8,9 @@ interface PendingTimer {
 
 /**
  * A clock that moves only when told to: `advance(ms)` runs every timer that falls due, in order.
- * For tests of idle collection, timers and leases without real waiting.
+ * For tests of idle collection, timers, leases and retries without real waiting. `advance` runs the
+ * callbacks synchronously; work they start on promises runs after it returns, so to let each timer's
+ * work finish before the next one fires, step with `nextDue` (TestCluster's `advance` does).
  */
 export class ManualClock implements Clock {
   #now: number;
@@ -48,5 +50,15 @@ export class ManualClock implements Clock {
 
   get pendingTimers(): number {
     return this.#timers.length;
+  }
+
+  /**
+   * When the earliest pending timer falls due, or undefined when none is pending. Lets a test step
+   * from timer to timer and let the work each one starts settle before the next fires.
+   */
+  get nextDue(): number | undefined {
+    let next: number | undefined;
+    for (const timer of this.#timers) if (next === undefined || timer.due < next) next = timer.due;
+    return next;
   }
 }

@@ -82,5 +82,11 @@ export interface ReminderStore {
     nextDueAt: number | undefined,
     epoch: number,
   ): Promise<AdvanceOutcome>;
+  /**
+   * The highest epoch that claimed `partition` (what `claimDue` remembers); 0 when none has. Whoever
+   * issues partition epochs without a shared directory (a standalone silo) starts above it, so a
+   * clock that went back cannot fence every partition until it catches up.
+   */
+  partitionEpoch(partition: number): Promise<number>;
   close(): Promise<void>;
 }

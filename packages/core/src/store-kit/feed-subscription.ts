@@ -61,6 +61,24 @@ export function startFeedSubscription(source: FeedSource, options: SubscribeOpti
   };
 }
 
+/**
+ * Keeps `subscription` in `open` until it is closed, so a store can close its subscriptions when it
+ * closes itself.
+ */
+export function trackSubscription(open: Set<Subscription>, subscription: Subscription): Subscription {
+  const tracked: Subscription = {
+    get position() {
+      return subscription.position;
+    },
+    async close() {
+      open.delete(tracked);
+      await subscription.close();
+    },
+  };
+  open.add(tracked);
+  return tracked;
+}
+
 /** A wake-up signal stores can fire after each commit; waiters resolve on the next fire. */
 export class ChangeSignal {
   #waiters = new Set<() => void>();

@@ -1,5 +1,6 @@
 import { feedLockKey, LOCK_CLASS } from "./lock-keys.js";
 import { SqlState } from "./schema-sql.js";
+import { DEFINER } from "./sql.js";
 import { indent, streamGuardSql } from "./stream-guard-sql.js";
 
 /**
@@ -37,27 +38,35 @@ import { indent, streamGuardSql } from "./stream-guard-sql.js";
  *
  * ## Append steps
  * 1. The feed critical section above.
- * 2. The optimistic concurrency check: an UPDATE (or, for expectedVersion 0, an upsert) of the
- *    streams row guarded by `version = expected`, no tombstone and `epoch <= given epoch`; it
- *    row-locks the stream until commit, and raises the stored epoch to the highest accepted. When
- *    the guard fails, explain_rejected_append finds out why (purged, idempotent re-send, same id
- *    with other content, fenced, version conflict); rejected appends leave gaps in positions.
+ * 2. The optimistic concurrency check (stream-guard-sql.ts): an UPDATE of the streams row guarded
+ *    by `version = expected`, no tombstone and `epoch <= given epoch` (for expectedVersion 0, the
+ *    insert of the row of a new stream, if it has none); it row-locks the stream until commit,
+ *    and raises the stored epoch to the highest accepted. When the guard fails,
+ *    explain_rejected_append finds out why (purged, idempotent re-send, same id with other
+ *    content, fenced, version conflict); rejected appends leave gaps in positions.
  * 3. One multi-row INSERT of all events from the jsonb array.
  * Rejections raise SQLSTATE GR001-GR004 with a JSON DETAIL, which the client maps to Granary errors.
+ *
+ * It runs as its owner (`SECURITY DEFINER`, sql.ts), so it is the application role's only way to
+ * write events and stream rows: it refuses an append without events, which would otherwise raise
+ * a stream's epoch while leaving no trace in its history.
  */
 export function appendFunctionSql(s: string): string {
   const lock = `${LOCK_CLASS}, ${feedLockKey(s)}`;
   return `
-${explainRejectedAppendSql(s, 1)}
-CREATE FUNCTION ${s}.append(
+${explainRejectedAppendSql(s)}
+CREATE OR REPLACE FUNCTION ${s}.append(
   p_namespace text, p_stream text, p_expected bigint, p_epoch bigint, p_events jsonb,
   OUT version bigint, OUT "position" bigint, OUT duplicate boolean
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql ${DEFINER} AS $$
 DECLARE
   v_count integer := jsonb_array_length(p_events);
   v_xid xid8;
   v_positions bigint[];
 BEGIN
+  IF coalesce(v_count, 0) = 0 THEN
+    RAISE EXCEPTION 'granary append needs at least one event' USING ERRCODE = '${SqlState.InvalidCall}';
+  END IF;
   IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
     RAISE EXCEPTION 'granary append must be the first write of its transaction'
       USING ERRCODE = '${SqlState.NotFirstWrite}',
@@ -101,17 +110,13 @@ END $$;
 /**
  * `explain_rejected_append`, called when an append's guard failed (or, in append_many, when one of
  * its ids is stored): raises why (purged, same id with other content, fenced, version conflict), or
- * returns the result of an idempotent re-send. Revision 2 (migration 2) looks each id up with a
- * LATERAL ... LIMIT 1 index probe instead of a join the planner may turn into a scan of the
- * namespace's events when statistics lag behind a growing table; the answers are the same.
+ * returns the result of an idempotent re-send. Looks each id up with a LATERAL ... LIMIT 1 index
+ * probe (since migration 2) rather than a join the planner may turn into a scan of the namespace's
+ * events when statistics lag behind a growing table. It writes nothing and is internal: only
+ * Granary's functions call it (as their owner); the application role may not.
  */
-export function explainRejectedAppendSql(s: string, revision: 1 | 2): string {
-  const create = revision === 1 ? "CREATE FUNCTION" : "CREATE OR REPLACE FUNCTION";
-  const join =
-    revision === 1
-      ? `LEFT JOIN ${s}.events e ON e.namespace = p_namespace AND e.id = i.event->>'id'`
-      : `LEFT JOIN LATERAL (SELECT * FROM ${s}.events e WHERE e.namespace = p_namespace AND e.id = i.event->>'id' LIMIT 1) e ON true`;
-  return `${create} ${s}.explain_rejected_append(
+export function explainRejectedAppendSql(s: string): string {
+  return `CREATE OR REPLACE FUNCTION ${s}.explain_rejected_append(
   p_namespace text, p_stream text, p_expected bigint, p_epoch bigint, p_events jsonb,
   OUT version bigint, OUT "position" bigint, OUT duplicate boolean
 ) LANGUAGE plpgsql AS $$
@@ -143,7 +148,7 @@ BEGIN
              AND e.schema_version = (i.event->>'schemaVersion')::integer
              AND e.data = i.event->'data' AND e.metadata = i.event->'metadata', false) AS same
     FROM jsonb_array_elements(p_events) WITH ORDINALITY AS i(event, ord)
-    ${join}
+    LEFT JOIN LATERAL (SELECT * FROM ${s}.events e WHERE e.namespace = p_namespace AND e.id = i.event->>'id' LIMIT 1) e ON true
   ) m;
   IF v_stored > 0 THEN
     IF v_mismatch IS NOT NULL OR v_missing IS NOT NULL THEN

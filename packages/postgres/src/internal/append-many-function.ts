@@ -1,6 +1,7 @@
 import { feedLockKey, LOCK_CLASS } from "./lock-keys.js";
 import { SqlState } from "./schema-sql.js";
-import { indent, streamGuardSql } from "./stream-guard-sql.js";
+import { DEFINER } from "./sql.js";
+import { advanceStreamSql, indent, streamAcceptsSql, streamGuardSql } from "./stream-guard-sql.js";
 
 /**
  * `append_many(...)`: group commit. Many appends of one namespace, to any streams, in one
@@ -12,6 +13,12 @@ import { indent, streamGuardSql } from "./stream-guard-sql.js";
  * `p_counts` (its number of events) and `p_sequential` (see below). Per event, all appends' events
  * one after the other in batch order: `p_events` (a jsonb array of the objects `append` takes),
  * `p_owners` (the 1-based append it belongs to), `p_versions` and `p_ids`.
+ *
+ * The per-event arrays repeat what `p_events`, `p_counts` and `p_expected` already say, so the
+ * set-based statements need not compute them; the function checks that they agree before it does
+ * anything (SQLSTATE GR007 otherwise), since it runs as its owner (`SECURITY DEFINER`) and is the
+ * application role's only way to write events: a caller cannot store events under other versions
+ * or ids than its stream's guard approved.
  *
  * Returns one row per append, in batch order: `version`, `position`, `duplicate` for an accepted
  * append or an idempotent re-send, or else the SQLSTATE `append` would have raised (`rejected`:
@@ -30,7 +37,8 @@ import { indent, streamGuardSql } from "./stream-guard-sql.js";
  * checks pg_subtrans. So every rejection is found before the append writes anything:
  * 1. Appends with an id that is already stored (a re-send, or an id reused) are set aside.
  * 2. One UPDATE of all other stream rows whose guard holds (version = expected, no tombstone,
- *    epoch), exactly the guard of `append`; one upsert likewise for the appends to new streams.
+ *    epoch), the very guard of `append` (stream-guard-sql.ts); one INSERT of the rows of new
+ *    streams for the first appends (expected 0), where no row exists.
  * 3. One INSERT of the events of every accepted append.
  * 4. The others, one by one in batch order: appends set aside or refused by the guard are
  *    explained by explain_rejected_append, whose RAISE an EXCEPTION block turns into a row (it
@@ -57,11 +65,11 @@ export function appendManyFunctionSql(s: string): string {
     .map((code) => `SQLSTATE '${code}'`)
     .join(" OR ");
   return `
-CREATE FUNCTION ${s}.append_many(
+CREATE OR REPLACE FUNCTION ${s}.append_many(
   p_namespace text, p_streams text[], p_expected bigint[], p_epochs bigint[], p_counts integer[],
   p_sequential boolean[], p_events jsonb, p_owners integer[], p_versions bigint[], p_ids text[]
 ) RETURNS TABLE (version bigint, "position" bigint, duplicate boolean, rejected text, detail text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql ${DEFINER} AS $$
 DECLARE
   v_appends integer := cardinality(p_streams);
   v_xid xid8;
@@ -96,6 +104,27 @@ BEGIN
             HINT = 'The feed orders events by the transaction id taken inside append; run append first or on its own.';
   END IF;
 
+  -- The per-append arrays have one entry per append, every append has events, and the per-event
+  -- arrays say exactly what p_events, p_counts and p_expected say.
+  IF coalesce(v_appends, 0) = 0
+     OR v_appends IS DISTINCT FROM cardinality(p_expected) OR v_appends IS DISTINCT FROM cardinality(p_epochs)
+     OR v_appends IS DISTINCT FROM cardinality(p_counts) OR v_appends IS DISTINCT FROM cardinality(p_sequential)
+     OR cardinality(p_ids) IS DISTINCT FROM jsonb_array_length(p_events)
+     OR cardinality(p_ids) IS DISTINCT FROM cardinality(p_owners)
+     OR cardinality(p_ids) IS DISTINCT FROM cardinality(p_versions)
+     OR EXISTS (SELECT 1 FROM unnest(p_counts) c(n) WHERE c.n IS NULL OR c.n < 1)
+     OR (SELECT sum(c.n) FROM unnest(p_counts) c(n)) IS DISTINCT FROM cardinality(p_ids)
+     OR EXISTS (
+       SELECT 1 FROM (
+         SELECT a.ord AS owner, p_expected[a.ord] + k AS version, row_number() OVER (ORDER BY a.ord, k)::integer AS n
+         FROM unnest(p_counts) WITH ORDINALITY AS a(count, ord), generate_series(1, a.count) k
+       ) x
+       WHERE p_owners[x.n] IS DISTINCT FROM x.owner OR p_versions[x.n] IS DISTINCT FROM x.version
+          OR p_ids[x.n] IS DISTINCT FROM p_events->(x.n - 1)->>'id') THEN
+    RAISE EXCEPTION 'granary append_many: its arrays do not describe one batch of appends'
+      USING ERRCODE = '${SqlState.InvalidCall}';
+  END IF;
+
   -- Feed critical section, once for the whole batch: the xid and every position.
   PERFORM pg_advisory_lock(${lock});
   v_xid := pg_current_xact_id();
@@ -113,23 +142,19 @@ BEGIN
 
   -- 2. The guard of every other append, as in append, row-locking its stream until commit.
   WITH updated AS (
-    UPDATE ${s}.streams st
-      SET version = b.expected + b.n, epoch = greatest(st.epoch, coalesce(b.epoch, 0))
+    UPDATE ${s}.streams st SET ${advanceStreamSql({ expected: "b.expected", count: "b.n", epoch: "b.epoch" })}
       FROM unnest(p_streams, p_expected, p_epochs, p_counts) WITH ORDINALITY AS b(stream, expected, epoch, n, ord)
       WHERE b.expected > 0 AND NOT p_sequential[b.ord] AND b.ord <> ALL (v_set_aside)
-        AND st.namespace = p_namespace AND st.stream = b.stream AND st.version = b.expected
-        AND st.purged_at IS NULL AND (b.epoch IS NULL OR st.epoch <= b.epoch)
+        AND st.namespace = p_namespace AND st.stream = b.stream
+        AND ${streamAcceptsSql({ expected: "b.expected", epoch: "b.epoch" })}
       RETURNING b.ord
   ), inserted AS (
-    INSERT INTO ${s}.streams AS st (namespace, stream, version, epoch)
+    INSERT INTO ${s}.streams (namespace, stream, version, epoch)
       SELECT p_namespace, b.stream, b.n, coalesce(b.epoch, 0)
       FROM unnest(p_streams, p_expected, p_epochs, p_counts) WITH ORDINALITY AS b(stream, expected, epoch, n, ord)
       WHERE b.expected = 0 AND NOT p_sequential[b.ord] AND b.ord <> ALL (v_set_aside)
-    ON CONFLICT (namespace, stream) DO UPDATE
-      SET version = EXCLUDED.version, epoch = greatest(st.epoch, EXCLUDED.epoch)
-      WHERE st.version = 0 AND st.purged_at IS NULL
-        AND (p_epochs[array_position(p_streams, EXCLUDED.stream)] IS NULL OR st.epoch <= EXCLUDED.epoch)
-    RETURNING st.stream
+    ON CONFLICT (namespace, stream) DO NOTHING
+    RETURNING stream
   )
   SELECT ARRAY(SELECT u.ord::integer FROM updated u
                UNION ALL

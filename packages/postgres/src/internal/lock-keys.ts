@@ -14,9 +14,17 @@ export function feedLockKey(schema: string): number {
   return fnv1a32(`feed:${schema}`);
 }
 
-/** Serializes creating the data key table of one schema (see postgres-key-store.ts). */
-export function keyTableLockKey(schema: string): number {
-  return fnv1a32(`keys:${schema}`);
+/** Class of the per-stream snapshot locks ("grns"). */
+const SNAPSHOT_LOCK_CLASS = 0x67726e73;
+
+/**
+ * plpgsql: the transaction-level lock that orders a stream's snapshot saves with its purges, for a
+ * function with parameters `p_namespace` and `p_stream`. Without it, a save and a purge running at
+ * once in READ COMMITTED could each miss the other's uncommitted row and leave a snapshot of a
+ * purged stream.
+ */
+export function streamSnapshotLockSql(): string {
+  return `PERFORM pg_advisory_xact_lock(${SNAPSHOT_LOCK_CLASS}, hashtext(p_namespace || '|' || p_stream));`;
 }
 
 /** FNV-1a, as a signed 32-bit integer (PostgreSQL's int4). */

@@ -1,11 +1,15 @@
 import type pg from "pg";
+import { SchemaNotMigratedError } from "../errors.js";
 import type { PostgresLogger } from "../postgres-options.js";
 import { appendFunctionSql, explainRejectedAppendSql } from "./append-function.js";
 import { appendManyFunctionSql } from "./append-many-function.js";
+import { keyFunctionsSql, keyTableSql } from "./key-schema-sql.js";
 import { LOCK_CLASS, migrationLockKey } from "./lock-keys.js";
-import { remindersSql } from "./reminder-schema-sql.js";
+import { revokePublicSql } from "./privileges.js";
+import { projectionFunctionsSql, projectionTablesSql } from "./projection-schema.js";
+import { reminderFunctionsSql, remindersSql } from "./reminder-schema-sql.js";
 import { appendOnlySql, purgeSql, tablesSql } from "./schema-sql.js";
-import { snapshotsByVersionSql } from "./snapshot-sql.js";
+import { snapshotFunctionsSql, snapshotsByVersionSql } from "./snapshot-sql.js";
 import { quoteIdent } from "./sql.js";
 
 export interface Migration {
@@ -16,8 +20,11 @@ export interface Migration {
 }
 
 /**
- * Applied in order, each once, recorded in `<schema>.migrations`. Never edit a released migration:
- * add a new one (CREATE OR REPLACE FUNCTION for changed functions).
+ * Applied in order, each once, recorded in `<schema>.migrations`. Never change what a released
+ * migration does to tables: add a new one. Functions are the exception: each has one text, its
+ * current one (CREATE OR REPLACE), and a migration that changes functions re-creates them, so a
+ * database migrated long ago and a fresh one end with the same functions (migration 5 re-creates
+ * them all).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -28,7 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 2,
     name: "append_many function: group commit of many appends in one transaction; id lookups by index probe",
-    sql: (s) => explainRejectedAppendSql(s, 2) + appendManyFunctionSql(s),
+    sql: (s) => explainRejectedAppendSql(s) + appendManyFunctionSql(s),
   },
   {
     version: 3,
@@ -40,20 +47,57 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "snapshots kept per version; save_snapshot and purge_snapshots refuse purged streams under a per-stream lock; correlation index",
     sql: (s) => snapshotsByVersionSql(s),
   },
+  {
+    version: 5,
+    name: "least privilege: every write through SECURITY DEFINER functions with a pinned search_path (also snapshot delete, reminders, projections, keys); projection and key tables join the migrations; one stream guard",
+    sql: (s) => projectionTablesSql(s) + keyTableSql(s) + functionsSql(s),
+  },
 ];
+
+/** Every function that writes, from its current text. */
+function functionsSql(s: string): string {
+  return [
+    purgeSql(s),
+    appendFunctionSql(s),
+    appendManyFunctionSql(s),
+    snapshotFunctionsSql(s),
+    reminderFunctionsSql(s),
+    projectionFunctionsSql(s),
+    keyFunctionsSql(s),
+  ].join("\n");
+}
 
 export const LATEST_MIGRATION = Math.max(...MIGRATIONS.map((m) => m.version));
 
 /**
  * Brings the schema up to date. Safe when several silos start at once: the work runs in one
  * transaction holding a transaction-level advisory lock per schema, so one process migrates and
- * the others wait, then find nothing left to do. An up-to-date schema is detected without the lock.
+ * the others wait, then find nothing left to do. An up-to-date schema is detected without the lock
+ * and without writing, so a role that may only read and execute (the application role of a
+ * two-role setup) uses a migrated schema; where migrations are missing and the role may not run
+ * them, SchemaNotMigratedError says who must.
  */
 export async function migrate(pool: pg.Pool, schema: string, logger: PostgresLogger): Promise<void> {
+  let current: number | undefined;
+  try {
+    current = await appliedVersion(pool, schema);
+    if (current > LATEST_MIGRATION) warnNewer(logger, schema, current);
+    if (current >= LATEST_MIGRATION) return;
+    await applyMigrations(pool, schema, logger);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== INSUFFICIENT_PRIVILEGE) throw error;
+    const role = await pool
+      .query<{ role: string }>("SELECT current_user AS role")
+      .then(({ rows }) => rows[0]?.role ?? "(unknown)")
+      .catch(() => "(unknown)");
+    throw new SchemaNotMigratedError(schema, role, current, LATEST_MIGRATION, { cause: error });
+  }
+}
+
+const INSUFFICIENT_PRIVILEGE = "42501";
+
+async function applyMigrations(pool: pg.Pool, schema: string, logger: PostgresLogger): Promise<void> {
   const s = quoteIdent(schema);
-  const current = await appliedVersion(pool, schema);
-  if (current > LATEST_MIGRATION) warnNewer(logger, schema, current);
-  if (current >= LATEST_MIGRATION) return;
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
@@ -73,6 +117,8 @@ export async function migrate(pool: pg.Pool, schema: string, logger: PostgresLog
         migration.name,
       ]);
     }
+    // Functions a migration created are executable by PUBLIC until this; they run as their owner.
+    await client.query(revokePublicSql(s));
     const newest = Math.max(0, ...applied);
     if (newest > LATEST_MIGRATION) warnNewer(logger, schema, newest);
     await client.query("COMMIT");

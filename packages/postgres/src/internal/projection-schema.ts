@@ -1,18 +1,10 @@
-import type pg from "pg";
-import { LOCK_CLASS } from "./lock-keys.js";
-
-/** Bumped when the projection DDL below changes (it is idempotent, so re-running is safe). */
-const PROJECTION_SCHEMA_LEVEL = 1;
+import { DEFINER } from "./sql.js";
 
 /**
- * Tables and the commit function of the read side. Idempotent DDL, kept apart from the event
- * store's numbered migrations: the read side may be added to a database at any time.
- *
- * `projection_commit` does a whole commit in one statement: lock (or create) the checkpoint row,
- * check the epoch (older → 'fenced') and the expected position (other → 'conflict'), write and
- * delete documents, move the checkpoint. A refused commit writes nothing.
+ * Tables of the read side. Until migration 5 a projection store created them itself at first use,
+ * so they may exist already: IF NOT EXISTS.
  */
-export function projectionSchemaSql(s: string): string {
+export function projectionTablesSql(s: string): string {
   return `
 CREATE TABLE IF NOT EXISTS ${s}.projection_checkpoints (
   namespace  text        NOT NULL,
@@ -30,11 +22,24 @@ CREATE TABLE IF NOT EXISTS ${s}.projection_documents (
   document   jsonb NOT NULL,
   PRIMARY KEY (namespace, projection, key)
 );
+`;
+}
+
+/**
+ * The projection store's writes, running as their owner.
+ *
+ * `projection_commit` does a whole commit in one statement: lock (or create) the checkpoint row,
+ * check the epoch (older → 'fenced') and the expected position (other → 'conflict'), write and
+ * delete documents, move the checkpoint. A refused commit writes nothing. `drop_projection`
+ * deletes a projection's documents and checkpoint together.
+ */
+export function projectionFunctionsSql(s: string): string {
+  return `
 CREATE OR REPLACE FUNCTION ${s}.projection_commit(
   p_namespace text, p_projection text, p_expected bigint, p_position bigint, p_epoch bigint, p_ready boolean,
   p_keys text[], p_documents jsonb[], p_deleted text[]
 ) RETURNS TABLE (outcome text, current_position bigint, current_epoch bigint)
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql ${DEFINER} AS $fn$
 DECLARE
   cp record;
 BEGIN
@@ -65,34 +70,12 @@ BEGIN
   RETURN QUERY SELECT 'ok'::text, p_position, p_epoch;
 END
 $fn$;
-`;
-}
 
-/**
- * Creates the read side's tables once per schema, under a transaction-level advisory lock so silos
- * starting together do not race on CREATE TABLE IF NOT EXISTS.
- */
-export async function ensureProjectionSchema(pool: pg.Pool, s: string, lockKey: number): Promise<void> {
-  const client = await pool.connect();
-  let failed: Error | undefined;
-  try {
-    await client.query("BEGIN");
-    await client.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_CLASS, lockKey]);
-    const { rows } = await client.query<{ level: string | null }>(
-      `SELECT obj_description(to_regclass('${s.replaceAll("'", "''")}.projection_checkpoints'), 'pg_class') AS level`,
-    );
-    if (rows[0]?.level !== `granary projections ${PROJECTION_SCHEMA_LEVEL}`) {
-      await client.query(projectionSchemaSql(s));
-      await client.query(
-        `COMMENT ON TABLE ${s}.projection_checkpoints IS 'granary projections ${PROJECTION_SCHEMA_LEVEL}'`,
-      );
-    }
-    await client.query("COMMIT");
-  } catch (error) {
-    failed = error as Error;
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release(failed);
-  }
+CREATE OR REPLACE FUNCTION ${s}.drop_projection(p_namespace text, p_projection text)
+RETURNS void
+LANGUAGE sql ${DEFINER} AS $$
+  DELETE FROM ${s}.projection_documents d WHERE d.namespace = p_namespace AND d.projection = p_projection;
+  DELETE FROM ${s}.projection_checkpoints c WHERE c.namespace = p_namespace AND c.projection = p_projection;
+$$;
+`;
 }

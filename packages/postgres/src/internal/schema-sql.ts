@@ -2,6 +2,8 @@
  * Tables, the append-only trigger and purge, as created by migration 1. Everything lives in one
  * schema (`s`, already validated as a plain identifier), so several applications can share a database.
  */
+import { streamSnapshotLockSql } from "./lock-keys.js";
+import { DEFINER } from "./sql.js";
 
 /** SQLSTATEs Granary raises; the client maps them to Granary errors (error-mapping.ts). */
 export const SqlState = {
@@ -11,6 +13,8 @@ export const SqlState = {
   StreamPurged: "GR004",
   AppendOnly: "GR005",
   NotFirstWrite: "GR006",
+  /** A call of a Granary function with arguments the stores never send (no events, arrays that disagree). */
+  InvalidCall: "GR007",
 } as const;
 
 export function tablesSql(s: string): string {
@@ -108,16 +112,18 @@ CREATE TRIGGER streams_no_truncate BEFORE TRUNCATE ON ${s}.streams
 
 /**
  * purge(): one transaction that writes the tombstone (or keeps the first one), then deletes the
- * stream's events and snapshot. The tombstone row lock orders it with appends: an append in flight
- * commits first and its events are deleted too; a later append sees the tombstone.
+ * stream's events and snapshots. The tombstone row lock orders it with appends: an append in flight
+ * commits first and its events are deleted too; a later append sees the tombstone. The per-stream
+ * snapshot lock (since migration 4) orders it with snapshot saves. It runs as its owner, so the
+ * application role can purge (leaving the audited tombstone) but never delete events itself.
  */
-export function purgeSql(s: string, change: { replace?: boolean; prelude?: string } = {}): string {
+export function purgeSql(s: string): string {
   return `
-CREATE ${change.replace ? "OR REPLACE " : ""}FUNCTION ${s}.purge(p_namespace text, p_stream text, p_reason text, p_requested_by text)
+CREATE OR REPLACE FUNCTION ${s}.purge(p_namespace text, p_stream text, p_reason text, p_requested_by text)
 RETURNS TABLE (purged_at text, purge_reason text, purged_by text, last_version bigint)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql ${DEFINER} AS $$
 BEGIN
-  ${change.prelude ?? ""}
+  ${streamSnapshotLockSql()}
   INSERT INTO ${s}.streams AS st (namespace, stream, version, purged_at, purged_by, purge_reason)
   VALUES (p_namespace, p_stream, 0, date_trunc('milliseconds', now()), p_requested_by, p_reason)
   ON CONFLICT (namespace, stream) DO UPDATE

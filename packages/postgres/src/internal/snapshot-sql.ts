@@ -1,19 +1,11 @@
+import { streamSnapshotLockSql } from "./lock-keys.js";
 import { purgeSql } from "./schema-sql.js";
-
-/** Class of the per-stream snapshot locks ("grns"; see lock-keys.ts for the two-int4 key space). */
-const SNAPSHOT_LOCK_CLASS = 0x67726e73;
-
-/** The transaction-level lock that orders a stream's snapshot saves with its purges. */
-function lockStream(): string {
-  return `PERFORM pg_advisory_xact_lock(${SNAPSHOT_LOCK_CLASS}, hashtext(p_namespace || '|' || p_stream));`;
-}
+import { DEFINER } from "./sql.js";
 
 /**
- * Migration 3: snapshots are kept per version (stateAt starts from the newest at or below its
+ * Migration 4: snapshots are kept per version (stateAt starts from the newest at or below its
  * target), saves go through `save_snapshot`, which refuses a purged stream, and purges take the
- * same per-stream lock first. Without the lock, a save and a purge running at once in READ
- * COMMITTED could each miss the other's uncommitted row and leave a snapshot of a purged stream.
- * Also the correlation index for `readCorrelated`.
+ * same per-stream lock first (lock-keys.ts). Also the correlation index for `readCorrelated`.
  */
 export function snapshotsByVersionSql(s: string): string {
   return `
@@ -28,13 +20,28 @@ CREATE TABLE ${s}.snapshot_purges (
   PRIMARY KEY (namespace, stream)
 );
 
--- Returns no row when saved; the purge (purged_at, reason) when the stream is purged.
-CREATE FUNCTION ${s}.save_snapshot(p_namespace text, p_stream text, p_version bigint, p_snapshot_version integer,
-  p_state jsonb, p_timestamp timestamptz)
+${snapshotFunctionsSql(s)}
+
+${purgeSql(s)}
+
+CREATE INDEX events_correlation_idx ON ${s}.events (namespace, (metadata->>'correlationId'), position);
+`;
+}
+
+/**
+ * The snapshot store's writes, each running as its owner: `save_snapshot` returns no row when
+ * saved and the purge (purged_at, reason) when the stream is purged; `purge_snapshots` records a
+ * snapshot purge and deletes the stream's snapshots; `delete_snapshots` (since migration 5, when
+ * the application role lost DELETE on the table) deletes them.
+ */
+export function snapshotFunctionsSql(s: string): string {
+  return `
+CREATE OR REPLACE FUNCTION ${s}.save_snapshot(p_namespace text, p_stream text, p_version bigint,
+  p_snapshot_version integer, p_state jsonb, p_timestamp timestamptz)
 RETURNS TABLE (purged_at text, reason text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql ${DEFINER} AS $$
 BEGIN
-  ${lockStream()}
+  ${streamSnapshotLockSql()}
   -- A new statement after the lock: it sees a purge that committed while this save waited.
   RETURN QUERY
     SELECT ${s}.iso8601(st.purged_at), st.purge_reason FROM ${s}.streams st
@@ -51,18 +58,20 @@ BEGIN
         saved_at = now();
 END $$;
 
-CREATE FUNCTION ${s}.purge_snapshots(p_namespace text, p_stream text, p_purged_at timestamptz, p_reason text)
+CREATE OR REPLACE FUNCTION ${s}.purge_snapshots(p_namespace text, p_stream text, p_purged_at timestamptz, p_reason text)
 RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql ${DEFINER} AS $$
 BEGIN
-  ${lockStream()}
+  ${streamSnapshotLockSql()}
   INSERT INTO ${s}.snapshot_purges (namespace, stream, purged_at, reason)
   VALUES (p_namespace, p_stream, p_purged_at, p_reason) ON CONFLICT DO NOTHING;
   DELETE FROM ${s}.snapshots sn WHERE sn.namespace = p_namespace AND sn.stream = p_stream;
 END $$;
 
-${purgeSql(s, { replace: true, prelude: lockStream() })}
-
-CREATE INDEX events_correlation_idx ON ${s}.events (namespace, (metadata->>'correlationId'), position);
+CREATE OR REPLACE FUNCTION ${s}.delete_snapshots(p_namespace text, p_stream text)
+RETURNS void
+LANGUAGE sql ${DEFINER} AS $$
+  DELETE FROM ${s}.snapshots sn WHERE sn.namespace = p_namespace AND sn.stream = p_stream;
+$$;
 `;
 }

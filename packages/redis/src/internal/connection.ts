@@ -10,7 +10,8 @@ const noop = (): void => {};
 /**
  * One Redis client as Granary uses it: fail fast instead of hanging while Redis is down, reconnect
  * by itself, every failure surfaced as ConnectionError naming the server. Also owns the pub/sub
- * connection (opened on first `listen`). Internal: adapters share it, applications never see it.
+ * connection (opened on first `listen`). Internal: one per adapter; adapters given the same ioredis
+ * instance (`openSharedRedis`) share its command connection. Applications never see it.
  */
 export class RedisConnection {
   readonly client: Redis;
@@ -20,7 +21,9 @@ export class RedisConnection {
   readonly #logger: RedisLogger;
   readonly #connectTimeoutMs: number;
   readonly #commandTimeoutMs: number;
-  readonly #inflight = new Set<Promise<unknown>>();
+  /** Commands sent and not answered yet; close() waits for them (`#drained` resolves at zero). */
+  #inflight = 0;
+  #drained: (() => void) | undefined;
   readonly #listeners = new Map<string, Set<(message: string) => void>>();
   readonly #detach: (() => void)[] = [];
   #subscriber: Redis | undefined;
@@ -47,7 +50,7 @@ export class RedisConnection {
         connectTimeout: options.connectTimeoutMs,
         commandTimeout: options.commandTimeoutMs,
         retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1_000),
-        // Commands issued in the same tick (appends of many actors) go out in one write.
+        // Plain commands issued in the same tick go out in one write (scripts: see LuaScript).
         enableAutoPipelining: true,
       });
     } else {
@@ -60,13 +63,33 @@ export class RedisConnection {
 
   /** Runs `command` once connected, translating failures into ConnectionError. */
   run<T>(command: (client: Redis) => Promise<T>): Promise<T> {
-    const running = this.#run(command);
-    this.#inflight.add(running);
-    const done = (): void => {
-      this.#inflight.delete(running);
-    };
-    running.then(done, done);
-    return running;
+    const client = this.client;
+    let running: Promise<T>;
+    // Connected (nearly always): no promise for the readiness check, one reaction per command.
+    if (client.status === "ready") {
+      try {
+        running = command(client);
+      } catch (error) {
+        running = Promise.reject(error);
+      }
+    } else {
+      running = this.#ready().then(() => command(client));
+    }
+    this.#inflight++;
+    return running.then(
+      (value) => {
+        this.#settled();
+        return value;
+      },
+      (error: unknown) => {
+        this.#settled();
+        throw this.#translate(error);
+      },
+    );
+  }
+
+  #settled(): void {
+    if (--this.#inflight === 0) this.#drained?.();
   }
 
   script(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
@@ -104,22 +127,17 @@ export class RedisConnection {
   }
 
   async #close(): Promise<void> {
-    await Promise.allSettled([...this.#inflight]);
+    if (this.#inflight > 0) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+      });
+    }
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
     this.#listeners.clear();
     if (subscriber) await quit(subscriber);
     if (this.#owned) await quit(this.client);
     for (const detach of this.#detach) detach();
-  }
-
-  async #run<T>(command: (client: Redis) => Promise<T>): Promise<T> {
-    try {
-      await this.#ready();
-      return await command(this.client);
-    } catch (error) {
-      throw this.#translate(error);
-    }
   }
 
   async #ready(): Promise<void> {

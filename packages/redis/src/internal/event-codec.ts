@@ -1,12 +1,12 @@
 import type { EventEnvelope, RawEventRef, RecordedEvent, Tombstone } from "@granary/core";
 
 /**
- * An event as stored: JSON with `id` first. The append script adds `"position":N` before the
- * closing brace, so what `redis-cli LRANGE` shows is exactly the RecordedEvent.
+ * An event as stored, without its closing brace: JSON with `id` first. The append script adds
+ * `,"position":N}`, so what `redis-cli LRANGE` shows is exactly the RecordedEvent.
  */
-export function encodeEvent(event: EventEnvelope): string {
+export function encodeEventOpen(event: EventEnvelope): string {
   // Explicit fields: a RecordedEvent passed back in must not carry its old position along.
-  return JSON.stringify({
+  const json = JSON.stringify({
     id: event.id,
     type: event.type,
     stream: event.stream,
@@ -16,6 +16,7 @@ export function encodeEvent(event: EventEnvelope): string {
     metadata: event.metadata,
     timestamp: event.timestamp,
   });
+  return json.slice(0, -1);
 }
 
 /** Parses a stored event; throws an Error saying what is wrong (decodeRows reports it). */

@@ -102,6 +102,8 @@ export class CheckoutHandler extends HandlerProjection<CartEvent> {
   static readonly events = ["CheckedOut"];
   static readonly retry = { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 };
   static handled: number[] = [];
+  /** Streams whose purge it heard of, in order. */
+  static purged: string[] = [];
   static failures = 0;
   static failUntil = 0;
 
@@ -111,5 +113,9 @@ export class CheckoutHandler extends HandlerProjection<CartEvent> {
       throw new Error(`mail server down (${event.stream})`);
     }
     CheckoutHandler.handled.push(context.position);
+  }
+
+  override onPurge(stream: string): void {
+    CheckoutHandler.purged.push(stream);
   }
 }

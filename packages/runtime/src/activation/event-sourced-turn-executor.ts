@@ -1,4 +1,5 @@
 import {
+  ConcurrentRaiseError,
   ErrorCode,
   type EventEnvelope,
   type EventSourcedActor,
@@ -12,8 +13,9 @@ import {
 } from "@granary/core";
 import { eventSourcing } from "@granary/core/internal";
 import { ROOT_CONTEXT, type Span, trace } from "@opentelemetry/api";
-import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
+import type { CallContext, CallRequest } from "../calls/call-context.js";
 import { capture, captured } from "../calls/deferred.js";
+import { newEventId } from "../calls/event-ids.js";
 import { argsDigest, encodeReply, IdempotencyTable } from "../calls/idempotency.js";
 import { parseTraceparent } from "../telemetry/call-tracing.js";
 import type { ActivationServices } from "./activation-services.js";
@@ -70,7 +72,9 @@ export interface TurnHost {
  *   `persist()` does, so A′ reads and builds on durable state only, and A′ then commits its own
  *   events before it replies: versions stay contiguous;
  * - a throw discards the events raised since the last commit (the state goes back to that durable
- *   point); events already committed, by a re-entry or `persist()`, stay;
+ *   point); events already committed, by a re-entry or `persist()`, stay; since the discarded
+ *   events cannot be attributed to one turn when turns run at once, every other open command
+ *   fails too (`CONCURRENT_RAISE`, kind "discarded");
  * - appends and discards of one actor run one at a time, in order;
  * - while two calls of one chain are inside the actor side by side rather than nested (see
  *   {@link OpenTurns}), `raise` is refused: neither call's events could be discarded alone;
@@ -327,8 +331,12 @@ export class EventSourcedTurnExecutor extends OpenTurns implements TurnExecutor 
           failure = this.#appendFailed(error, span);
           this.#appendEnded(span, started);
         }
-        // Whatever is pending was raised on top of events that were not written.
+        // Whatever is pending was raised on top of events that were not written; other open
+        // commands may have raised some of it (see #commitPending).
         control.discardPending();
+        for (const other of this.#open.all()) {
+          if (other !== context && this.#open.isCommand(other)) this.#abort(other, failure);
+        }
         this.#dequeue();
         this.#close(context, true);
         reject(failure);
@@ -339,10 +347,25 @@ export class EventSourcedTurnExecutor extends OpenTurns implements TurnExecutor 
 
   /** A turn threw (or was aborted): back to the durable point, once the appends before are done. */
   async #fail(context: CallContext, error: unknown): Promise<never> {
-    if (this.#queued > 0) await this.#enqueue(async () => void this.#control.discardPending());
-    else this.#control.discardPending();
+    if (this.#queued > 0) await this.#enqueue(async () => this.#discard(context));
+    else this.#discard(context);
     this.#close(context, true);
     throw asTurnError(error);
+  }
+
+  /**
+   * Back to the durable point. Pending events cannot be attributed to the turn that raised them
+   * when several turns of the actor run at once (a fan-out elsewhere in the chain can make a
+   * "nested" call run beside its ancestor), so every other open command whose events may be among
+   * the discarded ones fails too: it must never reply as if an event it raised were kept.
+   */
+  #discard(context: CallContext): void {
+    if (this.#control.discardPending() === 0) return;
+    for (const other of this.#open.all()) {
+      if (other !== context && this.#open.isCommand(other)) {
+        this.#abort(other, new ConcurrentRaiseError(this.stream, "discarded"));
+      }
+    }
   }
 
   #abort(context: CallContext, error: unknown): void {
@@ -400,8 +423,12 @@ export class EventSourcedTurnExecutor extends OpenTurns implements TurnExecutor 
       // #append builds the envelopes before its first await, so they hold exactly these `count` events.
       await this.#append(pending, expectedVersion, context, record);
     } catch (error) {
-      // Whatever is pending was raised on top of events that were not written.
+      // Whatever is pending was raised on top of events that were not written; other open
+      // commands may have raised some of it, so they must not reply as if it were kept.
       control.discardPending();
+      for (const other of this.#open.all()) {
+        if (other !== context && this.#open.isCommand(other)) this.#abort(other, error);
+      }
       throw error;
     }
     control.committed(count);
@@ -511,7 +538,7 @@ export class EventSourcedTurnExecutor extends OpenTurns implements TurnExecutor 
     for (let i = 0; i < pending.length; i++) {
       const event = pending[i] as PendingEvent;
       events[i] = {
-        id: newId(),
+        id: newEventId(),
         type: event.type,
         stream: this.stream,
         version: expectedVersion + i + 1,

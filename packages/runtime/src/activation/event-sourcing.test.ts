@@ -10,7 +10,7 @@ import {
 } from "@granary/core";
 import fc from "fast-check";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Account, type AccountEvent, InsufficientFunds, Rendezvous } from "../__fixtures__/actors.js";
 import { Silo } from "../silo/silo.js";
 
@@ -196,7 +196,7 @@ describe("rehydration", () => {
     await silo.get(Account, "acc-1").deposit(5);
     await silo.get(Account, "acc-1").deposit(6);
     clock.advance(60_000);
-    await vi_waitFor(() => silo.activationCount === 0);
+    await vi.waitFor(() => expect(silo.activationCount).toBe(0));
     expect(await silo.get(Account, "acc-1").snapshot()).toMatchObject({ version: 2, state: { balance: 11 } });
   });
 
@@ -283,14 +283,6 @@ describe("rehydration", () => {
     );
   });
 });
-
-async function vi_waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe("schema evolution", () => {
   it("an event type evolved twice replays old history into the new class through its upcasters", async () => {

@@ -57,6 +57,16 @@ export abstract class OpenTurns {
     return undefined;
   }
 
+  /** Whether `context` is an open command (may raise). */
+  isCommand(context: CallContext): boolean {
+    if (this.#only === context) return this.#onlyCommand;
+    const many = this.#many;
+    if (!many) return false;
+    for (let i = many.length - 1; i >= 0; i--)
+      if ((many[i] as Turn).context === context) return (many[i] as Turn).command;
+    return false;
+  }
+
   /** The open calls, oldest first. */
   protected all(): readonly CallContext[] {
     if (this.#many) return this.#many.map((turn) => turn.context);

@@ -13,6 +13,12 @@ export interface SiloInfo {
   readonly activationsByType: Readonly<Record<string, number>>;
   /** Calls this silo accepted since it started: poll twice for calls/s. */
   readonly callsTotal: number;
+  /** How client calls reached their actors: the share that needed a second hop. */
+  readonly routing: SiloRouting;
+  /** The silo's process id: silos of an in-process test cluster share one. */
+  readonly pid: number;
+  /** CPU time of the silo's process since it started (`process.cpuUsage()`): poll twice for CPU per call. */
+  readonly cpu: { readonly userMicros: number; readonly systemMicros: number };
   readonly actorTypes: readonly string[];
   /** Operator requests this silo answers (history, stateAt, purge, ... when those subsystems are on). */
   readonly operations: readonly string[];
@@ -21,6 +27,20 @@ export interface SiloInfo {
   readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
   /** Admission control: how close the silo is to shedding, and whether it sheds now. */
   readonly load: SiloLoad;
+}
+
+/**
+ * Counters since the silo started (see docs/architecture.md, "The flow of a call"). Over a
+ * cluster, `sum(clientCallsForwarded) / sum(clientCalls)` is the share of client calls that went
+ * to a silo other than their actor's owner: first calls, and calls right after an actor moved.
+ */
+export interface SiloRouting {
+  /** Actor calls clients sent to this silo. */
+  readonly clientCalls: number;
+  /** Of those, the calls this silo forwarded to another silo. */
+  readonly clientCallsForwarded: number;
+  /** Calls other silos forwarded to this silo. */
+  readonly callsFromSilos: number;
 }
 
 /** A silo's load as admission control sees it (see README "Overload"). */
@@ -37,6 +57,8 @@ export interface SiloLoad {
   /** Activations loading now, and waiting for a slot. */
   readonly activationsLoading: number;
   readonly activationsWaiting: number;
+  /** Bytes of incomplete frames held for this silo's connections (bounded by `maxBufferedFrameBytes`). */
+  readonly bufferedFrameBytes: number;
 }
 
 /** One activation as an operator sees it. */

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from "@granary/core";
 import type { AdmissionControl } from "../admission/admission-control.js";
 import type { Catalog } from "../catalog/catalog.js";
+import type { RoutingCounters } from "../cluster/routing-counters.js";
 import { describeActivation } from "./activation-view.js";
 import type { ActivationQuery, ActivationView, SiloInfo, SiloLoad } from "./admin-types.js";
 import { OperatorRequests, stringArg } from "./operator-requests.js";
@@ -12,10 +13,13 @@ export interface AdminSiloView {
   readonly startedAt: number;
   readonly now: () => number;
   readonly callsTotal: number;
+  readonly routing: RoutingCounters;
   readonly status: SiloInfo["status"];
   readonly fencedReason: string | undefined;
   readonly catalog: Catalog;
   readonly admission: AdmissionControl;
+  /** Bytes of incomplete frames the silo's listener holds (0 without a listener). */
+  readonly bufferedFrameBytes: number;
 }
 
 /** A call shed this recently still marks the silo overloaded: shedding comes in bursts. */
@@ -23,7 +27,7 @@ const RECENT_SHED_MS = 10_000;
 /** Share of the in-flight limit from which the silo reports itself overloaded. */
 const NEAR_LIMIT = 0.9;
 
-function describeLoad(admission: AdmissionControl, now: number): SiloLoad {
+function describeLoad(admission: AdmissionControl, bufferedFrameBytes: number, now: number): SiloLoad {
   const lastShedAt = admission.lastShedAt;
   const overloaded =
     admission.lagging ||
@@ -38,6 +42,7 @@ function describeLoad(admission: AdmissionControl, now: number): SiloLoad {
     eventLoopLagging: admission.lagging,
     activationsLoading: admission.activationSlots.busy,
     activationsWaiting: admission.activationSlots.waiting,
+    bufferedFrameBytes,
   };
 }
 
@@ -70,6 +75,7 @@ export class SiloAdmin extends OperatorRequests {
       byType[activation.type] = (byType[activation.type] ?? 0) + 1;
     }
     const memory = process.memoryUsage();
+    const cpu = process.cpuUsage();
     return {
       siloId: view.siloId,
       address: view.address,
@@ -78,12 +84,19 @@ export class SiloAdmin extends OperatorRequests {
       activations,
       activationsByType: byType,
       callsTotal: view.callsTotal,
+      routing: {
+        clientCalls: view.routing.clientCalls,
+        clientCallsForwarded: view.routing.clientCallsForwarded,
+        callsFromSilos: view.routing.callsFromSilos,
+      },
+      pid: process.pid,
+      cpu: { userMicros: cpu.user, systemMicros: cpu.system },
       actorTypes: view.catalog.registry.types,
       operations: this.names,
       status: view.status,
       fencedReason: view.fencedReason,
       memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
-      load: describeLoad(view.admission, Date.now()),
+      load: describeLoad(view.admission, view.bufferedFrameBytes, Date.now()),
     };
   }
 

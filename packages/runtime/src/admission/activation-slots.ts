@@ -21,6 +21,8 @@ export class ActivationSlots {
     readonly limit: number,
     readonly maxQueueDelayMs: number = Number.POSITIVE_INFINITY,
     readonly shed: () => Error = () => new Error("waited too long for a slot"),
+    /** Monotonic milliseconds, for how long a waiter waited (a test passes its own). */
+    readonly now: () => number = () => performance.now(),
   ) {
     this.#free = limit;
   }
@@ -44,12 +46,12 @@ export class ActivationSlots {
       this.#free--;
       return undefined;
     }
-    return new Promise((resolve, reject) => this.#waiting.push({ since: performance.now(), resolve, reject }));
+    return new Promise((resolve, reject) => this.#waiting.push({ since: this.now(), resolve, reject }));
   }
 
   /** Gives a slot back: to the longest waiter that has not waited too long, if any. Once per slot held. */
   release(): void {
-    const now = performance.now();
+    const now = this.now();
     while (this.#head < this.#waiting.length) {
       const next = this.#waiting[this.#head] as Waiter;
       this.#waiting[this.#head++] = undefined;

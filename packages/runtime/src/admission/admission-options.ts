@@ -1,3 +1,9 @@
+import { InvalidConfigurationError } from "@granary/core";
+import {
+  DEFAULT_MAX_BUFFERED_FRAME_BYTES,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_PARTIAL_FRAME_TIMEOUT_MS,
+} from "../messaging/transport-options.js";
 import { positiveInt } from "../options/option-parsing.js";
 
 /**
@@ -42,6 +48,25 @@ export interface AdmissionOptions {
    * @default min(1_000, leaseMs / 6) in cluster mode, 1_000 standalone (env GRANARY_MAX_EVENT_LOOP_DELAY_MS)
    */
   readonly maxEventLoopDelayMs?: number;
+  /**
+   * Bytes the silo's listener may hold for frames still arriving, across all its connections. A
+   * frame that does not arrive in one read holds a buffer of its announced size (up to 16 MiB) until
+   * its end comes; a peer starting a frame that would take the total above this bound is
+   * disconnected (nothing it sent in that frame ran), the others keep theirs. Frames that arrive
+   * whole, as calls of ordinary size do, take nothing from it. At least 16 MiB (the largest frame).
+   * @default 134_217_728 (128 MiB) (env GRANARY_MAX_BUFFERED_FRAME_BYTES): eight frames of the
+   * largest size at once; forty peers stalling on such frames pinned 640 MiB before this bound
+   */
+  readonly maxBufferedFrameBytes?: number;
+  /**
+   * A peer that started a frame and sends no 64 KiB of it (nor its end) for this long is disconnected
+   * and its buffer released. A slow link that keeps the frame moving is never cut; an idle
+   * connection between frames is never closed by this. Applies to the silo's own connections to
+   * other silos too.
+   * @default 30_000 (env GRANARY_PARTIAL_FRAME_TIMEOUT_MS): the default call timeout; a request
+   * stalled that long has lost its caller anyway
+   */
+  readonly partialFrameTimeoutMs?: number;
 }
 
 export const DEFAULT_MAX_CALLS_IN_FLIGHT = 20_000;
@@ -56,6 +81,8 @@ export interface ResolvedAdmissionOptions {
   readonly maxConcurrentActivations: number;
   readonly maxQueueDelayMs: number;
   readonly maxEventLoopDelayMs: number;
+  readonly maxBufferedFrameBytes: number;
+  readonly partialFrameTimeoutMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -69,6 +96,19 @@ export function resolveAdmissionOptions(
   env: Env,
   leaseMs: number | undefined,
 ): ResolvedAdmissionOptions {
+  const maxBufferedFrameBytes = positiveInt(
+    "maxBufferedFrameBytes",
+    options.maxBufferedFrameBytes,
+    env.GRANARY_MAX_BUFFERED_FRAME_BYTES,
+    DEFAULT_MAX_BUFFERED_FRAME_BYTES,
+    "bytes",
+  );
+  if (maxBufferedFrameBytes < DEFAULT_MAX_FRAME_BYTES) {
+    throw new InvalidConfigurationError(
+      "maxBufferedFrameBytes",
+      `is ${maxBufferedFrameBytes}, below the largest frame a silo accepts (${DEFAULT_MAX_FRAME_BYTES} bytes): such a frame could never be received`,
+    );
+  }
   return {
     maxCallsInFlight: positiveInt(
       "maxCallsInFlight",
@@ -104,6 +144,13 @@ export function resolveAdmissionOptions(
       leaseMs === undefined
         ? DEFAULT_MAX_EVENT_LOOP_DELAY_MS
         : Math.max(1, Math.min(DEFAULT_MAX_EVENT_LOOP_DELAY_MS, Math.floor(leaseMs / 6))),
+    ),
+    maxBufferedFrameBytes,
+    partialFrameTimeoutMs: positiveInt(
+      "partialFrameTimeoutMs",
+      options.partialFrameTimeoutMs,
+      env.GRANARY_PARTIAL_FRAME_TIMEOUT_MS,
+      DEFAULT_PARTIAL_FRAME_TIMEOUT_MS,
     ),
   };
 }

@@ -2,6 +2,7 @@ import { MemoryEventStore, MemorySnapshotStore } from "@granary/core";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { Account, Counter } from "../__fixtures__/actors.js";
+import { DEFAULT_MAX_BUFFERED_FRAME_BYTES, DEFAULT_PARTIAL_FRAME_TIMEOUT_MS } from "../messaging/transport-options.js";
 import { Silo } from "../silo/silo.js";
 import { ActivationSlots } from "./activation-slots.js";
 import {
@@ -39,8 +40,15 @@ describe("admission options", () => {
       maxConcurrentActivations: DEFAULT_MAX_CONCURRENT_ACTIVATIONS,
       maxQueueDelayMs: DEFAULT_MAX_QUEUE_DELAY_MS,
       maxEventLoopDelayMs: DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
+      maxBufferedFrameBytes: DEFAULT_MAX_BUFFERED_FRAME_BYTES,
+      partialFrameTimeoutMs: DEFAULT_PARTIAL_FRAME_TIMEOUT_MS,
     });
     expect(DEFAULT_MAX_CALLS_IN_FLIGHT).toBe(20_000);
+    expect(DEFAULT_MAX_BUFFERED_FRAME_BYTES).toBe(128 * 1024 * 1024);
+    expect(DEFAULT_PARTIAL_FRAME_TIMEOUT_MS).toBe(30_000);
+    expect(
+      resolveAdmissionOptions({}, { GRANARY_PARTIAL_FRAME_TIMEOUT_MS: "5000" }, undefined).partialFrameTimeoutMs,
+    ).toBe(5_000);
     expect(resolveAdmissionOptions({}, {}, 3_000).maxEventLoopDelayMs).toBe(500);
     expect(resolveAdmissionOptions({}, { GRANARY_MAX_CALLS_IN_FLIGHT: "7" }, undefined).maxCallsInFlight).toBe(7);
   });
@@ -53,16 +61,28 @@ describe("admission options", () => {
     expect(() => resolveAdmissionOptions({}, { GRANARY_MAX_QUEUE_DELAY_MS: "soon" }, undefined)).toThrow(
       /`maxQueueDelayMs`/,
     );
+    expect(() => resolveAdmissionOptions({ maxBufferedFrameBytes: 1024 * 1024 }, {}, undefined)).toThrow(
+      /`maxBufferedFrameBytes`.*below the largest frame/,
+    );
+    expect(() => resolveAdmissionOptions({ partialFrameTimeoutMs: -1 }, {}, undefined)).toThrow(
+      /`partialFrameTimeoutMs`/,
+    );
   });
 });
 
 describe("activation slots", () => {
   it("hands slots out in arrival order and sheds a waiter that waited too long", async () => {
-    const slots = new ActivationSlots(1, 50, () => new Error("shed"));
+    let now = 0;
+    const slots = new ActivationSlots(
+      1,
+      50,
+      () => new Error("shed"),
+      () => now,
+    );
     expect(slots.acquire()).toBeUndefined();
     const order: string[] = [];
     const first = slots.acquire()?.then(() => order.push("first"));
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    now = 80;
     const second = slots.acquire()?.then(() => order.push("second"));
     slots.release(); // the first waited 80 ms > 50 ms: shed; the second gets the slot
     await expect(first).rejects.toThrow("shed");
@@ -111,7 +131,13 @@ describe("shedding at the silo's door", () => {
     await Promise.all(held);
     const load = silo.admin.info().load;
     // Nothing in flight any more, but a call was shed moments ago: still flagged.
-    expect(load).toMatchObject({ overloaded: true, callsInFlight: 0, shedTotal: 1, eventLoopLagging: false });
+    expect(load).toMatchObject({
+      overloaded: true,
+      callsInFlight: 0,
+      shedTotal: 1,
+      eventLoopLagging: false,
+      bufferedFrameBytes: 0,
+    });
     expect(Date.parse(load.lastShedAt as string)).not.toBeNaN();
   });
 

@@ -5,10 +5,13 @@ import type { CallRequest } from "./call-context.js";
 import type { DeadlineTracker, Expirable } from "./deadlines.js";
 import { capture, captured } from "./deferred.js";
 
-/** Where a call's outcome goes: a caller's promise, or a reply on a transport connection. */
+/**
+ * Where a call's outcome goes: a caller's promise, or a reply on a transport connection, which
+ * carries `ownerHint` (where the call ran) back to the caller.
+ */
 export interface CallAnswer {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
+  resolve(value: unknown, ownerHint?: string): void;
+  reject(error: unknown, ownerHint?: string): void;
 }
 
 /**
@@ -19,6 +22,10 @@ export interface CallAnswer {
 export abstract class CallRecord implements PendingCall, Expirable {
   readonly deadline: number;
   slot = -1;
+  /** Where the call ran ("host:port"), set by the router when a remote caller should learn it. */
+  ownerHint: string | undefined = undefined;
+  /** The call came from a client (not from another silo or from this process). */
+  fromClient = false;
   #settled = false;
 
   constructor(
@@ -105,10 +112,10 @@ export class AnsweredCallRecord extends CallRecord {
   }
 
   protected deliver(value: unknown): void {
-    this.answer.resolve(value);
+    this.answer.resolve(value, this.ownerHint);
   }
 
   protected fail(error: unknown): void {
-    this.answer.reject(error);
+    this.answer.reject(error, this.ownerHint);
   }
 }

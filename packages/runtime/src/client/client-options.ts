@@ -1,17 +1,21 @@
 import {
+  type Clock,
   checkRedisUrl,
   type ErrorClass,
   InvalidConfigurationError,
   type Membership,
+  systemClock,
   tryParseAddress,
 } from "@granary/core";
 import type { Logger } from "pino";
 import type { ConnectAddressOptions } from "../messaging/transport-options.js";
 import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CLUSTER_NAME } from "../options/defaults.js";
-import { positiveInt } from "../options/option-parsing.js";
+import { nonNegativeInt, positiveInt } from "../options/option-parsing.js";
 
 /** How often the client re-reads membership for the list of gateways. */
 export const DEFAULT_GATEWAY_REFRESH_MS = 2_000;
+/** Actors whose owner silo a client remembers: ~100 bytes each, so ~10 MB when full. */
+export const DEFAULT_OWNER_CACHE_SIZE = 100_000;
 
 /**
  * Options of {@link Client.connect}: where the gateways are (`redis` discovers them from cluster
@@ -35,10 +39,22 @@ export interface ClientOptions {
   readonly callTimeoutMs?: number;
   /** How often the gateway list is refreshed from membership. @default 2_000 */
   readonly refreshIntervalMs?: number;
+  /**
+   * Actors whose owner silo the client remembers (least recently used out first), so their calls
+   * go straight to it instead of through a gateway that forwards them. 0 turns it off: every call
+   * goes to the next gateway in turn. @default 100_000
+   */
+  readonly ownerCacheSize?: number;
   /** Domain error classes, revived with their prototype so `instanceof` works. */
   readonly errors?: readonly ErrorClass[];
   /** @default a silent logger */
   readonly logger?: Logger;
+  /**
+   * Deadlines, retry back-off and the gateway refresh run on it; a test cluster on a ManualClock
+   * shares its clock with its clients. The transport's own timeouts stay on real time.
+   * @default systemClock
+   */
+  readonly clock?: Clock;
 }
 
 export interface ResolvedClientOptions {
@@ -51,8 +67,10 @@ export interface ResolvedClientOptions {
   readonly tls: ConnectAddressOptions["tls"];
   readonly callTimeoutMs: number;
   readonly refreshIntervalMs: number;
+  readonly ownerCacheSize: number;
   readonly errors: readonly ErrorClass[];
   readonly logger: Logger | undefined;
+  readonly clock: Clock;
 }
 
 export function resolveClientOptions(
@@ -101,7 +119,9 @@ export function resolveClientOptions(
       undefined,
       DEFAULT_GATEWAY_REFRESH_MS,
     ),
+    ownerCacheSize: nonNegativeInt("ownerCacheSize", options.ownerCacheSize, DEFAULT_OWNER_CACHE_SIZE),
     errors: options.errors ?? [],
     logger: options.logger,
+    clock: options.clock ?? systemClock,
   };
 }

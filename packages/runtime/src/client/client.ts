@@ -5,9 +5,10 @@ import {
   type ActorRefFactory,
   type CallOptions,
   CallTimeoutError,
-  ConnectionError,
+  type Clock,
   type DocumentOf,
   type DocumentProjectionClass,
+  delay,
   formatAddress,
   type MemberInfo,
   type Membership,
@@ -19,6 +20,8 @@ import {
   type PurgeRequest,
   type ReminderInfo,
   ShuttingDownError,
+  streamOf,
+  type TimerHandle,
   type TimeTravelRefFactory,
   type Tombstone,
 } from "@granary/core";
@@ -43,23 +46,41 @@ import type {
 } from "../history/history-types.js";
 import { HistoryOp, historyMessage } from "../history/history-wire.js";
 import { PURGE_METHOD, validatePurgeRequest } from "../history/purge.js";
-import type { RequestOptions, ResponseSink } from "../messaging/connection.js";
+import type { RequestOptions, ResponseSink } from "../messaging/connection-types.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { PeerRole } from "../messaging/transport-options.js";
 import { loadOptionalPackage } from "../options/optional-package.js";
 import type { ProjectionQuery } from "../projections/projection-queries.js";
+import { SYSTEM_TYPE_PREFIX } from "../projections/system-calls.js";
 import { ReminderAdmin } from "../reminders/silo-reminders.js";
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
 import { clientQuery, clientSubscribe, type GatewayInvoker } from "./client-read-side.js";
+import { OwnerCache } from "./owner-cache.js";
 
 /** Retries a refused first attempt: set by Client, which keeps the retry logic private. */
 let afterRefusal: (client: Client, call: GatewayCall, error: unknown) => Promise<unknown>;
+/** Notes where a call ran (or that its cached owner failed it): set by Client. */
+let ranAt: (client: Client, call: GatewayCall, ownerHint: string | undefined) => void;
+let ownerFailed: (client: Client, call: GatewayCall) => void;
+
+/** How a client's calls were routed since it connected (the silos count the other side: `SiloInfo.routing`). */
+export interface ClientRouting {
+  /** Actor calls sent (first attempts). */
+  readonly callsSent: number;
+  /** Of those, the calls sent straight to the silo known to own the actor. */
+  readonly callsToKnownOwner: number;
+  /** Actors whose owner the client knows now (at most `ownerCacheSize`). */
+  readonly ownersKnown: number;
+}
 
 /**
  * Calls actors of a cluster from outside it (a web server, a script): `client.get(Account, id)`
- * gives the same typed reference as inside a silo. Calls go to a gateway silo, which routes them.
- * When a gateway dies the client moves to another; it retries only calls that provably did not
- * execute (refused by a leaving silo, or a connection that never opened).
+ * gives the same typed reference as inside a silo. A call goes to the silo that owns its actor when
+ * the client knows it (every reply says where the call ran, or the silo it was sent to ran it),
+ * else to the next gateway in turn, which forwards it to the owner. The silo that receives a call
+ * checks ownership itself, so what the client knows is only a shortcut. When a gateway dies the
+ * client moves to another; it retries only calls that provably did not execute (refused by a
+ * leaving silo, or a connection that never opened).
  *
  * @example
  * const client = await Client.connect({ redis: "redis://127.0.0.1:6379", clusterKey });
@@ -72,11 +93,18 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
   readonly #logger: Logger;
   readonly #membership: Membership | undefined;
   readonly #ownsMembership: boolean;
+  readonly #clock: Clock;
+  readonly #refreshIntervalMs: number;
   #gateways: string[];
+  /** The same addresses as #gateways: an owner hint is used only while its silo is one of them. */
+  #gatewaySet: Set<string>;
+  readonly #owners: OwnerCache;
+  #callsSent = 0;
+  #callsToKnownOwner = 0;
   #members: MemberInfo[] = [];
   #next = 0;
   #lastOptions: RequestOptions | undefined;
-  #refresher: ReturnType<typeof setInterval> | undefined;
+  #refresher: TimerHandle | undefined;
   /** Why the last membership refresh failed (cleared by the next success), for NO_SILO_AVAILABLE. */
   #membershipError: unknown;
   #closed = false;
@@ -87,7 +115,11 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     this.#ownsMembership = ownsMembership;
     this.#logger = options.logger ?? pino({ level: "silent" });
     this.defaultTimeoutMs = options.callTimeoutMs;
+    this.#clock = options.clock;
+    this.#refreshIntervalMs = options.refreshIntervalMs;
     this.#gateways = [...options.gateways];
+    this.#gatewaySet = new Set(this.#gateways);
+    this.#owners = new OwnerCache(options.ownerCacheSize);
     this.#pool = new ConnectionPool({
       ...(options.clusterKey === undefined ? {} : { clusterKey: options.clusterKey }),
       allowUnauthenticated: options.allowUnauthenticated,
@@ -115,10 +147,17 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     const client = new Client(resolved, membership, owns);
     if (membership) {
       await client.#refreshGateways();
-      client.#refresher = setInterval(() => void client.#refreshGateways(), resolved.refreshIntervalMs);
-      client.#refresher.unref();
+      client.#scheduleRefresh();
     }
     return client;
+  }
+
+  #scheduleRefresh(): void {
+    if (this.#closed) return;
+    this.#refresher = this.#clock.setTimeout(() => {
+      this.#scheduleRefresh();
+      void this.#refreshGateways();
+    }, this.#refreshIntervalMs);
   }
 
   /**
@@ -211,17 +250,17 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
 
   /** Sends a request that is not an actor call to a gateway, retrying where it provably did not run. */
   async #send(frame: unknown[], timeoutMs: number, actor: string, what: string): Promise<unknown> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.#clock.now() + timeoutMs;
     for (let attempt = 0; ; attempt++) {
       if (this.#closed) throw new ShuttingDownError("client");
-      const remaining = deadline - Date.now();
+      const remaining = deadline - this.#clock.now();
       if (remaining <= 0) throw new CallTimeoutError(actor, what, timeoutMs);
       const gateway = this.#pick();
       if (gateway === undefined) {
         await this.#refreshGateways();
         if (this.#gateways.length === 0) {
           if (attempt > 20) throw this.#noSilo(undefined);
-          await sleep(Math.min(100 * (attempt + 1), remaining));
+          await delay(this.#clock, Math.min(100 * (attempt + 1), remaining));
         }
         continue;
       }
@@ -231,7 +270,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
         if (error instanceof GatewayTimeout) throw new CallTimeoutError(actor, what, timeoutMs);
         if (!provablyNotExecuted(error)) throw error;
         if ((error as { code?: string }).code === "CONNECTION_ERROR") this.#dropGateway(gateway);
-        await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
+        await delay(this.#clock, Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - this.#clock.now())));
       }
     }
   }
@@ -325,23 +364,78 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     return this.#gateways;
   }
 
+  /** How this client's calls were routed: how many went straight to their actor's owner. */
+  get routing(): ClientRouting {
+    return {
+      callsSent: this.#callsSent,
+      callsToKnownOwner: this.#callsToKnownOwner,
+      ownersKnown: this.#owners.size,
+    };
+  }
+
   invoke(call: CallRequest): Promise<unknown> {
     // Every call carries an idempotency key (its own call id unless the caller chose one), so a call
     // whose connection dropped mid-flight can be sent again without ever running twice.
     const request: CallRequest =
       call.idempotencyKey === undefined ? { ...call, idempotencyKey: call.context.callId } : call;
-    // Fast path: one attempt on the next gateway, answered straight into the call's promise. Retry
-    // state exists only once a gateway refused.
-    const gateway = this.#closed ? undefined : this.#pick();
-    if (gateway === undefined) return this.#invokeWithRetries(request, Date.now() + request.timeoutMs, 0, undefined);
+    if (this.#closed) return this.#invokeWithRetries(request, this.#clock.now() + request.timeoutMs, 0, undefined);
+    // Fast path: one attempt on the actor's owner, or on the next gateway, answered straight into the
+    // call's promise. Retry state exists only once a silo refused.
+    const key = this.#ownerKey(request);
+    const owner = key === undefined ? undefined : this.#knownOwner(key);
+    const gateway = owner ?? this.#pick();
+    if (gateway === undefined)
+      return this.#invokeWithRetries(request, this.#clock.now() + request.timeoutMs, 0, undefined);
+    this.#callsSent++;
+    if (owner !== undefined) this.#callsToKnownOwner++;
     return new Promise((resolve, reject) => {
-      const call = new GatewayCall(this, request, gateway, resolve, reject);
+      const deadline = this.#clock.now() + request.timeoutMs;
+      const call = new GatewayCall(this, request, gateway, deadline, key, owner !== undefined, resolve, reject);
       this.#pool.requestTo(gateway, callMessage(request, 0), call, this.#requestOptions(request.timeoutMs));
     });
   }
 
   static {
     afterRefusal = (client, call, error) => client.#afterRefusal(call, error);
+    ranAt = (client, call, ownerHint) => client.#ranAt(call.actorKey, call.gateway, call.toKnownOwner, ownerHint);
+    ownerFailed = (client, call) => {
+      if (call.actorKey !== undefined) client.#owners.delete(call.actorKey);
+    };
+  }
+
+  /**
+   * The key the owner cache knows the call's actor by; undefined when the cache is off, or for
+   * requests any silo answers itself (built-in `$granary.` types, `granary:` operator methods such
+   * as a reminder listing): their answers say nothing about the actor's owner.
+   */
+  #ownerKey(request: CallRequest): string | undefined {
+    if (this.#owners.capacity === 0) return undefined;
+    if (request.actorType.startsWith(SYSTEM_TYPE_PREFIX) || request.method.startsWith("granary:")) return undefined;
+    return streamOf(request.actorType, request.actorId);
+  }
+
+  /** The owner of `key` as last learned, while its silo is still a gateway. */
+  #knownOwner(key: string): string | undefined {
+    const owner = this.#owners.get(key);
+    if (owner === undefined || this.#gatewaySet.has(owner)) return owner;
+    this.#owners.delete(key);
+    return undefined;
+  }
+
+  /**
+   * A silo answered a call sent to `sentTo`: it ran where `ownerHint` says, or on `sentTo` when the
+   * reply has no hint (that silo ran it itself).
+   */
+  #ranAt(key: string | undefined, sentTo: string, toKnownOwner: boolean, ownerHint: string | undefined): void {
+    if (key === undefined) return;
+    if (ownerHint === undefined) {
+      if (!toKnownOwner) this.#owners.set(key, sentTo);
+    } else if (this.#gatewaySet.has(ownerHint)) {
+      this.#owners.set(key, ownerHint);
+    } else {
+      // A silo this client does not know (yet): keep going through gateways until membership says.
+      this.#owners.delete(key);
+    }
   }
 
   /** The options of a first attempt: one object per timeout value, not one per call. */
@@ -359,7 +453,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     const { request, gateway, deadline } = call;
     this.#logger.debug({ gateway, err: messageOf(error) }, "gateway refused the call; trying another");
     if (unreachable(error)) this.#dropGateway(gateway);
-    await sleep(Math.min(10, Math.max(0, deadline - Date.now())));
+    await delay(this.#clock, Math.min(10, Math.max(0, deadline - this.#clock.now())));
     return this.#invokeWithRetries(request, deadline, 1, error, gateway);
   }
 
@@ -386,7 +480,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
     if (refusedBy !== undefined && unreachable(refusal)) unreachableHere.add(refusedBy);
     for (let attempt = firstAttempt; ; attempt++) {
       if (this.#closed) throw new ShuttingDownError("client", { retryable: false });
-      const remaining = deadline - Date.now();
+      const remaining = deadline - this.#clock.now();
       if (remaining <= 0) throw uncertain ?? this.#noSilo(lastError);
       let gateway = this.#pickExcept(unreachableHere);
       if (gateway === undefined) {
@@ -395,10 +489,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
         if (gateway === undefined) throw uncertain ?? this.#noSilo(lastError);
       }
       try {
-        return await this.#pool.request(gateway, callMessage(request, 0), {
-          timeoutMs: remaining,
-          timeoutError: gatewayTimeout,
-        });
+        return await this.#requestCall(gateway, request, remaining);
       } catch (error) {
         if (error instanceof GatewayTimeout) throw callTimeout(request);
         if (!safeToResend(error)) throw error;
@@ -409,9 +500,31 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
           unreachableHere.add(gateway);
           this.#dropGateway(gateway);
         }
-        await sleep(Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - Date.now())));
+        await delay(this.#clock, Math.min(10 * 2 ** attempt, 250, Math.max(0, deadline - this.#clock.now())));
       }
     }
+  }
+
+  /** One attempt of a call on `gateway` outside the fast path, noting where it ran. */
+  #requestCall(gateway: string, request: CallRequest, timeoutMs: number): Promise<unknown> {
+    const key = this.#ownerKey(request);
+    return new Promise((resolve, reject) =>
+      this.#pool.requestTo(
+        gateway,
+        callMessage(request, 0),
+        {
+          resolve: (value, ownerHint) => {
+            this.#ranAt(key, gateway, false, ownerHint);
+            resolve(value);
+          },
+          reject: (error, ownerHint) => {
+            if (ownerHint !== undefined && !safeToResend(error)) this.#ranAt(key, gateway, false, ownerHint);
+            reject(error);
+          },
+        },
+        { timeoutMs, timeoutError: gatewayTimeout },
+      ),
+    );
   }
 
   /** The error of a call no silo took (it never ran), saying why none could. */
@@ -438,7 +551,7 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
 
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#refresher) clearInterval(this.#refresher);
+    if (this.#refresher) this.#clock.clearTimeout(this.#refresher);
     await this.#pool.close();
     if (this.#ownsMembership) await this.#membership?.close();
   }
@@ -459,8 +572,23 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
   }
 
   #dropGateway(gateway: string): void {
-    // With a fixed list, keep it (the silo may come back); with membership, the next refresh decides.
-    if (this.#membership) this.#gateways = this.#gateways.filter((g) => g !== gateway);
+    // With a fixed list, keep it (the silo may come back; each actor's entry goes when a call to it
+    // fails); with membership, the next refresh decides, and dropping it now forgets its actors once.
+    if (this.#membership) this.#setGateways(this.#gateways.filter((g) => g !== gateway));
+  }
+
+  #setGateways(gateways: string[]): void {
+    const before = this.#gatewaySet;
+    this.#gateways = gateways;
+    this.#gatewaySet = new Set(gateways);
+    // A silo that left owns nothing any more: one sweep when it leaves the list, rather than one
+    // per failed call while it is down.
+    for (const address of before) {
+      if (!this.#gatewaySet.has(address)) {
+        this.#owners.retainOwners((owner) => this.#gatewaySet.has(owner));
+        return;
+      }
+    }
   }
 
   async #refreshGateways(): Promise<void> {
@@ -471,12 +599,12 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
       // Calls waiting on a gateway whose lease expired fail now instead of at their timeout; one
       // that left gracefully answers what it accepted while it closes.
       for (const member of this.#members) {
-        if (!gateways.includes(formatAddress(member)) && member.leaseExpiresAt <= Date.now()) {
+        if (!gateways.includes(formatAddress(member)) && member.leaseExpiresAt <= this.#clock.now()) {
           this.#pool.disconnect(formatAddress(member), "its membership lease expired");
         }
       }
       this.#members = members;
-      this.#gateways = gateways;
+      this.#setGateways(gateways);
       this.#membershipError = undefined;
     } catch (error) {
       this.#membershipError = error;
@@ -485,25 +613,42 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
   }
 }
 
-/** A first attempt in flight: receives the gateway's answer and settles the caller's promise. */
+/** A first attempt in flight: receives the silo's answer and settles the caller's promise. */
 class GatewayCall implements ResponseSink {
-  /** Started at, plus the call's timeout: retries stop there. */
-  readonly deadline: number;
-
+  /**
+   * @param deadline started at, plus the call's timeout (on the client's clock): retries stop there
+   * @param actorKey the actor's key, when the client keeps owners
+   * @param toKnownOwner `gateway` is the silo the client knew as the actor's owner
+   */
   constructor(
     readonly client: Client,
     readonly request: CallRequest,
     readonly gateway: string,
-    readonly resolve: (value: unknown) => void,
+    readonly deadline: number,
+    readonly actorKey: string | undefined,
+    readonly toKnownOwner: boolean,
+    readonly resolvePromise: (value: unknown) => void,
     readonly rejectPromise: (error: unknown) => void,
-  ) {
-    this.deadline = Date.now() + request.timeoutMs;
+  ) {}
+
+  resolve(value: unknown, ownerHint?: string): void {
+    // Sent to the known owner and answered without a hint: nothing new to learn.
+    if (!this.toKnownOwner || ownerHint !== undefined) ranAt(this.client, this, ownerHint);
+    this.resolvePromise(value);
   }
 
-  reject(error: unknown): void {
-    if (error instanceof GatewayTimeout) this.rejectPromise(callTimeout(this.request));
-    else if (!safeToResend(error)) this.rejectPromise(error);
-    else afterRefusal(this.client, this, error).then(this.resolve, this.rejectPromise);
+  reject(error: unknown, ownerHint?: string): void {
+    if (error instanceof GatewayTimeout) {
+      if (this.toKnownOwner) ownerFailed(this.client, this);
+      this.rejectPromise(callTimeout(this.request));
+    } else if (!safeToResend(error)) {
+      // The call ran and failed there: a hint still says where.
+      if (ownerHint !== undefined) ranAt(this.client, this, ownerHint);
+      this.rejectPromise(error);
+    } else {
+      if (this.toKnownOwner) ownerFailed(this.client, this);
+      afterRefusal(this.client, this, error).then(this.resolvePromise, this.rejectPromise);
+    }
   }
 }
 
@@ -531,8 +676,4 @@ function callTimeout(request: CallRequest): CallTimeoutError {
 function unreachable(error: unknown): boolean {
   const e = error as { code?: string; retryable?: boolean } | undefined;
   return e?.code === "CONNECTION_ERROR" && e.retryable === true;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

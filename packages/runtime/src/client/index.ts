@@ -13,5 +13,10 @@
  */
 
 export { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CLUSTER_NAME } from "../options/defaults.js";
-export { Client } from "./client.js";
-export { type ClientOptions, DEFAULT_GATEWAY_REFRESH_MS, resolveClientOptions } from "./client-options.js";
+export { Client, type ClientRouting } from "./client.js";
+export {
+  type ClientOptions,
+  DEFAULT_GATEWAY_REFRESH_MS,
+  DEFAULT_OWNER_CACHE_SIZE,
+  resolveClientOptions,
+} from "./client-options.js";

@@ -16,6 +16,13 @@ describe("cluster options", () => {
     expect(resolveClusterOptions({ ...base, leaseMs: MIN_LEASE_MS }, {})?.leaseMs).toBe(MIN_LEASE_MS);
   });
 
+  it("advertisedPort defaults to the port listened on; a bad one is refused naming the option", () => {
+    expect(resolveClusterOptions({ ...base, port: 0 }, {})?.advertisedPort).toBeUndefined();
+    expect(resolveClusterOptions({ ...base, advertisedPort: 20_000 }, {})?.advertisedPort).toBe(20_000);
+    expect(resolveClusterOptions(base, { GRANARY_ADVERTISED_PORT: "20001" })?.advertisedPort).toBe(20_001);
+    expect(() => resolveClusterOptions({ ...base, advertisedPort: 0 }, {})).toThrow(/`advertisedPort`/);
+  });
+
   it("standalone (no redis) resolves to no cluster, even with a port (a standalone listener)", () => {
     expect(resolveClusterOptions({ port: 0, clusterKey: base.clusterKey }, {})).toBeUndefined();
   });

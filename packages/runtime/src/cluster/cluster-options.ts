@@ -20,6 +20,12 @@ export interface ClusterOptions {
   /** Host other silos and clients dial; needed when `host` is 0.0.0.0. @default `host` (env GRANARY_ADVERTISED_HOST) */
   readonly advertisedHost?: string;
   /**
+   * Port other silos and clients dial, when it is not the one listened on: a container's port
+   * mapping, a proxy in front of the silo (TestCluster's fault-injecting relays).
+   * @default the port listened on (env GRANARY_ADVERTISED_PORT)
+   */
+  readonly advertisedPort?: number;
+  /**
    * Shared secret of the cluster (at least 16 bytes; `openssl rand -hex 32`). Required in cluster
    * mode unless `allowUnauthenticated`. (env GRANARY_CLUSTER_KEY)
    */
@@ -49,6 +55,8 @@ export interface ResolvedClusterOptions {
   readonly host: string;
   readonly port: number;
   readonly advertisedHost: string;
+  /** Undefined: the port listened on. */
+  readonly advertisedPort: number | undefined;
   readonly clusterKey: string | undefined;
   readonly allowUnauthenticated: boolean;
   readonly tls: ClusterOptions["tls"];
@@ -86,6 +94,18 @@ export function resolveClusterOptions(
       `the silo listens on ${host}; set advertisedHost (GRANARY_ADVERTISED_HOST) to the address other silos and clients should dial`,
     );
   }
+  const advertisedPortText =
+    options.advertisedPort === undefined ? env.GRANARY_ADVERTISED_PORT || undefined : String(options.advertisedPort);
+  const advertisedPort = advertisedPortText === undefined ? undefined : Number(advertisedPortText);
+  if (
+    advertisedPort !== undefined &&
+    (!Number.isInteger(advertisedPort) || advertisedPort < 1 || advertisedPort > 65_535)
+  ) {
+    throw new InvalidConfigurationError(
+      "advertisedPort",
+      `must be an integer from 1 to 65535 (GRANARY_ADVERTISED_PORT), got ${advertisedPortText}`,
+    );
+  }
   const clusterKey = options.clusterKey ?? (env.GRANARY_CLUSTER_KEY || undefined);
   const allowUnauthenticated = options.allowUnauthenticated ?? false;
   if (clusterKey === undefined && !allowUnauthenticated) {
@@ -102,6 +122,7 @@ export function resolveClusterOptions(
     host,
     port,
     advertisedHost,
+    advertisedPort,
     clusterKey,
     allowUnauthenticated,
     tls: options.tls,

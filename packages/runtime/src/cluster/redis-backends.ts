@@ -20,14 +20,19 @@ export interface ClusterBackends {
   close(): Promise<void>;
 }
 
-/** Membership, directory and (unless another store was given) the event store, all on one Redis. */
+/**
+ * Membership, directory and (unless another store was given) the event store, all on one Redis.
+ * The directory, stores and reminders share one command connection (their commands of a tick go
+ * out in one write); membership keeps its own, so lease renewal never waits in line behind a burst
+ * of appends or directory look-ups (issue: a busy silo must not fence itself).
+ */
 export async function openRedisBackends(
   url: string,
   cluster: string,
   logger: Logger,
   withStores: boolean,
 ): Promise<ClusterBackends> {
-  const { RedisDirectory, RedisEventStore, RedisMembership, RedisReminderStore, RedisSnapshotStore } =
+  const { RedisDirectory, RedisEventStore, RedisMembership, RedisReminderStore, RedisSnapshotStore, openSharedRedis } =
     await loadOptionalPackage(
       () => import("@granary/redis"),
       "@granary/redis",
@@ -36,17 +41,17 @@ export async function openRedisBackends(
     );
   const redisLogger = logger.child({ component: "redis" });
   const membership = new RedisMembership({ redis: url, cluster, logger: redisLogger });
-  const directory = new RedisDirectory({ redis: url, cluster, logger: redisLogger });
-  const reminders = new RedisReminderStore({ redis: url, logger: redisLogger });
+  const shared = openSharedRedis(url, { logger: redisLogger });
+  const redis = shared.client;
+  const directory = new RedisDirectory({ redis, cluster, logger: redisLogger });
+  const reminders = new RedisReminderStore({ redis, logger: redisLogger });
   const stores = withStores
     ? {
-        store: new RedisEventStore({ redis: url, logger: redisLogger }),
-        snapshots: new RedisSnapshotStore({ redis: url, logger: redisLogger }),
+        store: new RedisEventStore({ redis, logger: redisLogger }),
+        snapshots: new RedisSnapshotStore({ redis, logger: redisLogger }),
       }
     : {};
-  // A Redis without AOF stops the start here (INVALID_CONFIGURATION naming allowDataLossWithoutAof).
-  await stores.store?.ready().catch(async (error: unknown) => {
-    if (!isGranaryError(error, "INVALID_CONFIGURATION")) return; // Redis down: the first write asks again
+  const closeAll = async (): Promise<void> => {
     await Promise.allSettled([
       reminders.close(),
       membership.close(),
@@ -54,6 +59,13 @@ export async function openRedisBackends(
       stores.store?.close(),
       stores.snapshots?.close(),
     ]);
+    // After the adapters: they wait for their commands in flight on it.
+    await shared.close();
+  };
+  // A Redis without AOF stops the start here (INVALID_CONFIGURATION naming allowDataLossWithoutAof).
+  await stores.store?.ready().catch(async (error: unknown) => {
+    if (!isGranaryError(error, "INVALID_CONFIGURATION")) return; // Redis down: the first write asks again
+    await closeAll();
     throw error;
   });
   return {
@@ -61,14 +73,6 @@ export async function openRedisBackends(
     directory,
     ...stores,
     reminders,
-    async close() {
-      await Promise.allSettled([
-        reminders.close(),
-        membership.close(),
-        directory.close(),
-        stores.store?.close(),
-        stores.snapshots?.close(),
-      ]);
-    },
+    close: closeAll,
   };
 }

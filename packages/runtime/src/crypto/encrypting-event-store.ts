@@ -1,9 +1,11 @@
 import type {
   AppendOptions,
   AppendResult,
+  CorrelatedReadOptions,
   EventEnvelope,
   EventReadError,
   EventStore,
+  ProjectionStore,
   PurgeRequest,
   ReadOptions,
   ReadWithErrorsResult,
@@ -12,26 +14,31 @@ import type {
   Subscription,
   Tombstone,
 } from "@granary/core";
-import { messageOf } from "@granary/core";
+import { InvalidArgumentError, messageOf, providesProjectionStore } from "@granary/core";
 import { openEvent, sealEvents } from "./event-crypto.js";
 import type { KeyCache } from "./key-cache.js";
 import type { PersonalDataRules } from "./personal-data-rules.js";
+import type { StreamSubjects } from "./stream-subjects.js";
 
 /**
  * The silo's event store when actors declare personal data: declared fields are encrypted per data
  * subject before `append` reaches the store, and every read path (`read`, `readWithErrors`,
- * `readAll`, `subscribe`) decrypts them, or shows the redaction marker for a forgotten subject.
+ * `readAll`, `readCorrelated`, `subscribe`) decrypts them, or shows the redaction marker for a
+ * forgotten subject. The projection store is the inner store's (documents are the application's).
  * Whatever reads through the silo (replay, `loadHistory`, history, projections) sees the same.
  */
 export class EncryptingEventStore implements EventStore {
   readonly #inner: EventStore;
   readonly #rules: PersonalDataRules;
   readonly #keys: KeyCache;
+  readonly #subjects: StreamSubjects | undefined;
 
-  constructor(inner: EventStore, rules: PersonalDataRules, keys: KeyCache) {
+  /** `subjects` learns which subjects each stream's events involve (shared with the snapshot store). */
+  constructor(inner: EventStore, rules: PersonalDataRules, keys: KeyCache, subjects?: StreamSubjects) {
     this.#inner = inner;
     this.#rules = rules;
     this.#keys = keys;
+    this.#subjects = subjects;
   }
 
   /** The store underneath, holding only ciphertext of personal fields. */
@@ -46,12 +53,17 @@ export class EncryptingEventStore implements EventStore {
     options?: AppendOptions,
   ): Promise<AppendResult> {
     const rules = this.#rules.forStream(stream);
-    const stored = rules ? await sealEvents(stream, events, rules, this.#keys) : events;
-    return this.#inner.append(stream, expectedVersion, stored, options);
+    if (!rules) return this.#inner.append(stream, expectedVersion, events, options);
+    const stored = await sealEvents(stream, events, rules, this.#keys);
+    const result = await this.#inner.append(stream, expectedVersion, stored, options);
+    this.#subjects?.saw(stream, expectedVersion + 1, stored);
+    return result;
   }
 
   async read(stream: string, fromVersion?: number, options?: ReadOptions): Promise<RecordedEvent[]> {
-    return this.#openAll(await this.#inner.read(stream, fromVersion, options));
+    const stored = await this.#inner.read(stream, fromVersion, options);
+    if (this.#subjects && this.#rules.forStream(stream)) this.#subjects.saw(stream, fromVersion ?? 1, stored);
+    return this.#openAll(stored);
   }
 
   async readWithErrors(stream: string, fromVersion?: number): Promise<ReadWithErrorsResult> {
@@ -88,6 +100,21 @@ export class EncryptingEventStore implements EventStore {
     return this.#openAll(await this.#inner.readAll(fromPosition, limit));
   }
 
+  async readCorrelated(correlationId: string, options?: CorrelatedReadOptions): Promise<RecordedEvent[]> {
+    if (!this.#inner.readCorrelated) {
+      throw new InvalidArgumentError(
+        "the silo's event store does not implement readCorrelated, so correlated() cannot answer; every Granary store (memory, SQLite, Redis, PostgreSQL) does",
+      );
+    }
+    return this.#openAll(await this.#inner.readCorrelated(correlationId, options));
+  }
+
+  /** The projection store beside the store underneath, when it offers one. */
+  get openProjectionStore(): (() => ProjectionStore) | undefined {
+    const inner = this.#inner;
+    return providesProjectionStore(inner) ? () => inner.openProjectionStore() : undefined;
+  }
+
   subscribe(options: SubscribeOptions): Subscription {
     const keys = this.#keys;
     return this.#inner.subscribe({
@@ -97,6 +124,7 @@ export class EncryptingEventStore implements EventStore {
   }
 
   purge(stream: string, request: PurgeRequest): Promise<Tombstone> {
+    this.#subjects?.forget(stream);
     return this.#inner.purge(stream, request);
   }
 

@@ -4,6 +4,7 @@ import { sealedSubject } from "./event-crypto.js";
 import type { KeyCache, SubjectCipherKeys } from "./key-cache.js";
 import type { PersonalDataRules } from "./personal-data-rules.js";
 import { isSealedSnapshot, openSnapshot, sealSnapshot } from "./sealed-snapshot.js";
+import type { StreamSubjects } from "./stream-subjects.js";
 
 /**
  * Snapshots of actors that declare personal data are sealed under every involved subject's key
@@ -18,20 +19,26 @@ export class EncryptingSnapshotStore implements SnapshotStore {
   readonly #rules: PersonalDataRules;
   readonly #keys: KeyCache;
   readonly #logger: () => Logger;
+  readonly #subjects: StreamSubjects;
 
-  /** `events` is the raw event store (ciphertext), read to learn which subjects a stream involves. */
+  /**
+   * `events` is the raw event store (ciphertext), read to learn which subjects a stream involves
+   * when `subjects` (shared with the silo's EncryptingEventStore) does not already know.
+   */
   constructor(
     inner: SnapshotStore,
     events: EventStore,
     rules: PersonalDataRules,
     keys: KeyCache,
     logger: () => Logger,
+    subjects: StreamSubjects,
   ) {
     this.#inner = inner;
     this.#events = events;
     this.#rules = rules;
     this.#keys = keys;
     this.#logger = logger;
+    this.#subjects = subjects;
   }
 
   get inner(): SnapshotStore {
@@ -40,8 +47,11 @@ export class EncryptingSnapshotStore implements SnapshotStore {
 
   async save(snapshot: Snapshot): Promise<void> {
     if (!this.#rules.forStream(snapshot.stream)) return this.#inner.save(snapshot);
-    const subjects = await this.#subjectsUpTo(snapshot.stream, snapshot.version);
+    const subjects =
+      this.#subjects.at(snapshot.stream, snapshot.version) ??
+      (await this.#subjectsUpTo(snapshot.stream, snapshot.version));
     if (subjects === undefined) return;
+    this.#subjects.learn(snapshot.stream, snapshot.version, subjects);
     if (subjects.length === 0) return this.#inner.save(snapshot);
     const keys = await this.#keysOf(subjects);
     if (!keys) {
@@ -73,7 +83,12 @@ export class EncryptingSnapshotStore implements SnapshotStore {
   }
 
   async #open(stream: string, stored: Snapshot | undefined): Promise<Snapshot | undefined> {
-    if (!stored || !isSealedSnapshot(stored.state)) return stored;
+    if (!stored) return stored;
+    if (!isSealedSnapshot(stored.state)) {
+      // Such an actor's snapshot is saved in the clear only while no event carries personal data.
+      if (this.#rules.forStream(stream)) this.#subjects.learn(stream, stored.version, []);
+      return stored;
+    }
     const sealed = stored.state;
     const keys = Array.isArray(sealed.subjects) ? await this.#keysOf(sealed.subjects) : undefined;
     if (!keys) {
@@ -83,6 +98,7 @@ export class EncryptingSnapshotStore implements SnapshotStore {
     }
     try {
       const state = openSnapshot(sealed, stream, stored.version, stored.snapshotVersion, keys);
+      this.#subjects.learn(stream, stored.version, sealed.subjects);
       return { ...stored, state };
     } catch (error) {
       this.#logger().warn(

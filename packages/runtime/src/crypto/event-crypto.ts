@@ -40,7 +40,7 @@ export async function sealEvents(
       );
     }
     const subject = subjectOf(rule, event);
-    const subjectKeys = await keys.forWrite(subject);
+    const subjectKeys = keys.cachedKeys(subject) ?? (await keys.forWrite(subject));
     const data: Record<string, JsonValue> = {};
     const personal: Record<string, JsonValue> = {};
     for (const [field, value] of Object.entries(event.data)) {

@@ -32,7 +32,13 @@ export const DEFAULT_KEY_CACHE_ENTRIES = 10_000;
 export const DEFAULT_KEY_CACHE_TTL_MS = 30_000;
 
 type Entry =
-  | { readonly status: "active"; readonly keys: SubjectCipherKeys; readonly expiresAt: number }
+  | {
+      readonly status: "active";
+      readonly keys: SubjectCipherKeys;
+      readonly expiresAt: number;
+      /** Of the data key the keys were derived from: a subject has one key for good, so the same one. */
+      readonly createdAt: string;
+    }
   | { readonly status: "destroyed"; readonly destroyedAt: string };
 
 function derive(key: Uint8Array, purpose: string): Buffer {
@@ -74,6 +80,12 @@ export class KeyCache {
     return state.keys;
   }
 
+  /** The subject's keys if they are cached and active (the synchronous path of {@link forWrite}). */
+  cachedKeys(subject: string): SubjectCipherKeys | undefined {
+    const entry = this.#entries.get(subject);
+    return entry?.status === "active" && entry.expiresAt > this.#now() ? entry.keys : undefined;
+  }
+
   /** The subject's keys for decrypting: destroyed once forgotten, missing if the key store never had one. */
   async forRead(subject: string): Promise<SubjectKeyState> {
     return this.#cached(subject) ?? (await this.#fetch(subject, false));
@@ -97,13 +109,11 @@ export class KeyCache {
     this.#set(subject, { status: "destroyed", destroyedAt });
   }
 
+  /** The entry unless it expired (an expired one stays until the key store answered again). */
   #cached(subject: string): SubjectKeyState | undefined {
     const entry = this.#entries.get(subject);
     if (!entry) return undefined;
-    if (entry.status === "active" && entry.expiresAt <= this.#now()) {
-      this.#entries.delete(subject);
-      return undefined;
-    }
+    if (entry.status === "active" && entry.expiresAt <= this.#now()) return undefined;
     return entry;
   }
 
@@ -127,14 +137,20 @@ export class KeyCache {
       this.#set(subject, found);
       return found;
     }
+    // An expired entry of the same key (same creation) keeps its derived keys: three HKDFs
+    // (~45 µs) per subject per TTL saved; the look-up above still re-checks it is not destroyed.
     const entry: Entry = {
       status: "active",
-      keys: {
-        enc: derive(found.key, "pii-enc"),
-        iv: derive(found.key, "pii-iv"),
-        snapshot: derive(found.key, "snapshot"),
-      },
+      keys:
+        now?.status === "active" && now.createdAt === found.createdAt
+          ? now.keys
+          : {
+              enc: derive(found.key, "pii-enc"),
+              iv: derive(found.key, "pii-iv"),
+              snapshot: derive(found.key, "snapshot"),
+            },
       expiresAt: this.#now() + this.#ttlMs,
+      createdAt: found.createdAt,
     };
     found.key.fill(0);
     this.#set(subject, entry);

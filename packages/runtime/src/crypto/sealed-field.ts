@@ -63,7 +63,9 @@ export function sealFields(
   const iv = createHmac("sha256", keys.iv).update(aad).update(plaintext).digest().subarray(0, IV_BYTES);
   const cipher = createCipheriv("aes-256-gcm", keys.enc, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
-  const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const ct = cipher.update(plaintext);
+  // GCM is a stream mode: final() adds no bytes, it computes the tag.
+  cipher.final();
   return {
     v: 1,
     kid: subject,

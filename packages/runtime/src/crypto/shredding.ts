@@ -12,6 +12,7 @@ import { EncryptingEventStore } from "./encrypting-event-store.js";
 import { EncryptingSnapshotStore } from "./encrypting-snapshot-store.js";
 import { KeyCache } from "./key-cache.js";
 import { PersonalDataRules } from "./personal-data-rules.js";
+import { StreamSubjects } from "./stream-subjects.js";
 
 /** A silo's crypto-shredding parts; present when an actor declares personal data or a key store was given. */
 export interface Shredding {
@@ -57,13 +58,14 @@ export async function setUpShredding(input: ShreddingInput): Promise<Shredding |
     input.onForgotten(subject);
   });
   const raw = input.stores;
+  const subjects = new StreamSubjects();
   return {
     rules,
     keys,
     stores: {
       ...raw,
-      store: new EncryptingEventStore(raw.store, rules, keys),
-      snapshots: new EncryptingSnapshotStore(raw.snapshots, raw.store, rules, keys, input.logger),
+      store: new EncryptingEventStore(raw.store, rules, keys, subjects),
+      snapshots: new EncryptingSnapshotStore(raw.snapshots, raw.store, rules, keys, input.logger, subjects),
     },
     async close() {
       unwatch?.();

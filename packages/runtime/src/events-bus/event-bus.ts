@@ -11,6 +11,7 @@ import {
   subjectOf,
 } from "@granary/core";
 import type { Logger } from "pino";
+import { SYSTEM_TYPE_PREFIX } from "../projections/system-calls.js";
 
 /** A committed event as the bus delivers it. */
 export interface BusEvent extends RecordedEvent {
@@ -199,6 +200,7 @@ export class EventBus {
   #publish(event: RecordedEvent): void {
     if (this.#subscribers.size === 0) return;
     const actorType = actorTypeOfStream(event.stream);
+    if (actorType.startsWith(SYSTEM_TYPE_PREFIX)) return;
     const actorId = event.stream.slice(actorType.length + 1);
     const subject = subjectOf(this.#namespace, actorType, event.type);
     const tokens = subject.split(".");

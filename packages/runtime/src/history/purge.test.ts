@@ -1,5 +1,6 @@
 import {
   ErrorCode,
+  type EventStore,
   MemoryEventStore,
   MemorySnapshotStore,
   type Snapshot,
@@ -51,6 +52,11 @@ afterEach(async () => {
   await Promise.all(silos.splice(0).map((s) => s.stop()));
 });
 
+/** The feed after purges: no event of a purged stream is left, only the notice naming it (for projections). */
+async function feedAfterPurge(store: EventStore): Promise<[string, unknown][]> {
+  return (await store.readAll(0)).map((e) => [e.type, e.data]);
+}
+
 describe("purge", () => {
   it("purge - a live actor is deactivated without a snapshot, its events and snapshots erased, and the tombstone says who, when and why", async () => {
     const { silo, store, snapshots } = await startSilo();
@@ -65,7 +71,7 @@ describe("purge", () => {
     expect(Date.parse(tombstone.purgedAt)).toBeGreaterThanOrEqual(before - 1_000);
     expect(silo.activeActors()).toEqual([]);
     expect(await snapshots.load("Ledger/ada")).toBeUndefined();
-    expect(await store.readAll(0)).toEqual([]);
+    expect(await feedAfterPurge(store)).toEqual([["StreamPurged", { stream: "Ledger/ada" }]]);
     await silo.stop();
     expect(snapshots.saved.length).toBe(2);
     expect(await snapshots.load("Ledger/ada")).toBeUndefined();
@@ -107,7 +113,7 @@ describe("purge", () => {
     expect(await running).toBe(3);
     expect((await purge).lastVersion).toBe(2);
     expect(await waiting).toMatchObject({ code: ErrorCode.StreamPurged });
-    expect(await store.readAll(0)).toEqual([]);
+    expect(await feedAfterPurge(store)).toEqual([["StreamPurged", { stream: "Ledger/ada" }]]);
   });
 
   it("purge - racing a periodic snapshot: a save that lands after the purge is refused by the store", async () => {
@@ -149,9 +155,11 @@ describe("purge", () => {
   it("purge - listeners hear of each purge on the silo that ran it, after the tombstone is written", async () => {
     const { silo, store } = await startSilo();
     await silo.get(Ledger, "ada").credit(1);
-    const heard: (PurgedActor & { tombstoneStored: boolean })[] = [];
+    const heard: (PurgedActor & { tombstoneStored: boolean; noticed: boolean })[] = [];
     const stop = silo.onPurge(async (purged) => {
-      heard.push({ ...purged, tombstoneStored: (await store.tombstone("Ledger/ada")) !== undefined });
+      const tombstoneStored = (await store.tombstone("Ledger/ada")) !== undefined;
+      const noticed = (await store.readAll(purged.noticePosition - 1)).some((e) => e.type === "StreamPurged");
+      heard.push({ ...purged, tombstoneStored, noticed });
     });
     silo.onPurge(() => {
       throw new Error("a broken listener does not undo the purge");
@@ -161,7 +169,16 @@ describe("purge", () => {
     stop();
     await silo.purge(Ledger, "bob", REQUEST);
 
-    expect(heard).toEqual([{ actorType: "Ledger", actorId: "ada", tombstone, tombstoneStored: true }]);
+    expect(heard).toEqual([
+      {
+        actorType: "Ledger",
+        actorId: "ada",
+        tombstone,
+        noticePosition: expect.any(Number),
+        tombstoneStored: true,
+        noticed: true,
+      },
+    ]);
   });
 
   it("purge - an append that meets a purged stream deactivates the activation", async () => {

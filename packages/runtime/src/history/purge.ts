@@ -1,5 +1,6 @@
 import { InvalidArgumentError, messageOf, type PurgeRequest, type Tombstone } from "@granary/core";
 import type { ActivationServices } from "../activation/activation-services.js";
+import { announcePurge } from "../projections/purge-notice.js";
 
 /**
  * The method name a purge travels under: a purge is routed like a call (directory, placement,
@@ -17,11 +18,14 @@ export interface PurgedActor {
   readonly actorType: string;
   readonly actorId: string;
   readonly tombstone: Tombstone;
+  /** Feed position of the purge notice, through which every projection hears of the purge. */
+  readonly noticePosition: number;
 }
 
 /**
- * Called on the silo that executed a purge, after the tombstone is written and the snapshots are
- * purged, before the purge resolves (awaited; a throw is logged and does not undo the purge).
+ * Called on the silo that executed a purge, after the tombstone is written, the snapshots are
+ * purged and the notice is in the feed, before the purge resolves (awaited; a throw is logged and
+ * does not undo the purge).
  */
 export type PurgeListener = (purged: PurgedActor) => void | Promise<void>;
 
@@ -46,9 +50,11 @@ export function validatePurgeRequest(request: unknown, actor: string): PurgeRequ
 
 /**
  * Erases one stream on this silo: the event store writes the tombstone and deletes the events,
- * then the snapshot store deletes every snapshot and refuses later saves, then listeners hear of
- * it. Runs while the silo holds the actor's directory entry (see Activation.purge), so no
- * activation anywhere can start before the tombstone exists.
+ * then the snapshot store deletes every snapshot and refuses later saves, then a purge notice goes
+ * into the feed (projections on every silo apply `onPurge` when they reach it, see
+ * purge-notice.ts), then listeners hear of it. Runs while the silo holds the actor's directory
+ * entry (see Activation.purge), so no activation anywhere can start before the tombstone exists.
+ * Each step is idempotent: a purge that failed part way is completed by purging again.
  */
 export class PurgeCoordinator {
   readonly #listeners = new Set<PurgeListener>();
@@ -64,13 +70,14 @@ export class PurgeCoordinator {
   async erase(actorType: string, actorId: string, stream: string, request: PurgeRequest): Promise<Tombstone> {
     const tombstone = await this.services.store.purge(stream, request);
     await this.services.snapshots.purge(stream, { purgedAt: tombstone.purgedAt, reason: tombstone.reason });
+    const noticePosition = await announcePurge(this.services.store, tombstone);
     this.services.logger.info(
       { actor: stream, requestedBy: tombstone.requestedBy, lastVersion: tombstone.lastVersion },
       "purged",
     );
     for (const listener of this.#listeners) {
       try {
-        await listener({ actorType, actorId, tombstone });
+        await listener({ actorType, actorId, tombstone, noticePosition });
       } catch (error) {
         this.services.logger.error({ actor: stream, err: messageOf(error) }, "a purge listener threw");
       }

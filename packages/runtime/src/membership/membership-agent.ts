@@ -1,4 +1,14 @@
-import { type Directory, type MemberInfo, type Membership, messageOf, type SiloAddress } from "@granary/core";
+import {
+  type Clock,
+  type Directory,
+  type MemberInfo,
+  type Membership,
+  messageOf,
+  monotonicNow,
+  type SiloAddress,
+  systemClock,
+  type TimerHandle,
+} from "@granary/core";
 import type { Logger } from "pino";
 
 export interface MembershipAgentOptions {
@@ -7,6 +17,11 @@ export interface MembershipAgentOptions {
   readonly self: SiloAddress;
   readonly leaseMs: number;
   readonly logger: Logger;
+  /**
+   * Heartbeats, the watchdog and lease validity run on it (its monotonic reading); a ManualClock
+   * makes a lease lapse as a step of a test. @default systemClock
+   */
+  readonly clock?: Clock;
   /** Called once when this silo must stop serving: its lease lapsed or it was declared dead. */
   readonly onFenced: (reason: string) => void;
   /**
@@ -19,7 +34,7 @@ export interface MembershipAgentOptions {
 /**
  * Keeps this silo's membership lease alive and watches the others.
  *
- * Self-fencing: the lease counts from the moment a renew was *sent* (monotonic clock), minus a safety
+ * Self-fencing: the lease counts from the moment a renew was *sent* (the clock's monotonic reading), minus a safety
  * margin, so this silo stops serving before the membership (which counts from when Redis *received*
  * the renew) lets anyone take its actors. A process frozen past its lease (SIGSTOP, a long GC) sees
  * the lapse on its first tick after waking, and `leaseValid()` is checked before every commit.
@@ -27,11 +42,12 @@ export interface MembershipAgentOptions {
 export class MembershipAgent {
   readonly #options: MembershipAgentOptions;
   readonly #margin: number;
+  readonly #clock: Clock;
   #validUntil = 0;
   #live: MemberInfo[] = [];
   #liveIds = new Set<string>();
-  #heartbeat: ReturnType<typeof setTimeout> | undefined;
-  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #heartbeat: TimerHandle | undefined;
+  #watchdog: TimerHandle | undefined;
   #unwatch: (() => void) | undefined;
   #fenced = false;
   #stopped = false;
@@ -40,6 +56,7 @@ export class MembershipAgent {
   constructor(options: MembershipAgentOptions) {
     this.#options = options;
     this.#margin = Math.max(200, Math.floor(options.leaseMs / 5));
+    this.#clock = options.clock ?? systemClock;
   }
 
   get siloId(): string {
@@ -52,7 +69,7 @@ export class MembershipAgent {
 
   /** True while this silo may serve and commit: lease renewed recently enough and not fenced. */
   leaseValid(): boolean {
-    return !this.#fenced && performance.now() < this.#validUntil;
+    return !this.#fenced && monotonicNow(this.#clock) < this.#validUntil;
   }
 
   /** Live silo ids as of the last refresh (always includes self while the lease is valid). */
@@ -70,7 +87,7 @@ export class MembershipAgent {
 
   async start(): Promise<void> {
     const { membership, self, leaseMs } = this.#options;
-    const sentAt = performance.now();
+    const sentAt = monotonicNow(this.#clock);
     await membership.join(self, leaseMs);
     this.#validUntil = sentAt + leaseMs - this.#margin;
     await this.#refresh();
@@ -82,9 +99,7 @@ export class MembershipAgent {
       }
     });
     this.#scheduleHeartbeat();
-    // Independent of the heartbeat, so a hung renew cannot keep an expired silo serving.
-    this.#watchdog = setInterval(() => this.#checkLease(), Math.max(50, Math.floor(leaseMs / 10)));
-    this.#watchdog.unref();
+    this.#scheduleWatchdog();
   }
 
   /** Leaves the cluster (graceful shutdown). */
@@ -105,8 +120,18 @@ export class MembershipAgent {
 
   #scheduleHeartbeat(delayMs = this.#interval): void {
     if (this.#stopped || this.#fenced) return;
-    this.#heartbeat = setTimeout(() => void this.#beat(), Math.max(0, delayMs));
-    this.#heartbeat.unref();
+    this.#heartbeat = this.#clock.setTimeout(() => void this.#beat(), Math.max(0, delayMs));
+  }
+
+  /** Independent of the heartbeat, so a hung renew cannot keep an expired silo serving. */
+  #scheduleWatchdog(): void {
+    if (this.#stopped || this.#fenced) return;
+    this.#watchdog = this.#clock.setTimeout(
+      () => {
+        if (!this.#checkLease()) this.#scheduleWatchdog();
+      },
+      Math.max(50, Math.floor(this.#options.leaseMs / 10)),
+    );
   }
 
   /**
@@ -117,7 +142,7 @@ export class MembershipAgent {
   async #beat(): Promise<void> {
     if (this.#checkLease()) return;
     const { membership, leaseMs, logger } = this.#options;
-    const sentAt = performance.now();
+    const sentAt = monotonicNow(this.#clock);
     let renewed: boolean;
     try {
       renewed = await membership.renew(this.siloId, leaseMs);
@@ -130,7 +155,7 @@ export class MembershipAgent {
       this.#fence("this silo was declared dead and removed from membership");
       return;
     }
-    const tookMs = performance.now() - sentAt;
+    const tookMs = monotonicNow(this.#clock) - sentAt;
     if (tookMs > this.#interval) {
       logger.warn(
         { tookMs: Math.round(tookMs), leaseMs },
@@ -138,7 +163,7 @@ export class MembershipAgent {
       );
     }
     this.#validUntil = Math.max(this.#validUntil, sentAt + leaseMs - this.#margin);
-    this.#scheduleHeartbeat(sentAt + this.#interval - performance.now());
+    this.#scheduleHeartbeat(sentAt + this.#interval - monotonicNow(this.#clock));
     if (this.#housekeeping) return;
     this.#housekeeping = this.#refresh()
       .then(() => this.#removeDead())
@@ -153,7 +178,7 @@ export class MembershipAgent {
   /** Fences when the lease lapsed; returns whether it did. */
   #checkLease(): boolean {
     if (this.#fenced || this.#stopped) return this.#fenced;
-    if (performance.now() >= this.#validUntil) {
+    if (monotonicNow(this.#clock) >= this.#validUntil) {
       this.#fence("membership lease lapsed (Redis unreachable or this process was paused)");
       return true;
     }
@@ -167,7 +192,7 @@ export class MembershipAgent {
     this.#liveIds = new Set(live.map((m) => m.siloId));
     for (const member of previous) {
       if (this.#liveIds.has(member.siloId)) continue;
-      this.#options.onSiloGone(member, member.leaseExpiresAt <= Date.now() ? "died" : "left");
+      this.#options.onSiloGone(member, member.leaseExpiresAt <= this.#clock.now() ? "died" : "left");
     }
   }
 
@@ -200,8 +225,8 @@ export class MembershipAgent {
   }
 
   #clearTimers(): void {
-    if (this.#heartbeat) clearTimeout(this.#heartbeat);
-    if (this.#watchdog) clearInterval(this.#watchdog);
+    if (this.#heartbeat) this.#clock.clearTimeout(this.#heartbeat);
+    if (this.#watchdog) this.#clock.clearTimeout(this.#watchdog);
     this.#unwatch?.();
     this.#heartbeat = undefined;
     this.#watchdog = undefined;

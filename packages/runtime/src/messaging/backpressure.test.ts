@@ -16,18 +16,6 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-/** Resolves once `sample()` has returned the same value `times` polls in a row: the writer is stuck. */
-async function settled(sample: () => number, times = 10): Promise<void> {
-  let last = -1;
-  let same = 0;
-  while (same < times) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const now = sample();
-    same = now === last ? same + 1 : 0;
-    last = now;
-  }
-}
-
 describe("backpressure", () => {
   it("a peer that stops reading makes send() and request() wait, with the writer's buffer bounded", async () => {
     // Given a server that authenticates us, then stops reading its socket.
@@ -58,7 +46,8 @@ describe("backpressure", () => {
     let queued = 0;
     const sends = Array.from({ length: total }, () => connection.send(payload).then(() => queued++));
     const request = connection.request(payload).catch((e: unknown) => e);
-    await settled(() => connection.stats().bytesWritten);
+    // (the writer waits once its outstanding bytes reach the bound: the kernel's buffers are full)
+    await expect.poll(() => connection.stats().outstandingBytes, { timeout: 20_000 }).toBeGreaterThanOrEqual(bound);
 
     // Then the writer stops at the bound and the rest wait instead of piling up in memory,
     const stuck = connection.stats();
@@ -109,7 +98,8 @@ describe("backpressure", () => {
     );
     socket.write(requests);
     const peer = [...server.connections][0]!;
-    await settled(() => peer.stats().bytesWritten);
+    // The server stops reading requests once its responses' outstanding bytes reach the bound.
+    await expect.poll(() => peer.stats().outstandingBytes, { timeout: 20_000 }).toBeGreaterThanOrEqual(bound);
 
     const stuck = peer.stats();
     expect(stuck.outstandingBytes).toBeLessThanOrEqual(bound + 2 * frame);

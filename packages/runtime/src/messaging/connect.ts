@@ -1,7 +1,8 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { ConnectionError, isGranaryError, messageOf } from "@granary/core";
-import { type ConnectionHandlers, TransportConnection } from "./connection.js";
+import { TransportConnection } from "./connection.js";
+import type { ConnectionHandlers } from "./connection-types.js";
 import { FramedSocket } from "./framed-socket.js";
 import { ClientHandshake, HANDSHAKE_MAX_FRAME_BYTES } from "./handshake.js";
 import {

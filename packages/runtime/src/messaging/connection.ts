@@ -1,5 +1,4 @@
 import {
-  CallTimeoutError,
   ConnectionError,
   encode,
   fromWireError,
@@ -8,96 +7,22 @@ import {
   ShuttingDownError,
   toWireError,
 } from "@granary/core";
-import type { FramedSocket, SocketStats } from "./framed-socket.js";
+import {
+  type ConnectionHandlers,
+  ConnectionState,
+  type ConnectionStats,
+  type PeerInfo,
+  REPLY_LATER,
+  type RequestOptions,
+  type ResponseSink,
+} from "./connection-types.js";
+import type { FramedSocket } from "./framed-socket.js";
 import type { RemoteEndpoint } from "./handshake.js";
-import { callIdOf, decodeArrayAt, MessageType, unexpectedMessage, wireErrorOf } from "./protocol.js";
-import type { PeerRole, ResolvedTransportOptions } from "./transport-options.js";
-
-/** Who is at the other end of a connection, as established by the handshake. */
-export interface PeerInfo {
-  /** The id the peer announced (and, with a cluster key, proved it may announce). */
-  readonly id: string;
-  readonly role: PeerRole;
-  /** "host:port" of the remote socket. */
-  readonly address: string;
-}
-
-/**
- * Answers a request. Return the response (or a promise of it); a throw or rejection reaches the
- * caller as the same error (name, code, message, data) through `toWireError` / `fromWireError`.
- * Or answer through `reply` (no promise needed) and return {@link REPLY_LATER}; then the request
- * counts as being handled until `reply` is settled.
- */
-export type RequestHandler = (payload: unknown, from: TransportConnection, reply: Reply) => unknown;
-
-/** The answer to one request received. Settles once; later calls are ignored. */
-export interface Reply {
-  resolve(value: unknown): void;
-  /** The error reaches the caller through `toWireError` / `fromWireError`. */
-  reject(error: unknown): void;
-}
-
-/** Returned by a {@link RequestHandler} that answers through its `reply` argument. */
-export const REPLY_LATER: unique symbol = Symbol("granary.replyLater");
-/** Receives a one-way message. Errors it throws are logged, never sent back. */
-export type MessageHandler = (payload: unknown, from: TransportConnection) => void;
-
-export interface ConnectionHandlers {
-  readonly onRequest?: RequestHandler | undefined;
-  readonly onMessage?: MessageHandler | undefined;
-}
-
-export interface RequestOptions {
-  /** Reject when no response arrived in time (the request may still execute). @default no timeout */
-  readonly timeoutMs?: number | undefined;
-  /** Reject with `signal.reason` when aborted (the request may still execute). */
-  readonly signal?: AbortSignal | undefined;
-  /** Builds the timeout error. @default a CallTimeoutError naming the peer */
-  readonly timeoutError?: (() => Error) | undefined;
-}
-
-export const ConnectionState = {
-  /** Sends and receives. */
-  Open: "open",
-  /** One side is closing gracefully: in-flight calls finish, new requests are refused (retryable). */
-  Draining: "draining",
-  /** The socket is gone. */
-  Closed: "closed",
-} as const;
-export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
-
-export interface ConnectionStats extends SocketStats {
-  readonly requestsInFlight: number;
-  readonly requestsBeingHandled: number;
-}
-
-/** Receives the outcome of a request sent with {@link TransportConnection.requestTo}: one call, once. */
-export interface ResponseSink {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
-/** A request sent (or waiting for room to be sent) and not answered yet. */
-class PendingCall {
-  /** When it times out (`performance.now()` ms: monotonic, unlike Date.now). */
-  deadline = Number.POSITIVE_INFINITY;
-  onAbort: (() => void) | undefined = undefined;
-  /** The request frame was queued for the socket: from then on it may execute. */
-  sent = false;
-
-  constructor(
-    readonly sink: ResponseSink,
-    readonly options: RequestOptions | undefined,
-  ) {}
-}
-
-/** Answers a request on a connection: set by TransportConnection, which keeps `#answered` private. */
-let answer: (
-  connection: TransportConnection,
-  id: number,
-  type: typeof MessageType.Response | typeof MessageType.ErrorResponse,
-  value: unknown,
-) => void;
+import { watchPartialFrames } from "./partial-frame-watchdog.js";
+import { type PendingCall, PendingCalls } from "./pending-calls.js";
+import { type Answer, PendingReply } from "./pending-reply.js";
+import { callIdOf, decodeArrayAt, MessageType, ownerHintOf, unexpectedMessage, wireErrorOf } from "./protocol.js";
+import type { ResolvedTransportOptions } from "./transport-options.js";
 
 /**
  * One authenticated, multiplexed connection. Either end may send requests (matched to responses by
@@ -112,11 +37,10 @@ export class TransportConnection {
   readonly #handlers: ConnectionHandlers;
   /** Accepting side: stop reading requests while our responses cannot be written. */
   readonly #pauseReadingWhenFull: boolean;
-  readonly #pending = new Map<number, PendingCall>();
+  readonly #pending: PendingCalls;
   readonly #closeListeners = new Set<(error: Error | undefined) => void>();
-  #nextId = 1;
-  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
-  #sweepAt = Number.POSITIVE_INFINITY;
+  readonly #answer: Answer = (id, type, value, ownerHint) => this.#answered(id, type, value, ownerHint);
+  readonly #stopWatchingFrames: () => void;
   #beingHandled = 0;
   #state: ConnectionState = ConnectionState.Open;
   #goAwaySent = false;
@@ -143,10 +67,18 @@ export class TransportConnection {
     this.#handlers = init.handlers;
     this.#pauseReadingWhenFull = init.accepted;
     this.peer = { id: init.remote.id, role: init.remote.role, address: init.address };
+    this.#pending = new PendingCalls(`peer ${init.address}`);
     this.#closed = new Promise((resolve) => {
       this.#markClosed = resolve;
     });
     this.#framed.decoder.maxFrameBytes = init.options.maxFrameBytes;
+    this.#framed.logContext = { peer: this.peer };
+    this.#stopWatchingFrames = watchPartialFrames(
+      this.#framed,
+      init.options.partialFrameTimeoutMs,
+      this.peer,
+      init.options.logger,
+    );
     this.#framed.onFrameAt = (source, start, end) => this.#onFrame(decodeArrayAt(source, start, end));
     this.#framed.onClose = (error) => this.#onSocketClosed(error);
     this.#framed.onRoom = () => {
@@ -189,72 +121,30 @@ export class TransportConnection {
       sink.reject(this.#notOpenError());
       return;
     }
-    const signal = options?.signal;
-    if (signal?.aborted) {
-      sink.reject(signal.reason);
+    if (options?.signal?.aborted) {
+      sink.reject(options.signal.reason);
       return;
     }
-    const id = this.#nextId++;
-    const call = new PendingCall(sink, options);
-    this.#pending.set(id, call);
-    const timeoutMs = options?.timeoutMs;
-    if (timeoutMs !== undefined) {
-      call.deadline = performance.now() + timeoutMs;
-      // One timer per connection, at the earliest deadline (calls of equal timeouts never move it).
-      if (call.deadline < this.#sweepAt) this.#scheduleSweep(call.deadline);
-    }
-    if (signal !== undefined) {
-      call.onAbort = () => this.#take(id)?.sink.reject(signal.reason);
-      signal.addEventListener("abort", call.onAbort, { once: true });
-    }
+    const { id, call } = this.#pending.add(sink, options);
     // Room now (the usual case): write at once, without a callback to wait in line.
     if (this.#framed.canWrite) this.#sendRequest(id, call, payload);
     else this.#framed.whenRoom(() => this.#sendRequest(id, call, payload));
   }
 
   #sendRequest(id: number, call: PendingCall, payload: unknown): void {
-    if (this.#pending.get(id) !== call) return;
+    if (!this.#pending.holds(id, call)) return;
     if (this.#state !== ConnectionState.Open) {
-      this.#take(id)?.sink.reject(this.#notOpenError());
+      this.#pending.take(id)?.sink.reject(this.#notOpenError());
       return;
     }
     const body = this.#encodeFor("request", [MessageType.Request, id, payload]);
     if (body instanceof Error) {
-      this.#take(id)?.sink.reject(body);
+      this.#pending.take(id)?.sink.reject(body);
       return;
     }
     call.sent = true;
     this.#framed.write(body);
   }
-
-  #scheduleSweep(at: number): void {
-    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
-    this.#sweepAt = at;
-    this.#sweepTimer = setTimeout(this.#sweep, Math.max(0, Math.ceil(at - performance.now())));
-    // The open socket keeps the process alive while requests are pending; this timer must not keep
-    // it alive after the last one was answered (it is not cleared then, to spare a timer per call).
-    this.#sweepTimer.unref();
-  }
-
-  /** Rejects the requests whose deadline passed, then waits for the next deadline. */
-  readonly #sweep = (): void => {
-    this.#sweepTimer = undefined;
-    this.#sweepAt = Number.POSITIVE_INFINITY;
-    const now = performance.now();
-    let next = Number.POSITIVE_INFINITY;
-    for (const [id, call] of this.#pending) {
-      if (call.deadline <= now) {
-        this.#take(id);
-        const timeoutMs = call.options?.timeoutMs ?? 0;
-        call.sink.reject(
-          call.options?.timeoutError?.() ?? new CallTimeoutError(`peer ${this.peer.address}`, "request", timeoutMs),
-        );
-      } else if (call.deadline < next) {
-        next = call.deadline;
-      }
-    }
-    if (next !== Number.POSITIVE_INFINITY && next < this.#sweepAt) this.#scheduleSweep(next);
-  };
 
   /**
    * Sends a one-way message. Resolves once it is queued for the socket (after waiting for room, like
@@ -331,12 +221,12 @@ export class TransportConnection {
         this.#handleRequest(callIdOf(frame[1]), frame[2]);
         return;
       case MessageType.Response:
-        this.#settleFromPeer(callIdOf(frame[1]))?.sink.resolve(frame[2]);
+        this.#settleFromPeer(callIdOf(frame[1]))?.sink.resolve(frame[2], ownerHintOf(frame));
         return;
       case MessageType.ErrorResponse: {
         const id = callIdOf(frame[1]);
         const error = wireErrorOf(frame[2]);
-        this.#settleFromPeer(id)?.sink.reject(fromWireError(error, this.#options.errorClasses));
+        this.#settleFromPeer(id)?.sink.reject(fromWireError(error, this.#options.errorClasses), ownerHintOf(frame));
         return;
       }
       case MessageType.OneWay:
@@ -368,7 +258,7 @@ export class TransportConnection {
       return;
     }
     this.#beingHandled++;
-    const reply = new PendingReply(this, id);
+    const reply = new PendingReply(this.#answer, id);
     let result: unknown;
     try {
       result = handler(payload, this, reply);
@@ -387,22 +277,28 @@ export class TransportConnection {
     }
   }
 
-  static {
-    answer = (connection, id, type, value) => connection.#answered(id, type, value);
-  }
-
-  #answered(id: number, type: typeof MessageType.Response | typeof MessageType.ErrorResponse, value: unknown): void {
+  #answered(
+    id: number,
+    type: typeof MessageType.Response | typeof MessageType.ErrorResponse,
+    value: unknown,
+    ownerHint: string | undefined,
+  ): void {
     this.#beingHandled--;
-    this.#respond(id, type, value);
+    this.#respond(id, type, value, ownerHint);
     this.#maybeFinishDraining();
   }
 
-  #respond(id: number, type: typeof MessageType.Response | typeof MessageType.ErrorResponse, value: unknown): void {
+  #respond(
+    id: number,
+    type: typeof MessageType.Response | typeof MessageType.ErrorResponse,
+    value: unknown,
+    ownerHint?: string,
+  ): void {
     if (this.#state === ConnectionState.Closed) {
       this.#options.logger.debug({ peer: this.peer, callId: id }, "transport: response dropped, connection closed");
       return;
     }
-    let body = this.#encodeFor("response", [type, id, value]);
+    let body = this.#encodeFor("response", ownerHint === undefined ? [type, id, value] : [type, id, value, ownerHint]);
     if (body instanceof Error) body = encode([MessageType.ErrorResponse, id, toWireError(body)]);
     this.#framed.write(body);
     if (this.#pauseReadingWhenFull && !this.#readingPaused && !this.#framed.hasRoom) {
@@ -429,7 +325,7 @@ export class TransportConnection {
   }
 
   #settleFromPeer(id: number): PendingCall | undefined {
-    const call = this.#take(id);
+    const call = this.#pending.take(id);
     if (call === undefined) {
       this.#options.logger.debug(
         { peer: this.peer, callId: id },
@@ -437,14 +333,6 @@ export class TransportConnection {
       );
     }
     this.#maybeFinishDraining();
-    return call;
-  }
-
-  #take(id: number): PendingCall | undefined {
-    const call = this.#pending.get(id);
-    if (call === undefined) return undefined;
-    this.#pending.delete(id);
-    if (call.onAbort !== undefined) call.options?.signal?.removeEventListener("abort", call.onAbort);
     return call;
   }
 
@@ -460,9 +348,7 @@ export class TransportConnection {
     this.#goAwaySent = true;
     this.#state = ConnectionState.Draining;
     this.#framed.write(encode([MessageType.GoAway]));
-    for (const [id, call] of this.#pending) {
-      if (!call.sent) this.#take(id)?.sink.reject(this.#notOpenError());
-    }
+    for (const call of this.#pending.takeUnsent()) call.sink.reject(this.#notOpenError());
   }
 
   #maybeFinishDraining(): void {
@@ -485,11 +371,9 @@ export class TransportConnection {
     this.#state = ConnectionState.Closed;
     this.#closeError = error;
     if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
-    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
-    this.#sweepTimer = undefined;
+    this.#stopWatchingFrames();
     const reason = error === undefined ? "the peer closed it" : messageOf(error);
-    const calls = [...this.#pending.keys()].map((id) => this.#take(id)!);
-    for (const call of calls) {
+    for (const call of this.#pending.takeAll()) {
       call.sink.reject(
         new ConnectionError(
           call.sent
@@ -510,31 +394,6 @@ export class TransportConnection {
     }
     this.#closeListeners.clear();
     this.#markClosed();
-  }
-}
-
-/** A request being handled: answers it once, however the handler settles. */
-class PendingReply implements Reply {
-  #connection: TransportConnection | undefined;
-  readonly #id: number;
-
-  constructor(connection: TransportConnection, id: number) {
-    this.#connection = connection;
-    this.#id = id;
-  }
-
-  resolve(value: unknown): void {
-    const connection = this.#connection;
-    if (connection === undefined) return;
-    this.#connection = undefined;
-    answer(connection, this.#id, MessageType.Response, value);
-  }
-
-  reject(error: unknown): void {
-    const connection = this.#connection;
-    if (connection === undefined) return;
-    this.#connection = undefined;
-    answer(connection, this.#id, MessageType.ErrorResponse, toWireError(error));
   }
 }
 

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { FrameBudget } from "./frame-budget.js";
 import { encodeFrames, FrameDecoder } from "./frame-codec.js";
 
 function decodeAll(chunks: Buffer[], maxFrameBytes = 1 << 20, inPlace = false): string[] {
@@ -62,5 +63,38 @@ describe("frame codec", () => {
 
     expect(seen).toEqual(["a", "b", "c", "d"]);
     expect(decoder.bufferedBytes).toBe(0);
+  });
+
+  it("budget - a frame split over chunks holds its announced size until it completes; whole frames hold nothing", () => {
+    const budget = new FrameBudget(3000);
+    const seen: number[] = [];
+    const decoder = new FrameDecoder(2048, (body) => seen.push(body.length));
+    decoder.budget = budget;
+    const whole = encodeFrames([Buffer.alloc(2000)], 2000);
+
+    decoder.push(whole);
+    expect(budget.usedBytes).toBe(0);
+    decoder.push(whole.subarray(0, 100));
+    expect(budget.usedBytes).toBe(2000);
+    expect(decoder.partialFrame()).toEqual({ frameBytes: 2000, receivedBytes: 96 });
+    decoder.push(whole.subarray(100));
+    expect(budget.usedBytes).toBe(0);
+    expect(seen).toEqual([2000, 2000]);
+  });
+
+  it("budget - a frame that would exceed it throws before buffering; discard gives a held frame's room back", () => {
+    const budget = new FrameBudget(3000);
+    const first = new FrameDecoder(2048, () => {});
+    const second = new FrameDecoder(2048, () => {});
+    first.budget = budget;
+    second.budget = budget;
+    const frame = encodeFrames([Buffer.alloc(2000)], 2000);
+
+    first.push(frame.subarray(0, 10));
+    expect(() => second.push(frame.subarray(0, 10))).toThrow(/maxBufferedFrameBytes \(3000\)/);
+    expect(budget.usedBytes).toBe(2000);
+    first.discard();
+    expect(budget.usedBytes).toBe(0);
+    expect(first.inFrame).toBe(false);
   });
 });

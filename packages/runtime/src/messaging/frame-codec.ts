@@ -1,4 +1,5 @@
 import { ConnectionError } from "@granary/core";
+import type { FrameBudget } from "./frame-budget.js";
 
 /**
  * Framing: every frame is a 4-byte big-endian body length followed by the body (msgpack).
@@ -37,6 +38,13 @@ export class FrameDecoder {
    */
   onFrameAt: ((source: Buffer, start: number, end: number) => void) | undefined;
   maxFrameBytes: number;
+  /**
+   * Shared bound on the buffers of incomplete frames; a frame that would exceed it throws (see
+   * {@link FrameBudget.reserve}). Undefined: unbounded (one frame of at most `maxFrameBytes`).
+   */
+  budget: FrameBudget | undefined;
+  /** Taken from `budget` for `#body`. */
+  #reserved = 0;
   #header = Buffer.alloc(FRAME_HEADER_BYTES);
   #headerFilled = 0;
   #body: Buffer | undefined;
@@ -53,6 +61,35 @@ export class FrameDecoder {
   /** Bytes held between pushes: an incomplete frame, plus what {@link pause} held back. */
   get bufferedBytes(): number {
     return this.#headerFilled + this.#bodyFilled + (this.#held?.length ?? 0);
+  }
+
+  /** True while a frame has begun arriving and is not complete (part of its length prefix counts). */
+  get inFrame(): boolean {
+    return this.#headerFilled > 0 || this.#body !== undefined;
+  }
+
+  /**
+   * The frame being read: its announced body length (0 while only part of the length prefix came)
+   * and how much of its body arrived. Undefined between frames.
+   */
+  partialFrame(): { frameBytes: number; receivedBytes: number } | undefined {
+    if (!this.inFrame) return undefined;
+    return { frameBytes: this.#body?.length ?? 0, receivedBytes: this.#bodyFilled };
+  }
+
+  /** Drops the incomplete frame and what was held back, giving their room back: the socket is gone. */
+  discard(): void {
+    this.#body = undefined;
+    this.#bodyFilled = 0;
+    this.#headerFilled = 0;
+    this.#held = undefined;
+    this.#release();
+  }
+
+  #release(): void {
+    if (this.#reserved === 0) return;
+    this.budget?.release(this.#reserved);
+    this.#reserved = 0;
   }
 
   get paused(): boolean {
@@ -114,6 +151,10 @@ export class FrameDecoder {
           else this.onFrame(chunk.subarray(start, offset));
           continue;
         }
+        if (this.budget !== undefined) {
+          this.budget.reserve(length);
+          this.#reserved = length;
+        }
         this.#body = Buffer.allocUnsafe(length);
         this.#bodyFilled = 0;
       }
@@ -125,6 +166,7 @@ export class FrameDecoder {
         const body = this.#body;
         this.#body = undefined;
         this.#bodyFilled = 0;
+        this.#release();
         if (this.onFrameAt !== undefined) this.onFrameAt(body, 0, body.length);
         else this.onFrame(body);
       }

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
-import { messageOf } from "@granary/core";
+import { isGranaryError, messageOf } from "@granary/core";
 import type { Logger } from "pino";
+import type { FrameBudget } from "./frame-budget.js";
 import { encodeFrame, encodeFrames, FRAME_HEADER_BYTES, FrameDecoder } from "./frame-codec.js";
 
 /** Counters of one socket, for metrics and tests. */
@@ -26,6 +27,11 @@ const EAGER_FLUSH_BYTES = 64 * 1024;
 const READ_SLICE_MS = 20;
 /** How many frames are read between two looks at the clock. */
 const FRAMES_PER_CLOCK_CHECK = 64;
+/**
+ * A frame being read makes progress when this much of it (or its end) arrives: a peer trickling a
+ * byte at a time does not keep a large frame's buffer alive (see `partialFrameTimeoutMs`).
+ */
+export const FRAME_PROGRESS_BYTES = 64 * 1024;
 
 /** When the reading of the current turn of the event loop started (shared by every socket); -1 between turns. */
 let sliceStart = -1;
@@ -60,6 +66,8 @@ export class FramedSocket {
   onClose: (error: Error | undefined) => void = () => {};
   /** Called when outstanding bytes fall below the bound again. */
   onRoom: () => void = () => {};
+  /** Fields of every line logged about this socket; the connection puts the peer there once known. */
+  logContext: Readonly<Record<string, unknown>>;
   readonly #log: Logger;
   readonly #maxOutstandingBytes: number;
   #queue: Buffer[] = [];
@@ -74,10 +82,18 @@ export class FramedSocket {
   #yielding = false;
   #framesSinceCheck = 0;
   #stats = { framesWritten: 0, socketWrites: 0, bytesWritten: 0, framesRead: 0, bytesRead: 0 };
+  /** `bytesRead` when the frame being read last made progress, and when (`performance.now()`). */
+  #progressBytes = 0;
+  #progressAt = performance.now();
 
-  constructor(socket: Socket, options: { maxFrameBytes: number; maxOutstandingBytes: number; logger: Logger }) {
+  /** @param options.budget shared bound on the buffers of incomplete frames (a server's connections) */
+  constructor(
+    socket: Socket,
+    options: { maxFrameBytes: number; maxOutstandingBytes: number; logger: Logger; budget?: FrameBudget | undefined },
+  ) {
     this.socket = socket;
     this.#log = options.logger;
+    this.logContext = { remote: remoteOf(socket) };
     this.#maxOutstandingBytes = options.maxOutstandingBytes;
     this.decoder = new FrameDecoder(options.maxFrameBytes, (body) => {
       this.#stats.framesRead++;
@@ -90,17 +106,28 @@ export class FramedSocket {
       else this.onFrame(source.subarray(start, end));
       this.#afterFrame();
     };
+    this.decoder.budget = options.budget;
     socket.setNoDelay(true);
     // Lets the kernel notice a peer that vanished without a FIN (power loss, partition).
     socket.setKeepAlive(true, 30_000);
     socket.on("data", (chunk: Buffer) => {
-      readSliceStart();
-      this.#stats.bytesRead += chunk.length;
+      const now = readSliceStart();
+      const stats = this.#stats;
+      const startedInFrame = this.decoder.inFrame;
+      const framesBefore = stats.framesRead;
+      stats.bytesRead += chunk.length;
       try {
         this.decoder.push(chunk);
       } catch (error) {
-        this.#log.warn({ remote: remoteOf(socket), reason: messageOf(error) }, "transport: closing connection");
-        this.destroy(error as Error);
+        this.#closeFor(error);
+        return;
+      }
+      if (
+        !startedInFrame ||
+        stats.framesRead !== framesBefore ||
+        stats.bytesRead - this.#progressBytes >= FRAME_PROGRESS_BYTES
+      ) {
+        this.#markProgress(now);
       }
     });
     socket.on("drain", () => {
@@ -113,6 +140,7 @@ export class FramedSocket {
     socket.on("close", () => {
       this.#queue = [];
       this.#queuedBytes = 0;
+      this.decoder.discard();
       this.onClose(this.#error);
     });
   }
@@ -132,6 +160,19 @@ export class FramedSocket {
   /** True when nothing is queued here or in the socket's buffer. */
   get flushed(): boolean {
     return this.#queue.length === 0 && this.socket.writableLength === 0;
+  }
+
+  /**
+   * How long the frame being read has gone without progress (a frame completed, or
+   * {@link FRAME_PROGRESS_BYTES} of it arrived, or reading resumed after a pause); 0 between frames.
+   */
+  partialFrameStalledMs(now: number): number {
+    return this.decoder.inFrame ? now - this.#progressAt : 0;
+  }
+
+  #markProgress(now: number): void {
+    this.#progressBytes = this.#stats.bytesRead;
+    this.#progressAt = now;
   }
 
   stats(): SocketStats {
@@ -217,11 +258,19 @@ export class FramedSocket {
     try {
       this.decoder.resume();
     } catch (error) {
-      this.#log.warn({ remote: remoteOf(this.socket), reason: messageOf(error) }, "transport: closing connection");
-      this.destroy(error as Error);
+      this.#closeFor(error);
       return;
     }
+    // While paused the peer could not make progress: its frame's clock starts again.
+    this.#markProgress(performance.now());
     if (!this.decoder.paused) this.socket.resume();
+  }
+
+  /** A frame broke the protocol or a limit: logged with what the error says, then the socket closes. */
+  #closeFor(error: unknown): void {
+    const data = isGranaryError(error) ? error.data : {};
+    this.#log.warn({ ...this.logContext, ...data, reason: messageOf(error) }, "transport: closing connection");
+    this.destroy(error as Error);
   }
 
   /** Writes whatever is queued now (before `end`). */

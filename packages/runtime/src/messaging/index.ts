@@ -10,6 +10,7 @@
  * const reply = await pool.request(`127.0.0.1:${server.address.port}`, "hi", { timeoutMs: 30_000 });
  */
 export { connectTransport, type TransportConnectOptions } from "./connect.js";
+export { TransportConnection } from "./connection.js";
 export {
   type ConnectionHandlers,
   ConnectionState,
@@ -21,8 +22,7 @@ export {
   type RequestHandler,
   type RequestOptions,
   type ResponseSink,
-  TransportConnection,
-} from "./connection.js";
+} from "./connection-types.js";
 export { addressKey, ConnectionPool, type ConnectionPoolOptions, type PeerAddress } from "./pool.js";
 export { listenTransport, type TransportServer, type TransportServerOptions } from "./server.js";
 export {
@@ -30,8 +30,10 @@ export {
   DEFAULT_CLOSE_GRACE_MS,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_HOST,
+  DEFAULT_MAX_BUFFERED_FRAME_BYTES,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_OUTSTANDING_BYTES,
+  DEFAULT_PARTIAL_FRAME_TIMEOUT_MS,
   type ListenAddressOptions,
   MIN_CLUSTER_KEY_BYTES,
   PeerRole,

@@ -1,5 +1,5 @@
 import { ConnectionError, parseAddress, UnauthorizedError } from "@granary/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConnectionPool } from "./pool.js";
 import { listenTransport, type TransportServer, type TransportServerOptions } from "./server.js";
 
@@ -47,8 +47,14 @@ describe("connection pool", () => {
     expect(await peers.request(address, "x")).toBe("first");
     const before = await peers.get(address);
 
+    let closed = false;
+    before.onClose(() => {
+      closed = true;
+    });
     await first.close();
-    await new Promise<void>((resolve) => before.onClose(() => resolve()));
+    await vi.waitFor(() => expect(closed, "the pooled connection saw the server close").toBe(true), {
+      timeout: 10_000,
+    });
     const second = await serve({ port, onRequest: () => "second" });
 
     expect(await peers.request(address, "x")).toBe("second");

@@ -1,12 +1,12 @@
 import { ConnectionError, formatAddress, parseAddress, ShuttingDownError } from "@granary/core";
 import { connectTransport } from "./connect.js";
+import type { TransportConnection } from "./connection.js";
 import {
   type ConnectionHandlers,
   ConnectionState,
   type RequestOptions,
   type ResponseSink,
-  type TransportConnection,
-} from "./connection.js";
+} from "./connection-types.js";
 import {
   type ConnectAddressOptions,
   PeerRole,

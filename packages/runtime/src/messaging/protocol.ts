@@ -8,9 +8,13 @@ export const PROTOCOL_VERSION = 1;
 export const MessageType = {
   /** [0, callId, payload]: expects a Response or ErrorResponse with the same id. */
   Request: 0,
-  /** [1, callId, value] */
+  /**
+   * [1, callId, value, ownerHint?]: `ownerHint` ("host:port") names the silo where an actor call
+   * ran when the answering silo forwarded it, or ran a call another silo forwarded to it; callers
+   * that ignore it lose nothing but the chance to call the owner directly next time.
+   */
   Response: 1,
-  /** [2, callId, wireError] */
+  /** [2, callId, wireError, ownerHint?] */
   ErrorResponse: 2,
   /** [3, payload]: no answer. */
   OneWay: 3,
@@ -83,6 +87,12 @@ export function protocolError(problem: string): ConnectionError {
 export function callIdOf(value: unknown): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw protocolError("bad call id");
   return value;
+}
+
+/** The owner hint of a Response or ErrorResponse (its fourth element), when it is a string. */
+export function ownerHintOf(frame: readonly unknown[]): string | undefined {
+  const hint = frame[3];
+  return typeof hint === "string" ? hint : undefined;
 }
 
 /** The error of an ErrorResponse, or a protocol error. */

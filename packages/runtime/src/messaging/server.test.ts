@@ -45,11 +45,28 @@ async function connect(server: TransportServer, options: Partial<Parameters<type
   return connection;
 }
 
+/**
+ * Resolves when the server closes `socket`; fails after 10 s naming the peer, rather than leaving
+ * the test to fail only through its own timeout.
+ */
+function whenClosed(socket: Socket, peer: string): Promise<void> {
+  const closed = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not disconnect ${peer} within 10 s`)), 10_000);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  // Handled here so a test that never awaits it cannot end in an unhandled rejection; awaiting it still throws.
+  closed.catch(() => {});
+  return closed;
+}
+
 /** A hand-driven client: completes the real handshake, then lets the test write raw bytes. */
 async function rawAuthenticatedSocket(server: TransportServer): Promise<{ socket: Socket; closed: Promise<void> }> {
   const socket = netConnect({ host: "127.0.0.1", port: server.address.port });
   cleanup.push(() => socket.destroy());
-  const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+  const closed = whenClosed(socket, "the raw peer");
   const handshake = new ClientHandshake(resolveTransportOptions({ clusterKey }), "test");
   await new Promise<void>((resolve, reject) => {
     let step = 0;
@@ -89,7 +106,7 @@ describe("transport server", () => {
     const server = await serve();
     const socket = netConnect({ host: "127.0.0.1", port: server.address.port });
     cleanup.push(() => socket.destroy());
-    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    const closed = whenClosed(socket, "a peer announcing a frame above the handshake limit");
     socket.resume();
 
     const header = Buffer.alloc(4);
@@ -179,7 +196,7 @@ describe("transport server", () => {
     cleanup.push(() => socket.destroy());
     socket.resume();
 
-    await new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    await whenClosed(socket, "a peer that never answered the hello");
 
     expect(logs.warnings().some((line) => line.msg.includes("handshakeTimeoutMs"))).toBe(true);
     expect(await (await connect(server)).request("fine")).toBe("fine");

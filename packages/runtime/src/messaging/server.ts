@@ -1,7 +1,9 @@
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { ConnectionError, InvalidConfigurationError, messageOf } from "@granary/core";
-import { type ConnectionHandlers, type RequestHandler, TransportConnection } from "./connection.js";
+import { TransportConnection } from "./connection.js";
+import type { ConnectionHandlers, RequestHandler } from "./connection-types.js";
+import { FrameBudget } from "./frame-budget.js";
 import { FramedSocket, remoteOf } from "./framed-socket.js";
 import { HANDSHAKE_MAX_FRAME_BYTES, ServerHandshake } from "./handshake.js";
 import {
@@ -25,6 +27,11 @@ export interface TransportServer {
   /** Authenticated connections currently open. */
   readonly connections: ReadonlySet<TransportConnection>;
   /**
+   * Bytes held now for frames still arriving, on every connection (handshakes included); at most
+   * `maxBufferedFrameBytes`.
+   */
+  readonly bufferedFrameBytes: number;
+  /**
    * Stops accepting, closes every connection gracefully (calls in flight are answered, peers are told
    * to send no more; see `TransportConnection.close`) and resolves when all sockets are closed.
    */
@@ -34,8 +41,9 @@ export interface TransportServer {
 /**
  * Listens for silos and clients. Each peer must complete the key exchange within
  * `handshakeTimeoutMs`; a peer with the wrong key is refused and logged (warn, with its address).
- * A peer that breaks the protocol (oversized or undecodable frame) is disconnected; the others are
- * not affected.
+ * A peer that breaks the protocol (oversized or undecodable frame), leaves a frame incomplete past
+ * `partialFrameTimeoutMs`, or starts a frame the server has no room left for
+ * (`maxBufferedFrameBytes`, shared by all connections) is disconnected; the others are not affected.
  * @example
  * const server = await listenTransport({ port: 11111, clusterKey, onRequest: async (msg) => handle(msg) });
  */
@@ -45,6 +53,7 @@ export async function listenTransport(options: TransportServerOptions): Promise<
   const log = resolved.logger;
   const connections = new Set<TransportConnection>();
   const handshaking = new Set<Socket>();
+  const budget = new FrameBudget(resolved.maxBufferedFrameBytes);
   let closing = false;
 
   const accept = (socket: Socket): void => {
@@ -58,6 +67,7 @@ export async function listenTransport(options: TransportServerOptions): Promise<
       maxFrameBytes: HANDSHAKE_MAX_FRAME_BYTES,
       maxOutstandingBytes: resolved.maxOutstandingBytes,
       logger: log,
+      budget,
     });
     const handshake = new ServerHandshake(resolved);
     const timer = setTimeout(() => {
@@ -139,6 +149,9 @@ export async function listenTransport(options: TransportServerOptions): Promise<
   return {
     address,
     connections,
+    get bufferedFrameBytes() {
+      return budget.usedBytes;
+    },
     close(): Promise<void> {
       closed ??= (async () => {
         closing = true;

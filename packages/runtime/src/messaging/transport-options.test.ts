@@ -4,8 +4,10 @@ import {
   DEFAULT_CLOSE_GRACE_MS,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_HOST,
+  DEFAULT_MAX_BUFFERED_FRAME_BYTES,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_OUTSTANDING_BYTES,
+  DEFAULT_PARTIAL_FRAME_TIMEOUT_MS,
   resolveConnectAddress,
   resolveListenAddress,
   resolveTransportOptions,
@@ -21,6 +23,8 @@ describe("transport options", () => {
     expect(DEFAULT_MAX_OUTSTANDING_BYTES).toBe(8 * 1024 * 1024);
     expect(DEFAULT_HANDSHAKE_TIMEOUT_MS).toBe(5_000);
     expect(DEFAULT_CLOSE_GRACE_MS).toBe(5_000);
+    expect(DEFAULT_PARTIAL_FRAME_TIMEOUT_MS).toBe(30_000);
+    expect(DEFAULT_MAX_BUFFERED_FRAME_BYTES).toBe(128 * 1024 * 1024);
     expect(resolved).toMatchObject({
       clusterKey: Buffer.from(clusterKey),
       allowUnauthenticated: false,
@@ -28,6 +32,8 @@ describe("transport options", () => {
       maxOutstandingBytes: DEFAULT_MAX_OUTSTANDING_BYTES,
       handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
       closeGraceMs: DEFAULT_CLOSE_GRACE_MS,
+      partialFrameTimeoutMs: DEFAULT_PARTIAL_FRAME_TIMEOUT_MS,
+      maxBufferedFrameBytes: DEFAULT_MAX_BUFFERED_FRAME_BYTES,
       role: "client",
     });
     expect(resolved.id).toMatch(/^client-[0-9a-f-]{36}$/);
@@ -35,6 +41,17 @@ describe("transport options", () => {
     expect(resolved.errorClasses.size).toBe(0);
     expect(resolveTransportOptions({ clusterKey }, "silo").role).toBe("silo");
     expect(resolveListenAddress({})).toEqual({ host: DEFAULT_HOST, port: 0 });
+    // A maxFrameBytes above the default budget raises the budget's default with it.
+    expect(resolveTransportOptions({ clusterKey, maxFrameBytes: 2 ** 28 }).maxBufferedFrameBytes).toBe(2 ** 28);
+  });
+
+  it("buffered frames - maxBufferedFrameBytes below maxFrameBytes is refused: the largest frame could never arrive", () => {
+    expect(() => resolveTransportOptions({ clusterKey, maxFrameBytes: 2048, maxBufferedFrameBytes: 2047 })).toThrow(
+      /`maxBufferedFrameBytes`: is 2047, below maxFrameBytes \(2048\)/,
+    );
+    expect(resolveTransportOptions({ clusterKey, maxFrameBytes: 2048, maxBufferedFrameBytes: 2048 })).toMatchObject({
+      maxBufferedFrameBytes: 2048,
+    });
   });
 
   it("cluster key - required unless allowUnauthenticated is set, and never both", () => {
@@ -54,6 +71,8 @@ describe("transport options", () => {
       ["maxOutstandingBytes", () => resolveTransportOptions({ clusterKey, maxOutstandingBytes: -1 })],
       ["handshakeTimeoutMs", () => resolveTransportOptions({ clusterKey, handshakeTimeoutMs: 0 })],
       ["closeGraceMs", () => resolveTransportOptions({ clusterKey, closeGraceMs: Number.NaN })],
+      ["partialFrameTimeoutMs", () => resolveTransportOptions({ clusterKey, partialFrameTimeoutMs: 0 })],
+      ["maxBufferedFrameBytes", () => resolveTransportOptions({ clusterKey, maxBufferedFrameBytes: 1.5 })],
       ["id", () => resolveTransportOptions({ clusterKey, id: "" })],
       ["role", () => resolveTransportOptions({ clusterKey, role: "admin" as "silo" })],
       ["port", () => resolveListenAddress({ port: 70_000 })],

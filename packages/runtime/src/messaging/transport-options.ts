@@ -20,6 +20,17 @@ export const DEFAULT_MAX_OUTSTANDING_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
 /** 5 s: long enough for in-flight handlers to answer on graceful close, short enough for SIGTERM. */
 export const DEFAULT_CLOSE_GRACE_MS = 5_000;
+/**
+ * 30 s, the default call timeout: a healthy link moves 64 KiB in milliseconds even when slow, and a
+ * request stalled that long has lost its caller anyway. Short enough that a peer holding buffers on
+ * purpose gives them back soon.
+ */
+export const DEFAULT_PARTIAL_FRAME_TIMEOUT_MS = 30_000;
+/**
+ * 128 MiB: eight frames of the default maximum size arriving at once; forty peers stalling on
+ * 16 MiB frames pinned 640 MiB before this bound.
+ */
+export const DEFAULT_MAX_BUFFERED_FRAME_BYTES = 128 * 1024 * 1024;
 /** Loopback: nothing is exposed to the network unless the host is set on purpose. */
 export const DEFAULT_HOST = "127.0.0.1";
 /** A shorter cluster key is guessable; 32 random bytes (`openssl rand -hex 32`) is the advice. */
@@ -55,6 +66,22 @@ export interface TransportOptions {
    */
   readonly maxOutstandingBytes?: number | undefined;
   /**
+   * After the handshake, a frame that has begun must keep arriving: the connection is closed (and
+   * logged with the peer and the bytes it held) when `partialFrameTimeoutMs` pass without 64 KiB of
+   * the frame, or its end, arriving. A large frame on a slow link is never cut while it moves at
+   * least 64 KiB per period; an idle connection (between frames) is never closed by this.
+   * @default DEFAULT_PARTIAL_FRAME_TIMEOUT_MS (30 s)
+   */
+  readonly partialFrameTimeoutMs?: number | undefined;
+  /**
+   * Server only: bytes it may hold for frames still arriving, across all its connections. A frame
+   * that does not arrive in one read needs a buffer of its announced size until its end comes; a
+   * connection starting a frame that would take the total above this bound is closed (warn log),
+   * the others keep theirs. Frames that arrive whole take nothing from it. At least `maxFrameBytes`.
+   * @default DEFAULT_MAX_BUFFERED_FRAME_BYTES (128 MiB), or `maxFrameBytes` when that is larger
+   */
+  readonly maxBufferedFrameBytes?: number | undefined;
+  /**
    * Time allowed for TCP connect (client), TLS and the key exchange. Peers that take longer are
    * dropped.
    * @default DEFAULT_HANDSHAKE_TIMEOUT_MS (5 s)
@@ -85,6 +112,8 @@ export interface ResolvedTransportOptions {
   readonly maxOutstandingBytes: number;
   readonly handshakeTimeoutMs: number;
   readonly closeGraceMs: number;
+  readonly partialFrameTimeoutMs: number;
+  readonly maxBufferedFrameBytes: number;
   readonly id: string;
   readonly role: PeerRole;
   readonly logger: Logger;
@@ -127,16 +156,17 @@ export function resolveTransportOptions(
   if (typeof id !== "string" || id.length === 0 || id.length > 256) {
     throw new InvalidConfigurationError("id", "must be a non-empty string of at most 256 characters");
   }
+  const maxFrameBytes = integerIn(
+    "maxFrameBytes",
+    options.maxFrameBytes,
+    DEFAULT_MAX_FRAME_BYTES,
+    MIN_FRAME_BYTES,
+    MAX_FRAME_BYTES,
+  );
   return {
     clusterKey,
     allowUnauthenticated,
-    maxFrameBytes: integerIn(
-      "maxFrameBytes",
-      options.maxFrameBytes,
-      DEFAULT_MAX_FRAME_BYTES,
-      MIN_FRAME_BYTES,
-      MAX_FRAME_BYTES,
-    ),
+    maxFrameBytes,
     maxOutstandingBytes: integerIn(
       "maxOutstandingBytes",
       options.maxOutstandingBytes,
@@ -152,6 +182,14 @@ export function resolveTransportOptions(
       2 ** 31 - 1,
     ),
     closeGraceMs: integerIn("closeGraceMs", options.closeGraceMs, DEFAULT_CLOSE_GRACE_MS, 0, 2 ** 31 - 1),
+    partialFrameTimeoutMs: integerIn(
+      "partialFrameTimeoutMs",
+      options.partialFrameTimeoutMs,
+      DEFAULT_PARTIAL_FRAME_TIMEOUT_MS,
+      1,
+      2 ** 31 - 1,
+    ),
+    maxBufferedFrameBytes: resolveMaxBufferedFrameBytes(options.maxBufferedFrameBytes, maxFrameBytes),
     id,
     role,
     logger: options.logger ?? pino({ level: "silent" }),
@@ -204,6 +242,23 @@ function resolveClusterKey(key: string | Uint8Array | undefined, allowUnauthenti
     );
   }
   return bytes;
+}
+
+function resolveMaxBufferedFrameBytes(value: number | undefined, maxFrameBytes: number): number {
+  const resolved = integerIn(
+    "maxBufferedFrameBytes",
+    value,
+    Math.max(DEFAULT_MAX_BUFFERED_FRAME_BYTES, maxFrameBytes),
+    1,
+    Number.MAX_SAFE_INTEGER,
+  );
+  if (resolved < maxFrameBytes) {
+    throw new InvalidConfigurationError(
+      "maxBufferedFrameBytes",
+      `is ${resolved}, below maxFrameBytes (${maxFrameBytes}): a frame of the largest allowed size could never be received; raise it, or lower maxFrameBytes`,
+    );
+  }
+  return resolved;
 }
 
 function integerIn(option: string, value: number | undefined, fallback: number, min: number, max: number): number {

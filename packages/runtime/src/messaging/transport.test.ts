@@ -1,7 +1,8 @@
 import { ConnectionError, DomainError, GranaryError, isGranaryError, ShuttingDownError } from "@granary/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { connectTransport } from "./connect.js";
-import { REPLY_LATER, type Reply, type TransportConnection } from "./connection.js";
+import type { TransportConnection } from "./connection.js";
+import { REPLY_LATER, type Reply } from "./connection-types.js";
 import { listenTransport, type TransportServer, type TransportServerOptions } from "./server.js";
 
 const clusterKey = "test-cluster-key-0123456789abcdef";
@@ -62,6 +63,31 @@ describe("transport", () => {
     const answers = await Promise.all(Array.from({ length: 10_000 }, (_, n) => connection.request(n)));
 
     expect(answers).toEqual(Array.from({ length: 10_000 }, (_, n) => n * 2));
+  });
+
+  it("owner hint - a reply's hint reaches the request's sink with the value or the error, and only then", async () => {
+    const server = await serve({
+      onRequest: (payload, _from, reply: Reply) => {
+        if (payload === "ok") reply.resolve(1, "10.0.0.7:11111");
+        else if (payload === "plain") reply.resolve(2);
+        else reply.reject(new InsufficientFunds(3), "10.0.0.8:11111");
+        return REPLY_LATER;
+      },
+    });
+    const connection = await connect(server);
+    const outcome = (payload: string) =>
+      new Promise<unknown[]>((resolve) =>
+        connection.requestTo(payload, {
+          resolve: (value, hint) => resolve(["value", value, hint]),
+          reject: (error, hint) => resolve(["error", (error as { code?: string }).code, hint]),
+        }),
+      );
+
+    expect(await outcome("ok")).toEqual(["value", 1, "10.0.0.7:11111"]);
+    expect(await outcome("plain")).toEqual(["value", 2, undefined]);
+    expect(await outcome("fail")).toEqual(["error", "INSUFFICIENT_FUNDS", "10.0.0.8:11111"]);
+    // The promise form just drops it.
+    expect(await connection.request("ok")).toBe(1);
   });
 
   it("errors - a handler's error reaches the caller with its name, code, message and data", async () => {
@@ -161,7 +187,8 @@ describe("transport", () => {
     expect(isGranaryError(short, "CALL_TIMEOUT")).toBe(true);
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(answered).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    // The sweep that expired `short` ran after every answered call's deadline: none was expired, and
+    // the long call is still waiting.
     expect(connection.stats().requestsInFlight).toBe(1);
     void connection.destroy();
     expect(await long).toMatchObject({ code: "CONNECTION_ERROR" });
@@ -179,7 +206,7 @@ describe("transport", () => {
     const connection = await connect(server);
     const first = connection.request("a");
     const second = connection.request("b").catch((e: unknown) => e);
-    await vi_waitFor(() => replies.length === 2);
+    await vi.waitFor(() => expect(replies).toHaveLength(2));
     const peer = [...server.connections][0] as TransportConnection;
     expect(peer.stats().requestsBeingHandled).toBe(2);
 
@@ -232,10 +259,12 @@ describe("transport", () => {
     const server = await serve({ onRequest: () => new Promise(() => {}) });
     const connection = await connect(server);
     const closed = new Promise<Error | undefined>((resolve) => connection.onClose(resolve));
-    const inFlight = [1, 2].map((n) => connection.request(n).catch((e: unknown) => e));
-    await vi_waitFor(
-      () => server.connections.size === 1 && [...server.connections][0]!.stats().requestsBeingHandled === 2,
-    );
+    // A timeout well inside the test's: a drop that went unnoticed fails as CALL_TIMEOUT, not as a hang.
+    const inFlight = [1, 2].map((n) => connection.request(n, { timeoutMs: 10_000 }).catch((e: unknown) => e));
+    await vi.waitFor(() => {
+      expect(server.connections.size).toBe(1);
+      expect([...server.connections][0]?.stats().requestsBeingHandled).toBe(2);
+    });
 
     for (const peer of server.connections) await peer.destroy();
 
@@ -259,10 +288,10 @@ describe("transport", () => {
     });
     const connection = await connect(server);
     const inFlight = connection.request("in flight");
-    await vi_waitFor(() => [...server.connections][0]?.stats().requestsBeingHandled === 1);
+    await vi.waitFor(() => expect([...server.connections][0]?.stats().requestsBeingHandled).toBe(1));
 
     const closing = server.close();
-    await vi_waitFor(() => connection.state === "draining");
+    await vi.waitFor(() => expect(connection.state).toBe("draining"));
     const refused = await connection.request("too late").catch((e: unknown) => e);
     release();
 
@@ -270,7 +299,7 @@ describe("transport", () => {
     expect(refused).toBeInstanceOf(ShuttingDownError);
     expect(refused).toMatchObject({ retryable: true });
     await closing;
-    await vi_waitFor(() => connection.closed);
+    await vi.waitFor(() => expect(connection.closed).toBe(true));
   });
 
   it("frame limit - a request larger than the peer's maxFrameBytes fails locally; the connection stays usable", async () => {
@@ -284,11 +313,3 @@ describe("transport", () => {
     expect(await connection.request("small")).toBe("small");
   });
 });
-
-async function vi_waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -29,3 +29,12 @@ export function positiveInt(
   }
   return fallback;
 }
+
+/** An integer option that may be 0 (0 usually turns the feature off): the option if given, else the default. */
+export function nonNegativeInt(option: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidConfigurationError(option, `must be an integer ≥ 0, got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,6 +1,6 @@
 import { ErrorCode } from "@granary/core";
 import { describe, expect, it } from "vitest";
-import { resolveClientOptions } from "../client/client-options.js";
+import { DEFAULT_OWNER_CACHE_SIZE, resolveClientOptions } from "../client/client-options.js";
 import { resolveClusterOptions } from "../cluster/cluster-options.js";
 import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CLUSTER_NAME } from "./defaults.js";
 
@@ -26,5 +26,17 @@ describe("silo and client options agree", () => {
 
     expect(client.callTimeoutMs).toBe(DEFAULT_CALL_TIMEOUT_MS);
     expect(client.clusterName).toBe(DEFAULT_CLUSTER_NAME);
+    expect(client.ownerCacheSize).toBe(DEFAULT_OWNER_CACHE_SIZE);
+  });
+
+  it("client - ownerCacheSize 0 turns owner routing off; a negative or fractional size is refused by name", () => {
+    const base = { gateways: ["127.0.0.1:11111"], allowUnauthenticated: true };
+
+    expect(resolveClientOptions({ ...base, ownerCacheSize: 0 }, {}).ownerCacheSize).toBe(0);
+    for (const ownerCacheSize of [-1, 1.5]) {
+      expect(() => resolveClientOptions({ ...base, ownerCacheSize }, {})).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidConfiguration, option: "ownerCacheSize" }),
+      );
+    }
   });
 });

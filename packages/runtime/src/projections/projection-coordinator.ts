@@ -1,10 +1,12 @@
 import {
+  type Clock,
   type Directory,
   type EventStore,
   messageOf,
   type ProjectionInfo,
   type ProjectionStore,
   projectionId,
+  type TimerHandle,
 } from "@granary/core";
 import type { Logger } from "pino";
 import { newId } from "../calls/call-context.js";
@@ -13,7 +15,7 @@ import { ProjectionRunner, type RunnerOptions } from "./projection-runner.js";
 
 /** The directory key of a projection: one owner per projection version in the cluster. */
 export function projectionOwnerKey(info: ProjectionInfo): string {
-  // The router's key for a call to PROJECTION_ACTOR_TYPE / id (read-side.ts strips the prefix).
+  // The standalone directory reads the checkpoint's epoch under this key (read-side.ts strips the prefix).
   return `$granary.projection/${info.id}`;
 }
 
@@ -31,6 +33,8 @@ export interface CoordinatorOptions {
   readonly checkIntervalMs: number;
   /** How long a rebuilt version must have been ready before the versions it replaces are dropped. */
   readonly dropAfterMs: number;
+  /** Ownership checks and the drop delay run on it. */
+  readonly clock: Clock;
   readonly logger: Logger;
   readonly runner: Pick<RunnerOptions, "batchSize" | "cacheSize" | "checkDocuments" | "headIntervalMs">;
 }
@@ -54,7 +58,7 @@ export class ProjectionCoordinator {
   readonly #options: CoordinatorOptions;
   readonly #owned = new Map<string, Owned>();
   readonly #failed = new Map<string, ProjectionStatus>();
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #timer: TimerHandle | undefined;
   #ticking: Promise<void> | undefined;
   #stopped = false;
 
@@ -69,8 +73,16 @@ export class ProjectionCoordinator {
   /** Claims what it can now (so a standalone silo's projections run when start returns), then keeps checking. */
   async start(): Promise<void> {
     await this.tick();
-    this.#timer = setInterval(() => void this.tick(), this.#options.checkIntervalMs);
-    this.#timer.unref();
+    this.#scheduleTick();
+  }
+
+  #scheduleTick(): void {
+    if (this.#stopped) return;
+    this.#timer = this.#options.clock.setTimeout(() => {
+      // The next round is counted from when this one started, as an interval would.
+      this.#scheduleTick();
+      void this.tick();
+    }, this.#options.checkIntervalMs);
   }
 
   /** The runner of a projection id on this silo, if it runs here. */
@@ -126,9 +138,9 @@ export class ProjectionCoordinator {
         }
         // Dropped only a while after the swap, so no silo's query still reads the old version.
         if (!owned.cleaned && runner.status().ready) {
-          owned.readySince ??= Date.now();
-          if (Date.now() - owned.readySince >= this.#options.dropAfterMs)
-            owned.cleaned = await this.#dropOlderVersions(info);
+          const now = this.#options.clock.now();
+          owned.readySince ??= now;
+          if (now - owned.readySince >= this.#options.dropAfterMs) owned.cleaned = await this.#dropOlderVersions(info);
         }
         return;
       }
@@ -172,16 +184,6 @@ export class ProjectionCoordinator {
       }
     }
     return true;
-  }
-
-  /** Tells every projection running here that a stream was purged. */
-  async purge(stream: string): Promise<void> {
-    await Promise.all([...this.#owned.values()].map((owned) => owned.runner.purge(stream)));
-  }
-
-  /** Tells one projection running here that a stream was purged (a notice routed from another silo). */
-  async purgeOne(id: string, stream: string): Promise<void> {
-    await this.#owned.get(id)?.runner.purge(stream);
   }
 
   /** Forgets a failed projection's failure so the next round starts it again from its checkpoint. */
@@ -237,7 +239,7 @@ export class ProjectionCoordinator {
   /** Graceful stop: stop every runner, then unregister so a survivor takes over at once. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer) clearInterval(this.#timer);
+    if (this.#timer) this.#options.clock.clearTimeout(this.#timer);
     await this.#ticking;
     await Promise.all(
       this.#options.infos.map(async (info) => {

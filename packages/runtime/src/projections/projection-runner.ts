@@ -19,6 +19,7 @@ import {
 import type { Logger } from "pino";
 import { DocumentCache, foldBatch } from "./document-fold.js";
 import { ProgressMeter, type ProjectionStatus } from "./projection-progress.js";
+import { purgedStreamOf } from "./purge-notice.js";
 
 export interface RunnerOptions {
   readonly info: ProjectionInfo;
@@ -41,12 +42,20 @@ export interface RunnerOptions {
 
 type State = ProjectionStatus["state"];
 
+/** How far a handler projection got in a batch, so a retry does not repeat a side effect. */
+interface Handled {
+  count: number;
+  purged: boolean;
+}
+
 /**
  * Runs one projection on this silo: loads its checkpoint, claims it with this silo's epoch (a
  * commit that fences any earlier owner at once), then follows the store's gap-safe feed from the
  * checkpoint. Events are buffered and committed in batches: the documents they change and the new
  * checkpoint in one store commit (exactly once), or for a handler projection, the handler is called
  * for each event and then the checkpoint moves (at least once). Commits are serialized on one chain.
+ * A purge notice in the feed (purge-notice.ts) ends a batch: `onPurge` runs after the events
+ * before it, and its document changes commit with the checkpoint at the notice's position.
  */
 export class ProjectionRunner {
   readonly info: ProjectionInfo;
@@ -143,11 +152,6 @@ export class ProjectionRunner {
     return true;
   }
 
-  /** Tells the projection a stream was purged; its document changes commit like a batch. */
-  purge(stream: string): Promise<void> {
-    return this.#enqueue(() => this.#purge(stream));
-  }
-
   status(): ProjectionStatus {
     const lag = Math.max(0, this.#head - this.#checkpoint);
     return {
@@ -170,7 +174,7 @@ export class ProjectionRunner {
   #onEvent(event: RecordedEvent): void | Promise<void> {
     if (!this.running) return;
     this.#seen = event.position;
-    if (projectionReads(this.info, event)) this.#pending.push(event);
+    if (projectionReads(this.info, event) || purgedStreamOf(event) !== undefined) this.#pending.push(event);
     if (this.#pending.length >= this.#options.batchSize) return this.#flush();
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -186,7 +190,17 @@ export class ProjectionRunner {
     const upTo = this.#seen;
     const events = this.#pending;
     this.#pending = [];
-    return this.#enqueue(() => this.#commitBatch(events, upTo));
+    let start = 0;
+    for (let i = 0; i < events.length; i++) {
+      const notice = events[i] as RecordedEvent;
+      const purged = purgedStreamOf(notice);
+      if (purged === undefined) continue;
+      const before = events.slice(start, i);
+      void this.#enqueue(() => this.#commitBatch(before, notice.position, purged));
+      start = i + 1;
+    }
+    const rest = start === 0 ? events : events.slice(start);
+    return this.#enqueue(() => this.#commitBatch(rest, upTo));
   }
 
   /** Runs `work` after everything queued before it; never rejects (a failure halts the runner). */
@@ -202,15 +216,16 @@ export class ProjectionRunner {
     return this.#chain;
   }
 
-  async #commitBatch(events: readonly RecordedEvent[], upTo: number): Promise<void> {
+  /** Commits `events` and the checkpoint `upTo`; with `purged`, after `onPurge` of that stream. */
+  async #commitBatch(events: readonly RecordedEvent[], upTo: number, purged?: string): Promise<void> {
     if (upTo <= this.#checkpoint && events.length === 0) return;
     const { retry } = this.info;
-    // Handler projections: events of this batch already handled, so a retry starts at the failed one.
-    const handled = { count: 0 };
+    // Handler projections: what of this batch is already handled, so a retry starts at the failed step.
+    const handled: Handled = { count: 0, purged: false };
     for (let attempt = 1; ; attempt++) {
       try {
-        if (this.info.kind === ProjectionKind.Document) await this.#commitDocuments(events, upTo);
-        else await this.#commitHandled(events, upTo, handled);
+        if (this.info.kind === ProjectionKind.Document) await this.#commitDocuments(events, upTo, purged);
+        else await this.#commitHandled(events, upTo, handled, purged);
         return;
       } catch (error) {
         if (isOwnershipError(error)) {
@@ -231,11 +246,11 @@ export class ProjectionRunner {
     }
   }
 
-  async #commitDocuments(events: readonly RecordedEvent[], upTo: number): Promise<void> {
+  async #commitDocuments(events: readonly RecordedEvent[], upTo: number, purged: string | undefined): Promise<void> {
     const { store, info } = this.#options;
-    const changed =
+    const changed: Map<string, JsonValue | null> =
       events.length === 0
-        ? new Map<string, JsonValue>()
+        ? new Map<string, JsonValue | null>()
         : await foldBatch(
             this.#instance as DocumentProjection<unknown>,
             info.name,
@@ -244,6 +259,7 @@ export class ProjectionRunner {
             (keys) => store.getDocuments(info.id, keys),
             this.#options.checkDocuments,
           );
+    if (purged !== undefined) await this.#onPurge(purged, changed);
     const ready = await this.#caughtUp(upTo);
     await store.commit(info.id, {
       expectedPosition: this.#checkpoint,
@@ -252,12 +268,40 @@ export class ProjectionRunner {
       ready,
       documents: changed,
     });
-    for (const [key, document] of changed) this.#cache.set(key, document);
+    for (const [key, document] of changed) {
+      if (document === null) this.#cache.delete(key);
+      else this.#cache.set(key, document);
+    }
     this.#advanced(upTo, ready);
   }
 
-  /** Calls the handler for the events not yet `handled`, then moves the checkpoint. */
-  async #commitHandled(events: readonly RecordedEvent[], upTo: number, handled: { count: number }): Promise<void> {
+  /** Runs the document projection's `onPurge` over `changes` (the batch so far), adding its changes to them. */
+  async #onPurge(stream: string, changes: Map<string, JsonValue | null>): Promise<void> {
+    const { store, info } = this.#options;
+    const instance = this.#instance as DocumentProjection<unknown>;
+    if (!instance.onPurge) return;
+    const documents: PurgeDocuments<unknown> = {
+      get: async (key) => {
+        if (changes.has(key)) return changes.get(key) ?? undefined;
+        return this.#cache.get(key) ?? (await store.getDocument(info.id, key));
+      },
+      set: (key, document) => {
+        changes.set(key, document as JsonValue);
+      },
+      delete: (key) => {
+        changes.set(key, null);
+      },
+    };
+    await instance.onPurge(stream, documents);
+  }
+
+  /** Calls the handler for the events not yet `handled` (then `onPurge`), then moves the checkpoint. */
+  async #commitHandled(
+    events: readonly RecordedEvent[],
+    upTo: number,
+    handled: Handled,
+    purged: string | undefined,
+  ): Promise<void> {
     const { store, info, epoch } = this.#options;
     const handler = this.#instance as HandlerProjection;
     for (; handled.count < events.length; handled.count++) {
@@ -274,6 +318,10 @@ export class ProjectionRunner {
       } else {
         await handler.handle(event as unknown as ProjectedEvent, context);
       }
+    }
+    if (purged !== undefined && !handled.purged) {
+      await handler.onPurge?.(purged);
+      handled.purged = true;
     }
     if (upTo > this.#checkpoint) {
       const ready = await this.#caughtUp(upTo);
@@ -319,42 +367,6 @@ export class ProjectionRunner {
       });
       this.#advanced(this.#checkpoint, true);
     }
-  }
-
-  async #purge(stream: string): Promise<void> {
-    const { store, info, epoch } = this.#options;
-    const instance = this.#instance;
-    if (!instance.onPurge) return;
-    if (info.kind === ProjectionKind.Handler) {
-      await (instance as HandlerProjection).onPurge?.(stream);
-      return;
-    }
-    const changes = new Map<string, JsonValue | null>();
-    const documents: PurgeDocuments<unknown> = {
-      get: async (key) => {
-        if (changes.has(key)) return changes.get(key) ?? undefined;
-        return this.#cache.get(key) ?? (await store.getDocument(info.id, key));
-      },
-      set: (key, document) => {
-        changes.set(key, document as JsonValue);
-      },
-      delete: (key) => {
-        changes.set(key, null);
-      },
-    };
-    await (instance as DocumentProjection<unknown>).onPurge?.(stream, documents);
-    if (changes.size === 0) return;
-    await store.commit(info.id, {
-      expectedPosition: this.#checkpoint,
-      position: this.#checkpoint,
-      epoch,
-      documents: changes,
-    });
-    for (const [key, document] of changes) {
-      if (document === null) this.#cache.delete(key);
-      else this.#cache.set(key, document);
-    }
-    this.#committed.fire();
   }
 
   /** A claim or commit that may find the projection taken over: false (and fenced) then. */

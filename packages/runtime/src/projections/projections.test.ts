@@ -34,6 +34,7 @@ async function startSilo(
 beforeEach(() => {
   storage = new MemoryEventStorage();
   CheckoutHandler.handled = [];
+  CheckoutHandler.purged = [];
   CheckoutHandler.failures = 0;
   CheckoutHandler.failUntil = 0;
 });
@@ -213,6 +214,43 @@ describe("document projections", () => {
     expect(await silo.query(CartLog).get("Cart/c2")).toBeDefined();
   });
 
+  it("a projection that did not run when a stream was purged forgets it when it starts: the notice waits in the feed", async () => {
+    const first = await startSilo();
+    await first.get(Cart, "c1").add("sku-1");
+    await first.get(Cart, "c2").add("sku-1");
+    expect(await first.query(CartLog).get("Cart/c1", { waitForLatest: true })).toBeDefined();
+    await first.stop();
+    // Given a silo without projections purges the cart while no projection runs anywhere
+    const purger = await startSilo([]);
+    await purger.purge(Cart, "c1", { reason: "gdpr", requestedBy: "dpo" });
+    await purger.stop();
+
+    // When the projection runs again, from its checkpoint
+    const later = await startSilo();
+
+    // Then it met the notice after the events it had folded, and dropped the cart's document
+    expect(await later.query(CartLog).get("Cart/c1", { waitForLatest: true })).toBeUndefined();
+    expect(await later.query(CartLog).get("Cart/c2")).toBeDefined();
+  });
+
+  it("a purge notice in the middle of a batch: events before it fold first, onPurge commits with the checkpoint at the notice", async () => {
+    const writer = await startSilo([]);
+    await writer.get(Cart, "c1").add("sku-1");
+    await writer.get(Cart, "c2").add("sku-1");
+    await writer.purge(Cart, "c1", { reason: "gdpr", requestedBy: "dpo" });
+    await writer.get(Cart, "c2").add("sku-2");
+    await writer.stop();
+
+    // One catch-up batch holds c2's first event, the notice of c1's purge, and c2's second event.
+    const silo = await startSilo();
+
+    expect(await silo.query(CartLog).get("Cart/c2", { waitForLatest: true })).toEqual({
+      positions: [2, 4],
+    });
+    expect(await silo.query(CartLog).get("Cart/c1")).toBeUndefined();
+    expect(await silo.query(SkuStats).get("sku-1")).toEqual({ added: 1, removed: 0 });
+  });
+
   it("a projection class is validated at start with a message naming the fix", async () => {
     class NoName extends SkuStats {}
     Object.defineProperty(NoName, "projection", { value: "" });
@@ -254,6 +292,20 @@ describe("handler projections", () => {
   });
 });
 
+describe("handler projections and purge", () => {
+  it("onPurge runs once per purge, in feed order after the stream's events it handled", async () => {
+    const silo = await startSilo([CheckoutHandler]);
+    await silo.get(Cart, "c1").checkout();
+    await vi.waitFor(() => expect(CheckoutHandler.handled).toEqual([1]));
+
+    await silo.purge(Cart, "c1", { reason: "gdpr", requestedBy: "dpo" });
+    await silo.get(Cart, "c2").checkout();
+
+    await vi.waitFor(() => expect(CheckoutHandler.handled).toEqual([1, 3]));
+    expect(CheckoutHandler.purged).toEqual(["Cart/c1"]);
+  });
+});
+
 describe("event bus (one silo)", () => {
   it("delivers matching events live, filters by actor id, and rejects cross-namespace patterns without opt-in", async () => {
     const silo = await startSilo([]);
@@ -281,6 +333,22 @@ describe("event bus (one silo)", () => {
     expect(() => silo.events.subscribe("other.Cart.*", () => {})).toThrow(/namespace/);
     const wide = silo.events.subscribe(">", () => {}, { crossNamespace: true });
     await Promise.all([a.close(), b.close(), wide.close()]);
+  });
+
+  it("a purge notice (the runtime's own stream) is not on the bus", async () => {
+    const silo = await startSilo([]);
+    const seen: string[] = [];
+    const sub = silo.events.subscribe("default.>", (e) => {
+      seen.push(`${e.actorType}:${e.type}`);
+    });
+    await sub.ready;
+
+    await silo.get(Cart, "c1").add("sku-1");
+    await silo.purge(Cart, "c1", { reason: "gdpr", requestedBy: "dpo" });
+    await silo.get(Cart, "c2").add("sku-1");
+
+    await vi.waitFor(() => expect(seen).toEqual(["Cart:ItemAdded", "Cart:ItemAdded"]));
+    await sub.close();
   });
 
   it("a slow subscriber is dropped at its buffer limit and never slows commits", async () => {

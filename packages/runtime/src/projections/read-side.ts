@@ -1,11 +1,11 @@
 import {
+  type Clock,
   type Directory,
   type DocumentOf,
   type DocumentProjectionClass,
   type EventStore,
   InvalidArgumentError,
   InvalidConfigurationError,
-  messageOf,
   type ProjectionClass,
   type ProjectionInfo,
   ProjectionKind,
@@ -16,15 +16,15 @@ import {
 } from "@granary/core";
 import type { Logger } from "pino";
 import type { CallRequest } from "../calls/call-context.js";
-import { systemRequest } from "../client/client-read-side.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import { EventBus } from "../events-bus/event-bus.js";
 import { GatewaySubscriptions, type OpenRequest } from "../events-bus/gateway-subscriptions.js";
 import { ProjectionCoordinator } from "./projection-coordinator.js";
 import type { ProjectionStatus } from "./projection-progress.js";
 import { type ListOptions, type ProjectionQuery, QueryEngine, type QueryOptions } from "./projection-queries.js";
+import { announcePurge } from "./purge-notice.js";
 import { type ReadSideSettings, registerLagGauge } from "./read-side-settings.js";
-import { EVENTS_ACTOR_TYPE, PROJECTION_ACTOR_TYPE, QUERY_ACTOR_TYPE } from "./system-calls.js";
+import { EVENTS_ACTOR_TYPE, QUERY_ACTOR_TYPE } from "./system-calls.js";
 
 const OWNER_KEY_PREFIX = "$granary.projection/";
 
@@ -51,11 +51,8 @@ export interface ReadSideOptions {
   readonly logger: Logger;
   readonly callTimeoutMs: number;
   readonly settings: ReadSideSettings;
-  /**
-   * Cluster mode: sends a request to the silo that owns `$granary.projection/<id>` in the directory
-   * (through the call router), for purge notices of projections running elsewhere.
-   */
-  readonly forward?: (request: CallRequest) => Promise<unknown>;
+  /** Projection ownership checks run on it. */
+  readonly clock: Clock;
 }
 
 /** What `silo.projections` offers: progress and control of the projections. */
@@ -64,7 +61,13 @@ export interface ProjectionsControl {
   status(): Promise<ProjectionStatus[]>;
   /** Starts a failed projection again from its checkpoint (after fixing what made it fail). */
   restart(name: string): Promise<void>;
-  /** Tells the projections running on this silo that a stream was purged (their `onPurge`). */
+  /**
+   * Tells every projection, on whichever silo it runs, that `stream` was purged (their `onPurge`),
+   * for a stream purged with `store.purge` rather than `silo.purge` (which does this itself).
+   * Resolves when the projections running on this silo have applied it; the others apply it as
+   * they reach it in the feed (a query with `waitForLatest` waits for that).
+   * @throws InvalidArgumentError when the stream has no tombstone
+   */
   purged(stream: string): Promise<void>;
 }
 
@@ -82,16 +85,14 @@ export class ReadSide implements ProjectionsControl {
   readonly #gateway: GatewaySubscriptions | undefined;
   readonly #callTimeoutMs: number;
   readonly #unregisterGauge: () => void;
-  readonly #forward: ((request: CallRequest) => Promise<unknown>) | undefined;
-  readonly #logger: Logger;
+  readonly #events: EventStore;
 
   /** @throws InvalidArgumentError for an invalid projection class, InvalidConfigurationError without a store */
   constructor(options: ReadSideOptions) {
     const infos = validateProjections(options.projections);
     this.#infos = new Map(infos.map((info) => [info.name, info]));
     this.#callTimeoutMs = options.callTimeoutMs;
-    this.#forward = options.forward;
-    this.#logger = options.logger;
+    this.#events = options.events;
     let store = options.projectionStore;
     this.#ownsStore = !store && providesProjectionStore(options.events);
     if (!store && providesProjectionStore(options.events)) store = options.events.openProjectionStore();
@@ -116,6 +117,7 @@ export class ReadSide implements ProjectionsControl {
               clustered: options.clustered,
               checkIntervalMs: options.settings.ownershipCheckMs,
               dropAfterMs: options.settings.dropAfterMs,
+              clock: options.clock,
               logger,
               runner: options.settings.runner,
             })
@@ -160,31 +162,26 @@ export class ReadSide implements ProjectionsControl {
   }
 
   async purged(stream: string): Promise<void> {
+    const tombstone = await this.#events.tombstone(stream);
+    if (!tombstone) throw new InvalidArgumentError(`${stream} is not purged: purge it first (silo.purge does both)`);
+    await this.applied(await announcePurge(this.#events, tombstone), this.#callTimeoutMs);
+  }
+
+  /**
+   * Resolves once the projections running on this silo have processed the feed up to `position`
+   * (a purge notice: its purge is then applied here), or after `timeoutMs`; never rejects.
+   */
+  async applied(position: number, timeoutMs: number): Promise<void> {
     const coordinator = this.#coordinator;
-    await coordinator?.purge(stream);
-    const forward = this.#forward;
-    if (!forward) return;
-    // Projections running on other silos hear it from their owner, found through the directory.
-    await Promise.all(
-      [...this.#infos.values()]
-        .filter((info) => !coordinator?.runner(info.id))
-        .map((info) =>
-          forward(systemRequest(PROJECTION_ACTOR_TYPE, info.id, "purged", [stream], this.#callTimeoutMs)).catch(
-            (error: unknown) => {
-              this.#logger.warn({ projection: info.id, stream, err: messageOf(error) }, "purge notice not delivered");
-            },
-          ),
-        ),
-    );
+    if (!coordinator) return;
+    const signal = AbortSignal.timeout(timeoutMs);
+    await Promise.all(coordinator.infos.map((info) => coordinator.runner(info.id)?.waitFor(position, signal)));
   }
 
   /** Answers a client's read-side request (see system-calls.ts). */
   answer(request: CallRequest): Promise<unknown> {
     if (request.actorType === QUERY_ACTOR_TYPE) return this.#answerQuery(request);
     if (request.actorType === EVENTS_ACTOR_TYPE) return this.#answerEvents(request);
-    if (request.actorType === PROJECTION_ACTOR_TYPE && request.method === "purged") {
-      return this.#coordinator?.purgeOne(request.actorId, String(request.args[0])) ?? Promise.resolve();
-    }
     return Promise.reject(new UnknownMethodError(request.actorType, request.method));
   }
 

@@ -8,9 +8,18 @@
 /** Fixed for the life of a deployment: records store their partition, so changing it would strand them. */
 export const REMINDER_PARTITIONS = 64;
 
+const PARTITION_KEY_PREFIX = "granary:reminders/";
+
 /** Directory key of a partition: its owner registers it like an activation, which issues the fencing epoch. */
 export function partitionKey(partition: number): string {
-  return `granary:reminders/${partition}`;
+  return `${PARTITION_KEY_PREFIX}${partition}`;
+}
+
+/** The partition whose directory key is `key`; undefined for any other key. */
+export function partitionOfKey(key: string): number | undefined {
+  if (!key.startsWith(PARTITION_KEY_PREFIX)) return undefined;
+  const digits = key.slice(PARTITION_KEY_PREFIX.length);
+  return /^\d+$/.test(digits) ? Number(digits) : undefined;
 }
 
 /** FNV-1a, 32 bit: stable across processes and versions (unlike anything seeded). */

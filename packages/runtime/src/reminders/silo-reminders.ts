@@ -8,8 +8,9 @@ import {
 } from "@granary/core";
 import type { Logger } from "pino";
 import type { CallRequest } from "../calls/call-context.js";
+import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import { PartitionOwnership } from "./partition-ownership.js";
-import { REMINDER_PARTITIONS } from "./reminder-partitions.js";
+import { partitionOfKey, REMINDER_PARTITIONS } from "./reminder-partitions.js";
 import { ReminderRegistry } from "./reminder-registry.js";
 import { ReminderService } from "./reminder-service.js";
 import type { ResolvedReminderServiceOptions } from "./reminder-service-options.js";
@@ -25,7 +26,8 @@ export interface SiloRemindersOptions {
   readonly store: ReminderStore;
   /** Whether the silo opened the store (and so closes it). */
   readonly owned: boolean;
-  readonly directory: Directory;
+  /** The cluster's directory; undefined for a standalone silo. */
+  readonly directory: Directory | undefined;
   readonly clock: Clock;
   readonly logger: () => Logger;
   readonly siloId: () => string;
@@ -33,6 +35,23 @@ export interface SiloRemindersOptions {
   readonly canFire: () => boolean;
   readonly invoke: (request: CallRequest) => Promise<unknown>;
   readonly service: ResolvedReminderServiceOptions;
+}
+
+/**
+ * Epochs for a standalone silo's reminder partitions: above the epoch that last claimed each
+ * partition in the reminder store (the event store knows nothing of partitions), so a restart with
+ * the clock set back is never fenced by its own earlier run until the clock catches up.
+ */
+function standaloneDirectory(store: ReminderStore, clock: Clock): Directory {
+  return new StandaloneDirectory(
+    {
+      highestEpoch: async (key: string) => {
+        const partition = partitionOfKey(key);
+        return partition === undefined ? 0 : store.partitionEpoch(partition);
+      },
+    },
+    () => clock.now(),
+  );
 }
 
 /** A silo's reminders: the registry actors and operators use, and the service that fires this silo's share. */
@@ -46,7 +65,7 @@ export class SiloReminders {
     const logger = options.logger().child({ component: "reminders" });
     const ownership = new PartitionOwnership({
       partitions: REMINDER_PARTITIONS,
-      directory: options.directory,
+      directory: options.directory ?? standaloneDirectory(options.store, options.clock),
       siloId: options.siloId,
       liveSilos: options.liveSilos,
       logger,

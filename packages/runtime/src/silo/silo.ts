@@ -11,8 +11,6 @@ import {
   type ErrorClass,
   formatAddress,
   InvalidConfigurationError,
-  MemoryReminderStore,
-  MemorySnapshotStore,
   messageOf,
   type PastActorRef,
   type PastCallOptions,
@@ -43,14 +41,12 @@ import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord
 import { type CallFrame, hopsOf, parseCallRequest } from "../calls/call-wire.js";
 import { DeadlineTracker } from "../calls/deadlines.js";
 import { Catalog } from "../catalog/catalog.js";
-import { CallRouter } from "../cluster/call-router.js";
 import { clientCallRefusal } from "../cluster/call-trust.js";
-import { type ResolvedClusterOptions, resolveClusterOptions } from "../cluster/cluster-options.js";
-import { type ClusterBackends, openRedisBackends } from "../cluster/redis-backends.js";
+import { resolveClusterOptions } from "../cluster/cluster-options.js";
+import { RoutingCounters } from "../cluster/routing-counters.js";
 import { DATA_SUBJECT_TYPE, type ForgetResult } from "../crypto/data-subject.js";
 import { PersonalDataRules } from "../crypto/personal-data-rules.js";
-import { type Shredding, setUpShredding } from "../crypto/shredding.js";
-import { DirectoryCache } from "../directory/directory-cache.js";
+import type { Shredding } from "../crypto/shredding.js";
 import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
 import { answerHistoryRequest, localPastInvoker } from "../history/history-requests.js";
@@ -66,8 +62,7 @@ import type {
 } from "../history/history-types.js";
 import { isHistoryMessage, parseHistoryMessage } from "../history/history-wire.js";
 import { PURGE_METHOD, PurgeCoordinator, type PurgeListener, validatePurgeRequest } from "../history/purge.js";
-import { MembershipAgent } from "../membership/membership-agent.js";
-import { REPLY_LATER } from "../messaging/connection.js";
+import { REPLY_LATER } from "../messaging/connection-types.js";
 import { ConnectionPool } from "../messaging/pool.js";
 import { listenTransport, type TransportServer } from "../messaging/server.js";
 import { PeerRole } from "../messaging/transport-options.js";
@@ -78,20 +73,21 @@ import { SiloReminders } from "../reminders/silo-reminders.js";
 import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
 import { createDefaultLogger } from "../telemetry/logger.js";
 import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
-import { openEmbeddedStores, type Stores } from "./default-stores.js";
+import { registerTransportGauges } from "../telemetry/transport-metrics.js";
+import type { Stores } from "./default-stores.js";
 import { handleSignals } from "./signal-handlers.js";
+import { type ClusterParts, openClusterParts, startIncarnation } from "./silo-cluster.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
+import { openSiloStores } from "./silo-stores.js";
 import { type ResolvedStandaloneListen, resolveStandaloneListen } from "./standalone-listen.js";
 
-interface ClusterParts {
-  readonly options: ResolvedClusterOptions;
-  readonly backends: ClusterBackends;
-  readonly ownsBackends: boolean;
-  server?: TransportServer;
-  pool?: ConnectionPool;
-  agent?: MembershipAgent;
-  router?: CallRouter;
-}
+/** A fenced silo tries to rejoin this long after dropping its activations, and again after each failure. */
+const REJOIN_RETRY_MS = 1_000;
+/**
+ * How long a purge waits for the projections on its silo to apply its notice: short, so a purge is
+ * not held up (past its caller's timeout) by a projection that is rebuilding far behind the head.
+ */
+const LOCAL_PURGE_WAIT_MS = 5_000;
 
 /**
  * A silo hosts activations of actors. Standalone (no `redis`): an in-process directory and, with
@@ -126,9 +122,13 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   readonly #admission: AdmissionControl;
   /** A standalone silo's listener for clients, when it was given a port. */
   #listener: TransportServer | undefined;
+  #detachTransportGauges: (() => void) | undefined;
+  /** Bounds of the listener on incomplete frames (admission options). */
+  readonly #frameLimits: { readonly maxBufferedFrameBytes: number; readonly partialFrameTimeoutMs: number };
   #unhandleSignals: (() => void) | undefined;
   readonly #startedAt: number;
   #callsTotal = 0;
+  readonly #routing = new RoutingCounters();
   #inspector: { readonly url: string; close(): Promise<void> } | undefined;
   /** The operator surface (CLI, inspector): health, activations, and what other subsystems register. */
   readonly admin: SiloAdmin;
@@ -152,6 +152,10 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     this.defaultTimeoutMs = options.callTimeoutMs;
     this.#telemetry = createSiloTelemetry();
     this.#deadlines = new DeadlineTracker(options.clock);
+    this.#frameLimits = {
+      maxBufferedFrameBytes: admission.maxBufferedFrameBytes,
+      partialFrameTimeoutMs: admission.partialFrameTimeoutMs,
+    };
     this.#admission = new AdmissionControl(
       admission,
       () => this.#siloId,
@@ -164,7 +168,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     const silo = this;
     this.#reminders = new SiloReminders({
       ...reminders,
-      directory,
+      directory: cluster?.backends.directory ?? options.directory,
       clock: options.clock,
       logger: () => this.#logger,
       siloId: () => this.#siloId,
@@ -205,10 +209,12 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       startedAt: this.#startedAt,
       now: () => options.clock.now(),
       callsTotal: this.#callsTotal,
+      routing: this.#routing,
       status: this.#fenced ? "fenced" : this.#stopping ? "stopping" : "serving",
       fencedReason: this.#fenced,
       catalog: this.#catalog,
       admission: this.#admission,
+      bufferedFrameBytes: this.#listener?.bufferedFrameBytes ?? 0,
     }));
     registerHistoryAdmin(this.admin, {
       history: this.#history,
@@ -226,10 +232,11 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       logger: this.#baseLogger,
       callTimeoutMs: options.callTimeoutMs,
       settings: options.readSide,
-      ...(cluster ? { forward: (request: CallRequest) => this.#invoke(request, 0, false) } : {}),
+      clock: options.clock,
     });
-    // Projections running on this silo drop what they derived from a stream purged here.
-    this.#purger.listen(({ tombstone }) => this.#readSide.purged(tombstone.stream));
+    // Every projection hears of a purge through the notice in the feed; the purge waits (briefly)
+    // for those running here, so a query on this silo right after the purge no longer sees it.
+    this.#purger.listen(({ noticePosition }) => this.#readSide.applied(noticePosition, LOCAL_PURGE_WAIT_MS));
     // Purging a stream cancels its reminders: nothing may wake a forgotten actor.
     this.#purger.listen(async ({ tombstone }) => {
       await this.#reminders.registry.cancelAll(tombstone.stream);
@@ -249,62 +256,22 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     new PersonalDataRules(resolved.actors);
     validateProjections(resolved.projections);
     const bootLogger = resolved.logger ?? createDefaultLogger(resolved.logLevel);
-    let cluster: ClusterParts | undefined;
-    if (clusterOptions) {
-      const injected = clusterOptions.membership && clusterOptions.directory;
-      const backends: ClusterBackends = injected
-        ? { membership: clusterOptions.membership, directory: clusterOptions.directory, close: async () => {} }
-        : await openRedisBackends(
-            clusterOptions.redis as string,
-            clusterOptions.clusterName,
-            bootLogger,
-            !resolved.store,
-          );
-      cluster = { options: clusterOptions, backends, ownsBackends: !injected };
-    }
-    let stores: Stores;
-    if (resolved.store) {
-      stores = { store: resolved.store, snapshots: resolved.snapshots ?? new MemorySnapshotStore(), owned: false };
-    } else if (cluster?.backends.store && cluster.backends.snapshots) {
-      // Closed with the cluster backends.
-      stores = { store: cluster.backends.store, snapshots: cluster.backends.snapshots, owned: false };
-    } else {
-      stores = await openEmbeddedStores(resolved.dataDir);
-    }
+    const cluster = clusterOptions ? await openClusterParts(clusterOptions, bootLogger, !resolved.store) : undefined;
     let silo: Silo | undefined;
-    let shredding: Shredding | undefined;
-    try {
-      shredding = await setUpShredding({
-        actors: resolved.actors,
-        keyStore: resolved.keyStore,
-        keyCacheTtlMs: resolved.keyCacheTtlMs,
-        stores,
-        custom: resolved.store !== undefined,
-        redisUrl: cluster && !resolved.store ? clusterOptions?.redis : undefined,
-        dataDir: resolved.dataDir,
-        logger: () => silo?.logger ?? bootLogger,
-        onForgotten: (subject) => {
-          if (silo) void silo.#deactivatePersonalData(subject);
-        },
-      });
-    } catch (error) {
-      if (stores.owned) await Promise.allSettled([stores.store.close(), stores.snapshots.close()]);
-      if (cluster?.ownsBackends) await cluster.backends.close();
-      throw error;
-    }
-    if (shredding) stores = shredding.stores;
-    // Reminders beside the events: the embedded file, else the cluster's Redis, else memory.
-    const reminders = resolved.reminders
-      ? { store: resolved.reminders, owned: false }
-      : stores.reminders
-        ? { store: stores.reminders, owned: stores.owned }
-        : { store: cluster?.backends.reminders ?? new MemoryReminderStore(), owned: false };
+    const { stores, shredding, reminders } = await openSiloStores(resolved, cluster, {
+      logger: () => silo?.logger ?? bootLogger,
+      onForgotten: (subject) => {
+        if (silo) void silo.#deactivatePersonalData(subject);
+      },
+    });
     silo = new Silo(resolved, stores, cluster, options.onFenced, admission, reminders);
     silo.#shredding = shredding;
     silo.#admission.start();
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
       if (listen) await silo.#listenStandalone(listen, resolved.errors);
+      const server = silo.#listener ?? cluster?.server;
+      if (server) silo.#detachTransportGauges = registerTransportGauges(server);
       await silo.#readSide.start();
     } catch (error) {
       await silo.stop();
@@ -326,7 +293,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       {
         actors: resolved.actors.map((a) => a.type),
         store: stores.owned ? resolved.dataDir : cluster?.backends.store ? "redis" : "custom",
-        ...(cluster?.server ? { address: `${cluster.options.advertisedHost}:${cluster.server.address.port}` } : {}),
+        ...(silo.#cluster?.server && silo.address ? { address: formatAddress(silo.address) } : {}),
         ...(silo.#listener ? { address: `${listen?.host}:${silo.#listener.address.port}` } : {}),
         ...(silo.#inspector ? { inspector: silo.#inspector.url } : {}),
       },
@@ -383,9 +350,10 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   }
 
   /**
-   * Adds a listener for purges executed on this silo (the hook for projections and the event bus):
-   * called after the tombstone is written and the snapshots purged, before the purge resolves.
-   * Returns the function that removes it.
+   * Adds a listener for purges executed on this silo (projections need none: they hear of every
+   * purge, on whichever silo, through the purge notice in the feed): called after the tombstone is
+   * written, the snapshots purged and the notice appended, before the purge resolves. Returns the
+   * function that removes it.
    */
   onPurge(listener: PurgeListener): () => void {
     return this.#purger.listen(listener);
@@ -445,7 +413,10 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     if (this.#listener) return this.#listener.address;
     const cluster = this.#cluster;
     if (!cluster?.server) return undefined;
-    return { host: cluster.options.advertisedHost, port: cluster.server.address.port };
+    return {
+      host: cluster.options.advertisedHost,
+      port: cluster.options.advertisedPort ?? cluster.server.address.port,
+    };
   }
 
   /** Where the browser inspector is served, when it is on. */
@@ -595,8 +566,16 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   /**
    * Like #invoke for a call from another process: answered through `answer`, no promise.
    * @param connectionInFlight requests being handled on the connection it came on, itself included
+   * @param fromClient a client sent it (else another silo, or a standalone silo's listener)
    */
-  #accept(request: CallRequest, hops: number, external: boolean, answer: CallAnswer, connectionInFlight: number): void {
+  #accept(
+    request: CallRequest,
+    hops: number,
+    external: boolean,
+    answer: CallAnswer,
+    connectionInFlight: number,
+    fromClient: boolean,
+  ): void {
     const refusal = this.#refusal(request, external, connectionInFlight, false);
     if (refusal) {
       answer.reject(refusal);
@@ -625,7 +604,14 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       return;
     }
     const traced = tracingEnabled() ? startCallSpan(this.#telemetry.tracer, request) : request;
-    this.#route(new AnsweredCallRecord(traced, answer, this.#deadlines, traced.span, this.#settled), hops);
+    const record = new AnsweredCallRecord(traced, answer, this.#deadlines, traced.span, this.#settled);
+    if (fromClient) {
+      record.fromClient = true;
+      this.#routing.clientCalls++;
+    } else if (hops > 0) {
+      this.#routing.callsFromSilos++;
+    }
+    this.#route(record, hops);
   }
 
   /**
@@ -690,6 +676,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     await this.#catalog.deactivateAll("shutdown");
     await Promise.allSettled(this.#background);
     await this.#listener?.close();
+    this.#detachTransportGauges?.();
     const cluster = this.#cluster;
     if (cluster) {
       // Leave only after every actor is unregistered, so nobody takes over an actor still draining here.
@@ -714,6 +701,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     this.#listener = await listenTransport({
       ...(listen.clusterKey === undefined ? {} : { clusterKey: listen.clusterKey }),
       allowUnauthenticated: listen.allowUnauthenticated,
+      ...this.#frameLimits,
       id: this.siloId,
       role: PeerRole.Silo,
       logger: this.logger.child({ component: "transport" }),
@@ -722,7 +710,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       port: listen.port,
       tls: listen.tls?.server,
       onRequest: (payload, from, reply) => {
-        this.#accept(parseCallRequest(payload), 0, true, reply, from.requestsBeingHandled);
+        this.#accept(parseCallRequest(payload), 0, true, reply, from.requestsBeingHandled, true);
         return REPLY_LATER;
       },
     });
@@ -734,6 +722,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     const transport = {
       ...(options.clusterKey === undefined ? {} : { clusterKey: options.clusterKey }),
       allowUnauthenticated: options.allowUnauthenticated,
+      ...this.#frameLimits,
       id: this.siloId,
       role: PeerRole.Silo,
       logger: this.logger.child({ component: "transport" }),
@@ -756,7 +745,14 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
         const untrusted = fromSilo ? undefined : clientCallRefusal(request);
         if (untrusted) throw untrusted;
         // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
-        this.#accept(request, fromSilo ? hops : 0, !fromSilo || hops === 0, reply, from.requestsBeingHandled);
+        this.#accept(
+          request,
+          fromSilo ? hops : 0,
+          !fromSilo || hops === 0,
+          reply,
+          from.requestsBeingHandled,
+          !fromSilo,
+        );
         return REPLY_LATER;
       },
     });
@@ -765,49 +761,23 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       for (const call of calls) {
         const router = this.#cluster?.router;
         if (!router) call.reject(new ShuttingDownError(`silo ${this.siloId}`));
-        else
-          router.reroute(call.request).then(
-            (value) => call.resolve(value),
-            (error: unknown) => call.reject(error),
-          );
+        else router.reroute(call);
       }
     };
     await this.#startIncarnation(cluster);
   }
 
-  /** Joins membership under the current identity and routes with a fresh directory cache. */
-  async #startIncarnation(cluster: ClusterParts): Promise<void> {
-    const { options, backends } = cluster;
-    const pool = cluster.pool as ConnectionPool;
-    const server = cluster.server as TransportServer;
-    const cache = new DirectoryCache();
-    const agent = new MembershipAgent({
-      membership: backends.membership,
-      directory: backends.directory,
-      self: { siloId: this.siloId, host: options.advertisedHost, port: server.address.port, startedAt: Date.now() },
-      leaseMs: options.leaseMs,
-      logger: this.logger.child({ component: "membership" }),
-      onFenced: (reason) => this.#fence(reason),
-      onSiloGone: (member, how) => {
-        cache.invalidateSilo(member.siloId);
-        // A silo that left answers what it accepted while closing; only a dead one leaves calls hanging.
-        if (how === "died") pool.disconnect({ host: member.host, port: member.port }, "its membership lease expired");
-      },
-    });
-    cluster.agent = agent;
-    cluster.router = new CallRouter({
+  #startIncarnation(cluster: ClusterParts): Promise<void> {
+    return startIncarnation(cluster, {
       siloId: this.siloId,
-      catalog: this.#catalog,
-      directory: backends.directory,
-      cache,
-      agent,
-      pool,
-      placement: options.placement,
+      clock: this.#options.clock,
       logger: this.logger,
-      stopping: () => this.#stopping !== undefined,
+      routing: this.#routing,
+      catalog: this.#catalog,
       lookupSlots: this.#admission.lookupSlots,
+      stopping: () => this.#stopping !== undefined,
+      onFenced: (reason) => this.#fence(reason),
     });
-    await agent.start();
   }
 
   #fence(reason: string): void {
@@ -830,7 +800,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   #scheduleRejoin(): void {
     const cluster = this.#cluster;
     if (!cluster || this.#stopping) return;
-    const timer = setTimeout(() => {
+    this.#options.clock.setTimeout(() => {
       if (this.#stopping) return;
       const previous = this.siloId;
       this.#siloId = `silo-${newId()}`;
@@ -846,8 +816,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
           this.#scheduleRejoin();
         },
       );
-    }, 1_000);
-    timer.unref();
+    }, REJOIN_RETRY_MS);
   }
 
   #scheduleCollection(): void {

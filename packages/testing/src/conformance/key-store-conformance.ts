@@ -14,6 +14,8 @@ export interface KeyStoreFactory {
    * Stores that cannot provide it omit it and that check is skipped.
    */
   dump?(): Promise<Uint8Array>;
+  /** The store offers `watchDestroyed` across instances on the same data; the suite then checks it. */
+  readonly watchesDestroyed?: boolean;
 }
 
 function containsBytes(haystack: Uint8Array, needle: Uint8Array): boolean {
@@ -215,6 +217,37 @@ export function keyStoreConformance(name: string, factory: KeyStoreFactory): voi
         expect(isGranaryError(error, "INVALID_ARGUMENT")).toBe(true);
       }
     });
+
+    it.skipIf(!factory.watchesDestroyed)(
+      "keys - watchDestroyed hears a destroy made through another instance, in its namespace only",
+      async () => {
+        const watcher = await open();
+        const writer = await open();
+        const elsewhere = await open(`${namespace}-other`);
+        const heard: [string, string][] = [];
+        const stop = watcher.watchDestroyed?.((subject, destroyedAt) => heard.push([subject, destroyedAt]));
+        expect(stop, "watchDestroyed is offered").toBeTypeOf("function");
+        // The watch may take a moment to be set up (a LISTEN, a SUBSCRIBE): destroy until heard.
+        await expect
+          .poll(
+            async () => {
+              await writer.destroy("cust-w");
+              return heard.some(([subject]) => subject === "cust-w");
+            },
+            { timeout: 10_000, interval: 100 },
+          )
+          .toBe(true);
+        const destroyed = await writer.get("cust-w");
+        expect(heard.find(([subject]) => subject === "cust-w")?.[1]).toBe(
+          destroyed?.status === "destroyed" ? destroyed.destroyedAt : "",
+        );
+        await elsewhere.destroy("cust-x");
+        await writer.destroy("cust-y");
+        await expect.poll(() => heard.some(([subject]) => subject === "cust-y"), { timeout: 10_000 }).toBe(true);
+        expect(heard.some(([subject]) => subject === "cust-x")).toBe(false);
+        stop?.();
+      },
+    );
 
     it.skipIf(!factory.dump)("keys - a destroyed key's bytes are gone from the store's data", async () => {
       const store = await open();

@@ -27,7 +27,7 @@ function reminder(stream: string, name: string, overrides: Partial<ReminderRecor
 
 /**
  * Registers the ReminderStore conformance suite (vitest): replace by (stream, name), listing and
- * cancelling by stream, the due-time index, fencing of partitions by epoch, compare-and-set
+ * cancelling by stream, the due-time index, fencing of partitions by epoch and reading it back, compare-and-set
  * advance, durability and namespace isolation.
  *
  * @example
@@ -167,6 +167,23 @@ export function reminderStoreConformance(name: string, factory: ReminderStoreFac
       expect((await store.claimDue([{ partition: 1, epoch: 10 }], T0, 10)).fenced).toEqual([]);
       expect((await store.claimDue([{ partition: 1, epoch: 11 }], T0, 10)).fenced).toEqual([]);
       expect((await store.claimDue([{ partition: 1, epoch: 10 }], T0, 10)).fenced).toEqual([1]);
+    });
+
+    it("reminders - partitionEpoch is the highest epoch that claimed the partition: 0 before any claim, never lowered by a fenced one, kept on re-open, per namespace", async () => {
+      const store = await open();
+      const other = await open(`${namespace}-other`);
+      expect(await store.partitionEpoch(1)).toBe(0);
+
+      await store.claimDue([{ partition: 1, epoch: 1_800_000_000_000 }], T0, 10);
+      await store.claimDue([{ partition: 1, epoch: 1_799_999_999_999 }], T0, 10);
+      await store.claimDue([{ partition: 2, epoch: 5 }], T0, 10);
+
+      expect(await store.partitionEpoch(1)).toBe(1_800_000_000_000);
+      expect(await store.partitionEpoch(2)).toBe(5);
+      expect(await store.partitionEpoch(3)).toBe(0);
+      expect(await other.partitionEpoch(1)).toBe(0);
+      await store.close();
+      expect(await (await open()).partitionEpoch(1)).toBe(1_800_000_000_000);
     });
 
     it("reminders - advance moves a reminder to its next tick once; a second advance of the same tick changes nothing", async () => {
