@@ -334,8 +334,8 @@ export class EventSourcedTurnExecutor extends OpenTurns implements TurnExecutor 
         // Whatever is pending was raised on top of events that were not written; other open
         // commands may have raised some of it (see #commitPending).
         control.discardPending();
-        for (const other of this.#open.all()) {
-          if (other !== context && this.#open.isCommand(other)) this.#abort(other, failure);
+        for (const other of this.all()) {
+          if (other !== context && this.isCommand(other)) this.#abort(other, failure);
         }
         this.#dequeue();
         this.#close(context, true);
@@ -361,8 +361,8 @@ export class EventSourcedTurnExecutor extends OpenTurns implements TurnExecutor 
    */
   #discard(context: CallContext): void {
     if (this.#control.discardPending() === 0) return;
-    for (const other of this.#open.all()) {
-      if (other !== context && this.#open.isCommand(other)) {
+    for (const other of this.all()) {
+      if (other !== context && this.isCommand(other)) {
         this.#abort(other, new ConcurrentRaiseError(this.stream, "discarded"));
       }
     }
@@ -426,8 +426,8 @@ export class EventSourcedTurnExecutor extends OpenTurns implements TurnExecutor 
       // Whatever is pending was raised on top of events that were not written; other open
       // commands may have raised some of it, so they must not reply as if it were kept.
       control.discardPending();
-      for (const other of this.#open.all()) {
-        if (other !== context && this.#open.isCommand(other)) this.#abort(other, error);
+      for (const other of this.all()) {
+        if (other !== context && this.isCommand(other)) this.#abort(other, error);
       }
       throw error;
     }

@@ -58,7 +58,7 @@ export abstract class OpenTurns {
   }
 
   /** Whether `context` is an open command (may raise). */
-  isCommand(context: CallContext): boolean {
+  protected isCommand(context: CallContext): boolean {
     if (this.#only === context) return this.#onlyCommand;
     const many = this.#many;
     if (!many) return false;

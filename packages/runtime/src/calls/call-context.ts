@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { JsonObject } from "@granary/core";
 import type { Span } from "@opentelemetry/api";
 import { activeTraceparent } from "../telemetry/traceparent.js";
-import { ulidFactory } from "./ulid.js";
+import { newEventId } from "./event-ids.js";
 
 /** What travels with every call: identity, causality and the chain used for reentrancy. */
 export interface CallContext {
@@ -80,7 +80,7 @@ class Request implements CallRequest {
 }
 
 /** ULIDs: event ids, activation ids, silo ids (sortable by time, globally unique). */
-export const newId: () => string = ulidFactory();
+export const newId: () => string = newEventId;
 
 // Call ids only need to be unique across the cluster, not sortable: a random per-process prefix and
 // a counter cost a fraction of a ULID on the hot path.
