@@ -523,8 +523,13 @@ export class EventSourcedTurnExecutor extends OpenTurns implements TurnExecutor 
     const { callId, correlationId, userId, chain } = context;
     const span = context.traceparent === undefined ? undefined : parseTraceparent(context.traceparent);
     const method = this.methodOf(context);
-    // Built field by field rather than by spreading optional parts: one object, one shape.
-    const metadata: EventMetadata = { correlationId, causationId: callId, commandId: callId };
+    // Built field by field rather than by spreading optional parts, from an empty literal: it has
+    // room for the usual four fields in the object itself, and no allocation site V8 could
+    // pretenure while appends wait on a slow store (see callContext).
+    const metadata = {} as EventMetadata;
+    metadata.correlationId = correlationId;
+    metadata.causationId = callId;
+    metadata.commandId = callId;
     if (userId !== undefined) metadata.userId = userId;
     if (span !== undefined) {
       metadata.traceId = span.traceId;
