@@ -123,10 +123,11 @@ describe("a cluster of silo processes on one Redis", { timeout: 180_000 }, () =>
       );
       await progressed(load, 300, "deposits go through after the victim's lease expired");
     });
-    // Only calls in flight on the killed silo may fail, and only with an "outcome unknown" error.
-    expect(Object.keys(countBy(result.failures.map((f) => f.code))).filter((c) => c !== "CONNECTION_ERROR")).toEqual(
-      [],
-    );
+    // Only calls in flight on the killed silo may fail with an "outcome unknown" error; a survivor
+    // re-activating the victim's actors on a busy machine may also shed calls at its door with
+    // OVERLOADED, which says nothing ran (and so cannot lose an acknowledged deposit).
+    const allowed = new Set(["CONNECTION_ERROR", "OVERLOADED"]);
+    expect(Object.keys(countBy(result.failures.map((f) => f.code))).filter((c) => !allowed.has(c))).toEqual([]);
     const ackedTotal = [...result.acked.values()].reduce((n, tags) => n + tags.length, 0);
     expect(ackedTotal).toBeGreaterThan(500);
     // After the lease expired, every account answers from a survivor.
