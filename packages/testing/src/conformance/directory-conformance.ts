@@ -1,6 +1,6 @@
 import type { Directory } from "@granary/core";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { uniqueNamespace } from "./fixtures.js";
+import { describe, expect, it } from "vitest";
+import { useSuiteLifecycle } from "./suite-lifecycle.js";
 
 /** One silo's view of a directory, with the means to make silos live or dead. */
 export interface DirectoryHarness {
@@ -43,25 +43,12 @@ export interface DirectoryFactory {
  */
 export function directoryConformance(name: string, factory: DirectoryFactory): void {
   describe(`${name} - Directory conformance`, () => {
-    let cluster = "";
-    let opened: DirectoryHarness[] = [];
-    const open = async (): Promise<DirectoryHarness> => {
-      const harness = await factory.open(cluster);
-      opened.push(harness);
-      return harness;
-    };
-
-    beforeEach(() => {
-      cluster = uniqueNamespace();
-    });
-    afterEach(async () => {
-      const harnesses = opened;
-      opened = [];
-      await Promise.all(harnesses.map((h) => h.close()));
-    });
-    afterAll(async () => {
-      await factory.teardown?.();
-    });
+    const suite = useSuiteLifecycle(
+      factory,
+      (cluster) => factory.open(cluster),
+      (h) => h.close(),
+    );
+    const open = (): Promise<DirectoryHarness> => suite.open();
 
     it("directory - register of an unowned actor makes the caller the owner", async () => {
       const { directory, join } = await open();

@@ -1,6 +1,6 @@
 import { DATA_KEY_BYTES, isGranaryError, type KeyStore } from "@granary/core";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { uniqueNamespace } from "./fixtures.js";
+import { describe, expect, it } from "vitest";
+import { useStoreSuite } from "./suite-lifecycle.js";
 
 /** How the key store conformance suite reaches a store; same contract as the event store factory. */
 export interface KeyStoreFactory {
@@ -34,26 +34,8 @@ function containsBytes(haystack: Uint8Array, needle: Uint8Array): boolean {
  */
 export function keyStoreConformance(name: string, factory: KeyStoreFactory): void {
   describe(`${name} - KeyStore conformance`, () => {
-    let namespace = "";
-    let opened: KeyStore[] = [];
-    const open = async (ns = namespace): Promise<KeyStore> => {
-      const store = await factory.open({ namespace: ns });
-      opened.push(store);
-      return store;
-    };
-
-    beforeEach(async () => {
-      await factory.reset?.();
-      namespace = uniqueNamespace();
-    });
-    afterEach(async () => {
-      const stores = opened;
-      opened = [];
-      await Promise.all(stores.map((store) => store.close()));
-    });
-    afterAll(async () => {
-      await factory.teardown?.();
-    });
+    const suite = useStoreSuite(factory);
+    const open = (namespace?: string): Promise<KeyStore> => suite.open(namespace);
 
     it("keys - getOrCreate creates a random 32-byte key, and returns the same key afterwards", async () => {
       const store = await open();
@@ -181,7 +163,7 @@ export function keyStoreConformance(name: string, factory: KeyStoreFactory): voi
 
     it("keys - namespaces are isolated: the same subject has separate keys and destruction", async () => {
       const tenantA = await open();
-      const tenantB = await open(`${namespace}-other`);
+      const tenantB = await open(`${suite.namespace}-other`);
       const keyA = await tenantA.getOrCreate("cust-1");
 
       expect(await tenantB.get("cust-1")).toBeUndefined();
@@ -223,7 +205,7 @@ export function keyStoreConformance(name: string, factory: KeyStoreFactory): voi
       async () => {
         const watcher = await open();
         const writer = await open();
-        const elsewhere = await open(`${namespace}-other`);
+        const elsewhere = await open(`${suite.namespace}-other`);
         const heard: [string, string][] = [];
         const stop = watcher.watchDestroyed?.((subject, destroyedAt) => heard.push([subject, destroyedAt]));
         expect(stop, "watchDestroyed is offered").toBeTypeOf("function");

@@ -1,6 +1,7 @@
 import type { Membership, MembershipChange, SiloAddress } from "@granary/core";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { eventually, uniqueNamespace } from "./fixtures.js";
+import { describe, expect, it } from "vitest";
+import { eventually } from "./fixtures.js";
+import { useSuiteLifecycle } from "./suite-lifecycle.js";
 
 /**
  * How the membership conformance suite reaches an implementation. Opening the same cluster twice
@@ -25,27 +26,14 @@ function silo(siloId: string, port = 11_111): SiloAddress {
  */
 export function membershipConformance(name: string, factory: MembershipFactory): void {
   describe(`${name} - Membership conformance`, () => {
-    let cluster = "";
-    let opened: Membership[] = [];
-    const open = async (): Promise<Membership> => {
-      const membership = await factory.open(cluster);
-      opened.push(membership);
-      return membership;
-    };
+    const suite = useSuiteLifecycle(
+      factory,
+      (cluster) => factory.open(cluster),
+      (m) => m.close(),
+    );
+    const open = (): Promise<Membership> => suite.open();
     const liveIds = async (membership: Membership): Promise<string[]> =>
       (await membership.liveMembers()).map((m) => m.siloId).sort();
-
-    beforeEach(() => {
-      cluster = uniqueNamespace();
-    });
-    afterEach(async () => {
-      const memberships = opened;
-      opened = [];
-      await Promise.all(memberships.map((m) => m.close()));
-    });
-    afterAll(async () => {
-      await factory.teardown?.();
-    });
 
     it("membership - a joined member is live with its address and a lease expiry", async () => {
       const membership = await open();

@@ -1,6 +1,7 @@
 import type { EventStore, JsonValue, ProjectionStore } from "@granary/core";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { makeEvents, rejectionOf, uniqueNamespace } from "./fixtures.js";
+import { useSuiteLifecycle } from "./suite-lifecycle.js";
 
 /**
  * How the projection store conformance suite reaches a store: an event store and the projection
@@ -32,30 +33,15 @@ const docs = (entries: [string, JsonValue | null][]): Map<string, JsonValue | nu
  */
 export function projectionStoreConformance(name: string, factory: ProjectionStoreFactory): void {
   describe(`${name} - ProjectionStore conformance`, () => {
-    let namespace = "";
-    let opened: { events: EventStore; projections: ProjectionStore }[] = [];
-    const open = async (ns = namespace) => {
-      const pair = await factory.open({ namespace: ns });
-      opened.push(pair);
-      return pair;
-    };
-    const close = async () => {
-      const pairs = opened;
-      opened = [];
-      for (const pair of pairs) {
+    const suite = useSuiteLifecycle(
+      factory,
+      (namespace) => factory.open({ namespace }),
+      async (pair: { events: EventStore; projections: ProjectionStore }) => {
         await pair.projections.close();
         await pair.events.close();
-      }
-    };
-
-    beforeEach(async () => {
-      await factory.reset?.();
-      namespace = uniqueNamespace();
-    });
-    afterEach(close);
-    afterAll(async () => {
-      await factory.teardown?.();
-    });
+      },
+    );
+    const open = (namespace?: string) => suite.open(namespace);
 
     it("projection store - a new projection has no checkpoint and no documents", async () => {
       const { projections } = await open();
@@ -64,7 +50,7 @@ export function projectionStoreConformance(name: string, factory: ProjectionStor
       expect(await projections.getDocument("p@v1", "k")).toBeUndefined();
       expect(await projections.countDocuments("p@v1")).toBe(0);
       expect(await projections.listDocuments("p@v1", { limit: 10 })).toEqual({ items: [], next: undefined });
-      expect(projections.namespace).toBe(namespace);
+      expect(projections.namespace).toBe(suite.namespace);
     });
 
     it("projection store - a commit writes documents and moves the checkpoint together", async () => {
@@ -246,7 +232,7 @@ export function projectionStoreConformance(name: string, factory: ProjectionStor
     it("projection store - documents and checkpoint survive close and reopen", async () => {
       const { projections } = await open();
       await projections.commit("p@v1", { expectedPosition: 0, position: 4, epoch: 2, documents: docs([["a", 1]]) });
-      await close();
+      await suite.closeAll();
 
       const { projections: reopened } = await open();
 

@@ -1,6 +1,7 @@
 import type { ReminderRecord, ReminderStore } from "@granary/core";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { rejectionOf, uniqueNamespace } from "./fixtures.js";
+import { describe, expect, it } from "vitest";
+import { rejectionOf } from "./fixtures.js";
+import { useStoreSuite } from "./suite-lifecycle.js";
 
 /** How the reminder store conformance suite reaches a store; same contract as the event store factory. */
 export interface ReminderStoreFactory {
@@ -37,26 +38,8 @@ function reminder(stream: string, name: string, overrides: Partial<ReminderRecor
  */
 export function reminderStoreConformance(name: string, factory: ReminderStoreFactory): void {
   describe(`${name} - ReminderStore conformance`, () => {
-    let namespace = "";
-    let opened: ReminderStore[] = [];
-    const open = async (ns = namespace): Promise<ReminderStore> => {
-      const store = await factory.open({ namespace: ns });
-      opened.push(store);
-      return store;
-    };
-
-    beforeEach(async () => {
-      await factory.reset?.();
-      namespace = uniqueNamespace();
-    });
-    afterEach(async () => {
-      const stores = opened;
-      opened = [];
-      await Promise.all(stores.map((store) => store.close()));
-    });
-    afterAll(async () => {
-      await factory.teardown?.();
-    });
+    const suite = useStoreSuite(factory);
+    const open = (namespace?: string): Promise<ReminderStore> => suite.open(namespace);
 
     it("reminders - get returns exactly what was stored, with and without a traceparent", async () => {
       const store = await open();
@@ -171,7 +154,7 @@ export function reminderStoreConformance(name: string, factory: ReminderStoreFac
 
     it("reminders - partitionEpoch is the highest epoch that claimed the partition: 0 before any claim, never lowered by a fenced one, kept on re-open, per namespace", async () => {
       const store = await open();
-      const other = await open(`${namespace}-other`);
+      const other = await open(`${suite.namespace}-other`);
       expect(await store.partitionEpoch(1)).toBe(0);
 
       await store.claimDue([{ partition: 1, epoch: 1_800_000_000_000 }], T0, 10);
@@ -252,7 +235,7 @@ export function reminderStoreConformance(name: string, factory: ReminderStoreFac
 
     it("reminders - namespaces are isolated: reminders and partition epochs", async () => {
       const tenantA = await open();
-      const tenantB = await open(`${namespace}-other`);
+      const tenantB = await open(`${suite.namespace}-other`);
       await tenantA.upsert(reminder("A/1", "r", { partition: 1 }));
       await tenantA.claimDue([{ partition: 1, epoch: 50 }], T0, 10);
 

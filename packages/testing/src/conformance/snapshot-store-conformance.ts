@@ -1,19 +1,9 @@
-import { ErrorCode, type Snapshot, type SnapshotStore } from "@granary/core";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ErrorCode, type SnapshotStore } from "@granary/core";
+import { describe, expect, it } from "vitest";
 import type { SnapshotStoreFactory } from "./factory.js";
-import { rejectionOf, uniqueNamespace } from "./fixtures.js";
-import { snapshotPurgeTests, snapshotRetentionTests } from "./snapshot-store/retention-and-purge.js";
-
-function snapshot(stream: string, version: number, overrides: Partial<Snapshot> = {}): Snapshot {
-  return {
-    stream,
-    version,
-    snapshotVersion: 1,
-    state: { balance: version * 10, owner: "ada", tags: ["a", "ü"], nested: { ok: true, none: null } },
-    timestamp: new Date(Date.UTC(2024, 0, 1, 0, 0, version)).toISOString(),
-    ...overrides,
-  };
-}
+import { rejectionOf } from "./fixtures.js";
+import { snapshotAt, snapshotPurgeTests, snapshotRetentionTests } from "./snapshot-store/retention-and-purge.js";
+import { useStoreSuite } from "./suite-lifecycle.js";
 
 /**
  * Registers the SnapshotStore conformance suite (vitest): newest wins, older snapshots kept for
@@ -26,30 +16,12 @@ function snapshot(stream: string, version: number, overrides: Partial<Snapshot> 
  */
 export function snapshotStoreConformance(name: string, factory: SnapshotStoreFactory): void {
   describe(`${name} - SnapshotStore conformance`, () => {
-    let namespace = "";
-    let opened: SnapshotStore[] = [];
-    const open = async (ns = namespace): Promise<SnapshotStore> => {
-      const store = await factory.open({ namespace: ns });
-      opened.push(store);
-      return store;
-    };
-
-    beforeEach(async () => {
-      await factory.reset?.();
-      namespace = uniqueNamespace();
-    });
-    afterEach(async () => {
-      const stores = opened;
-      opened = [];
-      await Promise.all(stores.map((store) => store.close()));
-    });
-    afterAll(async () => {
-      await factory.teardown?.();
-    });
+    const suite = useStoreSuite(factory);
+    const open = (namespace?: string): Promise<SnapshotStore> => suite.open(namespace);
 
     it("snapshots - load returns exactly what was saved", async () => {
       const store = await open();
-      const saved = snapshot("Account/1", 10, { snapshotVersion: 4 });
+      const saved = snapshotAt("Account/1", 10, { snapshotVersion: 4 });
 
       await store.save(saved);
 
@@ -65,7 +37,7 @@ export function snapshotStoreConformance(name: string, factory: SnapshotStoreFac
       async (_, stream) => {
         const store = await open();
         for (const attempt of [
-          () => store.save(snapshot(stream, 1)),
+          () => store.save(snapshotAt(stream, 1)),
           () => store.load(stream),
           () => store.delete(stream),
         ]) {
@@ -80,62 +52,62 @@ export function snapshotStoreConformance(name: string, factory: SnapshotStoreFac
       ["a Map", { m: new Map() }],
     ])("snapshots - a state with %s is refused with INVALID_EVENT and nothing is stored", async (_, state) => {
       const store = await open();
-      const error = await rejectionOf(store.save(snapshot("Account/s", 1, { state: state as never })));
+      const error = await rejectionOf(store.save(snapshotAt("Account/s", 1, { state: state as never })));
       expect(error).toMatchObject({ code: ErrorCode.InvalidEvent });
       expect(await store.load("Account/s")).toBeUndefined();
     });
 
     it("snapshots - load of a stream without a snapshot is undefined", async () => {
       const store = await open();
-      await store.save(snapshot("Account/1", 1));
+      await store.save(snapshotAt("Account/1", 1));
 
       expect(await store.load("Account/2")).toBeUndefined();
     });
 
     it("snapshots - a save with a newer version replaces the stored snapshot", async () => {
       const store = await open();
-      await store.save(snapshot("Account/1", 10));
+      await store.save(snapshotAt("Account/1", 10));
 
-      await store.save(snapshot("Account/1", 20));
+      await store.save(snapshotAt("Account/1", 20));
 
       expect((await store.load("Account/1"))?.version).toBe(20);
     });
 
     it("snapshots - a save with an older version does not replace the newest", async () => {
       const store = await open();
-      const newest = snapshot("Account/1", 20);
+      const newest = snapshotAt("Account/1", 20);
       await store.save(newest);
 
-      await store.save(snapshot("Account/1", 10, { snapshotVersion: 9 }));
+      await store.save(snapshotAt("Account/1", 10, { snapshotVersion: 9 }));
 
       expect(await store.load("Account/1")).toEqual(newest);
     });
 
     it("snapshots - load returns the newest snapshot whatever its snapshotVersion", async () => {
       const store = await open();
-      await store.save(snapshot("Account/1", 5, { snapshotVersion: 2 }));
+      await store.save(snapshotAt("Account/1", 5, { snapshotVersion: 2 }));
 
-      await store.save(snapshot("Account/1", 6, { snapshotVersion: 1 }));
+      await store.save(snapshotAt("Account/1", 6, { snapshotVersion: 1 }));
 
       expect(await store.load("Account/1")).toMatchObject({ version: 6, snapshotVersion: 1 });
     });
 
     it("snapshots - delete removes the stream's snapshot and leaves others", async () => {
       const store = await open();
-      await store.save(snapshot("Account/1", 5));
-      await store.save(snapshot("Account/2", 5));
+      await store.save(snapshotAt("Account/1", 5));
+      await store.save(snapshotAt("Account/2", 5));
 
       await store.delete("Account/1");
 
       expect(await store.load("Account/1")).toBeUndefined();
       expect((await store.load("Account/2"))?.version).toBe(5);
-      await store.save(snapshot("Account/1", 1));
+      await store.save(snapshotAt("Account/1", 1));
       expect((await store.load("Account/1"))?.version).toBe(1);
     });
 
     it("snapshots - mutating a loaded snapshot does not change the stored one", async () => {
       const store = await open();
-      await store.save(snapshot("Account/1", 5));
+      await store.save(snapshotAt("Account/1", 5));
       const loaded = await store.load("Account/1");
       try {
         (loaded?.state as Record<string, unknown>).balance = -1;
@@ -148,7 +120,7 @@ export function snapshotStoreConformance(name: string, factory: SnapshotStoreFac
 
     it("snapshots - a saved snapshot survives closing and re-opening the store", async () => {
       const store = await open();
-      const saved = snapshot("Account/1", 7);
+      const saved = snapshotAt("Account/1", 7);
       await store.save(saved);
       await store.close();
 
@@ -159,16 +131,16 @@ export function snapshotStoreConformance(name: string, factory: SnapshotStoreFac
 
     it("snapshots - namespaces are isolated: the same stream name holds separate snapshots", async () => {
       const tenantA = await open();
-      const tenantB = await open(`${namespace}-other`);
-      await tenantA.save(snapshot("Account/1", 9));
+      const tenantB = await open(`${suite.namespace}-other`);
+      await tenantA.save(snapshotAt("Account/1", 9));
 
       expect(await tenantB.load("Account/1")).toBeUndefined();
-      await tenantB.save(snapshot("Account/1", 2));
+      await tenantB.save(snapshotAt("Account/1", 2));
       await tenantB.delete("Account/1");
       expect((await tenantA.load("Account/1"))?.version).toBe(9);
     });
 
     snapshotRetentionTests(open);
-    snapshotPurgeTests(open, () => namespace);
+    snapshotPurgeTests(open, () => suite.namespace);
   });
 }

@@ -1,7 +1,6 @@
 import type { EventStore, Upcasters } from "@granary/core";
-import { afterAll, afterEach, beforeEach } from "vitest";
 import type { EventStoreFactory } from "../factory.js";
-import { uniqueNamespace } from "../fixtures.js";
+import { useSuiteLifecycle } from "../suite-lifecycle.js";
 
 /** What each topic file of the event store suite sees of the current test. */
 export interface EventStoreSuiteContext {
@@ -16,38 +15,20 @@ export interface EventStoreSuiteContext {
 
 /** Registers the per-test lifecycle (fresh database or namespace, closing stores) and returns the context. */
 export function useEventStoreSuite(factory: EventStoreFactory): EventStoreSuiteContext {
-  let namespace = "";
-  let opened: EventStore[] = [];
-
-  beforeEach(async () => {
-    await factory.reset?.();
-    namespace = uniqueNamespace();
-  });
-  afterEach(async () => {
-    const stores = opened;
-    opened = [];
-    // close() must be idempotent: tests close stores themselves to re-open them.
-    await Promise.all(stores.map((store) => store.close()));
-  });
-  afterAll(async () => {
-    await factory.teardown?.();
-  });
+  const lifecycle = useSuiteLifecycle(
+    factory,
+    (namespace, upcasters: Upcasters | undefined) => factory.open({ namespace, ...(upcasters ? { upcasters } : {}) }),
+    (store) => store.close(),
+  );
 
   return {
     factory,
     get namespace() {
-      return namespace;
+      return lifecycle.namespace;
     },
     get otherNamespace() {
-      return `${namespace}-other`;
+      return `${lifecycle.namespace}-other`;
     },
-    async open(options = {}) {
-      const store = await factory.open({
-        namespace: options.namespace ?? namespace,
-        ...(options.upcasters ? { upcasters: options.upcasters } : {}),
-      });
-      opened.push(store);
-      return store;
-    },
+    open: (options = {}) => lifecycle.open(options.namespace, options.upcasters),
   };
 }
