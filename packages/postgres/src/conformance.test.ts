@@ -7,6 +7,7 @@ import {
 } from "@granary/testing";
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
+import { corruptEvent } from "./__fixtures__/corrupt-event.js";
 import { PostgresEventStore } from "./postgres-event-store.js";
 import { PostgresReminderStore } from "./postgres-reminder-store.js";
 import { PostgresSnapshotStore } from "./postgres-snapshot-store.js";
@@ -27,23 +28,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-// Written around the store (triggers off, as a superuser restoring a bad dump could): data that is
-// valid jsonb but not an event payload.
-async function corrupt(_store: unknown, stream: string, version: number, namespace: string): Promise<void> {
-  const client = await admin.connect();
-  try {
-    await client.query("BEGIN");
-    await client.query("SET LOCAL session_replication_role = replica");
-    await client.query(
-      `UPDATE granary.events SET data = '"not an object"'::jsonb WHERE namespace = $1 AND stream = $2 AND version = $3`,
-      [namespace, stream, version],
-    );
-    await client.query("COMMIT");
-  } finally {
-    client.release();
-  }
-}
-
 // Both append paths: group commit (the default) and one transaction per append.
 for (const groupCommit of [true, false]) {
   eventStoreConformance(groupCommit ? "PostgresEventStore" : "PostgresEventStore without group commit", {
@@ -55,7 +39,7 @@ for (const groupCommit of [true, false]) {
         groupCommit,
         ...(upcasters && { upcasters }),
       }),
-    corrupt,
+    corrupt: (_store, stream, version, namespace) => corruptEvent(admin, stream, version, namespace),
   });
 }
 

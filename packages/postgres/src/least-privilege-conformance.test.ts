@@ -6,6 +6,7 @@ import {
   snapshotStoreConformance,
 } from "@granary/testing";
 import { afterAll, beforeAll } from "vitest";
+import { corruptEvent } from "./__fixtures__/corrupt-event.js";
 import { quietLogger, startTwoRoleServer, type TwoRoleServer } from "./__fixtures__/two-roles.js";
 import { PostgresEventStore } from "./postgres-event-store.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
@@ -26,27 +27,11 @@ afterAll(async () => {
 
 const options = (namespace: string) => ({ connectionString: db.appUrl, namespace, logger: quietLogger });
 
-// Written around the store by a superuser (triggers off): data that is valid jsonb but not an event payload.
-async function corrupt(_store: unknown, stream: string, version: number, namespace: string): Promise<void> {
-  const client = await db.admin.connect();
-  try {
-    await client.query("BEGIN");
-    await client.query("SET LOCAL session_replication_role = replica");
-    await client.query(
-      `UPDATE granary.events SET data = '"not an object"'::jsonb WHERE namespace = $1 AND stream = $2 AND version = $3`,
-      [namespace, stream, version],
-    );
-    await client.query("COMMIT");
-  } finally {
-    client.release();
-  }
-}
-
 for (const groupCommit of [true, false]) {
   eventStoreConformance(`PostgresEventStore as the application role${groupCommit ? "" : ", without group commit"}`, {
     open: async ({ namespace, upcasters }) =>
       new PostgresEventStore({ ...options(namespace), groupCommit, ...(upcasters && { upcasters }) }),
-    corrupt,
+    corrupt: (_store, stream, version, namespace) => corruptEvent(db.admin, stream, version, namespace),
   });
 }
 

@@ -14,7 +14,8 @@ import type {
   Subscription,
   Tombstone,
 } from "@granary/core";
-import { InvalidArgumentError, messageOf, providesProjectionStore } from "@granary/core";
+import { messageOf, providesProjectionStore } from "@granary/core";
+import { readCorrelated } from "../history/correlated-read.js";
 import { openEvent, sealEvents } from "./event-crypto.js";
 import type { KeyCache } from "./key-cache.js";
 import type { PersonalDataRules } from "./personal-data-rules.js";
@@ -101,12 +102,7 @@ export class EncryptingEventStore implements EventStore {
   }
 
   async readCorrelated(correlationId: string, options?: CorrelatedReadOptions): Promise<RecordedEvent[]> {
-    if (!this.#inner.readCorrelated) {
-      throw new InvalidArgumentError(
-        "the silo's event store does not implement readCorrelated, so correlated() cannot answer; every Granary store (memory, SQLite, Redis, PostgreSQL) does",
-      );
-    }
-    return this.#openAll(await this.#inner.readCorrelated(correlationId, options));
+    return this.#openAll(await readCorrelated(this.#inner, correlationId, options));
   }
 
   /** The projection store beside the store underneath, when it offers one. */

@@ -1,4 +1,10 @@
-import { ErrorCode, MAX_CALL_METADATA_BYTES, MemoryEventStore, MemorySnapshotStore } from "@granary/core";
+import {
+  ErrorCode,
+  MAX_CALL_METADATA_BYTES,
+  MemoryEventStore,
+  MemoryKeyStore,
+  MemorySnapshotStore,
+} from "@granary/core";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { Ledger, Teller } from "../__fixtures__/ledger.js";
@@ -100,4 +106,22 @@ describe("correlated", () => {
     await expect(silo.correlated("")).rejects.toMatchObject({ code: ErrorCode.InvalidArgument });
     await expect(silo.correlated("req-42", { limit: 0 })).rejects.toThrow(/`limit` must be an integer >= 1/);
   });
+
+  it.each([
+    ["a plain store", {}],
+    ["a store sealed for crypto-shredding", { keyStore: new MemoryKeyStore() }],
+  ])(
+    "correlated - on %s that does not implement readCorrelated, is refused with INVALID_ARGUMENT saying so",
+    async (_, options) => {
+      // Given a store whose readCorrelated is missing (the port leaves it optional)
+      const store = Object.assign(new MemoryEventStore(), { readCorrelated: undefined });
+      const silo = await Silo.start({ actors: [Ledger, Teller], store, logger, ...options });
+      silos.push(silo);
+
+      // When a correlated read is asked for, then it is refused, naming the missing method
+      const refused = expect(silo.correlated("req-42")).rejects;
+      await refused.toMatchObject({ code: ErrorCode.InvalidArgument });
+      await expect(silo.correlated("req-42")).rejects.toThrow(/does not implement readCorrelated/);
+    },
+  );
 });

@@ -13,6 +13,7 @@ import { bindHost, eventSourcing } from "@granary/core/internal";
 import type { ActivationServices } from "../activation/activation-services.js";
 import type { ActorTypeInfo, ActorTypeRegistry } from "../activation/actor-type-info.js";
 import { rehydrate, upcast } from "../activation/rehydration.js";
+import { readCorrelated } from "./correlated-read.js";
 import {
   nextQuery,
   type ResolvedPoint,
@@ -63,13 +64,10 @@ export class HistoryService {
   /** Every event of one correlation across all streams, in commit order (what one request changed). */
   async correlated(correlationId: string, query: CorrelatedQuery | undefined): Promise<CorrelatedPage> {
     const q = resolveCorrelatedQuery(correlationId, query);
-    const store = this.services.store;
-    if (!store.readCorrelated) {
-      throw new InvalidArgumentError(
-        "the silo's event store does not implement readCorrelated, so correlated() cannot answer; every Granary store (memory, SQLite, Redis, PostgreSQL) does",
-      );
-    }
-    const events = await store.readCorrelated(q.correlationId, { afterPosition: q.afterPosition, limit: q.limit });
+    const events = await readCorrelated(this.services.store, q.correlationId, {
+      afterPosition: q.afterPosition,
+      limit: q.limit,
+    });
     const last = events.at(-1);
     return events.length === q.limit && last
       ? { events, next: { afterPosition: last.position, limit: q.limit } }
