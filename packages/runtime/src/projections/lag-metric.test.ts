@@ -3,33 +3,8 @@ import { metrics } from "@opentelemetry/api";
 import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Cart, CheckoutHandler, SkuStats } from "../__fixtures__/cart.js";
+import { fakeMeters } from "../__fixtures__/fake-meters.js";
 import { Silo } from "../silo/silo.js";
-
-type Observe = (value: number, attributes: Record<string, string>) => void;
-
-/** A meter provider that only records observable gauges' callbacks, so a test can collect them. */
-function fakeMeters() {
-  const gauges = new Map<string, ((result: { observe: Observe }) => void)[]>();
-  const noop = () => ({ add() {}, record() {} });
-  const meter = {
-    createObservableGauge: (name: string) => ({
-      addCallback: (callback: (result: { observe: Observe }) => void) => {
-        gauges.set(name, [...(gauges.get(name) ?? []), callback]);
-      },
-      removeCallback: () => {},
-    }),
-    createCounter: noop,
-    createUpDownCounter: noop,
-    createHistogram: noop,
-  };
-  const collect = (name: string) => {
-    const seen: { value: number; attributes: Record<string, string> }[] = [];
-    for (const callback of gauges.get(name) ?? [])
-      callback({ observe: (value, attributes) => seen.push({ value, attributes }) });
-    return seen;
-  };
-  return { provider: { getMeter: () => meter }, collect };
-}
 
 afterEach(() => {
   metrics.disable();

@@ -3,41 +3,12 @@ import { metrics } from "@opentelemetry/api";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { Counter } from "../__fixtures__/actors.js";
+import { fakeMeters } from "../__fixtures__/fake-meters.js";
 import { partialFrame, rawPeer } from "../__fixtures__/raw-peer.js";
 import { Silo } from "../silo/silo.js";
 
 const clusterKey = "test-cluster-key-0123456789abcdef";
 const MiB = 1024 * 1024;
-
-type Observe = (value: number) => void;
-
-/** A meter provider that only keeps observable gauges' callbacks, so a test can collect them. */
-function fakeMeters() {
-  const gauges = new Map<string, ((result: { observe: Observe }) => void)[]>();
-  const noop = () => ({ add() {}, record() {} });
-  const meter = {
-    createObservableGauge: (name: string) => ({
-      addCallback: (callback: (result: { observe: Observe }) => void) => {
-        gauges.set(name, [...(gauges.get(name) ?? []), callback]);
-      },
-      removeCallback: (callback: (result: { observe: Observe }) => void) => {
-        gauges.set(
-          name,
-          (gauges.get(name) ?? []).filter((c) => c !== callback),
-        );
-      },
-    }),
-    createCounter: noop,
-    createUpDownCounter: noop,
-    createHistogram: noop,
-  };
-  const collect = (name: string): number[] => {
-    const seen: number[] = [];
-    for (const callback of gauges.get(name) ?? []) callback({ observe: (value) => seen.push(value) });
-    return seen;
-  };
-  return { provider: { getMeter: () => meter }, collect };
-}
 
 afterEach(() => {
   metrics.disable();
@@ -45,7 +16,7 @@ afterEach(() => {
 
 describe("transport metrics", () => {
   it("a silo reports its listener's connections and partial-frame bytes, and applies its partial-frame limits", async () => {
-    const { provider, collect } = fakeMeters();
+    const { provider, values: collect } = fakeMeters();
     metrics.setGlobalMeterProvider(provider as never);
     const silo = await Silo.start({
       actors: [Counter],
