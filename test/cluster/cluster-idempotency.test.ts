@@ -4,6 +4,7 @@ import { type RedisServer, startRedisServer } from "@granary/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Account, bankErrors } from "../../examples/bank/src/index.js";
 import { clusterKey, eventually, type SiloProcess, spawnSilo } from "../helpers/cluster-harness.js";
+import { killSilos } from "../helpers/silo-process.js";
 
 let redis: RedisServer;
 let silos: SiloProcess[] = [];
@@ -14,8 +15,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await client?.close();
-  for (const silo of silos) silo.child.kill("SIGKILL");
-  await Promise.allSettled(silos.map((s) => s.exited));
+  await killSilos(silos);
   await redis?.stop();
 });
 

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Account, bankErrors } from "../../examples/bank/src/index.js";
 import { clusterKey, eventually, type SiloProcess, spawnSilo } from "../helpers/cluster-harness.js";
 import { depositLoad, type RunningLoad } from "../helpers/load.js";
+import { killSilos } from "../helpers/silo-process.js";
 
 let redis: RedisServer;
 let silos: SiloProcess[] = [];
@@ -18,8 +19,7 @@ afterAll(async () => {
 });
 afterEach(async () => {
   // Silos first: a failed test may leave calls in flight that a client's close would wait for.
-  for (const silo of silos) silo.child.kill("SIGKILL");
-  await Promise.allSettled(silos.map((s) => s.exited));
+  await killSilos(silos);
   await Promise.allSettled(clients.map((c) => c.close()));
   silos = [];
   clients = [];

@@ -1,10 +1,10 @@
-import { DocumentProjection, type JsonValue } from "@granary/core";
+import type { JsonValue } from "@granary/core";
 import { RedisEventStore } from "@granary/redis";
 import { Client } from "@granary/runtime";
 import { type RedisServer, startRedisServer } from "@granary/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Cart, cartErrors, Hesitation, Inventory } from "../../examples/cart/src/index.js";
-import { type CartSilo, spawnCartSilo } from "../helpers/cart-silos.js";
+import { CartLogQuery, type CartSilo, spawnCartSilo } from "../helpers/cart-silos.js";
 import { clusterKey, eventually, within } from "../helpers/cluster-harness.js";
 
 const SKUS = ["socks", "scarf", "gloves"];
@@ -145,18 +145,3 @@ describe("projections in a 3-process cluster on Redis", () => {
     await expectExactlyOnce();
   });
 });
-
-/** The fixture's per-cart log, declared here only to query it (same name and version). */
-class CartLogQuery extends DocumentProjection<{ positions: number[] }> {
-  static readonly projection = "cart-log";
-  static readonly events = ["ItemAdded"];
-  key(): undefined {
-    return undefined;
-  }
-  initialDocument() {
-    return { positions: [] };
-  }
-  apply(document: { positions: number[] }) {
-    return document;
-  }
-}

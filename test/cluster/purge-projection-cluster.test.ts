@@ -1,11 +1,11 @@
-import { DocumentProjection } from "@granary/core";
 import { Client } from "@granary/runtime";
 import { type RedisServer, startRedisServer } from "@granary/testing";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Cart, cartErrors, Inventory } from "../../examples/cart/src/index.js";
-import { type CartSilo, spawnCartSilo } from "../helpers/cart-silos.js";
+import { CartLogQuery, type CartSilo, spawnCartSilo } from "../helpers/cart-silos.js";
 import { clusterKey, eventually } from "../helpers/cluster-harness.js";
+import { killSilos } from "../helpers/silo-process.js";
 
 const REQUEST = { reason: "GDPR erasure #9", requestedBy: "dpo@example.com" };
 
@@ -25,8 +25,7 @@ afterAll(async () => {
 afterEach(async () => {
   await client?.close();
   client = undefined;
-  for (const silo of silos) silo.child.kill("SIGKILL");
-  await Promise.allSettled(silos.map((s) => s.exited));
+  await killSilos(silos);
   silos = [];
   await admin.flushall();
 });
@@ -99,18 +98,3 @@ describe("purge and projections on a 2-process cluster on Redis", () => {
     for (let i = 0; i < 10; i++) if (`c${i}` !== gone) expect(await logOf(`c${i}`), `c${i}`).toBeDefined();
   });
 });
-
-/** The fixture's per-cart log, declared here only to query it (same name and version). */
-class CartLogQuery extends DocumentProjection<{ positions: number[] }> {
-  static readonly projection = "cart-log";
-  static readonly events = ["ItemAdded"];
-  key(): undefined {
-    return undefined;
-  }
-  initialDocument() {
-    return { positions: [] };
-  }
-  apply(document: { positions: number[] }) {
-    return document;
-  }
-}

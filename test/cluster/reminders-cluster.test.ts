@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { bankErrors } from "../../examples/bank/src/index.js";
 import { clusterKey, eventually, type SiloProcess, spawnSilo } from "../helpers/cluster-harness.js";
+import { killSilos } from "../helpers/silo-process.js";
 
 /** The fixture silo's Ticker (test/fixtures/bank-silo.mjs): records every tick as a "Ticked" event. */
 class Ticker extends Actor {
@@ -31,8 +32,7 @@ afterAll(async () => {
 afterEach(async () => {
   await client?.close();
   client = undefined;
-  for (const silo of silos) silo.child.kill("SIGKILL");
-  await Promise.allSettled(silos.map((s) => s.exited));
+  await killSilos(silos);
   silos = [];
   fences = [];
   await admin.flushall();

@@ -1,8 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { startClusterSilo } from "./silo-process.js";
 
 const siloScript = fileURLToPath(new URL("../fixtures/bank-silo.mjs", import.meta.url));
-export const clusterKey = "multi-process-test-cluster-key-0123456789";
+
+export { clusterKey } from "./silo-process.js";
 
 export interface SiloProcess {
   readonly child: ChildProcess;
@@ -25,63 +27,22 @@ export interface SpawnSiloOptions {
 }
 
 /** Starts a bank silo as a child process and waits until it has joined the cluster. */
-export function spawnSilo(options: SpawnSiloOptions): Promise<SiloProcess> {
-  const child = spawn(process.execPath, [siloScript], {
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
-    env: {
-      ...process.env,
-      GRANARY_REDIS_URL: options.redisUrl,
-      GRANARY_CLUSTER_KEY: clusterKey,
-      GRANARY_PORT: "0",
-      GRANARY_LEASE_MS: String(options.leaseMs ?? 3_000),
-      GRANARY_LOG_LEVEL: "info",
-      ...options.env,
-    },
+export async function spawnSilo(options: SpawnSiloOptions): Promise<SiloProcess> {
+  const { silo, ready } = await startClusterSilo<{ siloId: string; port: number }>(siloScript, {
+    ...options,
+    what: "silo",
+    startTimeoutMs: 60_000,
   });
-  const logs: string[] = [];
-  const collect = (chunk: Buffer): void => {
-    logs.push(...chunk.toString().split("\n").filter(Boolean));
+  const { child, logs, exited, fenced } = silo;
+  return {
+    child,
+    siloId: ready.siloId,
+    port: ready.port,
+    logs,
+    exited,
+    fenced,
+    activeActors: async () => (await silo.ask<{ active: string[] }>("active")).active,
   };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  const exited = new Promise<number | string>((resolve) =>
-    child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
-  );
-  let resolveFenced: (reason: string) => void = () => {};
-  const fenced = new Promise<string>((resolve) => {
-    resolveFenced = resolve;
-  });
-  const waiters: ((active: string[]) => void)[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`silo did not start in 60 s:\n${logs.join("\n")}`)), 60_000);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`silo exited with ${code} before it was ready:\n${logs.join("\n")}`));
-    });
-    child.on("message", (message: { type: string; siloId: string; port: number; active: string[]; reason: string }) => {
-      if (message.type === "ready") {
-        clearTimeout(timer);
-        resolve({
-          child,
-          siloId: message.siloId,
-          port: message.port,
-          logs,
-          exited,
-          fenced,
-          activeActors() {
-            return new Promise((done) => {
-              waiters.push(done);
-              child.send({ type: "active" });
-            });
-          },
-        });
-      } else if (message.type === "active") {
-        waiters.shift()?.(message.active);
-      } else if (message.type === "fenced") {
-        resolveFenced(message.reason);
-      }
-    });
-  });
 }
 
 export { eventually } from "@granary/testing";

@@ -8,6 +8,7 @@ import { type RedisServer, startRedisServer } from "@granary/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Account, bankErrors } from "../../examples/bank/src/index.js";
 import { clusterKey, type SiloProcess, spawnSilo } from "../helpers/cluster-harness.js";
+import { killSilos } from "../helpers/silo-process.js";
 
 const bin = fileURLToPath(new URL("../../packages/cli/dist/bin.js", import.meta.url));
 const actorsModule = fileURLToPath(new URL("../fixtures/counter-actors.mjs", import.meta.url));
@@ -174,8 +175,7 @@ describe("granary CLI against a cluster (redis-server + 2 silo processes)", { ti
   }, 60_000);
   afterAll(async () => {
     await client?.close();
-    for (const silo of silos) silo.child.kill("SIGKILL");
-    await Promise.allSettled(silos.map((s) => s.exited));
+    await killSilos(silos);
     await redis?.stop();
   });
 
