@@ -1,6 +1,7 @@
 import { createServer, connect as netConnect, type Socket } from "node:net";
 import { encode } from "@granary/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { clusterKey, useCleanup } from "../__fixtures__/transport-harness.js";
 import { connectTransport } from "./connect.js";
 import { encodeFrame, FrameDecoder } from "./frame-codec.js";
 import { ClientHandshake, HANDSHAKE_MAX_FRAME_BYTES, ServerHandshake } from "./handshake.js";
@@ -8,13 +9,9 @@ import { MessageType } from "./protocol.js";
 import { listenTransport } from "./server.js";
 import { resolveTransportOptions } from "./transport-options.js";
 
-const clusterKey = "test-cluster-key-0123456789abcdef";
+const cleanup = useCleanup();
 const bound = 256 * 1024;
 const frame = 64 * 1024;
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
 
 describe("backpressure", () => {
   it("a peer that stops reading makes send() and request() wait, with the writer's buffer bounded", async () => {
@@ -35,10 +32,10 @@ describe("backpressure", () => {
       socket.write(encodeFrame(handshake.hello()));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    cleanup.push(() => new Promise((resolve) => server.close(resolve)));
+    cleanup(() => new Promise((resolve) => server.close(resolve)));
     const port = (server.address() as { port: number }).port;
     const connection = await connectTransport({ host: "127.0.0.1", port, clusterKey, maxOutstandingBytes: bound });
-    cleanup.push(() => connection.destroy());
+    cleanup(() => connection.destroy());
 
     // When we send far more than the kernel's socket buffers and our bound can hold,
     const total = 400;
@@ -71,10 +68,10 @@ describe("backpressure", () => {
       maxOutstandingBytes: bound,
       onRequest: () => Buffer.alloc(frame, 2),
     });
-    cleanup.push(() => server.close());
+    cleanup(() => server.close());
     // A hand-driven client that authenticates, then writes requests and never reads.
     const socket = netConnect({ host: "127.0.0.1", port: server.address.port });
-    cleanup.push(() => socket.destroy());
+    cleanup(() => socket.destroy());
     socket.on("error", () => {});
     const handshake = new ClientHandshake(resolveTransportOptions({ clusterKey }), "test");
     let responses = 0;

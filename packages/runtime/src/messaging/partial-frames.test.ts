@@ -1,18 +1,14 @@
 import { encode } from "@granary/core";
-import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { rawPeer as connectRawPeer, partialFrame, type RawPeer } from "../__fixtures__/raw-peer.js";
+import { captureLogs, clusterKey, useTransport } from "../__fixtures__/transport-harness.js";
 import { connectTransport } from "./connect.js";
 import { encodeFrame } from "./frame-codec.js";
 import { MessageType } from "./protocol.js";
-import { listenTransport, type TransportServer, type TransportServerOptions } from "./server.js";
+import type { TransportServer } from "./server.js";
 
-const clusterKey = "test-cluster-key-0123456789abcdef";
+const { cleanup, serve } = useTransport();
 const MiB = 1024 * 1024;
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
 
 interface LogLine {
   level: number;
@@ -25,31 +21,19 @@ interface LogLine {
   maxBufferedFrameBytes?: number;
 }
 
-function captureLogs() {
-  const lines: LogLine[] = [];
-  const logger = pino({ level: "debug" }, { write: (line: string) => lines.push(JSON.parse(line) as LogLine) });
-  return { logger, warnings: () => lines.filter((line) => line.level === 40) };
-}
-
-async function serve(options: Partial<TransportServerOptions> = {}): Promise<TransportServer> {
-  const server = await listenTransport({ clusterKey, onRequest: (payload) => payload, ...options });
-  cleanup.push(() => server.close());
-  return server;
-}
-
 async function rawPeer(server: TransportServer, id: string): Promise<RawPeer> {
   const peer = await connectRawPeer(server.address.port, clusterKey, id);
-  cleanup.push(() => peer.socket.destroy());
+  cleanup(() => peer.socket.destroy());
   return peer;
 }
 
 describe("partial frames", () => {
   it("a peer that authenticates, starts a frame and stalls is disconnected after partialFrameTimeoutMs, logged, and its buffer released", async () => {
     // Given a server with a short partial-frame timeout, an idle bystander and an authenticated peer,
-    const logs = captureLogs();
+    const logs = captureLogs<LogLine>();
     const server = await serve({ partialFrameTimeoutMs: 200, logger: logs.logger });
     const bystander = await connectTransport({ host: "127.0.0.1", port: server.address.port, clusterKey });
-    cleanup.push(() => bystander.destroy());
+    cleanup(() => bystander.destroy());
     const stalled = await rawPeer(server, "stalling-client");
 
     // when the peer announces a 256 KiB frame, sends 1,000 bytes of it and stops,
@@ -90,7 +74,7 @@ describe("partial frames", () => {
 
   it("N stalled peers cannot make the server hold more than maxBufferedFrameBytes; the peer asking for more is refused and logged", async () => {
     // Given a server that may hold 4 MiB of partial frames, and 40 authenticated peers,
-    const logs = captureLogs();
+    const logs = captureLogs<LogLine>();
     const server = await serve({
       maxFrameBytes: MiB,
       maxBufferedFrameBytes: 4 * MiB,
@@ -98,7 +82,7 @@ describe("partial frames", () => {
       logger: logs.logger,
     });
     const bystander = await connectTransport({ host: "127.0.0.1", port: server.address.port, clusterKey });
-    cleanup.push(() => bystander.destroy());
+    cleanup(() => bystander.destroy());
     const peers = await Promise.all(Array.from({ length: 40 }, (_, i) => rawPeer(server, `hog-${i}`)));
 
     // when each starts a 1 MiB frame and stalls (40 MiB announced),

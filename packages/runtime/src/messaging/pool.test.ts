@@ -1,23 +1,13 @@
 import { ConnectionError, parseAddress, UnauthorizedError } from "@granary/core";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { clusterKey, useTransport } from "../__fixtures__/transport-harness.js";
 import { ConnectionPool } from "./pool.js";
-import { listenTransport, type TransportServer, type TransportServerOptions } from "./server.js";
+import { listenTransport } from "./server.js";
 
-const clusterKey = "test-cluster-key-0123456789abcdef";
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function serve(options: Partial<TransportServerOptions> = {}): Promise<TransportServer> {
-  const server = await listenTransport({ clusterKey, onRequest: (payload) => payload, ...options });
-  cleanup.push(() => server.close());
-  return server;
-}
-
+const { cleanup, serve } = useTransport();
 function pool(): ConnectionPool {
   const created = new ConnectionPool({ clusterKey, id: "silo-test", role: "silo" });
-  cleanup.push(() => created.close());
+  cleanup(() => created.close());
   return created;
 }
 

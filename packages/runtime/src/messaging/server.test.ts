@@ -4,45 +4,23 @@ import { createServer, connect as netConnect, type Server, type Socket } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConnectionError, encode, UnauthorizedError } from "@granary/core";
-import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { captureLogs, clusterKey, useTransport } from "../__fixtures__/transport-harness.js";
 import { connectTransport } from "./connect.js";
 import { encodeFrame, FrameDecoder } from "./frame-codec.js";
 import { ClientHandshake, HANDSHAKE_MAX_FRAME_BYTES } from "./handshake.js";
 import { MessageType } from "./protocol.js";
-import { listenTransport, type TransportServer, type TransportServerOptions } from "./server.js";
+import type { TransportServer } from "./server.js";
 import { resolveTransportOptions } from "./transport-options.js";
 
-const clusterKey = "test-cluster-key-0123456789abcdef";
+const { cleanup, serve, connect } = useTransport();
 const otherKey = "another-cluster-key-fedcba9876543210";
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
 
 interface LogLine {
   level: number;
   msg: string;
   remote?: string;
   reason?: string;
-}
-
-function captureLogs() {
-  const lines: LogLine[] = [];
-  const logger = pino({ level: "debug" }, { write: (line: string) => lines.push(JSON.parse(line) as LogLine) });
-  return { logger, lines, warnings: () => lines.filter((line) => line.level === 40) };
-}
-
-async function serve(options: Partial<TransportServerOptions> = {}): Promise<TransportServer> {
-  const server = await listenTransport({ clusterKey, onRequest: (payload) => payload, ...options });
-  cleanup.push(() => server.close());
-  return server;
-}
-
-async function connect(server: TransportServer, options: Partial<Parameters<typeof connectTransport>[0]> = {}) {
-  const connection = await connectTransport({ host: "127.0.0.1", port: server.address.port, clusterKey, ...options });
-  cleanup.push(() => connection.destroy());
-  return connection;
 }
 
 /**
@@ -65,7 +43,7 @@ function whenClosed(socket: Socket, peer: string): Promise<void> {
 /** A hand-driven client: completes the real handshake, then lets the test write raw bytes. */
 async function rawAuthenticatedSocket(server: TransportServer): Promise<{ socket: Socket; closed: Promise<void> }> {
   const socket = netConnect({ host: "127.0.0.1", port: server.address.port });
-  cleanup.push(() => socket.destroy());
+  cleanup(() => socket.destroy());
   const closed = whenClosed(socket, "the raw peer");
   const handshake = new ClientHandshake(resolveTransportOptions({ clusterKey }), "test");
   await new Promise<void>((resolve, reject) => {
@@ -86,7 +64,7 @@ async function rawAuthenticatedSocket(server: TransportServer): Promise<{ socket
 
 describe("transport server", () => {
   it("oversized frame - a peer announcing a frame above maxFrameBytes is disconnected; others are served", async () => {
-    const logs = captureLogs();
+    const logs = captureLogs<LogLine>();
     const server = await serve({ maxFrameBytes: 64 * 1024, logger: logs.logger });
     const bystander = await connect(server);
     const { socket, closed } = await rawAuthenticatedSocket(server);
@@ -105,7 +83,7 @@ describe("transport server", () => {
   it("oversized frame - before authentication only tiny handshake frames are accepted", async () => {
     const server = await serve();
     const socket = netConnect({ host: "127.0.0.1", port: server.address.port });
-    cleanup.push(() => socket.destroy());
+    cleanup(() => socket.destroy());
     const closed = whenClosed(socket, "a peer announcing a frame above the handshake limit");
     socket.resume();
 
@@ -117,7 +95,7 @@ describe("transport server", () => {
   });
 
   it("garbage - a frame that is not msgpack, or not a message, disconnects that peer only", async () => {
-    const logs = captureLogs();
+    const logs = captureLogs<LogLine>();
     const server = await serve({ logger: logs.logger });
     const bystander = await connect(server);
     const notMsgpack = await rawAuthenticatedSocket(server);
@@ -133,7 +111,7 @@ describe("transport server", () => {
   });
 
   it("authentication - a wrong cluster key gets UnauthorizedError; the server warns with the address and keeps serving", async () => {
-    const logs = captureLogs();
+    const logs = captureLogs<LogLine>();
     const server = await serve({ logger: logs.logger });
 
     const error = await connect(server, { clusterKey: otherKey }).catch((e: unknown) => e);
@@ -147,7 +125,7 @@ describe("transport server", () => {
   });
 
   it("authentication - an open client cannot call a server that requires a key", async () => {
-    const logs = captureLogs();
+    const logs = captureLogs<LogLine>();
     const server = await serve({ logger: logs.logger });
 
     const error = await connect(server, { clusterKey: undefined, allowUnauthenticated: true }).catch((e: unknown) => e);
@@ -190,10 +168,10 @@ describe("transport server", () => {
   });
 
   it("handshake timeout - the server drops a peer that never answers the hello, and logs it", async () => {
-    const logs = captureLogs();
+    const logs = captureLogs<LogLine>();
     const server = await serve({ handshakeTimeoutMs: 50, logger: logs.logger });
     const socket = netConnect({ host: "127.0.0.1", port: server.address.port });
-    cleanup.push(() => socket.destroy());
+    cleanup(() => socket.destroy());
     socket.resume();
 
     await whenClosed(socket, "a peer that never answered the hello");
@@ -233,7 +211,7 @@ describe("transport server", () => {
   const tlsTitle = `TLS - a round trip over TLS with a self-signed certificate${openssl ? "" : " (skipped: no `openssl` binary on PATH to make the certificate)"}`;
   it.skipIf(!openssl)(tlsTitle, async () => {
     const dir = mkdtempSync(join(tmpdir(), "granary-tls-"));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanup(() => rmSync(dir, { recursive: true, force: true }));
     execFileSync(
       "openssl",
       [
@@ -272,7 +250,7 @@ async function rawServer(onSocket: (socket: Socket) => void): Promise<{ port: nu
       for (const socket of sockets) socket.destroy();
       server.close(() => resolve());
     });
-  cleanup.push(close);
+  cleanup(close);
   return { port, close };
 }
 

@@ -1,28 +1,10 @@
 import { ConnectionError, DomainError, GranaryError, isGranaryError, ShuttingDownError } from "@granary/core";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { connectTransport } from "./connect.js";
+import { describe, expect, it, vi } from "vitest";
+import { useTransport } from "../__fixtures__/transport-harness.js";
 import type { TransportConnection } from "./connection.js";
 import { REPLY_LATER, type Reply } from "./connection-types.js";
-import { listenTransport, type TransportServer, type TransportServerOptions } from "./server.js";
 
-const clusterKey = "test-cluster-key-0123456789abcdef";
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function serve(options: Partial<TransportServerOptions> = {}): Promise<TransportServer> {
-  const server = await listenTransport({ clusterKey, onRequest: (payload) => payload, ...options });
-  cleanup.push(() => server.close());
-  return server;
-}
-
-async function connect(server: TransportServer, options: Partial<Parameters<typeof connectTransport>[0]> = {}) {
-  const connection = await connectTransport({ host: "127.0.0.1", port: server.address.port, clusterKey, ...options });
-  cleanup.push(() => connection.destroy());
-  return connection;
-}
-
+const { serve, connect } = useTransport();
 class InsufficientFunds extends DomainError {
   constructor(readonly balance: number) {
     super("INSUFFICIENT_FUNDS", `balance ${balance} is too low`, { data: { balance } });
