@@ -2,6 +2,7 @@ import type { RecordedEvent } from "@granary/core";
 import { eventually, makeEvents, type PostgresServer, startPostgresServer } from "@granary/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { readFeedWhileWriting } from "./__fixtures__/feed-readers.js";
 import { FeedChanges } from "./internal/feed-changes.js";
 import { encodeEvents } from "./internal/row-codec.js";
 import { PostgresEventStore } from "./postgres-event-store.js";
@@ -114,18 +115,7 @@ describe("global feed under concurrent commits", () => {
 
   it("feed - with many appenders holding their transactions open for random times, a subscriber sees every committed event exactly once in position order", async () => {
     const store = openStore();
-    const seen: RecordedEvent[] = [];
-    const subscription = store.subscribe({ fromPosition: 0, batchSize: 5, onEvent: (e) => void seen.push(e) });
-    // A reader paging through the feed as fast as it can, to hit every window between two commits.
-    const paged: RecordedEvent[] = [];
-    let writing = true;
-    const pager = (async () => {
-      for (let position = 0; writing; ) {
-        const batch = await store.readAll(position, 3);
-        paged.push(...batch);
-        position = batch.at(-1)?.position ?? position;
-      }
-    })();
+    const feed = readFeedWhileWriting(store, { batchSize: 5, pageSize: 3 });
     const committed: number[] = [];
     const writers = 12;
     const appendsEach = 15;
@@ -155,17 +145,13 @@ describe("global feed under concurrent commits", () => {
         }
       }),
     );
-    writing = false;
-    await pager;
+    await feed.stopPaging();
 
     const all = await store.readAll(0, 100_000);
-    await eventually(() => seen.length >= all.length, "the subscriber caught up");
-    await subscription.close();
+    await feed.expectExactly(all);
     await store.close();
-    expect(seen).toEqual(all);
-    expect(paged.map((e) => e.position)).toEqual(all.slice(0, paged.length).map((e) => e.position));
-    expectStrictlyIncreasing(seen.map((e) => e.position));
-    expect(new Set(seen.map((e) => e.id)).size).toBe(seen.length);
+    expectStrictlyIncreasing(feed.seen.map((e) => e.position));
+    expect(new Set(feed.seen.map((e) => e.id)).size).toBe(feed.seen.length);
     const lastPositions = new Set(committed);
     expect(all.filter((e) => lastPositions.has(e.position))).toHaveLength(committed.length);
     for (let writer = 0; writer < writers; writer++) {

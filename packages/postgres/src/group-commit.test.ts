@@ -1,7 +1,8 @@
 import { ErrorCode, type RecordedEvent } from "@granary/core";
-import { eventually, makeEvent, makeEvents, type PostgresServer, startPostgresServer } from "@granary/testing";
+import { makeEvent, makeEvents, type PostgresServer, startPostgresServer } from "@granary/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFeedWhileWriting } from "./__fixtures__/feed-readers.js";
 import { PostgresEventStore } from "./postgres-event-store.js";
 
 let server: PostgresServer;
@@ -264,17 +265,7 @@ describe("PostgresEventStore group commit", () => {
     const namespace = first.namespace;
     const writers = [first, new PostgresEventStore({ connectionString: server.url, namespace, logger: quietLogger })];
     const reader = new PostgresEventStore({ connectionString: server.url, namespace, logger: quietLogger });
-    const seen: RecordedEvent[] = [];
-    const subscription = reader.subscribe({ fromPosition: 0, batchSize: 7, onEvent: (e) => void seen.push(e) });
-    const paged: RecordedEvent[] = [];
-    let writing = true;
-    const pager = (async () => {
-      for (let position = 0; writing; ) {
-        const page = await reader.readAll(position, 5);
-        paged.push(...page);
-        position = page.at(-1)?.position ?? position;
-      }
-    })();
+    const feed = readFeedWhileWriting(reader, { batchSize: 7, pageSize: 5 });
     // Raw appends that hold their transactions open for a while, between the batches.
     const slow = (async () => {
       const client = await sql.connect();
@@ -307,15 +298,11 @@ describe("PostgresEventStore group commit", () => {
       }),
     );
     await slow;
-    writing = false;
-    await pager;
+    await feed.stopPaging();
 
     const all = await reader.readAll(0, 100_000);
     expect(all).toHaveLength(60 * 12 + 10);
-    await eventually(() => seen.length >= all.length, "the subscriber caught up");
-    await subscription.close();
-    expect(seen).toEqual(all);
-    expect(paged.map((e) => e.position)).toEqual(all.slice(0, paged.length).map((e) => e.position));
+    await feed.expectExactly(all);
     const batched = writers.reduce((sum, w) => sum + w.commitStats.transactions, 0);
     expect(batched).toBeLessThan(60 * 8);
     await Promise.all([...writers.map((w) => w.close()), reader.close()]);

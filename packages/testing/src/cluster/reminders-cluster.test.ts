@@ -39,15 +39,21 @@ async function partitionOwners(c: TestCluster): Promise<Map<number, string>> {
   return owners;
 }
 
+/** Three silos polling reminders every 100 ms; resolves once each of the 64 partitions has an owner. */
+async function startWithEveryPartitionOwned(): Promise<TestCluster> {
+  const c = await TestCluster.start({
+    actors: [Deadline],
+    silos: 3,
+    siloOptions: { reminderService: { pollIntervalMs: 100 } },
+  });
+  cluster = c;
+  await vi.waitFor(async () => expect((await partitionOwners(c)).size).toBe(64), { timeout: 10_000 });
+  return c;
+}
+
 describe("reminders in a cluster (in process)", () => {
   it("partitions spread over the live silos; every reminder fires exactly once", async () => {
-    cluster = await TestCluster.start({
-      actors: [Deadline],
-      silos: 3,
-      siloOptions: { reminderService: { pollIntervalMs: 100 } },
-    });
-    const c = cluster;
-    await vi.waitFor(async () => expect((await partitionOwners(c)).size).toBe(64), { timeout: 10_000 });
+    const c = await startWithEveryPartitionOwned();
     const owners = await partitionOwners(c);
     expect(new Set(owners.values())).toEqual(new Set(c.silos.map((s) => s.siloId)));
 
@@ -62,13 +68,7 @@ describe("reminders in a cluster (in process)", () => {
   });
 
   it("a stopped silo's partitions move to the others and its reminders still fire; a new silo takes a share", async () => {
-    cluster = await TestCluster.start({
-      actors: [Deadline],
-      silos: 3,
-      siloOptions: { reminderService: { pollIntervalMs: 100 } },
-    });
-    const c = cluster;
-    await vi.waitFor(async () => expect((await partitionOwners(c)).size).toBe(64), { timeout: 10_000 });
+    const c = await startWithEveryPartitionOwned();
     const client = await c.client();
     const ids = Array.from({ length: 100 }, (_, i) => `late${i}`);
     await Promise.all(ids.map((id) => client.get(Deadline, id).arm(2_500)));
