@@ -107,5 +107,11 @@ export {
 } from "./store-kit/feed-subscription.js";
 export { MembershipWatcher, type MembershipWatcherSource, MembershipWatchers } from "./store-kit/membership-watcher.js";
 export { validateRead, validateReadAll } from "./store-kit/read-validation.js";
+export {
+  REMINDER_COLUMNS,
+  type ReminderRow,
+  reminderFromRow,
+  reminderRowValues,
+} from "./store-kit/reminder-rows.js";
 export { validateReminder } from "./store-kit/reminder-validation.js";
 export { validateSnapshot } from "./store-kit/snapshot-validation.js";

@@ -1,27 +1,17 @@
 import {
   type AdvanceOutcome,
   type DueReminders,
-  type MissedTickPolicy,
   type PartitionClaim,
+  REMINDER_COLUMNS,
   type ReminderRecord,
+  type ReminderRow,
   type ReminderStore,
+  reminderFromRow,
+  reminderRowValues,
   validateReminder,
 } from "@granary/core";
 import { Connection } from "./internal/connection.js";
 import { type PostgresSnapshotStoreOptions, resolvePostgresOptions } from "./postgres-options.js";
-
-interface ReminderRow {
-  readonly stream: string;
-  readonly name: string;
-  readonly registration_id: string;
-  readonly due_at: string;
-  readonly period_ms: string;
-  readonly missed: string;
-  readonly partition: number;
-  readonly traceparent: string | null;
-}
-
-const COLUMNS = "stream, name, registration_id, due_at, period_ms, missed, partition, traceparent";
 
 /**
  * Reminders in PostgreSQL, in the events' database (`<schema>.reminders`, indexed by partition and
@@ -47,26 +37,16 @@ export class PostgresReminderStore implements ReminderStore {
 
   async upsert(reminder: ReminderRecord): Promise<void> {
     validateReminder(reminder);
-    await this.#query(this.#sql.upsert, [
-      this.#namespace,
-      reminder.stream,
-      reminder.name,
-      reminder.registrationId,
-      reminder.dueAt,
-      reminder.periodMs,
-      reminder.missed,
-      reminder.partition,
-      reminder.traceparent ?? null,
-    ]);
+    await this.#query(this.#sql.upsert, [this.#namespace, ...reminderRowValues(reminder)]);
   }
 
   async get(stream: string, name: string): Promise<ReminderRecord | undefined> {
     const rows = await this.#query<ReminderRow>(this.#sql.get, [this.#namespace, stream, name]);
-    return rows[0] && recordOf(rows[0]);
+    return rows[0] && reminderFromRow(rows[0]);
   }
 
   async list(stream: string): Promise<ReminderRecord[]> {
-    return (await this.#query<ReminderRow>(this.#sql.list, [this.#namespace, stream])).map(recordOf);
+    return (await this.#query<ReminderRow>(this.#sql.list, [this.#namespace, stream])).map(reminderFromRow);
   }
 
   async cancel(stream: string, name: string): Promise<boolean> {
@@ -87,7 +67,7 @@ export class PostgresReminderStore implements ReminderStore {
     const open = partitions.filter((p) => !fenced.includes(p));
     const rows =
       open.length === 0 ? [] : await this.#query<ReminderRow>(this.#sql.due, [this.#namespace, open, until, limit]);
-    return { due: rows.map(recordOf), fenced };
+    return { due: rows.map(reminderFromRow), fenced };
   }
 
   async advance(
@@ -125,30 +105,17 @@ export class PostgresReminderStore implements ReminderStore {
 function statements(s: string) {
   return {
     upsert: `SELECT ${s}.upsert_reminder($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    get: `SELECT ${COLUMNS} FROM ${s}.reminders WHERE namespace = $1 AND stream = $2 AND name = $3`,
-    list: `SELECT ${COLUMNS} FROM ${s}.reminders WHERE namespace = $1 AND stream = $2 ORDER BY name COLLATE "C"`,
+    get: `SELECT ${REMINDER_COLUMNS} FROM ${s}.reminders WHERE namespace = $1 AND stream = $2 AND name = $3`,
+    list: `SELECT ${REMINDER_COLUMNS} FROM ${s}.reminders WHERE namespace = $1 AND stream = $2 ORDER BY name COLLATE "C"`,
     cancel: `SELECT ${s}.cancel_reminder($1, $2, $3) AS n`,
     cancelAll: `SELECT ${s}.cancel_reminders($1, $2) AS n`,
     claim: `SELECT fenced FROM ${s}.claim_reminder_partitions($1, $2::integer[], $3::bigint[])`,
     // One index range per partition, merged: cost follows what is due, not how many reminders exist.
     due: `SELECT r.* FROM unnest($2::integer[]) AS c(partition) CROSS JOIN LATERAL (
-        SELECT ${COLUMNS} FROM ${s}.reminders
+        SELECT ${REMINDER_COLUMNS} FROM ${s}.reminders
         WHERE namespace = $1 AND partition = c.partition AND due_at <= $3 ORDER BY due_at LIMIT $4) r
       ORDER BY r.due_at LIMIT $4`,
     advance: `SELECT ${s}.advance_reminder($1, $2, $3, $4, $5, $6, $7, $8) AS outcome`,
     epoch: `SELECT epoch FROM ${s}.reminder_partitions WHERE namespace = $1 AND partition = $2`,
-  };
-}
-
-function recordOf(row: ReminderRow): ReminderRecord {
-  return {
-    stream: row.stream,
-    name: row.name,
-    registrationId: row.registration_id,
-    dueAt: Number(row.due_at),
-    periodMs: Number(row.period_ms),
-    missed: row.missed as MissedTickPolicy,
-    partition: row.partition,
-    ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
   };
 }

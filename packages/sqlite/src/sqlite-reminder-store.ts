@@ -1,10 +1,13 @@
 import {
   type AdvanceOutcome,
   type DueReminders,
-  type MissedTickPolicy,
   type PartitionClaim,
+  REMINDER_COLUMNS,
   type ReminderRecord,
+  type ReminderRow,
   type ReminderStore,
+  reminderFromRow,
+  reminderRowValues,
   ShuttingDownError,
   validateReminder,
 } from "@granary/core";
@@ -12,19 +15,6 @@ import type { Database } from "better-sqlite3";
 import { openDatabase } from "./database.js";
 import { GroupCommitQueue } from "./group-commit-queue.js";
 import { type ResolvedSqliteOptions, resolveSqliteOptions, type SqliteStoreOptions } from "./sqlite-options.js";
-
-interface ReminderRow {
-  readonly stream: string;
-  readonly name: string;
-  readonly registration_id: string;
-  readonly due_at: number;
-  readonly period_ms: number;
-  readonly missed: string;
-  readonly partition: number;
-  readonly traceparent: string | null;
-}
-
-const COLUMNS = "stream, name, registration_id, due_at, period_ms, missed, partition, traceparent";
 
 /**
  * Reminders in the same SQLite file as the events (table `reminders`, indexed by partition and due
@@ -66,7 +56,7 @@ export class SqliteReminderStore implements ReminderStore {
           continue;
         }
         if (current < epoch) sql.saveEpoch.run(namespace, partition, epoch);
-        for (const row of sql.due.all(namespace, partition, until, limit)) due.push(recordOf(row));
+        for (const row of sql.due.all(namespace, partition, until, limit)) due.push(reminderFromRow(row));
       }
       due.sort((a, b) => a.dueAt - b.dueAt);
       return { due: due.slice(0, limit), fenced };
@@ -89,30 +79,18 @@ export class SqliteReminderStore implements ReminderStore {
     this.#assertOpen();
     validateReminder(reminder);
     const namespace = this.#options.namespace;
-    await this.#queue.enqueue(() =>
-      this.#sql.upsert.run(
-        namespace,
-        reminder.stream,
-        reminder.name,
-        reminder.registrationId,
-        reminder.dueAt,
-        reminder.periodMs,
-        reminder.missed,
-        reminder.partition,
-        reminder.traceparent ?? null,
-      ),
-    );
+    await this.#queue.enqueue(() => this.#sql.upsert.run(namespace, ...reminderRowValues(reminder)));
   }
 
   async get(stream: string, name: string): Promise<ReminderRecord | undefined> {
     this.#assertOpen();
     const row = this.#sql.get.get(this.#options.namespace, stream, name);
-    return row && recordOf(row);
+    return row && reminderFromRow(row);
   }
 
   async list(stream: string): Promise<ReminderRecord[]> {
     this.#assertOpen();
-    return this.#sql.list.all(this.#options.namespace, stream).map(recordOf);
+    return this.#sql.list.all(this.#options.namespace, stream).map(reminderFromRow);
   }
 
   async cancel(stream: string, name: string): Promise<boolean> {
@@ -163,21 +141,21 @@ function prepare(db: Database) {
   type Cas = [namespace: string, stream: string, name: string, registrationId: string, dueAt: number];
   return {
     upsert: db.prepare<[...Key, string, number, number, string, number, string | null]>(
-      `INSERT INTO reminders (namespace, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO reminders (namespace, ${REMINDER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (namespace, stream, name) DO UPDATE SET registration_id = excluded.registration_id,
          due_at = excluded.due_at, period_ms = excluded.period_ms, missed = excluded.missed,
          partition = excluded.partition, traceparent = excluded.traceparent`,
     ),
     get: db.prepare<Key, ReminderRow>(
-      `SELECT ${COLUMNS} FROM reminders WHERE namespace = ? AND stream = ? AND name = ?`,
+      `SELECT ${REMINDER_COLUMNS} FROM reminders WHERE namespace = ? AND stream = ? AND name = ?`,
     ),
     list: db.prepare<[string, string], ReminderRow>(
-      `SELECT ${COLUMNS} FROM reminders WHERE namespace = ? AND stream = ? ORDER BY name`,
+      `SELECT ${REMINDER_COLUMNS} FROM reminders WHERE namespace = ? AND stream = ? ORDER BY name`,
     ),
     cancel: db.prepare<Key>("DELETE FROM reminders WHERE namespace = ? AND stream = ? AND name = ?"),
     cancelAll: db.prepare<[string, string]>("DELETE FROM reminders WHERE namespace = ? AND stream = ?"),
     due: db.prepare<[string, number, number, number], ReminderRow>(
-      `SELECT ${COLUMNS} FROM reminders WHERE namespace = ? AND partition = ? AND due_at <= ? ORDER BY due_at LIMIT ?`,
+      `SELECT ${REMINDER_COLUMNS} FROM reminders WHERE namespace = ? AND partition = ? AND due_at <= ? ORDER BY due_at LIMIT ?`,
     ),
     epoch: db.prepare<[string, number], { epoch: number }>(
       "SELECT epoch FROM reminder_partitions WHERE namespace = ? AND partition = ?",
@@ -192,18 +170,5 @@ function prepare(db: Database) {
     deleteIf: db.prepare<Cas>(
       "DELETE FROM reminders WHERE namespace = ? AND stream = ? AND name = ? AND registration_id = ? AND due_at = ?",
     ),
-  };
-}
-
-function recordOf(row: ReminderRow): ReminderRecord {
-  return {
-    stream: row.stream,
-    name: row.name,
-    registrationId: row.registration_id,
-    dueAt: row.due_at,
-    periodMs: row.period_ms,
-    missed: row.missed as MissedTickPolicy,
-    partition: row.partition,
-    ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
   };
 }
