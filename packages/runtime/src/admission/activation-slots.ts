@@ -1,3 +1,5 @@
+import { FifoQueue } from "../internal/fifo-queue.js";
+
 interface Waiter {
   readonly since: number;
   readonly resolve: () => void;
@@ -14,8 +16,7 @@ interface Waiter {
  */
 export class ActivationSlots {
   #free: number;
-  #waiting: (Waiter | undefined)[] = [];
-  #head = 0;
+  readonly #waiting = new FifoQueue<Waiter>();
 
   constructor(
     readonly limit: number,
@@ -29,7 +30,7 @@ export class ActivationSlots {
 
   /** Waiting for a slot. */
   get waiting(): number {
-    return this.#waiting.length - this.#head;
+    return this.#waiting.size;
   }
 
   /** Holding a slot. */
@@ -52,10 +53,7 @@ export class ActivationSlots {
   /** Gives a slot back: to the longest waiter that has not waited too long, if any. Once per slot held. */
   release(): void {
     const now = this.now();
-    while (this.#head < this.#waiting.length) {
-      const next = this.#waiting[this.#head] as Waiter;
-      this.#waiting[this.#head++] = undefined;
-      this.#compact();
+    for (let next = this.#waiting.shift(); next !== undefined; next = this.#waiting.shift()) {
       if (now - next.since > this.maxQueueDelayMs) {
         next.reject(this.shed());
         continue;
@@ -64,15 +62,5 @@ export class ActivationSlots {
       return;
     }
     this.#free++;
-  }
-
-  #compact(): void {
-    if (this.#head === this.#waiting.length) {
-      this.#waiting = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
-      this.#waiting = this.#waiting.slice(this.#head);
-      this.#head = 0;
-    }
   }
 }

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import { isGranaryError, messageOf } from "@granary/core";
 import type { Logger } from "pino";
+import { FifoQueue } from "../internal/fifo-queue.js";
 import type { FrameBudget } from "./frame-budget.js";
 import { encodeFrame, encodeFrames, FRAME_HEADER_BYTES, FrameDecoder } from "./frame-codec.js";
 
@@ -75,8 +76,7 @@ export class FramedSocket {
   #scheduled = false;
   #flushing = false;
   #blocked = false;
-  #waiters: Array<() => void> = [];
-  #waitersHead = 0;
+  readonly #waiters = new FifoQueue<() => void>();
   #error: Error | undefined;
   #pausedByOwner = false;
   #yielding = false;
@@ -206,7 +206,7 @@ export class FramedSocket {
 
   /** True when {@link whenRoom} would run its callback at once: room, and nobody waiting before. */
   get canWrite(): boolean {
-    return this.#waitersHead === this.#waiters.length && this.hasRoom;
+    return this.#waiters.size === 0 && this.hasRoom;
   }
 
   /**
@@ -223,7 +223,7 @@ export class FramedSocket {
 
   /** Number of callbacks waiting in {@link whenRoom}. */
   get waiting(): number {
-    return this.#waiters.length - this.#waitersHead;
+    return this.#waiters.size;
   }
 
   /** Stops reading: no more frames are delivered, even from a chunk already received. */
@@ -327,31 +327,15 @@ export class FramedSocket {
   }
 
   #wakeWaiters(): void {
-    while (this.#waitersHead < this.#waiters.length && this.hasRoom) {
-      const callback = this.#waiters[this.#waitersHead]!;
-      this.#waiters[this.#waitersHead++] = noop;
-      callback();
-    }
-    if (this.#waitersHead === this.#waiters.length) {
-      this.#waiters = [];
-      this.#waitersHead = 0;
-    } else if (this.#waitersHead > 1024 && this.#waitersHead * 2 > this.#waiters.length) {
-      this.#waiters = this.#waiters.slice(this.#waitersHead);
-      this.#waitersHead = 0;
-    }
+    while (this.#waiters.size > 0 && this.hasRoom) (this.#waiters.shift() as () => void)();
     if (this.hasRoom) this.onRoom();
   }
 
   /** Fails waiters that will never get room (the socket is gone): they are called and see it closed. */
   releaseWaiters(): void {
-    const waiters = this.#waiters.slice(this.#waitersHead);
-    this.#waiters = [];
-    this.#waitersHead = 0;
-    for (const callback of waiters) callback();
+    for (const callback of this.#waiters.drain()) callback();
   }
 }
-
-function noop(): void {}
 
 export function remoteOf(socket: Socket): string {
   return `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
