@@ -4,14 +4,11 @@ import type { SiloAdmin } from "../admin/silo-admin.js";
 import { startSiloInspector } from "../admin/silo-inspector.js";
 import type { ClusterParts } from "./silo-cluster.js";
 
-/** What a silo's inspector reaches through. */
-export interface InspectorLinks {
+/** The silo as its inspector sees it, read at each request (its id changes when it rejoins). */
+export interface InspectedSilo {
   readonly admin: SiloAdmin;
-  /** The silo's current identity (a new one after a rejoin). */
-  readonly siloId: () => string;
-  /** This silo's own address ("host:port"), or undefined when it does not listen. */
-  readonly selfAddress: () => string | undefined;
-  readonly cluster: ClusterParts | undefined;
+  readonly siloId: string;
+  readonly address: { readonly host: string; readonly port: number } | undefined;
 }
 
 /**
@@ -19,24 +16,24 @@ export interface InspectorLinks {
  * a cluster, to the live members over the silo's connection pool.
  */
 export function startInspectorOf(
-  links: InspectorLinks,
+  silo: InspectedSilo,
+  cluster: ClusterParts | undefined,
   options: InspectorOptions,
 ): Promise<{ readonly url: string; close(): Promise<void> }> {
-  const { cluster } = links;
   return startSiloInspector(
     {
-      admin: links.admin,
-      selfAddress: links.selfAddress,
+      admin: silo.admin,
+      selfAddress: () => (silo.address ? formatAddress(silo.address) : undefined),
       members: cluster ? async () => (await cluster.backends.membership.liveMembers()).map(formatAddress) : undefined,
       remote: cluster
         ? (address, payload, timeoutMs) => {
             const pool = cluster.pool;
-            if (!pool) return Promise.reject(new ShuttingDownError(`silo ${links.siloId()}`));
+            if (!pool) return Promise.reject(new ShuttingDownError(`silo ${silo.siloId}`));
             return pool.request(address, payload, { timeoutMs });
           }
         : undefined,
     },
     options,
-    links.siloId(),
+    silo.siloId,
   );
 }

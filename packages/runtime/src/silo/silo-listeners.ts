@@ -2,6 +2,7 @@ import type { ErrorClass } from "@granary/core";
 import type { Logger } from "pino";
 import { isAdminFrame, parseAdminFrame } from "../admin/admin-frame.js";
 import type { OperatorRequests } from "../admin/operator-requests.js";
+import type { ResolvedAdmissionOptions } from "../admission/admission-options.js";
 import { type CallFrame, hopsOf, parseCallRequest } from "../calls/call-wire.js";
 import { clientCallRefusal } from "../cluster/call-trust.js";
 import { isHistoryMessage } from "../history/history-wire.js";
@@ -19,8 +20,8 @@ export interface ListenerLinks {
   readonly siloId: string;
   readonly logger: Logger;
   readonly errors: readonly ErrorClass[];
-  /** Bounds on incomplete frames (admission options). */
-  readonly frameLimits: { readonly maxBufferedFrameBytes: number; readonly partialFrameTimeoutMs: number };
+  /** Its bounds on incomplete frames are the listeners'. */
+  readonly admission: ResolvedAdmissionOptions;
   readonly gate: SiloCallGate;
 }
 
@@ -29,7 +30,8 @@ export function listenStandalone(listen: ResolvedStandaloneListen, links: Listen
   return listenTransport({
     ...(listen.clusterKey === undefined ? {} : { clusterKey: listen.clusterKey }),
     allowUnauthenticated: listen.allowUnauthenticated,
-    ...links.frameLimits,
+    maxBufferedFrameBytes: links.admission.maxBufferedFrameBytes,
+    partialFrameTimeoutMs: links.admission.partialFrameTimeoutMs,
     id: links.siloId,
     role: PeerRole.Silo,
     logger: links.logger.child({ component: "transport" }),
@@ -56,7 +58,8 @@ export async function listenCluster(
   const transport = {
     ...(options.clusterKey === undefined ? {} : { clusterKey: options.clusterKey }),
     allowUnauthenticated: options.allowUnauthenticated,
-    ...links.frameLimits,
+    maxBufferedFrameBytes: links.admission.maxBufferedFrameBytes,
+    partialFrameTimeoutMs: links.admission.partialFrameTimeoutMs,
     id: links.siloId,
     role: PeerRole.Silo,
     logger: links.logger.child({ component: "transport" }),

@@ -24,7 +24,7 @@ import { ActorTypeRegistry } from "../activation/actor-type-info.js";
 import type { SiloAdmin } from "../admin/silo-admin.js";
 import { resolveSiloInspector } from "../admin/silo-inspector.js";
 import type { AdmissionControl } from "../admission/admission-control.js";
-import { resolveAdmissionOptions } from "../admission/admission-options.js";
+import { type ResolvedAdmissionOptions, resolveAdmissionOptions } from "../admission/admission-options.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
 import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
 import type { Catalog } from "../catalog/catalog.js";
@@ -83,6 +83,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   readonly #stores: Stores;
   readonly #cluster: ClusterParts | undefined;
   readonly #onFenced: ((reason: string) => void) | undefined;
+  readonly #admissionOptions: ResolvedAdmissionOptions;
   readonly #admission: AdmissionControl;
   readonly #catalog: Catalog;
   readonly #gate: SiloCallGate;
@@ -100,8 +101,6 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   #activationRefusal: (() => Error) | undefined;
   /** A standalone silo's listener for clients, when it was given a port. */
   #listener: TransportServer | undefined;
-  /** Bounds of the listeners on incomplete frames (admission options). */
-  readonly #frameLimits: { readonly maxBufferedFrameBytes: number; readonly partialFrameTimeoutMs: number };
   #detachTransportGauges: (() => void) | undefined;
   #unhandleSignals: (() => void) | undefined;
   #inspector: { readonly url: string; close(): Promise<void> } | undefined;
@@ -116,10 +115,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     this.#baseLogger = options.logger ?? createDefaultLogger(options.logLevel);
     this.#logger = this.#baseLogger.child({ silo: this.#siloId });
     this.defaultTimeoutMs = options.callTimeoutMs;
-    this.#frameLimits = {
-      maxBufferedFrameBytes: inputs.admission.maxBufferedFrameBytes,
-      partialFrameTimeoutMs: inputs.admission.partialFrameTimeoutMs,
-    };
+    this.#admissionOptions = inputs.admission;
     const parts = assembleSiloParts(
       { ...inputs, baseLogger: this.#baseLogger },
       {
@@ -177,15 +173,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     const inspector = resolveSiloInspector(options.inspector, process.env);
     if (inspector) {
       try {
-        silo.#inspector = await startInspectorOf(
-          {
-            admin: silo.admin,
-            siloId: () => silo.#siloId,
-            selfAddress: () => silo.#formattedAddress(),
-            cluster: silo.#cluster,
-          },
-          inspector,
-        );
+        silo.#inspector = await startInspectorOf(silo, cluster, inspector);
       } catch (error) {
         await silo.stop();
         throw error;
@@ -421,7 +409,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   }
 
   #listenerLinks(errors: readonly ErrorClass[]): ListenerLinks {
-    return { siloId: this.siloId, logger: this.logger, errors, frameLimits: this.#frameLimits, gate: this.#gate };
+    return { siloId: this.siloId, logger: this.logger, errors, admission: this.#admissionOptions, gate: this.#gate };
   }
 
   async #joinCluster(cluster: ClusterParts, errors: readonly ErrorClass[]): Promise<void> {
@@ -486,10 +474,6 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       this.collectIdle();
       if (!this.#stopping) this.#scheduleCollection();
     }, this.#options.collectionIntervalMs);
-  }
-
-  #formattedAddress(): string | undefined {
-    return this.address ? formatAddress(this.address) : undefined;
   }
 
   #track(work: Promise<unknown>): void {
