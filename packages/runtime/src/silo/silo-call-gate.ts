@@ -72,7 +72,7 @@ export class SiloCallGate {
 
   /**
    * Like invoke for a call from another process: answered through `answer`, no promise.
-   * @param external it starts here (from a client, or at hop 0), rather than forwarded by a silo
+   * @param external not forwarded by another silo's router (a client's call, or a silo's own at hop 0)
    * @param connectionInFlight requests being handled on the connection it came on, itself included
    * @param fromClient a client sent it (else another silo, or a standalone silo's listener)
    */
