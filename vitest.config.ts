@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { SlowFirstSequencer } from "./test/slow-first-sequencer.js";
 
 const src = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
@@ -25,6 +26,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Files share a worker's module cache: re-importing the runtime for each of ~120 files cost about
+    // a third of the suite's wall time. Tests must not depend on a fresh module state (see
+    // recheckTracing for the one that did).
+    isolate: false,
+    sequence: { sequencer: SlowFirstSequencer },
     // Two cores: more workers only add contention between server-backed suites.
     maxWorkers: 2,
   },

@@ -11,6 +11,7 @@ export interface AdminSiloView {
   readonly siloId: string;
   readonly address: string | undefined;
   readonly startedAt: number;
+  /** The silo's clock (a ManualClock in tests): uptime and how recently a call was shed. */
   readonly now: () => number;
   readonly callsTotal: number;
   readonly routing: RoutingCounters;
@@ -76,11 +77,12 @@ export class SiloAdmin extends OperatorRequests {
     }
     const memory = process.memoryUsage();
     const cpu = process.cpuUsage();
+    const now = view.now();
     return {
       siloId: view.siloId,
       address: view.address,
       startedAt: new Date(view.startedAt).toISOString(),
-      uptimeMs: Math.max(0, view.now() - view.startedAt),
+      uptimeMs: Math.max(0, now - view.startedAt),
       activations,
       activationsByType: byType,
       callsTotal: view.callsTotal,
@@ -96,7 +98,7 @@ export class SiloAdmin extends OperatorRequests {
       status: view.status,
       fencedReason: view.fencedReason,
       memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
-      load: describeLoad(view.admission, view.bufferedFrameBytes, Date.now()),
+      load: describeLoad(view.admission, view.bufferedFrameBytes, now),
     };
   }
 

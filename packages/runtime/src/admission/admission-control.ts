@@ -1,5 +1,5 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
-import { OverloadedError } from "@granary/core";
+import { type Clock, OverloadedError } from "@granary/core";
 import type { Logger } from "pino";
 import type { CallRequest } from "../calls/call-context.js";
 import { ActivationSlots } from "./activation-slots.js";
@@ -30,6 +30,7 @@ export class AdmissionControl {
   readonly #options: ResolvedAdmissionOptions;
   readonly #logger: () => Logger;
   readonly #siloId: () => string;
+  readonly #clock: Clock;
   #inFlight = 0;
   #shed = 0;
   #lastShedAt: number | undefined;
@@ -38,8 +39,10 @@ export class AdmissionControl {
   #sampler: ReturnType<typeof setInterval> | undefined;
   readonly #errors = new Map<string, OverloadedError>();
 
-  constructor(options: ResolvedAdmissionOptions, siloId: () => string, logger: () => Logger) {
+  /** @param clock the silo's clock, for when a call was last shed (lag sampling stays on real time: it measures this process) */
+  constructor(options: ResolvedAdmissionOptions, clock: Clock, siloId: () => string, logger: () => Logger) {
     this.#options = options;
+    this.#clock = clock;
     this.#siloId = siloId;
     this.#logger = logger;
     const queued = (): OverloadedError =>
@@ -75,7 +78,7 @@ export class AdmissionControl {
     return this.#shed;
   }
 
-  /** When (ms since the epoch) the last call was shed; undefined if none was. */
+  /** When (ms since the epoch, on the silo's clock) the last call was shed; undefined if none was. */
   get lastShedAt(): number | undefined {
     return this.#lastShedAt;
   }
@@ -99,7 +102,7 @@ export class AdmissionControl {
       const refusal = this.#refusal(connectionInFlight);
       if (refusal) {
         this.#shed++;
-        this.#lastShedAt = Date.now();
+        this.#lastShedAt = this.#clock.now();
         return refusal;
       }
     }

@@ -1,4 +1,4 @@
-import { MemoryEventStore, MemorySnapshotStore } from "@granary/core";
+import { ManualClock, MemoryEventStore, MemorySnapshotStore } from "@granary/core";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { Account, Counter } from "../__fixtures__/actors.js";
@@ -139,6 +139,30 @@ describe("shedding at the silo's door", () => {
       bufferedFrameBytes: 0,
     });
     expect(Date.parse(load.lastShedAt as string)).not.toBeNaN();
+  });
+
+  it("when a call was last shed is read on the silo's clock: a ManualClock moves lastShedAt and the overloaded flag", async () => {
+    // Given a silo on a manual clock with room for one call, and that call running
+    const clock = new ManualClock();
+    const silo = await startSilo({ maxCallsInFlight: 1, clock });
+    const held = silo.get(Counter, "a").sleep(50);
+    // When a second call is shed
+    const shedAt = clock.now();
+    await silo
+      .get(Counter, "b")
+      .increment()
+      .catch(() => undefined);
+    await held;
+    // Then the shed is stamped with the manual clock's time, and flags the silo for 10 s of that clock
+    expect(silo.admin.info().load).toMatchObject({
+      overloaded: true,
+      shedTotal: 1,
+      lastShedAt: new Date(shedAt).toISOString(),
+    });
+    clock.advance(9_999);
+    expect(silo.admin.info().load.overloaded).toBe(true);
+    clock.advance(1);
+    expect(silo.admin.info().load).toMatchObject({ overloaded: false, lastShedAt: new Date(shedAt).toISOString() });
   });
 
   it("calls made by actors are never shed: admitted work can finish", async () => {

@@ -10,6 +10,19 @@ import { PURGE_METHOD, type PurgeCoordinator, validatePurgeRequest } from "../hi
 /** Decides what happens to calls an activation could not run because another silo owns the actor. */
 export type NotOwnerHandler = (calls: PendingCall[], error: unknown) => void;
 
+/** What the silo decides for its catalog, fixed when the catalog is built. */
+export interface CatalogHooks {
+  /**
+   * Calls whose activation lost the directory race (`NOT_OWNER`) go to the winner. Without it (a
+   * standalone silo: no one to send them to) they fail with the error.
+   */
+  readonly onNotOwner?: NotOwnerHandler | undefined;
+  /** Why no activation may start now (a stopping or fenced silo: callers retry elsewhere), else undefined. */
+  readonly refuseNewActivations?: (() => Error | undefined) | undefined;
+  /** Erases a stream for purge calls (see Activation.purge); without it purge calls are refused. */
+  readonly purger?: PurgeCoordinator | undefined;
+}
+
 /**
  * The activations of this silo, by actor key. Creates an activation on a first call, hands calls
  * to the successor when one goes away, and collects idle ones.
@@ -19,17 +32,19 @@ export class Catalog implements ActivationHooks {
   readonly #activations = new Map<string, Map<string, Activation>>();
   #size = 0;
 
-  /** Set by a clustered silo: calls whose activation lost the directory race go to the winner. */
-  onNotOwner: NotOwnerHandler | undefined;
-  /** Set by a stopping silo: no new activations (callers retry on another silo). */
-  refuseNewActivations: (() => Error | undefined) | undefined;
-  /** Set by the silo: erases a stream for purge calls (see Activation.purge). */
-  purger: PurgeCoordinator | undefined;
+  readonly #onNotOwner: NotOwnerHandler | undefined;
+  readonly #refuseNewActivations: (() => Error | undefined) | undefined;
+  readonly #purger: PurgeCoordinator | undefined;
 
   constructor(
     readonly registry: ActorTypeRegistry,
     readonly services: ActivationServices,
-  ) {}
+    hooks: CatalogHooks = {},
+  ) {
+    this.#onNotOwner = hooks.onNotOwner;
+    this.#refuseNewActivations = hooks.refuseNewActivations;
+    this.#purger = hooks.purger;
+  }
 
   get size(): number {
     return this.#size;
@@ -66,7 +81,7 @@ export class Catalog implements ActivationHooks {
     if (!activation) {
       let info: ReturnType<ActorTypeRegistry["get"]>;
       try {
-        const refusal = this.refuseNewActivations?.();
+        const refusal = this.#refuseNewActivations?.();
         if (refusal) throw refusal;
         info = this.registry.get(actorType);
       } catch (error) {
@@ -102,16 +117,16 @@ export class Catalog implements ActivationHooks {
       request = validatePurgeRequest(call.request.args[0], `${actorType}/${actorId}`);
       if (!info.eventSourced)
         throw new InvalidArgumentError(`${actorType} keeps volatile state: it has no history to purge`);
-      if (!this.purger) throw new InvalidArgumentError("this catalog cannot purge (no purger set)");
+      if (!this.#purger) throw new InvalidArgumentError("this catalog cannot purge (no purger set)");
       if (!activation) {
-        const refusal = this.refuseNewActivations?.();
+        const refusal = this.#refuseNewActivations?.();
         if (refusal) throw refusal;
       }
     } catch (error) {
       call.reject(error);
       return;
     }
-    const purger = this.purger;
+    const purger = this.#purger;
     if (!activation) {
       activation = new Activation(info, actorId, this.services, this, true);
       this.#add(activation);
@@ -126,7 +141,7 @@ export class Catalog implements ActivationHooks {
           else this.dispatchCall(call);
         },
         (error: unknown) => {
-          if ((error as { code?: string })?.code === "NOT_OWNER" && this.onNotOwner) this.onNotOwner([call], error);
+          if ((error as { code?: string })?.code === "NOT_OWNER" && this.#onNotOwner) this.#onNotOwner([call], error);
           else if (!target.purgeOnly) this.dispatchCall(call);
           else call.reject(error);
         },
@@ -135,8 +150,8 @@ export class Catalog implements ActivationHooks {
 
   onFailed(activation: Activation, error: unknown, calls: PendingCall[]): void {
     this.#forget(activation);
-    if (this.onNotOwner && (error as { code?: string })?.code === "NOT_OWNER") {
-      this.onNotOwner(calls, error);
+    if (this.#onNotOwner && (error as { code?: string })?.code === "NOT_OWNER") {
+      this.#onNotOwner(calls, error);
       return;
     }
     for (const call of calls) call.reject(error);

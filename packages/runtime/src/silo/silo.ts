@@ -3,54 +3,35 @@ import {
   type ActorClass,
   type ActorRef,
   type ActorRefFactory,
-  assertSubject,
   type CallOptions,
-  type Directory,
   type DocumentOf,
   type DocumentProjectionClass,
   type ErrorClass,
   formatAddress,
-  InvalidConfigurationError,
   messageOf,
   type PastActorRef,
   type PastCallOptions,
   type PointInTime,
   type PurgeRequest,
   type ReminderInfo,
-  type ReminderStore,
   ShuttingDownError,
   type TimerHandle,
   type TimeTravelRefFactory,
   type Tombstone,
-  UnknownMethodError,
 } from "@granary/core";
-import type { InspectorOptions } from "@granary/inspector";
 import type { Logger } from "pino";
-import type { ActivationServices } from "../activation/activation-services.js";
 import { ActorTypeRegistry } from "../activation/actor-type-info.js";
-import { isAdminFrame, parseAdminFrame } from "../admin/admin-frame.js";
-import { registerHistoryAdmin } from "../admin/history-admin.js";
-import { stringArg } from "../admin/operator-requests.js";
-import { SiloAdmin } from "../admin/silo-admin.js";
-import { resolveSiloInspector, startSiloInspector } from "../admin/silo-inspector.js";
-import { AdmissionControl } from "../admission/admission-control.js";
+import type { SiloAdmin } from "../admin/silo-admin.js";
+import { resolveSiloInspector } from "../admin/silo-inspector.js";
+import type { AdmissionControl } from "../admission/admission-control.js";
 import { type ResolvedAdmissionOptions, resolveAdmissionOptions } from "../admission/admission-options.js";
 import { type CallInvoker, createActorRef } from "../calls/actor-proxy.js";
-import { type CallContext, type CallRequest, childContext, newId } from "../calls/call-context.js";
-import { AnsweredCallRecord, type CallAnswer, type CallRecord, PromiseCallRecord } from "../calls/call-record.js";
-import { type CallFrame, hopsOf, parseCallRequest } from "../calls/call-wire.js";
-import { DeadlineTracker } from "../calls/deadlines.js";
-import { Catalog } from "../catalog/catalog.js";
-import { clientCallRefusal } from "../cluster/call-trust.js";
+import { type CallContext, type CallRequest, newId } from "../calls/call-context.js";
+import type { Catalog } from "../catalog/catalog.js";
 import { resolveClusterOptions } from "../cluster/cluster-options.js";
-import { RoutingCounters } from "../cluster/routing-counters.js";
-import { DATA_SUBJECT_TYPE, type ForgetResult } from "../crypto/data-subject.js";
+import type { ForgetResult } from "../crypto/data-subject.js";
 import { PersonalDataRules } from "../crypto/personal-data-rules.js";
-import type { Shredding } from "../crypto/shredding.js";
-import { StandaloneDirectory } from "../directory/standalone-directory.js";
 import type { BusEvent, BusSubscribeOptions, BusSubscription } from "../events-bus/event-bus.js";
-import { answerHistoryRequest, localPastInvoker } from "../history/history-requests.js";
-import { HistoryService } from "../history/history-service.js";
 import type {
   CorrelatedPage,
   CorrelatedQuery,
@@ -60,34 +41,28 @@ import type {
   PastState,
   StateOf,
 } from "../history/history-types.js";
-import { isHistoryMessage, parseHistoryMessage } from "../history/history-wire.js";
-import { PURGE_METHOD, PurgeCoordinator, type PurgeListener, validatePurgeRequest } from "../history/purge.js";
-import { REPLY_LATER } from "../messaging/connection-types.js";
-import { ConnectionPool } from "../messaging/pool.js";
-import { listenTransport, type TransportServer } from "../messaging/server.js";
-import { PeerRole } from "../messaging/transport-options.js";
+import type { PurgeListener } from "../history/purge.js";
+import type { TransportServer } from "../messaging/server.js";
 import type { ProjectionQuery } from "../projections/projection-queries.js";
-import { type ProjectionsControl, ReadSide, validateProjections } from "../projections/read-side.js";
-import { SYSTEM_TYPE_PREFIX } from "../projections/system-calls.js";
-import { SiloReminders } from "../reminders/silo-reminders.js";
-import { startCallSpan, tracingEnabled } from "../telemetry/call-tracing.js";
+import { type ProjectionsControl, type ReadSide, validateProjections } from "../projections/read-side.js";
+import type { SiloReminders } from "../reminders/silo-reminders.js";
 import { createDefaultLogger } from "../telemetry/logger.js";
-import { createSiloTelemetry, type SiloTelemetry } from "../telemetry/silo-telemetry.js";
 import { registerTransportGauges } from "../telemetry/transport-metrics.js";
 import type { Stores } from "./default-stores.js";
 import { handleSignals } from "./signal-handlers.js";
+import type { SiloCallGate } from "./silo-call-gate.js";
 import { type ClusterParts, openClusterParts, startIncarnation } from "./silo-cluster.js";
+import type { SiloForgetting } from "./silo-forgetting.js";
+import type { SiloHistory } from "./silo-history.js";
+import { startInspectorOf } from "./silo-inspector-links.js";
+import { type ListenerLinks, listenCluster, listenStandalone } from "./silo-listeners.js";
 import { type ResolvedSiloOptions, resolveSiloOptions, type SiloOptions } from "./silo-options.js";
+import { assembleSiloParts, type SiloInputs } from "./silo-parts.js";
 import { openSiloStores } from "./silo-stores.js";
-import { type ResolvedStandaloneListen, resolveStandaloneListen } from "./standalone-listen.js";
+import { resolveStandaloneListen } from "./standalone-listen.js";
 
 /** A fenced silo tries to rejoin this long after dropping its activations, and again after each failure. */
 const REJOIN_RETRY_MS = 1_000;
-/**
- * How long a purge waits for the projections on its silo to apply its notice: short, so a purge is
- * not held up (past its caller's timeout) by a projection that is rebuilding far behind the head.
- */
-const LOCAL_PURGE_WAIT_MS = 5_000;
 
 /**
  * A silo hosts activations of actors. Standalone (no `redis`): an in-process directory and, with
@@ -106,143 +81,59 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   readonly #baseLogger: Logger;
   readonly #options: ResolvedSiloOptions;
   readonly #stores: Stores;
-  readonly #catalog: Catalog;
-  readonly #history: HistoryService;
-  readonly #purger: PurgeCoordinator;
-  readonly #deadlines: DeadlineTracker;
-  readonly #telemetry: SiloTelemetry;
-  readonly #background = new Set<Promise<unknown>>();
   readonly #cluster: ClusterParts | undefined;
+  readonly #onFenced: ((reason: string) => void) | undefined;
+  readonly #admissionOptions: ResolvedAdmissionOptions;
+  readonly #admission: AdmissionControl;
+  readonly #catalog: Catalog;
+  readonly #gate: SiloCallGate;
+  readonly #history: SiloHistory;
+  readonly #forgetting: SiloForgetting;
   readonly #reminders: SiloReminders;
+  readonly #readSide: ReadSide;
+  /** The operator surface (CLI, inspector): health, activations, and what other subsystems register. */
+  readonly admin: SiloAdmin;
+  readonly #background = new Set<Promise<unknown>>();
   #collector: TimerHandle | undefined;
   #stopping: Promise<void> | undefined;
   #fenced: string | undefined;
-  readonly #onFenced: ((reason: string) => void) | undefined;
-  #shredding: Shredding | undefined;
-  readonly #admission: AdmissionControl;
+  /** Set while no activation may start here (stopping, fenced): the error callers get. */
+  #activationRefusal: (() => Error) | undefined;
   /** A standalone silo's listener for clients, when it was given a port. */
   #listener: TransportServer | undefined;
   #detachTransportGauges: (() => void) | undefined;
-  /** Bounds of the listener on incomplete frames (admission options). */
-  readonly #frameLimits: { readonly maxBufferedFrameBytes: number; readonly partialFrameTimeoutMs: number };
   #unhandleSignals: (() => void) | undefined;
-  readonly #startedAt: number;
-  #callsTotal = 0;
-  readonly #routing = new RoutingCounters();
   #inspector: { readonly url: string; close(): Promise<void> } | undefined;
-  /** The operator surface (CLI, inspector): health, activations, and what other subsystems register. */
-  readonly admin: SiloAdmin;
-  readonly #readSide: ReadSide;
 
-  private constructor(
-    options: ResolvedSiloOptions,
-    stores: Stores,
-    cluster: ClusterParts | undefined,
-    onFenced: ((reason: string) => void) | undefined,
-    admission: ResolvedAdmissionOptions,
-    reminders: { readonly store: ReminderStore; readonly owned: boolean },
-  ) {
+  private constructor(inputs: Omit<SiloInputs, "baseLogger">, onFenced: ((reason: string) => void) | undefined) {
+    const { options } = inputs;
     this.#options = options;
-    this.#stores = stores;
-    this.#cluster = cluster;
+    this.#stores = inputs.stores;
+    this.#cluster = inputs.cluster;
     this.#onFenced = onFenced;
     this.#siloId = options.siloId ?? `silo-${newId()}`;
     this.#baseLogger = options.logger ?? createDefaultLogger(options.logLevel);
     this.#logger = this.#baseLogger.child({ silo: this.#siloId });
     this.defaultTimeoutMs = options.callTimeoutMs;
-    this.#telemetry = createSiloTelemetry();
-    this.#deadlines = new DeadlineTracker(options.clock);
-    this.#frameLimits = {
-      maxBufferedFrameBytes: admission.maxBufferedFrameBytes,
-      partialFrameTimeoutMs: admission.partialFrameTimeoutMs,
-    };
-    this.#admission = new AdmissionControl(
-      admission,
-      () => this.#siloId,
-      () => this.#logger,
+    this.#admissionOptions = inputs.admission;
+    const parts = assembleSiloParts(
+      { ...inputs, baseLogger: this.#baseLogger },
+      {
+        silo: this,
+        stopping: () => this.#stopping !== undefined,
+        bufferedFrameBytes: () => this.#listener?.bufferedFrameBytes ?? 0,
+        refuseNewActivations: () => this.#activationRefusal?.(),
+        track: (work) => this.#track(work),
+      },
     );
-    const directory: Directory =
-      cluster?.backends.directory ??
-      options.directory ??
-      new StandaloneDirectory(stores.store, () => options.clock.now());
-    const silo = this;
-    this.#reminders = new SiloReminders({
-      ...reminders,
-      directory: cluster?.backends.directory ?? options.directory,
-      clock: options.clock,
-      logger: () => this.#logger,
-      siloId: () => this.#siloId,
-      liveSilos: () => this.#cluster?.agent?.liveSiloIds() ?? [this.#siloId],
-      canFire: () => !this.#fenced && (this.#cluster?.agent?.leaseValid() ?? true),
-      invoke: (request) => this.invoke(request),
-      service: options.reminderService,
-    });
-    const services: ActivationServices = {
-      // Getters: a silo that fenced itself rejoins under a new identity.
-      get siloId() {
-        return silo.#siloId;
-      },
-      store: stores.store,
-      snapshots: stores.snapshots,
-      directory,
-      clock: options.clock,
-      get logger() {
-        return silo.#logger;
-      },
-      telemetry: this.#telemetry,
-      freezeState: options.freezeState,
-      refs: this,
-      canCommit: () => this.#cluster?.agent?.leaseValid() ?? true,
-      activationSlots: this.#admission.activationSlots,
-      reminders: this.#reminders.registry,
-      background: (work) => this.#track(work),
-    };
-    const registry = new ActorTypeRegistry(options.actors);
-    this.#catalog = new Catalog(registry, services);
-    this.#history = new HistoryService(registry, services);
-    this.#purger = new PurgeCoordinator(services);
-    this.#catalog.purger = this.#purger;
-    this.#startedAt = options.clock.now();
-    this.admin = new SiloAdmin(() => ({
-      siloId: this.#siloId,
-      address: this.address ? formatAddress(this.address) : undefined,
-      startedAt: this.#startedAt,
-      now: () => options.clock.now(),
-      callsTotal: this.#callsTotal,
-      routing: this.#routing,
-      status: this.#fenced ? "fenced" : this.#stopping ? "stopping" : "serving",
-      fencedReason: this.#fenced,
-      catalog: this.#catalog,
-      admission: this.#admission,
-      bufferedFrameBytes: this.#listener?.bufferedFrameBytes ?? 0,
-    }));
-    registerHistoryAdmin(this.admin, {
-      history: this.#history,
-      purge: (actorType, actorId, request) => this.#purge(actorType, actorId, request),
-    });
-    this.#readSide = new ReadSide({
-      projections: options.projections,
-      events: stores.store,
-      projectionStore: options.projectionStore,
-      // Standalone (undefined): the read side issues epochs above those its checkpoints hold.
-      directory: cluster?.backends.directory ?? options.directory,
-      siloId: () => this.#siloId,
-      canRun: () => !this.#fenced && !this.#stopping && (this.#cluster?.agent?.leaseValid() ?? true),
-      clustered: cluster !== undefined || options.directory !== undefined,
-      logger: this.#baseLogger,
-      callTimeoutMs: options.callTimeoutMs,
-      settings: options.readSide,
-      clock: options.clock,
-    });
-    // Every projection hears of a purge through the notice in the feed; the purge waits (briefly)
-    // for those running here, so a query on this silo right after the purge no longer sees it.
-    this.#purger.listen(({ noticePosition }) => this.#readSide.applied(noticePosition, LOCAL_PURGE_WAIT_MS));
-    // Purging a stream cancels its reminders: nothing may wake a forgotten actor.
-    this.#purger.listen(async ({ tombstone }) => {
-      await this.#reminders.registry.cancelAll(tombstone.stream);
-    });
-    this.admin.register("projections", () => this.#readSide.status());
-    this.admin.register("reminders", (args) => this.#reminders.list(stringArg(args, "type"), stringArg(args, "id")));
+    this.#admission = parts.admission;
+    this.#catalog = parts.catalog;
+    this.#gate = parts.gate;
+    this.#history = parts.history;
+    this.#forgetting = parts.forgetting;
+    this.#reminders = parts.reminders;
+    this.#readSide = parts.readSide;
+    this.admin = parts.admin;
   }
 
   /** Starts a silo. Invalid options fail here, with the option's name and the fix. */
@@ -261,15 +152,14 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     const { stores, shredding, reminders } = await openSiloStores(resolved, cluster, {
       logger: () => silo?.logger ?? bootLogger,
       onForgotten: (subject) => {
-        if (silo) void silo.#deactivatePersonalData(subject);
+        if (silo) void silo.#forgetting.deactivatePersonalData(subject);
       },
     });
-    silo = new Silo(resolved, stores, cluster, options.onFenced, admission, reminders);
-    silo.#shredding = shredding;
+    silo = new Silo({ options: resolved, stores, cluster, admission, reminders, shredding }, options.onFenced);
     silo.#admission.start();
     try {
       if (cluster) await silo.#joinCluster(cluster, resolved.errors);
-      if (listen) await silo.#listenStandalone(listen, resolved.errors);
+      if (listen) silo.#listener = await listenStandalone(listen, silo.#listenerLinks(resolved.errors));
       const server = silo.#listener ?? cluster?.server;
       if (server) silo.#detachTransportGauges = registerTransportGauges(server);
       await silo.#readSide.start();
@@ -283,7 +173,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     const inspector = resolveSiloInspector(options.inspector, process.env);
     if (inspector) {
       try {
-        silo.#inspector = await silo.#startInspector(inspector);
+        silo.#inspector = await startInspectorOf(silo, cluster, inspector);
       } catch (error) {
         await silo.stop();
         throw error;
@@ -312,7 +202,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions | PastCallOptions): ActorRef<T> {
     const asOf = (options as PastCallOptions | undefined)?.asOf;
     if (asOf !== undefined) {
-      return createActorRef(localPastInvoker(this.#history, asOf, this.defaultTimeoutMs), type, id, options);
+      return createActorRef(this.#history.pastInvoker(asOf), type, id, options);
     }
     return createActorRef(this, type, id, options);
   }
@@ -330,23 +220,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
    * Idempotent: purging again returns the first tombstone.
    */
   purge<T extends Actor>(type: ActorClass<T>, id: string, request: PurgeRequest): Promise<Tombstone> {
-    return this.#purge(type?.type, id, request);
-  }
-
-  #purge(actorType: string, id: string, request: PurgeRequest): Promise<Tombstone> {
-    try {
-      validatePurgeRequest(request, `${actorType}/${id}`);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.invoke({
-      actorType,
-      actorId: id,
-      method: PURGE_METHOD,
-      args: [{ reason: request.reason, requestedBy: request.requestedBy }],
-      context: childContext(undefined, {}),
-      timeoutMs: this.defaultTimeoutMs,
-    }) as Promise<Tombstone>;
+    return this.#history.purge(type?.type, id, request);
   }
 
   /**
@@ -356,7 +230,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
    * function that removes it.
    */
   onPurge(listener: PurgeListener): () => void {
-    return this.#purger.listen(listener);
+    return this.#history.onPurge(listener);
   }
 
   /** Every event of one correlation across all streams, in commit order: what one request changed. */
@@ -424,27 +298,6 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
     return this.#inspector?.url;
   }
 
-  #startInspector(options: InspectorOptions): Promise<{ readonly url: string; close(): Promise<void> }> {
-    const selfAddress = () => (this.address ? formatAddress(this.address) : undefined);
-    const cluster = this.#cluster;
-    return startSiloInspector(
-      {
-        admin: this.admin,
-        selfAddress,
-        members: cluster ? async () => (await cluster.backends.membership.liveMembers()).map(formatAddress) : undefined,
-        remote: cluster
-          ? (address, payload, timeoutMs) => {
-              const pool = cluster.pool;
-              if (!pool) return Promise.reject(new ShuttingDownError(`silo ${this.siloId}`));
-              return pool.request(address, payload, { timeoutMs });
-            }
-          : undefined,
-      },
-      options,
-      this.#siloId,
-    );
-  }
-
   /** Set when this silo fenced itself (lost its membership lease); it no longer serves. */
   get fencedReason(): string | undefined {
     return this.#fenced;
@@ -489,7 +342,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
 
   /** Runs one call: used by references, and by the transport for calls from other processes. */
   invoke(request: CallRequest): Promise<unknown> {
-    return this.#invoke(request, 0, true);
+    return this.#gate.invoke(request);
   }
 
   /**
@@ -505,150 +358,9 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
    * @throws InvalidConfigurationError when no actor declares personal data and no keyStore was given
    * @throws InvalidArgumentError for an empty subject id
    */
-  async forget(subject: string): Promise<ForgetResult> {
-    const shredding = this.#shredding;
-    if (!shredding) {
-      throw new InvalidConfigurationError(
-        "keyStore",
-        "no actor class declares personalData and no keyStore was given, so this silo holds no keys to destroy",
-      );
-    }
-    assertSubject(subject);
-    const result = await shredding.keys.destroy(subject);
-    this.logger.info({ subject, destroyedAt: result.destroyedAt }, "data subject forgotten: its key is destroyed");
-    await this.#deactivatePersonalData(subject);
-    return result;
+  forget(subject: string): Promise<ForgetResult> {
+    return this.#forgetting.forget(subject);
   }
-
-  /** Deactivates live activations of actor types that declare personal data (which ones hold the subject is not tracked). */
-  async #deactivatePersonalData(subject: string): Promise<void> {
-    const rules = this.#shredding?.rules;
-    if (!rules) return;
-    const affected = [...this.#catalog.activations()].filter((a) => rules.declares(a.info.type));
-    if (affected.length === 0) return;
-    this.logger.debug(
-      { subject, activations: affected.length },
-      "deactivating personal-data activations after a forget",
-    );
-    await Promise.all(
-      affected.map(async (activation) => {
-        await activation.deactivate("idle");
-        // Loading through the sealing store deletes a snapshot that involves a forgotten subject.
-        await this.#stores.snapshots.load(activation.key).catch((error: unknown) => {
-          this.logger.warn({ actor: activation.key, err: messageOf(error) }, "snapshot check after a forget failed");
-        });
-      }),
-    );
-  }
-
-  /** A call to the built-in DataSubject address: answered by this silo, never routed to an activation. */
-  async #dataSubjectCall(request: CallRequest): Promise<ForgetResult> {
-    if (request.method !== "forget") throw new UnknownMethodError(DATA_SUBJECT_TYPE, request.method);
-    const userId = request.context.userId;
-    this.logger.info({ subject: request.actorId, ...(userId === undefined ? {} : { userId }) }, "forget requested");
-    return this.forget(request.actorId);
-  }
-
-  #invoke(request: CallRequest, hops: number, external: boolean): Promise<unknown> {
-    const refusal = this.#refusal(request, external, 0, true);
-    if (refusal) return Promise.reject(refusal);
-    if (request.actorType === DATA_SUBJECT_TYPE) return this.#dataSubjectCall(request);
-    const traced = tracingEnabled() ? startCallSpan(this.#telemetry.tracer, request) : request;
-    const record = new PromiseCallRecord(traced, this.#deadlines, traced.span, this.#settled);
-    try {
-      this.#route(record, hops);
-    } catch (error) {
-      record.reject(error);
-    }
-    return record.promise;
-  }
-
-  /**
-   * Like #invoke for a call from another process: answered through `answer`, no promise.
-   * @param connectionInFlight requests being handled on the connection it came on, itself included
-   * @param fromClient a client sent it (else another silo, or a standalone silo's listener)
-   */
-  #accept(
-    request: CallRequest,
-    hops: number,
-    external: boolean,
-    answer: CallAnswer,
-    connectionInFlight: number,
-    fromClient: boolean,
-  ): void {
-    const refusal = this.#refusal(request, external, connectionInFlight, false);
-    if (refusal) {
-      answer.reject(refusal);
-      return;
-    }
-    if (request.actorType === DATA_SUBJECT_TYPE) {
-      this.#dataSubjectCall(request).then(
-        (value) => answer.resolve(value),
-        (error: unknown) => answer.reject(error),
-      );
-      return;
-    }
-    if (request.actorType.startsWith(SYSTEM_TYPE_PREFIX)) {
-      this.#readSide.answer(request).then(
-        (value) => answer.resolve(value),
-        (error: unknown) => answer.reject(error),
-      );
-      return;
-    }
-    const admin = this.#reminders.answerAdmin(request);
-    if (admin) {
-      admin.then(
-        (value) => answer.resolve(value),
-        (error: unknown) => answer.reject(error),
-      );
-      return;
-    }
-    const traced = tracingEnabled() ? startCallSpan(this.#telemetry.tracer, request) : request;
-    const record = new AnsweredCallRecord(traced, answer, this.#deadlines, traced.span, this.#settled);
-    if (fromClient) {
-      record.fromClient = true;
-      this.#routing.clientCalls++;
-    } else if (hops > 0) {
-      this.#routing.callsFromSilos++;
-    }
-    this.#route(record, hops);
-  }
-
-  /**
-   * Why a call is refused at the door (nothing ran), or undefined when it is admitted: then it
-   * counts as in flight until its record settles.
-   * @param local the caller holds a reference of this silo: it has no other silo to retry on
-   */
-  #refusal(request: CallRequest, external: boolean, connectionInFlight: number, local: boolean): Error | undefined {
-    if (this.#fenced) return new ShuttingDownError(`silo ${this.siloId} (fenced: ${this.#fenced})`);
-    // A stopping silo refuses calls from outside (they retry elsewhere) but serves calls of running
-    // chains and calls for actors it is still draining.
-    if (
-      this.#stopping &&
-      external &&
-      request.context.chain.length === 1 &&
-      !this.#catalog.find(request.actorType, request.actorId)
-    ) {
-      // Remote callers retry on another silo; a local caller would only meet this silo again.
-      return new ShuttingDownError(`silo ${this.siloId}`, { retryable: !local });
-    }
-    return this.#admission.admit(request, connectionInFlight);
-  }
-
-  #route(record: CallRecord, hops: number): void {
-    this.#callsTotal++;
-    const router = this.#cluster?.router;
-    if (router) router.routeCall(record, hops, hops > 0);
-    else this.#catalog.dispatchCall(record);
-  }
-
-  readonly #settled = (record: CallRecord): void => {
-    this.#admission.done();
-    if (!this.#telemetry.metricsOn) return;
-    this.#telemetry.callLatency.record(this.#options.clock.now() - (record.deadline - record.request.timeoutMs), {
-      actor_type: record.request.actorType,
-    });
-  };
 
   /** Deactivates activations idle for `idleTimeoutMs` now, instead of waiting for the next sweep. */
   collectIdle(): number {
@@ -671,7 +383,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       this.logger.warn({ err: messageOf(error) }, "stopping the reminder service failed");
     });
     await this.#inspector?.close();
-    this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId}`);
+    this.#activationRefusal = () => new ShuttingDownError(`silo ${this.siloId}`);
     await this.#readSide.stop();
     await this.#catalog.deactivateAll("shutdown");
     await Promise.allSettled(this.#background);
@@ -684,86 +396,24 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       await cluster.server?.close();
       await cluster.pool?.close();
     }
-    this.#deadlines.stop();
+    this.#gate.stop();
     this.#admission.stop();
     if (this.#stores.owned) {
       await this.#stores.store.close();
       await this.#stores.snapshots.close();
     }
-    await this.#shredding?.close();
+    await this.#forgetting.close();
     if (cluster?.ownsBackends) await cluster.backends.close();
     this.#unhandleSignals?.();
     this.logger.info("silo stopped");
   }
 
-  /** A standalone silo serves clients over TCP: calls go straight to the catalog (no router). */
-  async #listenStandalone(listen: ResolvedStandaloneListen, errors: readonly ErrorClass[]): Promise<void> {
-    this.#listener = await listenTransport({
-      ...(listen.clusterKey === undefined ? {} : { clusterKey: listen.clusterKey }),
-      allowUnauthenticated: listen.allowUnauthenticated,
-      ...this.#frameLimits,
-      id: this.siloId,
-      role: PeerRole.Silo,
-      logger: this.logger.child({ component: "transport" }),
-      errorClasses: new Map(errors.map((cls) => [cls.name, cls])),
-      host: listen.host,
-      port: listen.port,
-      tls: listen.tls?.server,
-      onRequest: (payload, from, reply) => {
-        this.#accept(parseCallRequest(payload), 0, true, reply, from.requestsBeingHandled, true);
-        return REPLY_LATER;
-      },
-    });
+  #listenerLinks(errors: readonly ErrorClass[]): ListenerLinks {
+    return { siloId: this.siloId, logger: this.logger, errors, admission: this.#admissionOptions, gate: this.#gate };
   }
 
   async #joinCluster(cluster: ClusterParts, errors: readonly ErrorClass[]): Promise<void> {
-    const { options } = cluster;
-    const errorClasses = new Map(errors.map((cls) => [cls.name, cls]));
-    const transport = {
-      ...(options.clusterKey === undefined ? {} : { clusterKey: options.clusterKey }),
-      allowUnauthenticated: options.allowUnauthenticated,
-      ...this.#frameLimits,
-      id: this.siloId,
-      role: PeerRole.Silo,
-      logger: this.logger.child({ component: "transport" }),
-      errorClasses,
-    };
-    cluster.server = await listenTransport({
-      ...transport,
-      host: options.host,
-      port: options.port,
-      tls: options.tls?.server,
-      onRequest: (payload, from, reply) => {
-        if (isHistoryMessage(payload)) return answerHistoryRequest(this.#history, parseHistoryMessage(payload));
-        if (isAdminFrame(payload)) {
-          const { op, args } = parseAdminFrame(payload);
-          return this.admin.handle(op, args);
-        }
-        const request = parseCallRequest(payload);
-        const hops = hopsOf(payload as CallFrame);
-        const fromSilo = from.peer.role === PeerRole.Silo;
-        const untrusted = fromSilo ? undefined : clientCallRefusal(request);
-        if (untrusted) throw untrusted;
-        // Calls from clients enter here at hop 0; calls forwarded by silos carry their hop count.
-        this.#accept(
-          request,
-          fromSilo ? hops : 0,
-          !fromSilo || hops === 0,
-          reply,
-          from.requestsBeingHandled,
-          !fromSilo,
-        );
-        return REPLY_LATER;
-      },
-    });
-    cluster.pool = new ConnectionPool({ ...transport, tls: options.tls?.client });
-    this.#catalog.onNotOwner = (calls) => {
-      for (const call of calls) {
-        const router = this.#cluster?.router;
-        if (!router) call.reject(new ShuttingDownError(`silo ${this.siloId}`));
-        else router.reroute(call);
-      }
-    };
+    await listenCluster(cluster, { ...this.#listenerLinks(errors), history: this.#history, admin: this.admin });
     await this.#startIncarnation(cluster);
   }
 
@@ -772,7 +422,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       siloId: this.siloId,
       clock: this.#options.clock,
       logger: this.logger,
-      routing: this.#routing,
+      routing: this.#gate.routing,
       catalog: this.#catalog,
       lookupSlots: this.#admission.lookupSlots,
       stopping: () => this.#stopping !== undefined,
@@ -783,7 +433,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
   #fence(reason: string): void {
     this.#fenced = reason;
     void this.#readSide.fence();
-    this.#catalog.refuseNewActivations = () => new ShuttingDownError(`silo ${this.siloId} (fenced)`);
+    this.#activationRefusal = () => new ShuttingDownError(`silo ${this.siloId} (fenced)`);
     // Drop every activation without snapshot or onDeactivate: another silo may own them by now.
     const dropped = this.#catalog.deactivateAll("lost-ownership").catch((error: unknown) => {
       this.logger.error({ err: messageOf(error) }, "dropping activations after fencing failed");
@@ -808,7 +458,7 @@ export class Silo implements ActorRefFactory, TimeTravelRefFactory, CallInvoker 
       this.#startIncarnation(cluster).then(
         () => {
           this.#fenced = undefined;
-          this.#catalog.refuseNewActivations = undefined;
+          this.#activationRefusal = undefined;
           this.logger.warn({ previous }, "rejoined the cluster under a new identity after fencing");
         },
         (error: unknown) => {

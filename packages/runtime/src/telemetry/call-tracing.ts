@@ -65,6 +65,11 @@ export function tracingEnabled(): boolean {
 let tracingChecks = 0;
 let tracingOn = false;
 
+/** Looks the SDK up again at the next call: a silo that starts after one was registered traces at once. */
+export function recheckTracing(): void {
+  tracingChecks = 0;
+}
+
 function lookUpTracing(): boolean {
   const provider = trace.getTracerProvider();
   if (!(provider instanceof ProxyTracerProvider)) return true;

@@ -1,5 +1,5 @@
 import { type Counter, type Histogram, metrics, type Tracer, trace, type UpDownCounter } from "@opentelemetry/api";
-import { metricsEnabled, tracingEnabled } from "./call-tracing.js";
+import { metricsEnabled, recheckTracing, tracingEnabled } from "./call-tracing.js";
 
 /** OpenTelemetry instruments of a silo; no-ops until the application registers an SDK. */
 export interface SiloTelemetry {
@@ -16,6 +16,7 @@ export interface SiloTelemetry {
 }
 
 export function createSiloTelemetry(): SiloTelemetry {
+  recheckTracing();
   const meter = metrics.getMeter("@granary/runtime");
   return {
     tracer: trace.getTracer("@granary/runtime"),
