@@ -25,17 +25,27 @@ export interface ListenerLinks {
   readonly gate: SiloCallGate;
 }
 
-/** A standalone silo serves clients over TCP: every request is a client's call, straight to the catalog (no router). */
-export function listenStandalone(listen: ResolvedStandaloneListen, links: ListenerLinks): Promise<TransportServer> {
-  return listenTransport({
-    ...(listen.clusterKey === undefined ? {} : { clusterKey: listen.clusterKey }),
-    allowUnauthenticated: listen.allowUnauthenticated,
+/** What every listener and connection pool of a silo is set up with: its key, identity, logger and frame bounds. */
+function transportOptions(
+  auth: { readonly clusterKey?: string | undefined; readonly allowUnauthenticated: boolean },
+  links: ListenerLinks,
+) {
+  return {
+    ...(auth.clusterKey === undefined ? {} : { clusterKey: auth.clusterKey }),
+    allowUnauthenticated: auth.allowUnauthenticated,
     maxBufferedFrameBytes: links.admission.maxBufferedFrameBytes,
     partialFrameTimeoutMs: links.admission.partialFrameTimeoutMs,
     id: links.siloId,
     role: PeerRole.Silo,
     logger: links.logger.child({ component: "transport" }),
     errorClasses: new Map(links.errors.map((cls) => [cls.name, cls])),
+  };
+}
+
+/** A standalone silo serves clients over TCP: every request is a client's call, straight to the catalog (no router). */
+export function listenStandalone(listen: ResolvedStandaloneListen, links: ListenerLinks): Promise<TransportServer> {
+  return listenTransport({
+    ...transportOptions(listen, links),
     host: listen.host,
     port: listen.port,
     tls: listen.tls?.server,
@@ -55,16 +65,7 @@ export async function listenCluster(
   links: ListenerLinks & { readonly history: SiloHistory; readonly admin: OperatorRequests },
 ): Promise<void> {
   const { options } = cluster;
-  const transport = {
-    ...(options.clusterKey === undefined ? {} : { clusterKey: options.clusterKey }),
-    allowUnauthenticated: options.allowUnauthenticated,
-    maxBufferedFrameBytes: links.admission.maxBufferedFrameBytes,
-    partialFrameTimeoutMs: links.admission.partialFrameTimeoutMs,
-    id: links.siloId,
-    role: PeerRole.Silo,
-    logger: links.logger.child({ component: "transport" }),
-    errorClasses: new Map(links.errors.map((cls) => [cls.name, cls])),
-  };
+  const transport = transportOptions(options, links);
   cluster.server = await listenTransport({
     ...transport,
     host: options.host,
