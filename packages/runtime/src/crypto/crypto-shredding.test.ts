@@ -57,6 +57,14 @@ afterEach(async () => {
   await Promise.all(silos.splice(0).map((s) => s.stop()));
 });
 
+/** What reading cust-1's profile on `silo` rejects with (its value, should it resolve). */
+function profileError(silo: Silo): Promise<unknown> {
+  return silo
+    .get(Customer, "cust-1")
+    .profile()
+    .catch((e: unknown) => e);
+}
+
 describe("crypto-shredding - personal fields are encrypted per data subject", () => {
   it("round trip: the actor sees its plaintext; the store holds only ciphertext of the declared fields", async () => {
     const w = world();
@@ -340,10 +348,7 @@ describe("crypto-shredding - tampering and misconfiguration", () => {
     });
     const silo = await startSilo(w);
 
-    const error = await silo
-      .get(Customer, "cust-1")
-      .profile()
-      .catch((e: unknown) => e);
+    const error = await profileError(silo);
 
     expect(isGranaryError(error)).toBe(true);
     expect(String((error as Error).message)).toMatch(/CORRUPT_HISTORY|cannot be replayed/);
@@ -360,10 +365,7 @@ describe("crypto-shredding - tampering and misconfiguration", () => {
     });
     const silo = await startSilo(w);
 
-    const error = await silo
-      .get(Customer, "cust-1")
-      .profile()
-      .catch((e: unknown) => e);
+    const error = await profileError(silo);
 
     expect(String((error as Error).message)).toContain("authentication failed");
   });
@@ -375,10 +377,7 @@ describe("crypto-shredding - tampering and misconfiguration", () => {
     });
     const silo = await startSilo(w);
 
-    const error = await silo
-      .get(Customer, "cust-1")
-      .profile()
-      .catch((e: unknown) => e);
+    const error = await profileError(silo);
 
     expect(isGranaryError(error)).toBe(true);
     expect(String((error as Error).message)).toContain("authentication failed");
@@ -392,10 +391,7 @@ describe("crypto-shredding - tampering and misconfiguration", () => {
     await w.snapshots.delete("Customer/cust-1");
 
     const other = await startSilo(w, { keyStore: new MemoryKeyStore() });
-    const error = await other
-      .get(Customer, "cust-1")
-      .profile()
-      .catch((e: unknown) => e);
+    const error = await profileError(other);
 
     expect(String((error as Error).message)).toContain('no key for subject "cust-1"');
   });
