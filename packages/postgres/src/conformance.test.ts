@@ -1,9 +1,8 @@
 import {
   eventStoreConformance,
-  type PostgresServer,
   reminderStoreConformance,
   snapshotStoreConformance,
-  startPostgresServer,
+  usePostgresServer,
 } from "@granary/testing";
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
@@ -13,19 +12,17 @@ import { PostgresReminderStore } from "./postgres-reminder-store.js";
 import { PostgresSnapshotStore } from "./postgres-snapshot-store.js";
 
 // One server for the file; the suites give every test its own namespace.
-let server: PostgresServer;
+const server = usePostgresServer();
 let admin: pg.Pool;
 const quietLogger = { warn: () => {} };
 
-beforeAll(async () => {
-  server = await startPostgresServer();
+beforeAll(() => {
   admin = new pg.Pool({ connectionString: server.url, max: 2 });
   // Connections still closing when the server stops report an error; nothing to do about it.
   admin.on("error", () => {});
 });
 afterAll(async () => {
   await admin?.end();
-  await server?.stop();
 });
 
 // Both append paths: group commit (the default) and one transaction per append.

@@ -1,20 +1,18 @@
-import { keyStoreConformance, type PostgresServer, startPostgresServer } from "@granary/testing";
+import { keyStoreConformance, usePostgresServer } from "@granary/testing";
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
 import { PostgresKeyStore } from "./postgres-key-store.js";
 
-let server: PostgresServer;
+const server = usePostgresServer();
 let admin: pg.Pool;
 const quietLogger = { warn: () => {} };
 
-beforeAll(async () => {
-  server = await startPostgresServer();
+beforeAll(() => {
   admin = new pg.Pool({ connectionString: server.url, max: 2 });
   admin.on("error", () => {});
 });
 afterAll(async () => {
   await admin?.end();
-  await server?.stop();
 });
 
 keyStoreConformance("PostgresKeyStore", {

@@ -1,18 +1,10 @@
-import { type PostgresServer, projectionStoreConformance, startPostgresServer } from "@granary/testing";
-import { afterAll, beforeAll } from "vitest";
+import { projectionStoreConformance, usePostgresServer } from "@granary/testing";
 import { PostgresEventStore } from "./postgres-event-store.js";
 import { PostgresProjectionStore } from "./postgres-projection-store.js";
 
 // One server for the file; the suite gives every test its own namespace.
-let server: PostgresServer;
+const server = usePostgresServer();
 const quietLogger = { warn: () => {} };
-
-beforeAll(async () => {
-  server = await startPostgresServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
 
 projectionStoreConformance("PostgresProjectionStore (the event store's pool)", {
   transactions: true,

@@ -1,18 +1,11 @@
-import { directoryConformance, eventually, type RedisServer, startRedisServer } from "@granary/testing";
+import { directoryConformance, eventually, useRedisServer } from "@granary/testing";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RedisDirectory } from "./redis-directory.js";
 import { RedisMembership } from "./redis-membership.js";
 
-let server: RedisServer;
+const server = useRedisServer();
 const quietLogger = { warn: () => {} };
-
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
 
 const silo = (siloId: string) => ({ siloId, host: "127.0.0.1", port: 1, startedAt: 1 });
 

@@ -1,20 +1,18 @@
 import { ErrorCode, type EventStore } from "@granary/core";
-import { eventStoreConformance, makeEvents, type RedisServer, rejectionOf, startRedisServer } from "@granary/testing";
+import { eventStoreConformance, makeEvents, rejectionOf, startRedisServer, useRedisServer } from "@granary/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { RedisEventStore } from "./redis-event-store.js";
 
-let server: RedisServer;
+const server = useRedisServer();
 let raw: Redis;
 const quietLogger = { warn: () => {} };
 
-beforeAll(async () => {
-  server = await startRedisServer();
+beforeAll(() => {
   raw = new Redis(server.url);
 });
-afterAll(async () => {
+afterAll(() => {
   raw?.disconnect();
-  await server?.stop();
 });
 
 eventStoreConformance("RedisEventStore", {

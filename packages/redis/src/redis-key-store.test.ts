@@ -1,18 +1,16 @@
-import { keyStoreConformance, type RedisServer, startRedisServer } from "@granary/testing";
+import { keyStoreConformance, useRedisServer } from "@granary/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisKeyStore } from "./redis-key-store.js";
 
-let server: RedisServer;
+const server = useRedisServer();
 let raw: Redis;
 
-beforeAll(async () => {
-  server = await startRedisServer();
+beforeAll(() => {
   raw = new Redis(server.url);
 });
-afterAll(async () => {
+afterAll(() => {
   raw?.disconnect();
-  await server?.stop();
 });
 
 keyStoreConformance("RedisKeyStore", {

@@ -1,15 +1,7 @@
-import { membershipConformance, type RedisServer, startRedisServer } from "@granary/testing";
-import { afterAll, beforeAll } from "vitest";
+import { membershipConformance, useRedisServer } from "@granary/testing";
 import { RedisMembership } from "./redis-membership.js";
 
-let server: RedisServer;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useRedisServer();
 
 membershipConformance("RedisMembership", {
   open: async (cluster) =>

@@ -1,17 +1,9 @@
-import { projectionStoreConformance, type RedisServer, startRedisServer } from "@granary/testing";
-import { afterAll, beforeAll } from "vitest";
+import { projectionStoreConformance, useRedisServer } from "@granary/testing";
 import { RedisEventStore } from "./redis-event-store.js";
 import { RedisProjectionStore } from "./redis-projection-store.js";
 
-let server: RedisServer;
+const server = useRedisServer();
 const quietLogger = { warn: () => {} };
-
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
 
 projectionStoreConformance("RedisProjectionStore (the event store's client)", {
   open: async ({ namespace }) => {

@@ -1,16 +1,9 @@
-import { type RedisServer, reminderStoreConformance, startRedisServer } from "@granary/testing";
+import { reminderStoreConformance, useRedisServer } from "@granary/testing";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RedisReminderStore } from "./redis-reminder-store.js";
 
-let server: RedisServer;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useRedisServer();
 
 reminderStoreConformance("RedisReminderStore", {
   open: async ({ namespace }) => new RedisReminderStore({ redis: server.url, namespace }),

@@ -1,19 +1,17 @@
-import { makeEvents, type RedisServer, startRedisServer } from "@granary/testing";
+import { makeEvents, useRedisServer } from "@granary/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisEventStore } from "./redis-event-store.js";
 
-let server: RedisServer;
+const server = useRedisServer();
 let raw: Redis;
 const quietLogger = { warn: () => {} };
 
-beforeAll(async () => {
-  server = await startRedisServer();
+beforeAll(() => {
   raw = new Redis(server.url);
 });
-afterAll(async () => {
+afterAll(() => {
   raw?.disconnect();
-  await server?.stop();
 });
 
 async function readsProcessed(): Promise<number> {

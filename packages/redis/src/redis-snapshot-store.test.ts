@@ -1,16 +1,9 @@
-import { type RedisServer, snapshotStoreConformance, startRedisServer } from "@granary/testing";
+import { snapshotStoreConformance, useRedisServer } from "@granary/testing";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RedisSnapshotStore } from "./redis-snapshot-store.js";
 
-let server: RedisServer;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useRedisServer();
 
 snapshotStoreConformance("RedisSnapshotStore", {
   open: async ({ namespace }) => new RedisSnapshotStore({ redis: server.url, namespace }),

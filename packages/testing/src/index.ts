@@ -9,6 +9,7 @@
 
 export * from "./cluster/test-cluster.js";
 export * from "./conformance/index.js";
+export * from "./server-hooks.js";
 export * from "./servers/postgres-server.js";
 export * from "./servers/redis-server.js";
 export * from "./specification/actor-spec.js";
