@@ -1,22 +1,18 @@
 import { RedisEventStore } from "@granary/redis";
 import { Client } from "@granary/runtime";
-import { type RedisServer, startRedisServer } from "@granary/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useRedisServer } from "@granary/testing";
+import { afterAll, describe, expect, it } from "vitest";
 import { Account, bankErrors } from "../../examples/bank/src/index.js";
 import { clusterKey, eventually, type SiloProcess, spawnSilo } from "../helpers/cluster-harness.js";
 import { killSilos } from "../helpers/silo-process.js";
 
-let redis: RedisServer;
+const redis = useRedisServer();
 let silos: SiloProcess[] = [];
 let client: Client | undefined;
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
 afterAll(async () => {
   await client?.close();
   await killSilos(silos);
-  await redis?.stop();
 });
 
 describe("idempotent commands across a crash", () => {

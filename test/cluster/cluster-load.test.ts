@@ -1,22 +1,16 @@
 import { RedisEventStore } from "@granary/redis";
 import { Client } from "@granary/runtime";
-import { type RedisServer, startRedisServer } from "@granary/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { useRedisServer } from "@granary/testing";
+import { afterEach, describe, expect, it } from "vitest";
 import { Account, bankErrors } from "../../examples/bank/src/index.js";
 import { clusterKey, eventually, type SiloProcess, spawnSilo } from "../helpers/cluster-harness.js";
 import { depositLoad, type RunningLoad } from "../helpers/load.js";
 import { killSilos } from "../helpers/silo-process.js";
 
-let redis: RedisServer;
+const redis = useRedisServer();
 let silos: SiloProcess[] = [];
 let clients: Client[] = [];
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
 afterEach(async () => {
   // Silos first: a failed test may leave calls in flight that a client's close would wait for.
   await killSilos(silos);

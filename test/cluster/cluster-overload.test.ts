@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { Client } from "@granary/runtime";
-import { type RedisServer, startRedisServer } from "@granary/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useRedisServer } from "@granary/testing";
+import { afterAll, describe, expect, it } from "vitest";
 import { Account, bankErrors } from "../../examples/bank/src/index.js";
 import { clusterKey, eventually, type SiloProcess, spawnSilo } from "../helpers/cluster-harness.js";
 
@@ -15,18 +15,14 @@ const BURST = Number(process.env.GRANARY_BURST ?? 60_000);
 /** The silo's peak RSS must stay under this (a fresh silo is ~100 MiB). */
 const RSS_BOUND_MIB = Number(process.env.GRANARY_BURST_RSS_MIB ?? 400);
 
-let redis: RedisServer;
+const redis = useRedisServer();
 let silo: SiloProcess | undefined;
 let client: Client | undefined;
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
 afterAll(async () => {
   await client?.close();
   silo?.child.kill("SIGKILL");
   if (silo) await silo.exited;
-  await redis?.stop();
 });
 
 /** Resident set size of a process in MiB (Linux), or undefined once it has exited. */

@@ -1,5 +1,5 @@
 import { Client } from "@granary/runtime";
-import { type RedisServer, startRedisServer } from "@granary/testing";
+import { useRedisServer } from "@granary/testing";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Cart, cartErrors, Inventory } from "../../examples/cart/src/index.js";
@@ -9,18 +9,16 @@ import { killSilos } from "../helpers/silo-process.js";
 
 const REQUEST = { reason: "GDPR erasure #9", requestedBy: "dpo@example.com" };
 
-let redis: RedisServer;
+const redis = useRedisServer();
 let admin: Redis;
 let silos: CartSilo[] = [];
 let client: Client | undefined;
 
-beforeAll(async () => {
-  redis = await startRedisServer();
+beforeAll(() => {
   admin = new Redis(redis.url);
 });
-afterAll(async () => {
+afterAll(() => {
   admin?.disconnect();
-  await redis?.stop();
 });
 afterEach(async () => {
   await client?.close();

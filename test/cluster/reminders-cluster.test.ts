@@ -1,7 +1,7 @@
 import { Actor } from "@granary/core";
 import { RedisEventStore, RedisReminderStore } from "@granary/redis";
 import { Client, ownerOf, partitionKey, partitionOf, REMINDER_PARTITIONS } from "@granary/runtime";
-import { type RedisServer, startRedisServer } from "@granary/testing";
+import { useRedisServer } from "@granary/testing";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { bankErrors } from "../../examples/bank/src/index.js";
@@ -14,20 +14,18 @@ class Ticker extends Actor {
   async start(_inMs: number, _periodMs?: number): Promise<void> {}
 }
 
-let redis: RedisServer;
+const redis = useRedisServer();
 let admin: Redis;
 let silos: SiloProcess[] = [];
 let client: Client | undefined;
 /** Silos that fenced themselves (a loaded machine missed lease renewals); they rejoin under new ids. */
 let fences: string[] = [];
 
-beforeAll(async () => {
-  redis = await startRedisServer();
+beforeAll(() => {
   admin = new Redis(redis.url);
 });
-afterAll(async () => {
+afterAll(() => {
   admin?.disconnect();
-  await redis?.stop();
 });
 afterEach(async () => {
   await client?.close();

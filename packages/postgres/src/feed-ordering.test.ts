@@ -1,5 +1,5 @@
 import type { RecordedEvent } from "@granary/core";
-import { eventually, makeEvents, type PostgresServer, startPostgresServer } from "@granary/testing";
+import { eventually, makeEvents, usePostgresServer } from "@granary/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { readFeedWhileWriting } from "./__fixtures__/feed-readers.js";
@@ -7,13 +7,12 @@ import { FeedChanges } from "./internal/feed-changes.js";
 import { encodeEvents } from "./internal/row-codec.js";
 import { PostgresEventStore } from "./postgres-event-store.js";
 
-let server: PostgresServer;
+const server = usePostgresServer();
 let sql: pg.Pool;
 let namespaces = 0;
 const quietLogger = { warn: () => {} };
 
 beforeAll(async () => {
-  server = await startPostgresServer();
   sql = new pg.Pool({ connectionString: server.url, max: 20 });
   sql.on("error", () => {});
   // Migrate once before the raw-SQL tests call granary.append directly.
@@ -23,7 +22,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await sql?.end();
-  await server?.stop();
 });
 
 function openStore(): PostgresEventStore {

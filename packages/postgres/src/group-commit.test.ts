@@ -1,23 +1,21 @@
 import { ErrorCode, type RecordedEvent } from "@granary/core";
-import { makeEvent, makeEvents, type PostgresServer, startPostgresServer } from "@granary/testing";
+import { makeEvent, makeEvents, usePostgresServer } from "@granary/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFeedWhileWriting } from "./__fixtures__/feed-readers.js";
 import { PostgresEventStore } from "./postgres-event-store.js";
 
-let server: PostgresServer;
+const server = usePostgresServer();
 let sql: pg.Pool;
 let namespaces = 0;
 const quietLogger = { warn: () => {} };
 
-beforeAll(async () => {
-  server = await startPostgresServer();
+beforeAll(() => {
   sql = new pg.Pool({ connectionString: server.url, max: 4 });
   sql.on("error", () => {});
 });
 afterAll(async () => {
   await sql?.end();
-  await server?.stop();
 });
 
 function open(extra: Partial<ConstructorParameters<typeof PostgresEventStore>[0]> = {}): PostgresEventStore {

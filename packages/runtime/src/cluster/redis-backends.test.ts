@@ -1,21 +1,18 @@
-import { type RedisServer, startRedisServer } from "@granary/testing";
+import { useRedisServer } from "@granary/testing";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRedisBackends } from "./redis-backends.js";
 
-let server: RedisServer;
+const server = useRedisServer();
 let probe: Redis;
 
 beforeAll(async () => {
-  server = await startRedisServer();
   probe = new Redis(server.url);
   await probe.client("SETNAME", "probe");
 });
-
-afterAll(async () => {
+afterAll(() => {
   probe?.disconnect();
-  await server?.stop();
 });
 
 /** Command connections (not pub/sub) open on the server, the probe's own left out. */
