@@ -106,14 +106,11 @@ export function resolveClusterOptions(
       `must be an integer from 1 to 65535 (GRANARY_ADVERTISED_PORT), got ${advertisedPortText}`,
     );
   }
-  const clusterKey = options.clusterKey ?? (env.GRANARY_CLUSTER_KEY || undefined);
-  const allowUnauthenticated = options.allowUnauthenticated ?? false;
-  if (clusterKey === undefined && !allowUnauthenticated) {
-    throw new InvalidConfigurationError(
-      "clusterKey",
-      "cluster mode needs a shared key so strangers cannot join or call: set GRANARY_CLUSTER_KEY (e.g. `openssl rand -hex 32`), or allowUnauthenticated: true for development",
-    );
-  }
+  const { clusterKey, allowUnauthenticated } = resolveListenerKey(
+    options,
+    env,
+    "cluster mode needs a shared key so strangers cannot join or call: set GRANARY_CLUSTER_KEY (e.g. `openssl rand -hex 32`), or allowUnauthenticated: true for development",
+  );
   return {
     redis,
     membership: options.membership,
@@ -129,6 +126,23 @@ export function resolveClusterOptions(
     leaseMs: resolveLeaseMs(options.leaseMs, env.GRANARY_LEASE_MS),
     placement: resolvePlacement(options.placement ?? (env.GRANARY_PLACEMENT as PlacementOption | undefined)),
   };
+}
+
+/**
+ * The key a silo's listener authenticates peers with: `clusterKey`, else GRANARY_CLUSTER_KEY; no key
+ * only with `allowUnauthenticated`.
+ * @param refusal why this listener needs a key and how to give one, for the error when it has none
+ * @throws InvalidConfigurationError naming clusterKey
+ */
+export function resolveListenerKey(
+  options: Pick<ClusterOptions, "clusterKey" | "allowUnauthenticated">,
+  env: Env,
+  refusal: string,
+): { readonly clusterKey: string | undefined; readonly allowUnauthenticated: boolean } {
+  const clusterKey = options.clusterKey ?? (env.GRANARY_CLUSTER_KEY || undefined);
+  const allowUnauthenticated = options.allowUnauthenticated ?? false;
+  if (clusterKey === undefined && !allowUnauthenticated) throw new InvalidConfigurationError("clusterKey", refusal);
+  return { clusterKey, allowUnauthenticated };
 }
 
 /**

@@ -2,6 +2,7 @@ import { ErrorCode } from "@granary/core";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_OWNER_CACHE_SIZE, resolveClientOptions } from "../client/client-options.js";
 import { resolveClusterOptions } from "../cluster/cluster-options.js";
+import { resolveStandaloneListen } from "../silo/standalone-listen.js";
 import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CLUSTER_NAME } from "./defaults.js";
 
 describe("silo and client options agree", () => {
@@ -10,6 +11,24 @@ describe("silo and client options agree", () => {
 
     expect(resolveClusterOptions({ redis, clusterKey: "k" }, {})?.redis).toBe(redis);
     expect(resolveClientOptions({ redis, clusterKey: "k" }, {}).redis).toBe(redis);
+  });
+
+  it("listener key - a clustered silo and a standalone silo with a port take the key from clusterKey, else GRANARY_CLUSTER_KEY, and refuse to listen without one unless allowUnauthenticated", () => {
+    const cluster = (options: object, env = {}) => resolveClusterOptions({ redis: "redis://h:6379", ...options }, env);
+    const standalone = (options: object, env = {}) => resolveStandaloneListen({ port: 0, ...options }, env);
+
+    for (const [resolve, why] of [
+      [cluster, "cluster mode needs a shared key"],
+      [standalone, "a standalone silo that accepts clients on `port` needs a shared key"],
+    ] as const) {
+      expect(resolve({}, { GRANARY_CLUSTER_KEY: "from-env" })).toMatchObject({ clusterKey: "from-env" });
+      expect(resolve({ clusterKey: "k" }, { GRANARY_CLUSTER_KEY: "from-env" })).toMatchObject({ clusterKey: "k" });
+      expect(resolve({ allowUnauthenticated: true })).toMatchObject({ allowUnauthenticated: true });
+      expect(() => resolve({}, { GRANARY_CLUSTER_KEY: "" })).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidConfiguration, option: "clusterKey" }),
+      );
+      expect(() => resolve({})).toThrow(why);
+    }
   });
 
   it("a Redis URL neither accepts is refused by both with the same option named", () => {

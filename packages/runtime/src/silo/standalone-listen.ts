@@ -1,5 +1,5 @@
 import { InvalidConfigurationError } from "@granary/core";
-import type { ClusterOptions } from "../cluster/cluster-options.js";
+import { type ClusterOptions, resolveListenerKey } from "../cluster/cluster-options.js";
 
 /** Where a standalone silo (no Redis) accepts clients over TCP, when it was given a port. */
 export interface ResolvedStandaloneListen {
@@ -36,14 +36,11 @@ export function resolveStandaloneListen(options: ClusterOptions, env: Env): Reso
       `must be an integer from 0 to 65535 (0 = any free port), got ${portText}`,
     );
   }
-  const clusterKey = options.clusterKey ?? (env.GRANARY_CLUSTER_KEY || undefined);
-  const allowUnauthenticated = options.allowUnauthenticated ?? false;
-  if (clusterKey === undefined && !allowUnauthenticated) {
-    throw new InvalidConfigurationError(
-      "clusterKey",
-      "a standalone silo that accepts clients on `port` needs a shared key so strangers cannot call: set GRANARY_CLUSTER_KEY (e.g. `openssl rand -hex 32`) and give clients the same, or allowUnauthenticated: true for development",
-    );
-  }
+  const { clusterKey, allowUnauthenticated } = resolveListenerKey(
+    options,
+    env,
+    "a standalone silo that accepts clients on `port` needs a shared key so strangers cannot call: set GRANARY_CLUSTER_KEY (e.g. `openssl rand -hex 32`) and give clients the same, or allowUnauthenticated: true for development",
+  );
   return {
     host: options.host ?? env.GRANARY_HOST ?? "127.0.0.1",
     port,
