@@ -50,21 +50,21 @@ export abstract class OpenTurns {
   /** The method of an open call; undefined once it closed. */
   protected methodOf(context: CallContext): string | undefined {
     if (this.#only === context) return this.#onlyMethod;
-    const many = this.#many;
-    if (!many) return undefined;
-    for (let i = many.length - 1; i >= 0; i--)
-      if ((many[i] as Turn).context === context) return (many[i] as Turn).method;
-    return undefined;
+    return this.#turnOf(context)?.method;
   }
 
   /** Whether `context` is an open command (may raise). */
   protected isCommand(context: CallContext): boolean {
     if (this.#only === context) return this.#onlyCommand;
+    return this.#turnOf(context)?.command ?? false;
+  }
+
+  /** The turn of `context` while more than one call is open, newest first (the innermost is the usual ask). */
+  #turnOf(context: CallContext): Turn | undefined {
     const many = this.#many;
-    if (!many) return false;
-    for (let i = many.length - 1; i >= 0; i--)
-      if ((many[i] as Turn).context === context) return (many[i] as Turn).command;
-    return false;
+    if (!many) return undefined;
+    for (let i = many.length - 1; i >= 0; i--) if ((many[i] as Turn).context === context) return many[i];
+    return undefined;
   }
 
   /** The open calls, oldest first. */
