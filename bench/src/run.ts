@@ -16,7 +16,8 @@ import { textTable } from "./lib/format.js";
 import { machineInfo } from "./lib/machine.js";
 import { findOrInstallNode24, nodeMajor } from "./lib/node24.js";
 import { writeResult } from "./lib/results.js";
-import type { Scenario, ScenarioResult } from "./lib/types.js";
+import type { Scenario } from "./lib/scenario.js";
+import type { ScenarioResult } from "./lib/types.js";
 import { findScenario, SCENARIOS } from "./scenarios/index.js";
 
 async function measure(scenario: Scenario, config: BenchConfig): Promise<ScenarioResult> {

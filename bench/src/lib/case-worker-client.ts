@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
+import type { CaseHandle, RunSample } from "./case-handle.js";
 import type { BenchConfig } from "./config.js";
-import type { CaseHandle, RunSample } from "./harness.js";
 
 /** What a case worker is started with: enough to build its case again from the scenario's module. */
 export interface CaseWorkerData {

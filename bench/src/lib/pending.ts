@@ -1,5 +1,5 @@
 import { unavailable } from "./results.js";
-import type { Scenario } from "./types.js";
+import type { Scenario } from "./scenario.js";
 
 /**
  * A scenario whose subject has not landed yet. `check` returns why it cannot run, or undefined

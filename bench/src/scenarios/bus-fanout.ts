@@ -4,10 +4,11 @@ import type { Silo } from "@granary/runtime";
 import { startRedisServer } from "@granary/testing";
 import { Redis } from "ioredis";
 import type { BenchConfig } from "../lib/config.js";
+import type { Scenario } from "../lib/scenario.js";
 import { startBenchSilo } from "../lib/silo.js";
 import { median } from "../lib/stats.js";
 import { minShareOfBaseline } from "../lib/targets.js";
-import type { Row, Scenario, ScenarioResult } from "../lib/types.js";
+import type { Row, ScenarioResult } from "../lib/types.js";
 
 const NAME = "bus-fanout";
 const TITLE = "Event bus fan-out: 100 subscribers on 3 silos (Redis), against raw Redis pub/sub";

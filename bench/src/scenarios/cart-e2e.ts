@@ -8,8 +8,9 @@ import { EchoClient, startEchoServer } from "../lib/echo-link.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
 import { createRawPostgresTable, multiRowInsert, RAW_PG_SCHEMA, rowParams } from "../lib/raw-postgres.js";
 import { BENCH_CLUSTER_KEY, type RemoteSilo, startRemoteSilo } from "../lib/remote-silo.js";
+import type { Scenario } from "../lib/scenario.js";
 import { scratchDir } from "../lib/tmp.js";
-import type { Scenario, ScenarioResult } from "../lib/types.js";
+import type { ScenarioResult } from "../lib/types.js";
 
 const NAME = "cart-e2e";
 const TITLE = "End to end: the cart example on 3 silos and PostgreSQL";

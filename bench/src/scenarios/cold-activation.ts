@@ -9,10 +9,11 @@ import pg from "pg";
 import { applyLedger, ColdLedger, INITIAL_LEDGER, type LedgerState } from "../lib/actors.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases, type Workload } from "../lib/harness.js";
+import type { Scenario } from "../lib/scenario.js";
 import { startBenchSilo } from "../lib/silo.js";
 import { maxLatencyFactor, maxP50Ms } from "../lib/targets.js";
 import { scratchDir } from "../lib/tmp.js";
-import type { Scenario, ScenarioResult } from "../lib/types.js";
+import type { ScenarioResult } from "../lib/types.js";
 
 const NAME = "cold-activation";
 const TITLE = "Cold activation (rehydration) vs raw read + decode, SQLite and PostgreSQL";

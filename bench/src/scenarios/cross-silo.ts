@@ -6,11 +6,12 @@ import type { BenchConfig } from "../lib/config.js";
 import { EchoClient, startEchoServer } from "../lib/echo-link.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
 import { BENCH_CLUSTER_KEY, startRemoteSilo } from "../lib/remote-silo.js";
+import type { Scenario } from "../lib/scenario.js";
 import { randomInts } from "../lib/silo.js";
 import { maxLatencyFactor, minShareOfBaseline } from "../lib/targets.js";
 import { scratchDir } from "../lib/tmp.js";
 import { acquireTracing, type TracingMode } from "../lib/tracing.js";
-import type { Row, Scenario, ScenarioResult } from "../lib/types.js";
+import type { Row, ScenarioResult } from "../lib/types.js";
 
 const NAME = "cross-silo";
 const TITLE = "Cross-silo call (client → silo in another process)";

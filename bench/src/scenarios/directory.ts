@@ -6,9 +6,10 @@ import { BenchCounter } from "../lib/actors.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
 import { BENCH_CLUSTER_KEY, type RemoteSilo, startRemoteSilo } from "../lib/remote-silo.js";
+import type { Scenario } from "../lib/scenario.js";
 import { randomInts } from "../lib/silo.js";
 import { minShareOfBaseline } from "../lib/targets.js";
-import type { Row, Scenario, ScenarioResult } from "../lib/types.js";
+import type { Row, ScenarioResult } from "../lib/types.js";
 
 const NAME = "directory";
 const TITLE = "Directory: activating new actors across 3 silos (Redis directory)";

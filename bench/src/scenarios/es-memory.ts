@@ -11,10 +11,11 @@ import { BareMailbox } from "../lib/bare-mailbox.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
 import { NoopEventStore, NoopSnapshotStore } from "../lib/noop-stores.js";
+import type { Scenario } from "../lib/scenario.js";
 import { randomInts, startBenchSilo } from "../lib/silo.js";
 import { median } from "../lib/stats.js";
 import { maxAddedMicros, minOpsPerSec } from "../lib/targets.js";
-import type { Row, Scenario, ScenarioResult } from "../lib/types.js";
+import type { Row, ScenarioResult } from "../lib/types.js";
 
 /** Which stores a granary row runs on. */
 type Stores = "memory" | "noop";

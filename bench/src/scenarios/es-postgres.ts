@@ -6,9 +6,10 @@ import { Ledger } from "../lib/actors.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
 import { createRawPostgresTable, multiRowInsert, RAW_PG_SCHEMA, rowParams } from "../lib/raw-postgres.js";
+import type { Scenario } from "../lib/scenario.js";
 import { randomInts, startBenchSilo } from "../lib/silo.js";
 import { minShareOfBaseline } from "../lib/targets.js";
-import type { Scenario, ScenarioResult } from "../lib/types.js";
+import type { ScenarioResult } from "../lib/types.js";
 
 const NAME = "es-postgres";
 const TITLE = "Event-sourced command, PostgresEventStore (fsync on, synchronous_commit on)";

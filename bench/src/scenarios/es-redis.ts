@@ -5,9 +5,10 @@ import { Redis } from "ioredis";
 import { Ledger } from "../lib/actors.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
+import type { Scenario } from "../lib/scenario.js";
 import { randomInts, startBenchSilo } from "../lib/silo.js";
 import { minShareOfBaseline } from "../lib/targets.js";
-import type { Scenario, ScenarioResult } from "../lib/types.js";
+import type { ScenarioResult } from "../lib/types.js";
 
 const NAME = "es-redis";
 const TITLE = "Event-sourced command, RedisEventStore (AOF on)";

@@ -6,10 +6,11 @@ import { Ledger } from "../lib/actors.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases, type Workload } from "../lib/harness.js";
 import { openRawDatabase, RAW_INSERT, type RawEventRow } from "../lib/raw-sqlite.js";
+import type { Scenario } from "../lib/scenario.js";
 import { randomInts, startBenchSilo } from "../lib/silo.js";
 import { minShareOfBaseline } from "../lib/targets.js";
 import { scratchDir } from "../lib/tmp.js";
-import type { Scenario, ScenarioResult } from "../lib/types.js";
+import type { ScenarioResult } from "../lib/types.js";
 
 const NAME = "es-sqlite";
 const TITLE = "Event-sourced command, SqliteEventStore (WAL, synchronous=FULL)";

@@ -1,4 +1,4 @@
-import type { Scenario } from "../lib/types.js";
+import type { Scenario } from "../lib/scenario.js";
 import { busFanout } from "./bus-fanout.js";
 import { cartE2e } from "./cart-e2e.js";
 import { coldActivation } from "./cold-activation.js";

@@ -1,8 +1,9 @@
 import type { BenchConfig } from "../lib/config.js";
 import { bareCounterCase, granaryCounterCase } from "../lib/counter-cases.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
+import type { Scenario } from "../lib/scenario.js";
 import { maxCostFactor, minOpsPerSec } from "../lib/targets.js";
-import type { Scenario, ScenarioResult } from "../lib/types.js";
+import type { ScenarioResult } from "../lib/types.js";
 
 const NAME = "local-call";
 const TITLE = "Local call to an active plain actor";

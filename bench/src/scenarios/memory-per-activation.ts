@@ -4,9 +4,10 @@ import { applyLedger, type LedgerEvent, type LedgerState } from "../lib/actors.j
 import type { BenchConfig } from "../lib/config.js";
 import { formatBytes } from "../lib/format.js";
 import { settleHeap } from "../lib/gc.js";
+import type { Scenario } from "../lib/scenario.js";
 import { startBenchSilo } from "../lib/silo.js";
 import { maxExtra } from "../lib/targets.js";
-import type { Row, Scenario, ScenarioResult } from "../lib/types.js";
+import type { Row, ScenarioResult } from "../lib/types.js";
 
 const NAME = "memory-per-activation";
 const TITLE = "Memory per idle activation";

@@ -5,8 +5,9 @@ import { Effect, Layer, ManagedRuntime, Schema } from "effect";
 import { BenchCounter } from "../lib/actors.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
+import type { Scenario } from "../lib/scenario.js";
 import { randomInts, startBenchSilo } from "../lib/silo.js";
-import type { Scenario, ScenarioResult } from "../lib/types.js";
+import type { ScenarioResult } from "../lib/types.js";
 
 const NAME = "peer-effect-cluster";
 const TITLE = "Peer: @effect/cluster entities, in-process (TestRunner)";

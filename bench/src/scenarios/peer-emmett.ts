@@ -5,8 +5,9 @@ import { applyLedger, INITIAL_LEDGER, Ledger, type LedgerState } from "../lib/ac
 import { BareMailbox } from "../lib/bare-mailbox.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
+import type { Scenario } from "../lib/scenario.js";
 import { randomInts, startBenchSilo } from "../lib/silo.js";
-import type { Scenario, ScenarioResult } from "../lib/types.js";
+import type { ScenarioResult } from "../lib/types.js";
 
 const NAME = "peer-emmett";
 const TITLE = "Peer: Emmett command handling, in-memory event store";

@@ -2,8 +2,9 @@ import * as nact from "nact";
 import type { BenchConfig } from "../lib/config.js";
 import { bareCounterCase, granaryCounterCase } from "../lib/counter-cases.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
+import type { Scenario } from "../lib/scenario.js";
 import { randomInts } from "../lib/silo.js";
-import type { Scenario, ScenarioResult } from "../lib/types.js";
+import type { ScenarioResult } from "../lib/types.js";
 
 const NAME = "peer-nact";
 const TITLE = "Peer: nact (in-memory actors), request/reply";

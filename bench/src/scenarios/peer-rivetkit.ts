@@ -12,9 +12,10 @@ import { type CaseSpec, runCases } from "../lib/harness.js";
 import { NODE24_VERSION, nodeMajor, runUnderNode24 } from "../lib/node24.js";
 import { BENCH_CLUSTER_KEY, startRemoteSilo } from "../lib/remote-silo.js";
 import { startRivetkitHost } from "../lib/rivetkit-host.js";
+import type { Scenario } from "../lib/scenario.js";
 import { randomInts } from "../lib/silo.js";
 import { scratchDir } from "../lib/tmp.js";
-import type { Scenario, ScenarioResult } from "../lib/types.js";
+import type { ScenarioResult } from "../lib/types.js";
 
 const NAME = "peer-rivetkit";
 const TITLE = "Peer: rivetkit actors (local Rivet Engine), request/reply";

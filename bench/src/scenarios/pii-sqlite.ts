@@ -4,10 +4,11 @@ import { SqliteEventStore, SqliteKeyStore, SqliteSnapshotStore } from "@granary/
 import BetterSqlite3 from "better-sqlite3";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
+import type { Scenario } from "../lib/scenario.js";
 import { randomInts, startBenchSilo } from "../lib/silo.js";
 import { maxOverhead } from "../lib/targets.js";
 import { scratchDir } from "../lib/tmp.js";
-import type { Scenario, ScenarioResult } from "../lib/types.js";
+import type { ScenarioResult } from "../lib/types.js";
 
 const NAME = "pii-sqlite";
 const TITLE = "Crypto-shredding: ES command with two personal fields, SqliteEventStore (WAL, synchronous=FULL)";

@@ -4,10 +4,11 @@ import { PostgresEventStore } from "@granary/postgres";
 import { SqliteEventStore } from "@granary/sqlite";
 import { startPostgresServer } from "@granary/testing";
 import type { BenchConfig } from "../lib/config.js";
+import type { Scenario } from "../lib/scenario.js";
 import { startBenchSilo } from "../lib/silo.js";
 import { percentileOfSorted } from "../lib/stats.js";
 import { scratchDir } from "../lib/tmp.js";
-import type { Row, Scenario, ScenarioResult } from "../lib/types.js";
+import type { Row, ScenarioResult } from "../lib/types.js";
 
 const NAME = "projection-lag";
 const TITLE = "Live lag: commit → document updated (p99), against the store's own notification latency";

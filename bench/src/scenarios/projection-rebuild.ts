@@ -15,11 +15,12 @@ import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import type { BenchConfig } from "../lib/config.js";
 import { formatOps } from "../lib/format.js";
+import type { Scenario } from "../lib/scenario.js";
 import { startBenchSilo } from "../lib/silo.js";
 import { median } from "../lib/stats.js";
 import { minShareOfBaseline } from "../lib/targets.js";
 import { scratchDir } from "../lib/tmp.js";
-import type { Row, Scenario, ScenarioResult } from "../lib/types.js";
+import type { Row, ScenarioResult } from "../lib/types.js";
 
 const NAME = "projection-rebuild";
 const TITLE = "Rebuild of a document projection over existing history (SQLite, PostgreSQL)";

@@ -6,10 +6,11 @@ import { startRedisServer } from "@granary/testing";
 import BetterSqlite3 from "better-sqlite3";
 import { Redis } from "ioredis";
 import type { BenchConfig } from "../lib/config.js";
+import type { Scenario } from "../lib/scenario.js";
 import { startBenchSilo } from "../lib/silo.js";
 import { percentileOfSorted } from "../lib/stats.js";
 import { scratchDir } from "../lib/tmp.js";
-import type { Row, Scenario, ScenarioResult, TargetResult } from "../lib/types.js";
+import type { Row, ScenarioResult, TargetResult } from "../lib/types.js";
 
 const NAME = "reminders";
 const TITLE = "Reminders: registration rate and tick lag (SQLite, Redis)";

@@ -6,10 +6,11 @@ import { ClusterCounter, clusterCounters } from "../lib/cluster-counters.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
 import { BENCH_CLUSTER_KEY, type RemoteSilo, startRemoteSilo } from "../lib/remote-silo.js";
+import type { Scenario } from "../lib/scenario.js";
 import { randomInts } from "../lib/silo.js";
 import { median } from "../lib/stats.js";
 import { maxPerOp, maxPerOpRatio } from "../lib/targets.js";
-import type { Row, Scenario, ScenarioResult } from "../lib/types.js";
+import type { Row, ScenarioResult } from "../lib/types.js";
 
 const NAME = "scale-out";
 const TITLE = "1 → 2 → 3 silos (cluster mode, one client): CPU per call over every process";

@@ -5,10 +5,11 @@ import { SqliteEventStore, SqliteSnapshotStore } from "@granary/sqlite";
 import { applyLedger, INITIAL_LEDGER, Ledger, type LedgerState } from "../lib/actors.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases, type Workload } from "../lib/harness.js";
+import type { Scenario } from "../lib/scenario.js";
 import { startBenchSilo } from "../lib/silo.js";
 import { maxLatencyFactor } from "../lib/targets.js";
 import { scratchDir } from "../lib/tmp.js";
-import type { Scenario, ScenarioResult } from "../lib/types.js";
+import type { ScenarioResult } from "../lib/types.js";
 
 const NAME = "state-at";
 const TITLE = "stateAt on a 10,000-event stream with snapshots every 100 vs cold activation, SQLite";

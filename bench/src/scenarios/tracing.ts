@@ -4,10 +4,11 @@ import { Ledger } from "../lib/actors.js";
 import type { BenchConfig } from "../lib/config.js";
 import { type CaseSpec, runCases } from "../lib/harness.js";
 import { type RemoteSilo, startRemoteSilo } from "../lib/remote-silo.js";
+import type { Scenario } from "../lib/scenario.js";
 import { randomInts, startBenchSilo } from "../lib/silo.js";
 import { maxOverhead } from "../lib/targets.js";
 import { acquireTracing, type TracingMode } from "../lib/tracing.js";
-import type { Row, Scenario, ScenarioResult } from "../lib/types.js";
+import type { Row, ScenarioResult } from "../lib/types.js";
 import { granaryClientCase } from "./cross-silo.js";
 
 const NAME = "tracing";

@@ -8,5 +8,6 @@
  * const code = await runCli(["silos"], { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
  */
 export { CliError } from "./cli-error.js";
+export type { CliIo } from "./command-context.js";
 export { type ConnectionOptions, openConnection } from "./connection.js";
-export { buildProgram, type CliIo, runCli } from "./program.js";
+export { buildProgram, runCli } from "./program.js";

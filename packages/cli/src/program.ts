@@ -1,6 +1,6 @@
-import type { Readable, Writable } from "node:stream";
 import { Command, CommanderError, Option } from "commander";
 import { CliError } from "./cli-error.js";
+import type { CliIo, CommandContext } from "./command-context.js";
 import { registerActorCommands } from "./commands/actors.js";
 import { registerHistoryCommands } from "./commands/history.js";
 import { registerInspectCommand } from "./commands/inspect.js";
@@ -8,24 +8,7 @@ import { registerPurgeCommand } from "./commands/purge.js";
 import { registerReadSideCommands } from "./commands/read-side.js";
 import { registerSilosCommand } from "./commands/silos.js";
 import { registerTailCommand } from "./commands/tail.js";
-import { type Connection, type ConnectionOptions, openConnection } from "./connection.js";
-import type { Output } from "./output.js";
-
-/** Where the CLI reads and writes: the process's streams, or a test's. */
-export interface CliIo {
-  readonly stdout: Writable;
-  readonly stderr: Writable;
-  readonly stdin: Readable;
-  readonly env: Readonly<Record<string, string | undefined>>;
-}
-
-/** What every command gets: its output and the connection named by the global options. */
-export interface CommandContext {
-  readonly io: CliIo;
-  output(): Output;
-  /** Opens the connection, runs `work`, and always closes it. */
-  withConnection<T>(work: (connection: Connection) => Promise<T>): Promise<T>;
-}
+import { type ConnectionOptions, openConnection } from "./connection.js";
 
 interface GlobalOptions extends ConnectionOptions {
   readonly json?: boolean;

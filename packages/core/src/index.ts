@@ -28,7 +28,7 @@ export {
   MAX_ACTOR_TYPE_BYTES,
   MAX_STREAM_NAME_BYTES,
 } from "./actor/actor-identity.js";
-export type { ActorClass, ActorRef, ActorRefFactory, CallOptions, TimeTravelRefFactory } from "./actor/actor-ref.js";
+export type { ActorClass, ActorRef, ActorRefFactory, CallOptions } from "./actor/actor-ref.js";
 export { IDEMPOTENCY_WINDOW_EVENTS } from "./actor/actor-ref.js";
 export {
   EventSourcedActor,
@@ -36,7 +36,7 @@ export {
   type EventSourcingControl,
   type PendingEvent,
 } from "./actor/event-sourced-actor.js";
-export type { PastActorRef, PastCallOptions, PointInTime } from "./actor/past-ref.js";
+export type { PastActorRef, PastCallOptions, PointInTime, TimeTravelRefFactory } from "./actor/past-ref.js";
 export { assertWireData, type WireData } from "./actor/wire-data.js";
 export { decode, encode } from "./codec.js";
 export { type ErrorClass, fromWireError, toWireError, type WireError } from "./error-wire.js";
@@ -60,7 +60,8 @@ export {
 } from "./events/json-value.js";
 export { type Upcaster, Upcasters } from "./events/upcasting.js";
 export { MemoryDirectory, type MemoryDirectoryOptions } from "./memory/memory-directory.js";
-export { MemoryEventStorage, MemoryEventStore, type MemoryEventStoreOptions } from "./memory/memory-event-store.js";
+export { MemoryEventStorage } from "./memory/memory-event-storage.js";
+export { MemoryEventStore, type MemoryEventStoreOptions } from "./memory/memory-event-store.js";
 export { MemoryKeyStorage, MemoryKeyStore, type MemoryKeyStoreOptions } from "./memory/memory-key-store.js";
 export { MemoryMembership } from "./memory/memory-membership.js";
 export { MemoryProjectionStore } from "./memory/memory-projection-store.js";

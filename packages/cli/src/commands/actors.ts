@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { CliError } from "../cli-error.js";
+import type { CommandContext } from "../command-context.js";
 import { printRecord, printRows } from "../output.js";
-import type { CommandContext } from "../program.js";
 import { positiveInt } from "./arguments.js";
 
 export function registerActorCommands(program: Command, context: CommandContext): void {

@@ -2,8 +2,8 @@ import type { RecordedEvent } from "@granary/core";
 import type { OperatorHistoryPage as HistoryPage } from "@granary/runtime";
 import type { Command } from "commander";
 import { CliError } from "../cli-error.js";
+import type { CommandContext } from "../command-context.js";
 import { printRecord, printRows } from "../output.js";
-import type { CommandContext } from "../program.js";
 import { pointInHistory, positiveInt } from "./arguments.js";
 
 type Point = ReturnType<typeof pointInHistory>;

@@ -1,7 +1,7 @@
 import { startInspector } from "@granary/inspector";
 import { operatorInspectorSource } from "@granary/runtime";
 import { type Command, InvalidArgumentError } from "commander";
-import type { CommandContext } from "../program.js";
+import type { CommandContext } from "../command-context.js";
 
 export function registerInspectCommand(program: Command, context: CommandContext): void {
   program

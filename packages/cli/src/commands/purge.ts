@@ -1,8 +1,8 @@
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { CliError } from "../cli-error.js";
+import type { CommandContext } from "../command-context.js";
 import { printRecord } from "../output.js";
-import type { CommandContext } from "../program.js";
 
 interface PurgeFlags {
   reason?: string;

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
+import type { CommandContext } from "../command-context.js";
 import { printRows } from "../output.js";
-import type { CommandContext } from "../program.js";
 
 /** Projections and reminders: shown as the silos report them. */
 export function registerReadSideCommands(program: Command, context: CommandContext): void {

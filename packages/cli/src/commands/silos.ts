@@ -1,7 +1,7 @@
 import type { SiloInfo, SiloRouting } from "@granary/runtime";
 import type { Command } from "commander";
+import type { CommandContext } from "../command-context.js";
 import { printRows } from "../output.js";
-import type { CommandContext } from "../program.js";
 
 export function registerSilosCommand(program: Command, context: CommandContext): void {
   program

@@ -1,7 +1,7 @@
 import type { BusEvent } from "@granary/runtime";
 import type { Command } from "commander";
 import { CliError } from "../cli-error.js";
-import type { CommandContext } from "../program.js";
+import type { CommandContext } from "../command-context.js";
 import { positiveInt } from "./arguments.js";
 
 interface TailFlags {

@@ -1,6 +1,6 @@
 import type { JsonObject } from "../events/json-value.js";
+// biome-ignore lint/suspicious/noImportCycles: type-only; a reference is typed by its actor class, whose `get` hands out references
 import type { Actor } from "./actor.js";
-import type { PastActorRef, PastCallOptions } from "./past-ref.js";
 import type { WireData } from "./wire-data.js";
 
 /** Options for calls made through one reference. */
@@ -87,11 +87,5 @@ export interface ActorClass<T extends Actor = Actor> {
 
 /** Anything that hands out actor references: a silo, a client, or an actor calling another actor. */
 export interface ActorRefFactory {
-  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
-}
-
-/** A silo or client: also hands out references bound to a past point (`asOf`, see PastActorRef). */
-export interface TimeTravelRefFactory extends ActorRefFactory {
-  get<C extends ActorClass>(type: C, id: string, options: PastCallOptions): PastActorRef<InstanceType<C>, C>;
   get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
 }

@@ -1,6 +1,8 @@
 import { GranaryError } from "../errors.js";
+// biome-ignore lint/suspicious/noImportCycles: type-only; the host contract names ActorRefFactory, whose types name Actor
 import { type ActorHost, bindHost } from "../internal/actor-host.js";
 import type { ReminderInfo, ReminderOptions, ReminderTick, TimerOptions } from "../schedules/schedule-options.js";
+// biome-ignore lint/suspicious/noImportCycles: type-only; Actor.get returns ActorRef<T extends Actor>, which is recursive by nature
 import type { ActorClass, ActorRef, CallOptions } from "./actor-ref.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { Actor } from "./actor.js";
-import type { ActorRef, CallOptions } from "./actor-ref.js";
+import type { ActorClass, ActorRef, ActorRefFactory, CallOptions } from "./actor-ref.js";
 
 /**
  * A point in a stream's history: right after the event with this version (0 = before the first
@@ -40,3 +40,9 @@ export type PastActorRef<T extends Actor, C> = [ReadOnlyNames<C>] extends [never
   : string extends ReadOnlyNames<C>
     ? ActorRef<T>
     : Pick<ActorRef<T>, ReadOnlyNames<C> & keyof ActorRef<T>>;
+
+/** A silo or client: also hands out references bound to a past point (`asOf`, see PastActorRef). */
+export interface TimeTravelRefFactory extends ActorRefFactory {
+  get<C extends ActorClass>(type: C, id: string, options: PastCallOptions): PastActorRef<InstanceType<C>, C>;
+  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
+}

@@ -1,16 +1,15 @@
-import type { Actor } from "../actor/actor.js";
-import type { ActorClass, ActorRef, CallOptions } from "../actor/actor-ref.js";
+// biome-ignore lint/suspicious/noImportCycles: type-only; an actor calls other actors through its host, and Actor holds its host
+import type { ActorRefFactory } from "../actor/actor-ref.js";
 import type { RecordedEvent } from "../events/envelope.js";
 import type { ReminderInfo, ReminderOptions, TimerOptions } from "../schedules/schedule-options.js";
 
 /**
  * What the runtime gives an actor instance: its identity and the means to call other actors within
- * the current call chain. Bound once, right after construction.
+ * the current call chain (`get`). Bound once, right after construction.
  */
-export interface ActorHost {
+export interface ActorHost extends ActorRefFactory {
   readonly id: string;
   readonly type: string;
-  get<T extends Actor>(type: ActorClass<T>, id: string, options?: CallOptions): ActorRef<T>;
   /** Whether to deep-freeze state after every event (development mode). */
   readonly freezeState: boolean;
   /** Commits the current turn's events now (event-sourced actors only). */

@@ -1,5 +1,6 @@
 import { eventStoreConformance, snapshotStoreConformance } from "@granary/testing";
-import { MemoryEventStorage, MemoryEventStore } from "./memory-event-store.js";
+import { MemoryEventStorage } from "./memory-event-storage.js";
+import { MemoryEventStore } from "./memory-event-store.js";
 import { MemorySnapshotStorage, MemorySnapshotStore } from "./memory-snapshot-store.js";
 
 let events = new MemoryEventStorage();

@@ -17,37 +17,10 @@ import type {
 import { sameEventContent, validateAppend } from "../store-kit/append-validation.js";
 import { clonePlain } from "../store-kit/clone.js";
 import { decodeRows, throwOnReadErrors } from "../store-kit/decode.js";
-import { ChangeSignal, startFeedSubscription } from "../store-kit/feed-subscription.js";
+import { startFeedSubscription } from "../store-kit/feed-subscription.js";
 import { validateRead, validateReadAll } from "../store-kit/read-validation.js";
+import { type FeedEntry, MemoryEventStorage, type StoredStream } from "./memory-event-storage.js";
 import { MemoryProjectionStore } from "./memory-projection-store.js";
-
-interface StoredStream {
-  events: RecordedEvent[];
-  epoch: number;
-  tombstone?: Tombstone;
-}
-
-interface FeedEntry {
-  readonly namespace: string;
-  readonly key: string;
-  readonly event: RecordedEvent;
-}
-
-/**
- * The data behind one or more {@link MemoryEventStore}s; share it to open several namespaces over
- * the same "database".
- */
-export class MemoryEventStorage {
-  /** namespace → stream → stored stream (nested maps: no key strings built per call). */
-  readonly streams = new Map<string, Map<string, StoredStream>>();
-  readonly feed: FeedEntry[] = [];
-  /** namespace → event id → stream: event ids are unique per namespace. */
-  readonly ids = new Map<string, Map<string, string>>();
-  readonly changed = new ChangeSignal();
-  /** namespace NUL correlation id → feed entries of that correlation, in position order. */
-  readonly correlations = new Map<string, FeedEntry[]>();
-  position = 0;
-}
 
 export interface MemoryEventStoreOptions {
   /** Tenant namespace: the store sees only its own streams and feed. @default "default" */

@@ -1,5 +1,6 @@
 import { projectionStoreConformance } from "@granary/testing";
-import { MemoryEventStorage, MemoryEventStore } from "./memory-event-store.js";
+import { MemoryEventStorage } from "./memory-event-storage.js";
+import { MemoryEventStore } from "./memory-event-store.js";
 
 let storage = new MemoryEventStorage();
 

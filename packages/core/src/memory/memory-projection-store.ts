@@ -8,7 +8,7 @@ import type {
 } from "../ports/projection-store.js";
 import { checkCommit, checkListOptions, compareKeys } from "../projections/projection-store-kit.js";
 import { clonePlain } from "../store-kit/clone.js";
-import type { MemoryEventStorage } from "./memory-event-store.js";
+import type { MemoryEventStorage } from "./memory-event-storage.js";
 
 interface ProjectionData {
   checkpoint: Checkpoint | undefined;

@@ -1,8 +1,7 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { ConnectionError, isGranaryError, messageOf } from "@granary/core";
-import { TransportConnection } from "./connection.js";
-import type { ConnectionHandlers } from "./connection-types.js";
+import { type ConnectionHandlers, TransportConnection } from "./connection.js";
 import { FramedSocket } from "./framed-socket.js";
 import { ClientHandshake, HANDSHAKE_MAX_FRAME_BYTES } from "./handshake.js";
 import {

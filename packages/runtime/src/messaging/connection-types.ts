@@ -1,10 +1,10 @@
-import type { TransportConnection } from "./connection.js";
 import type { SocketStats } from "./framed-socket.js";
 import type { PeerRole } from "./transport-options.js";
 
 /*
- * The vocabulary of a TransportConnection: who the peer is, how requests are answered, the options
- * of a request and the states a connection goes through.
+ * The vocabulary of a TransportConnection that does not mention the connection itself: who the
+ * peer is, how requests are answered, the options of a request and the states a connection goes
+ * through. The handler types take the connection as an argument, so they live in connection.ts.
  */
 
 /** Who is at the other end of a connection, as established by the handshake. */
@@ -17,14 +17,6 @@ export interface PeerInfo {
 }
 
 /**
- * Answers a request. Return the response (or a promise of it); a throw or rejection reaches the
- * caller as the same error (name, code, message, data) through `toWireError` / `fromWireError`.
- * Or answer through `reply` (no promise needed) and return {@link REPLY_LATER}; then the request
- * counts as being handled until `reply` is settled.
- */
-export type RequestHandler = (payload: unknown, from: TransportConnection, reply: Reply) => unknown;
-
-/**
  * The answer to one request received. Settles once; later calls are ignored. `ownerHint` rides
  * along in the response frame (see `MessageType.Response`).
  */
@@ -34,16 +26,8 @@ export interface Reply {
   reject(error: unknown, ownerHint?: string): void;
 }
 
-/** Returned by a {@link RequestHandler} that answers through its `reply` argument. */
+/** Returned by a `RequestHandler` that answers through its `reply` argument. */
 export const REPLY_LATER: unique symbol = Symbol("granary.replyLater");
-/** Receives a one-way message. Errors it throws are logged, never sent back. */
-export type MessageHandler = (payload: unknown, from: TransportConnection) => void;
-
-export interface ConnectionHandlers {
-  readonly onRequest?: RequestHandler | undefined;
-  readonly onMessage?: MessageHandler | undefined;
-}
-
 export interface RequestOptions {
   /** Reject when no response arrived in time (the request may still execute). @default no timeout */
   readonly timeoutMs?: number | undefined;

@@ -8,11 +8,11 @@ import {
   toWireError,
 } from "@granary/core";
 import {
-  type ConnectionHandlers,
   ConnectionState,
   type ConnectionStats,
   type PeerInfo,
   REPLY_LATER,
+  type Reply,
   type RequestOptions,
   type ResponseSink,
 } from "./connection-types.js";
@@ -23,6 +23,22 @@ import { type PendingCall, PendingCalls } from "./pending-calls.js";
 import { type Answer, PendingReply } from "./pending-reply.js";
 import { callIdOf, decodeArrayAt, MessageType, ownerHintOf, unexpectedMessage, wireErrorOf } from "./protocol.js";
 import type { ResolvedTransportOptions } from "./transport-options.js";
+
+/**
+ * Answers a request. Return the response (or a promise of it); a throw or rejection reaches the
+ * caller as the same error (name, code, message, data) through `toWireError` / `fromWireError`.
+ * Or answer through `reply` (no promise needed) and return {@link REPLY_LATER}; then the request
+ * counts as being handled until `reply` is settled.
+ */
+export type RequestHandler = (payload: unknown, from: TransportConnection, reply: Reply) => unknown;
+
+/** Receives a one-way message. Errors it throws are logged, never sent back. */
+export type MessageHandler = (payload: unknown, from: TransportConnection) => void;
+
+export interface ConnectionHandlers {
+  readonly onRequest?: RequestHandler | undefined;
+  readonly onMessage?: MessageHandler | undefined;
+}
 
 /**
  * One authenticated, multiplexed connection. Either end may send requests (matched to responses by

@@ -10,16 +10,18 @@
  * const reply = await pool.request(`127.0.0.1:${server.address.port}`, "hi", { timeoutMs: 30_000 });
  */
 export { connectTransport, type TransportConnectOptions } from "./connect.js";
-export { TransportConnection } from "./connection.js";
 export {
   type ConnectionHandlers,
+  type MessageHandler,
+  type RequestHandler,
+  TransportConnection,
+} from "./connection.js";
+export {
   ConnectionState,
   type ConnectionStats,
-  type MessageHandler,
   type PeerInfo,
   REPLY_LATER,
   type Reply,
-  type RequestHandler,
   type RequestOptions,
   type ResponseSink,
 } from "./connection-types.js";

@@ -1,12 +1,7 @@
 import { ConnectionError, formatAddress, parseAddress, ShuttingDownError } from "@granary/core";
 import { connectTransport } from "./connect.js";
-import type { TransportConnection } from "./connection.js";
-import {
-  type ConnectionHandlers,
-  ConnectionState,
-  type RequestOptions,
-  type ResponseSink,
-} from "./connection-types.js";
+import type { ConnectionHandlers, TransportConnection } from "./connection.js";
+import { ConnectionState, type RequestOptions, type ResponseSink } from "./connection-types.js";
 import {
   type ConnectAddressOptions,
   PeerRole,

@@ -1,8 +1,7 @@
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { ConnectionError, InvalidConfigurationError, messageOf } from "@granary/core";
-import { TransportConnection } from "./connection.js";
-import type { ConnectionHandlers, RequestHandler } from "./connection-types.js";
+import { type ConnectionHandlers, type RequestHandler, TransportConnection } from "./connection.js";
 import { FrameBudget } from "./frame-budget.js";
 import { FramedSocket, remoteOf } from "./framed-socket.js";
 import { HANDSHAKE_MAX_FRAME_BYTES, ServerHandshake } from "./handshake.js";
