@@ -1,11 +1,17 @@
 import { MemoryEventStore, MemorySnapshotStore } from "@granary/core";
 import { pino } from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Counter } from "../__fixtures__/actors.js";
 import { Silo } from "./silo.js";
 
 describe("signal handling", () => {
   it("silos of one process share one SIGTERM and one SIGINT listener, removed when the last stops", async () => {
+    // A fresh module graph: the signal handlers' module keeps its silos in module state, and test
+    // files share a worker's modules (a silo another file left running would share the listener).
+    vi.resetModules();
+    const { Silo } = await import("./silo.js");
+    const { Counter } = await import("../__fixtures__/actors.js");
+    const { MemoryEventStore, MemorySnapshotStore } = await import("@granary/core");
     const before = { term: process.listenerCount("SIGTERM"), int: process.listenerCount("SIGINT") };
     const silos = await Promise.all(
       Array.from({ length: 12 }, () =>
