@@ -2,11 +2,13 @@ import { Silo, type SiloOptions } from "@granary/runtime";
 
 /**
  * Starts a silo as the benchmarks run it: production settings (no deep-freeze of state, which
- * NODE_ENV=production also turns off), logs silenced, no idle collection during a run.
+ * NODE_ENV=production also turns off), logs silenced, no idle collection during a run, and no
+ * SIGTERM/SIGINT listener: the bench process handles its own exit, and a scenario that abandons
+ * silos (cold activation swaps in fresh ones) must not leave them registered with the process.
  */
 export async function startBenchSilo(options: SiloOptions): Promise<Silo> {
   process.env.GRANARY_LOG_LEVEL ??= "silent";
-  return Silo.start({ freezeState: false, idleTimeoutMs: 3_600_000, ...options });
+  return Silo.start({ freezeState: false, idleTimeoutMs: 3_600_000, handleSignals: false, ...options });
 }
 
 /** A tiny xorshift generator: Math.random is fine too, but this is cheaper and repeatable. */
