@@ -53,6 +53,12 @@ export interface SubscribeOptions {
   readonly onEvent: (event: RecordedEvent) => void | Promise<void>;
   /** Called when the subscription stops because onEvent threw or the store failed. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Called after the events of one read were delivered (never for an empty read), before the next
+   * read or wait; the next read waits for the returned promise. Lets a subscriber that batches
+   * (a projection: one commit per read) act at once instead of deferring to a later tick.
+   */
+  readonly onBatchEnd?: () => void | Promise<void>;
   /** Events fetched per catch-up read. @default 500 */
   readonly batchSize?: number;
 }

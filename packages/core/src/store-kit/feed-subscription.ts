@@ -41,6 +41,7 @@ export function startFeedSubscription(source: FeedSource, options: SubscribeOpti
         await options.onEvent(event);
         position = event.position;
       }
+      if (batch.length > 0 && options.onBatchEnd && !abort.signal.aborted) await options.onBatchEnd();
       if (batch.length < batchSize) await source.waitForChange(abort.signal, MAX_IDLE_WAIT_MS, generation);
     }
   };

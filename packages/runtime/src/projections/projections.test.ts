@@ -97,6 +97,16 @@ describe("document projections", () => {
     }
   });
 
+  it("read-your-writes on the projection's own silo answers a copy: changing it changes no later answer", async () => {
+    const silo = await startSilo();
+    await silo.get(Cart, "c1").add("sku-copy");
+    const first = await silo.query(SkuStats).get("sku-copy", { waitForLatest: true });
+    if (!first) throw new Error("expected a document");
+    first.added = 99;
+    expect(await silo.query(SkuStats).get("sku-copy", { waitForLatest: true })).toEqual({ added: 1, removed: 0 });
+    expect(await silo.query(SkuStats).get("sku-copy")).toEqual({ added: 1, removed: 0 });
+  });
+
   it("waitForLatest is bounded by the query timeout when the projection cannot catch up", async () => {
     const silo = await startSilo([]);
     await silo.get(Cart, "c1").add("sku-1");
