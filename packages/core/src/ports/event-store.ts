@@ -54,11 +54,12 @@ export interface SubscribeOptions {
   /** Called when the subscription stops because onEvent threw or the store failed. */
   readonly onError?: (error: unknown) => void;
   /**
-   * Called after the events of one read were delivered (never for an empty read), before the next
-   * read or wait; the next read waits for the returned promise. Lets a subscriber that batches
-   * (a projection: one commit per read) act at once instead of deferring to a later tick.
+   * Called when a read reached the head of the feed (it returned fewer than `batchSize` events)
+   * after events were delivered since the last call, before the subscription waits for more; the
+   * subscription waits for the returned promise. Lets a subscriber that buffers (a projection
+   * commits per batch) commit what it has at once instead of on a later tick.
    */
-  readonly onBatchEnd?: () => void | Promise<void>;
+  readonly onCaughtUp?: () => void | Promise<void>;
   /** Events fetched per catch-up read. @default 500 */
   readonly batchSize?: number;
 }

@@ -7,7 +7,7 @@ function event(position: number): RecordedEvent {
 }
 
 describe("feed subscription", () => {
-  it("calls onBatchEnd after the events of each non-empty read, before the next read", async () => {
+  it("calls onCaughtUp once a read reaches the head after delivering events, not after full reads or idle ones", async () => {
     // Given a feed read in batches of 2 over 5 events, then one appended later
     const feed = [1, 2, 3, 4, 5].map(event);
     const changed = new ChangeSignal();
@@ -24,17 +24,19 @@ describe("feed subscription", () => {
         onEvent: (e) => {
           seen.push(String(e.position));
         },
-        onBatchEnd: async () => {
+        onCaughtUp: async () => {
           seen.push("end");
         },
       },
     );
-    await expect.poll(() => seen.length).toBe(8);
-    feed.push(event(6));
+    await expect.poll(() => seen.length).toBe(6);
     changed.fire();
-    await expect.poll(() => seen.length).toBe(10);
+    feed.push(event(6), event(7));
+    changed.fire();
+    await expect.poll(() => seen.length).toBe(9);
     await subscription.close();
-    // Then each read's events are followed by one onBatchEnd, and empty reads call none
-    expect(seen).toEqual(["1", "2", "end", "3", "4", "end", "5", "end", "6", "end"]);
+    // Then it hears it is caught up after 5 (the short read) and after 6, 7 (a full read, then an
+    // empty one), and not after the wake-up that found nothing
+    expect(seen).toEqual(["1", "2", "3", "4", "5", "end", "6", "7", "end"]);
   });
 });

@@ -31,6 +31,8 @@ export function startFeedSubscription(source: FeedSource, options: SubscribeOpti
   const abort = new AbortController();
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   let position = options.fromPosition;
+  /** Events delivered since the subscriber last heard it was caught up. */
+  let delivered = 0;
 
   const loop = async (): Promise<void> => {
     while (!abort.signal.aborted) {
@@ -40,9 +42,15 @@ export function startFeedSubscription(source: FeedSource, options: SubscribeOpti
         if (abort.signal.aborted) return;
         await options.onEvent(event);
         position = event.position;
+        delivered++;
       }
-      if (batch.length > 0 && options.onBatchEnd && !abort.signal.aborted) await options.onBatchEnd();
-      if (batch.length < batchSize) await source.waitForChange(abort.signal, MAX_IDLE_WAIT_MS, generation);
+      if (batch.length < batchSize) {
+        if (delivered > 0 && options.onCaughtUp && !abort.signal.aborted) {
+          delivered = 0;
+          await options.onCaughtUp();
+        }
+        await source.waitForChange(abort.signal, MAX_IDLE_WAIT_MS, generation);
+      }
     }
   };
   const done = loop().catch((error: unknown) => {

@@ -75,8 +75,6 @@ export class ProjectionRunner {
   #flushedUpTo = 0;
   #pending: RecordedEvent[] = [];
   #flushScheduled = false;
-  /** Set once the store's subscription called onBatchEnd: it ends every read, no tick fallback needed. */
-  #storeEndsBatches = false;
   #chain: Promise<void> = Promise.resolve();
   #subscription: Subscription | undefined;
   #headTimer: ReturnType<typeof setInterval> | undefined;
@@ -119,7 +117,7 @@ export class ProjectionRunner {
       fromPosition: this.#checkpoint,
       batchSize: this.#options.batchSize,
       onEvent: (event) => this.#onEvent(event),
-      onBatchEnd: () => this.#onBatchEnd(),
+      onCaughtUp: () => this.#onCaughtUp(),
       onError: (error) => this.#halt("failed", error),
     });
     this.#headTimer = setInterval(() => void this.#enqueue(() => this.#refreshHead()), this.#options.headIntervalMs);
@@ -191,9 +189,10 @@ export class ProjectionRunner {
     this.#seen = event.position;
     if (projectionReads(this.info, event) || purgedStreamOf(event) !== undefined) this.#pending.push(event);
     if (this.#pending.length >= this.#options.batchSize) return this.#flush();
-    if (!this.#flushScheduled && !this.#storeEndsBatches) {
+    if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      // A store that does not call onBatchEnd: flush after the rest of this read is delivered.
+      // After the rest of this read (and on SQLite, of the reads delivered in this turn) is
+      // delivered: one commit per batch, not per event, while catching up.
       setImmediate(() => {
         this.#flushScheduled = false;
         if (this.#seen > this.#flushedUpTo) void this.#flush();
@@ -201,9 +200,8 @@ export class ProjectionRunner {
     }
   }
 
-  /** The read is delivered: commit it now (one commit per read), not a tick later. */
-  #onBatchEnd(): void {
-    this.#storeEndsBatches = true;
+  /** At the head of the feed: commit what is buffered now rather than a tick later (live lag). */
+  #onCaughtUp(): void {
     if (this.running && this.#seen > this.#flushedUpTo) void this.#flush();
   }
 
