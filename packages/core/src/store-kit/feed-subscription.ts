@@ -106,19 +106,20 @@ export class ChangeSignal {
     for (const wake of waiters) wake();
   }
 
-  wait(signal: AbortSignal, maxWaitMs: number, sinceGeneration?: number): Promise<void> {
-    if (signal.aborted || (sinceGeneration !== undefined && sinceGeneration !== this.#generation)) {
+  /** Resolves on the next fire, after `maxWaitMs`, or when `signal` (if any) aborts. */
+  wait(signal: AbortSignal | undefined, maxWaitMs: number, sinceGeneration?: number): Promise<void> {
+    if (signal?.aborted || (sinceGeneration !== undefined && sinceGeneration !== this.#generation)) {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
       const finish = (): void => {
         clearTimeout(timer);
-        signal.removeEventListener("abort", finish);
+        signal?.removeEventListener("abort", finish);
         this.#waiters.delete(finish);
         resolve();
       };
       const timer = setTimeout(finish, maxWaitMs);
-      signal.addEventListener("abort", finish, { once: true });
+      signal?.addEventListener("abort", finish, { once: true });
       this.#waiters.add(finish);
     });
   }

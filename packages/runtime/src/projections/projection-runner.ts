@@ -150,8 +150,8 @@ export class ProjectionRunner {
     while (this.#checkpoint < position) {
       const left = deadline - Date.now();
       if (left <= 0 || !this.running) return false;
-      // One timer per wait, bounded by the deadline: no AbortSignal of its own on the live path.
-      await this.#committed.wait(NEVER_ABORTED, Math.min(left, 1_000), this.#committed.generation);
+      // One timer per wait, bounded by the deadline: no AbortSignal (and its timer) per query.
+      await this.#committed.wait(undefined, Math.min(left, 1_000), this.#committed.generation);
     }
     return true;
   }
@@ -429,8 +429,6 @@ export class ProjectionRunner {
 function isOwnershipError(error: unknown): boolean {
   return isGranaryError(error, "PROJECTION_FENCED") || isGranaryError(error, "CHECKPOINT_CONFLICT");
 }
-
-const NEVER_ABORTED = new AbortController().signal;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
