@@ -39,12 +39,26 @@ interface CommitRow {
 export class PostgresProjectionStore implements ProjectionStore {
   readonly namespace: string;
   readonly #db: Connection;
+  /** The statements of the live path, named so each connection parses and plans them once. */
+  readonly #sql: { readonly commit: string; readonly documents: string; readonly head: string };
 
   /** @throws InvalidConfigurationError naming the invalid option. */
   constructor(options: PostgresStoreOptions) {
     const resolved = resolvePostgresOptions(options);
     this.#db = new Connection(resolved, "PostgresProjectionStore");
     this.namespace = resolved.namespace;
+    const s = this.#db.s;
+    this.#sql = {
+      commit: `SELECT outcome, current_position, current_epoch
+        FROM ${s}.projection_commit($1, $2, $3, $4, $5, $6, $7, $8::jsonb[], $9)`,
+      documents: `SELECT key, document FROM ${s}.projection_documents
+        WHERE namespace = $1 AND projection = $2 AND key = ANY ($3)`,
+      head: `SELECT max(position) AS head FROM ${s}.events WHERE namespace = $1`,
+    };
+  }
+
+  #named(name: "commit" | "documents" | "head", values: unknown[]): pg.QueryConfig {
+    return { name: `granary:${this.#db.s}:projection-${name}`, text: this.#sql[name], values };
   }
 
   async checkpoint(projection: string): Promise<Checkpoint | undefined> {
@@ -79,13 +93,12 @@ export class PostgresProjectionStore implements ProjectionStore {
       documents,
       deleted,
     ];
-    const text = `SELECT outcome, current_position, current_epoch
-      FROM ${this.#db.s}.projection_commit($1, $2, $3, $4, $5, $6, $7, $8::jsonb[], $9)`;
+    const statement = this.#named("commit", values);
     const transaction = commit.transaction;
     const row = await this.#db.run(async () => {
-      if (!transaction) return (await this.#db.pool.query<CommitRow>(text, values)).rows[0] as CommitRow;
+      if (!transaction) return (await this.#db.pool.query<CommitRow>(statement)).rows[0] as CommitRow;
       return this.#inTransaction(async (client) => {
-        const result = (await client.query<CommitRow>(text, values)).rows[0] as CommitRow;
+        const result = (await client.query<CommitRow>(statement)).rows[0] as CommitRow;
         if (result.outcome === "ok") await transaction(client);
         return result;
       });
@@ -101,11 +114,8 @@ export class PostgresProjectionStore implements ProjectionStore {
   async getDocuments(projection: string, keys: readonly string[]): Promise<Map<string, JsonValue>> {
     const out = new Map<string, JsonValue>();
     if (keys.length === 0) return out;
-    const { rows } = await this.#query<{ key: string; document: JsonValue }>(
-      `SELECT key, document FROM ${this.#db.s}.projection_documents
-       WHERE namespace = $1 AND projection = $2 AND key = ANY ($3)`,
-      [this.namespace, projection, keys],
-    );
+    const statement = this.#named("documents", [this.namespace, projection, keys]);
+    const { rows } = await this.#db.run(() => this.#db.pool.query<{ key: string; document: JsonValue }>(statement));
     for (const row of rows) out.set(row.key, row.document);
     return out;
   }
@@ -153,10 +163,8 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   async headPosition(): Promise<number> {
-    const { rows } = await this.#query<{ head: string | null }>(
-      `SELECT max(position) AS head FROM ${this.#db.s}.events WHERE namespace = $1`,
-      [this.namespace],
-    );
+    const statement = this.#named("head", [this.namespace]);
+    const { rows } = await this.#db.run(() => this.#db.pool.query<{ head: string | null }>(statement));
     return Number(rows[0]?.head ?? 0);
   }
 

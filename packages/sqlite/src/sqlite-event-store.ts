@@ -224,7 +224,7 @@ export class SqliteEventStore implements EventStore {
 
   /** Changes whenever another connection commits to the file (PRAGMA data_version). */
   #dataVersion(): number {
-    return this.#closed ? -1 : (this.#db.pragma("data_version", { simple: true }) as number);
+    return this.#closed ? -1 : (this.#statements.dataVersion.get() as number);
   }
 
   #assertOpen(): void {

@@ -11,6 +11,7 @@ import {
   ShuttingDownError,
 } from "@granary/core";
 import type { Database, Statement } from "better-sqlite3";
+import { CommitPragmas } from "./commit-pragmas.js";
 import { openDatabase } from "./database.js";
 import {
   type ResolvedSqliteOptions,
@@ -27,7 +28,9 @@ export interface SqliteProjectionStoreOptions extends SqliteStoreOptions {
    * still atomic (documents, handler writes and checkpoint together), survives a process crash, and
    * reaches the disk with the next fsync of the file (the event store's next append); a power loss
    * can only take the projection back to an earlier checkpoint together with its documents, and it
-   * then folds those events again — derived data, never an acknowledged event. `FULL` fsyncs each.
+   * then folds those events again — derived data, never an acknowledged event. With `NORMAL` a
+   * commit also leaves the WAL checkpoint (two fsyncs) to the appends, except one commit per
+   * 1,000 documents (see commit-pragmas.ts). `FULL` fsyncs each and checkpoints as SQLite does.
    * @default "NORMAL"
    */
   readonly commitSynchronous?: SqliteSynchronous;
@@ -133,19 +136,11 @@ export class SqliteProjectionStore implements ProjectionStore {
         new Date().toISOString(),
       );
     });
-    const wanted = SYNCHRONOUS_LEVEL[commitSynchronous];
-    this.#commit = (projection, commit) => {
-      // The connection may be the event store's (FULL for appends): switch around this commit
-      // only. better-sqlite3 is synchronous, so no append can run in between.
-      const base = this.#db.pragma("synchronous", { simple: true }) as number;
-      if (base === wanted) return run.immediate(projection, commit);
-      this.#db.pragma(`synchronous = ${wanted}`);
-      try {
-        run.immediate(projection, commit);
-      } finally {
-        this.#db.pragma(`synchronous = ${base}`);
-      }
-    };
+    // The connection may be the event store's (FULL for appends): the pragmas are switched around
+    // each commit only. better-sqlite3 is synchronous, so no append can run in between.
+    const pragmas = new CommitPragmas(this.#db, SYNCHRONOUS_LEVEL[commitSynchronous], SYNCHRONOUS_LEVEL.FULL);
+    this.#commit = (projection, commit) =>
+      pragmas.run(commit.documents?.size ?? 0, () => run.immediate(projection, commit));
   }
 
   async checkpoint(projection: string): Promise<Checkpoint | undefined> {

@@ -19,6 +19,8 @@ export interface StreamRow {
 /** Every statement the event store runs, prepared once per connection. */
 export interface EventStatements {
   readonly streamRow: Statement<[namespace: string, stream: string], StreamRow>;
+  /** `PRAGMA data_version` (plucked): changes when another connection commits to the file. */
+  readonly dataVersion: Statement<[], number>;
   readonly eventById: Statement<[namespace: string, id: string], EventRow>;
   readonly insertEvent: Statement<EventInsertParams>;
   readonly saveStreamHead: Statement<[namespace: string, stream: string, version: number, epoch: number | null]>;
@@ -57,6 +59,8 @@ export function prepareEventStatements(db: Database): EventStatements {
       `INSERT INTO streams (namespace, stream, version, epoch) VALUES (?, ?, ?, ?)
        ON CONFLICT (namespace, stream) DO UPDATE SET version = excluded.version, epoch = coalesce(excluded.epoch, epoch)`,
     ),
+    // Prepared once: a waiting subscriber reads it after every wake-up, and db.pragma() parses anew.
+    dataVersion: db.prepare<[], number>("PRAGMA data_version").pluck(),
     readStream: db
       .prepare<[string, string, number, number], RawStreamEventRow>(
         `SELECT ${STREAM_EVENT_COLUMNS} FROM events WHERE namespace = ? AND stream = ? AND version >= ? ORDER BY version LIMIT ?`,

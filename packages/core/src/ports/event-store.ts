@@ -53,6 +53,13 @@ export interface SubscribeOptions {
   readonly onEvent: (event: RecordedEvent) => void | Promise<void>;
   /** Called when the subscription stops because onEvent threw or the store failed. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Called when a read reached the head of the feed (it returned fewer than `batchSize` events)
+   * after events were delivered since the last call, before the subscription waits for more; the
+   * subscription waits for the returned promise. Lets a subscriber that buffers (a projection
+   * commits per batch) commit what it has at once instead of on a later tick.
+   */
+  readonly onCaughtUp?: () => void | Promise<void>;
   /** Events fetched per catch-up read. @default 500 */
   readonly batchSize?: number;
 }

@@ -31,6 +31,8 @@ export function startFeedSubscription(source: FeedSource, options: SubscribeOpti
   const abort = new AbortController();
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   let position = options.fromPosition;
+  /** Events delivered since the subscriber last heard it was caught up. */
+  let delivered = 0;
 
   const loop = async (): Promise<void> => {
     while (!abort.signal.aborted) {
@@ -40,8 +42,15 @@ export function startFeedSubscription(source: FeedSource, options: SubscribeOpti
         if (abort.signal.aborted) return;
         await options.onEvent(event);
         position = event.position;
+        delivered++;
       }
-      if (batch.length < batchSize) await source.waitForChange(abort.signal, MAX_IDLE_WAIT_MS, generation);
+      if (batch.length < batchSize) {
+        if (delivered > 0 && options.onCaughtUp && !abort.signal.aborted) {
+          delivered = 0;
+          await options.onCaughtUp();
+        }
+        await source.waitForChange(abort.signal, MAX_IDLE_WAIT_MS, generation);
+      }
     }
   };
   const done = loop().catch((error: unknown) => {
@@ -97,19 +106,20 @@ export class ChangeSignal {
     for (const wake of waiters) wake();
   }
 
-  wait(signal: AbortSignal, maxWaitMs: number, sinceGeneration?: number): Promise<void> {
-    if (signal.aborted || (sinceGeneration !== undefined && sinceGeneration !== this.#generation)) {
+  /** Resolves on the next fire, after `maxWaitMs`, or when `signal` (if any) aborts. */
+  wait(signal: AbortSignal | undefined, maxWaitMs: number, sinceGeneration?: number): Promise<void> {
+    if (signal?.aborted || (sinceGeneration !== undefined && sinceGeneration !== this.#generation)) {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
       const finish = (): void => {
         clearTimeout(timer);
-        signal.removeEventListener("abort", finish);
+        signal?.removeEventListener("abort", finish);
         this.#waiters.delete(finish);
         resolve();
       };
       const timer = setTimeout(finish, maxWaitMs);
-      signal.addEventListener("abort", finish, { once: true });
+      signal?.addEventListener("abort", finish, { once: true });
       this.#waiters.add(finish);
     });
   }

@@ -68,6 +68,13 @@ export class QueryEngine {
   async get(name: string, version: number, key: string, options: QueryOptions, timeoutMs: number): Promise<unknown> {
     if (typeof key !== "string" || key === "") throw new InvalidArgumentError("key must be a non-empty string");
     const id = await this.#readId(name, version, options, timeoutMs, "get");
+    if (options.waitForLatest) {
+      // The local runner just confirmed it committed past the head: what it holds is that commit
+      // (a JSON copy, as a store read gives). Not without waitForLatest: a runner paused past its
+      // lease would not know yet that another silo has written newer documents.
+      const held = this.#localRunner(id)?.committedDocument(key);
+      if (held !== undefined) return JSON.parse(JSON.stringify(held)) as unknown;
+    }
     return this.#store.getDocument(id, key);
   }
 
@@ -138,10 +145,8 @@ export class QueryEngine {
     let pause = 5;
     for (;;) {
       const runner = this.#localRunner(id);
-      const left = deadline - Date.now();
       if (runner) {
-        const abort = AbortSignal.timeout(Math.max(0, left));
-        if (await runner.waitFor(position, abort)) return true;
+        if (await runner.waitFor(position, deadline)) return true;
       } else if (((await this.#store.checkpoint(id))?.position ?? 0) >= position) {
         return true;
       }

@@ -71,6 +71,8 @@ export class ProjectionRunner {
   #head = 0;
   /** Feed position of the last event received (committed or still buffered). */
   #seen = 0;
+  /** Feed position up to which events were handed to a commit (queued or done). */
+  #flushedUpTo = 0;
   #pending: RecordedEvent[] = [];
   #flushScheduled = false;
   #chain: Promise<void> = Promise.resolve();
@@ -103,6 +105,7 @@ export class ProjectionRunner {
     const stored = await store.checkpoint(info.id);
     this.#checkpoint = stored?.position ?? 0;
     this.#seen = this.#checkpoint;
+    this.#flushedUpTo = this.#checkpoint;
     this.#ready = stored?.ready ?? false;
     // The claim: same position, this epoch. From here on an earlier owner's commits are refused.
     const claimed = await this.#commitSafely({ expectedPosition: this.#checkpoint, position: this.#checkpoint, epoch });
@@ -114,6 +117,7 @@ export class ProjectionRunner {
       fromPosition: this.#checkpoint,
       batchSize: this.#options.batchSize,
       onEvent: (event) => this.#onEvent(event),
+      onCaughtUp: () => this.#onCaughtUp(),
       onError: (error) => this.#halt("failed", error),
     });
     this.#headTimer = setInterval(() => void this.#enqueue(() => this.#refreshHead()), this.#options.headIntervalMs);
@@ -139,17 +143,26 @@ export class ProjectionRunner {
   }
 
   /**
-   * Resolves true once everything up to `position` is committed, false when `signal` aborts or
-   * the runner ends first.
+   * Resolves true once everything up to `position` is committed, false at `deadline` (a
+   * `Date.now()` time) or when the runner ends first.
    */
-  async waitFor(position: number, signal: AbortSignal): Promise<boolean> {
+  async waitFor(position: number, deadline: number): Promise<boolean> {
     while (this.#checkpoint < position) {
-      if (signal.aborted || !this.running) return false;
-      const generation = this.#committed.generation;
-      // The flush of buffered events may be waiting for the next tick: make sure it is scheduled.
-      await this.#committed.wait(signal, 1_000, generation);
+      const left = deadline - Date.now();
+      if (left <= 0 || !this.running) return false;
+      // One timer per wait, bounded by the deadline: no AbortSignal (and its timer) per query.
+      await this.#committed.wait(undefined, Math.min(left, 1_000), this.#committed.generation);
     }
     return true;
+  }
+
+  /**
+   * The committed document of `key` when this runner holds it in memory (it wrote or read it), else
+   * undefined. Exact as of {@link position} while the runner owns the projection: only the owner
+   * writes its documents, and the memory is updated after each commit and dropped on a failed one.
+   */
+  committedDocument(key: string): JsonValue | undefined {
+    return this.running ? this.#cache.get(key) : undefined;
   }
 
   status(): ProjectionStatus {
@@ -178,18 +191,25 @@ export class ProjectionRunner {
     if (this.#pending.length >= this.#options.batchSize) return this.#flush();
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      // After the rest of this read is delivered: one commit per read, not per event.
+      // After the rest of this read (and on SQLite, of the reads delivered in this turn) is
+      // delivered: one commit per batch, not per event, while catching up.
       setImmediate(() => {
         this.#flushScheduled = false;
-        void this.#flush();
+        if (this.#seen > this.#flushedUpTo) void this.#flush();
       });
     }
+  }
+
+  /** At the head of the feed: commit what is buffered now rather than a tick later (live lag). */
+  #onCaughtUp(): void {
+    if (this.running && this.#seen > this.#flushedUpTo) void this.#flush();
   }
 
   #flush(): Promise<void> {
     const upTo = this.#seen;
     const events = this.#pending;
     this.#pending = [];
+    this.#flushedUpTo = upTo;
     let start = 0;
     for (let i = 0; i < events.length; i++) {
       const notice = events[i] as RecordedEvent;

@@ -97,6 +97,38 @@ describe("document projections", () => {
     }
   });
 
+  it("read-your-writes on the projection's own silo answers a copy: changing it changes no later answer", async () => {
+    const silo = await startSilo();
+    await silo.get(Cart, "c1").add("sku-copy");
+    const first = await silo.query(SkuStats).get("sku-copy", { waitForLatest: true });
+    if (!first) throw new Error("expected a document");
+    first.added = 99;
+    expect(await silo.query(SkuStats).get("sku-copy", { waitForLatest: true })).toEqual({ added: 1, removed: 0 });
+    expect(await silo.query(SkuStats).get("sku-copy")).toEqual({ added: 1, removed: 0 });
+  });
+
+  it("many read-your-writes queries waiting at once all see the write, with no listener-leak warning", async () => {
+    const silo = await startSilo();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.message);
+    };
+    process.on("warning", onWarning);
+    try {
+      for (let i = 1; i <= 5; i++) {
+        await silo.get(Cart, "c1").add("sku-many");
+        const docs = await Promise.all(
+          Array.from({ length: 30 }, () => silo.query(SkuStats).get("sku-many", { waitForLatest: true })),
+        );
+        expect(docs.every((doc) => doc?.added === i)).toBe(true);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((message) => message.includes("listeners"))).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("waitForLatest is bounded by the query timeout when the projection cannot catch up", async () => {
     const silo = await startSilo([]);
     await silo.get(Cart, "c1").add("sku-1");

@@ -174,8 +174,8 @@ export class ReadSide implements ProjectionsControl {
   async applied(position: number, timeoutMs: number): Promise<void> {
     const coordinator = this.#coordinator;
     if (!coordinator) return;
-    const signal = AbortSignal.timeout(timeoutMs);
-    await Promise.all(coordinator.infos.map((info) => coordinator.runner(info.id)?.waitFor(position, signal)));
+    const deadline = Date.now() + timeoutMs;
+    await Promise.all(coordinator.infos.map((info) => coordinator.runner(info.id)?.waitFor(position, deadline)));
   }
 
   /** Answers a client's read-side request (see system-calls.ts). */
