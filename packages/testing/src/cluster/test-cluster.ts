@@ -3,6 +3,7 @@ import {
   type Clock,
   type ErrorClass,
   type EventStore,
+  InvalidConfigurationError,
   type KeyStore,
   type ManualClock,
   MemoryDirectory,
@@ -105,7 +106,6 @@ export class TestCluster {
 
   /** Starts one more silo and returns it; its index is `silos.length - 1`. */
   async addSilo(): Promise<Silo> {
-    const options = this.#options;
     const seat: SiloSeat = {
       index: this.#seats.length,
       faults: noFaults(),
@@ -116,11 +116,27 @@ export class TestCluster {
     this.#seats.push(seat);
     // The silo listens on a port chosen here, so its relays exist before anyone learns of it; it
     // advertises its client relay, which is what membership and owner hints carry.
-    const port = await freePort();
-    await this.#network.expose(seat.index, port, peers);
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      await this.#network.expose(seat.index, port, peers);
+      try {
+        const silo = await this.#startSilo(seat, port);
+        this.silos[seat.index] = silo;
+        return silo;
+      } catch (error) {
+        // Another process took the free port between the probe and the listen: pick another one
+        // (the relays look their target up per connection, so re-exposing re-points them).
+        const taken = error instanceof InvalidConfigurationError && error.message.includes("already in use");
+        if (!taken || attempt >= 5) throw error;
+      }
+    }
+  }
+
+  async #startSilo(seat: SiloSeat, port: number): Promise<Silo> {
+    const options = this.#options;
     const advertisedPort = this.#network.port("client", seat.index);
     if (advertisedPort === undefined) throw new Error(`no client relay for silo ${seat.index}`);
-    const silo = await Silo.start({
+    return Silo.start({
       logger: pino({ level: "silent" }),
       // A test process's signals belong to the test runner, not to the silos it starts.
       handleSignals: false,
@@ -140,8 +156,6 @@ export class TestCluster {
       advertisedPort,
       ...(options.placement === undefined ? {} : { placement: options.placement }),
     });
-    this.silos[seat.index] = silo;
-    return silo;
   }
 
   /** A client that finds the silos through the cluster's membership, on the cluster's clock. */
