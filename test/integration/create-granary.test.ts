@@ -92,7 +92,7 @@ describe("create-granary", () => {
     };
     const silo = start(project, process.execPath, ["dist/silo.js"], env);
     children.push(silo.child);
-    await expect.poll(() => silo.output(), { timeout: 30_000 }).toContain("silo started");
+    await expect.poll(() => silo.output(), { timeout: 60_000 }).toContain("silo started");
     const { stdout } = await run(process.execPath, ["dist/client.js", "acc-7"], {
       cwd: project,
       env: { ...process.env, ...env },
