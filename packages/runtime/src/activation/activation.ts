@@ -363,6 +363,16 @@ export class Activation extends Mailbox implements ActorHost {
     // its own calls continue) only once its turn starts, so calls its caller makes meanwhile keep
     // their own chain.
     if (!reentrant || !executor.defersStart) this.started(request.context);
+    if (this.info.eventSourced && !readOnly && call.body === undefined && request.idempotencyKey === undefined) {
+      // An ordinary command: the executor answers through commandSucceeded / commandFailed.
+      try {
+        (executor as EventSourcedTurnExecutor).executeCommand(call, reentrant);
+      } catch (error) {
+        // Settled a reaction later, as a rejected turn would be: never inside enqueue's caller.
+        Promise.reject(error).then(undefined, (failure: unknown) => this.commandFailed(call, failure));
+      }
+      return;
+    }
     let turn: Promise<unknown>;
     try {
       // A plain actor's ordinary call needs only the instance: the executor object is not touched.
@@ -472,6 +482,21 @@ export class Activation extends Mailbox implements ActorHost {
   onPurged(cause: unknown): void {
     this.services.logger.info({ actor: this.key, err: messageOf(cause) }, "stream was purged; deactivating");
     void this.deactivate("purged");
+  }
+
+  /** Called by the event-sourced turn executor when a command it ran with `executeCommand` ends. */
+  commandSucceeded(call: PendingCall, value: unknown): void {
+    this.#finished(call, false);
+    const refused = wireDataRefusal(value, this.info.type, call.request.method);
+    if (refused) call.reject(refused);
+    else call.resolve(value);
+  }
+
+  /** Called by the event-sourced turn executor when a command it ran with `executeCommand` fails. */
+  commandFailed(call: PendingCall, error: unknown): void {
+    this.#finished(call, false);
+    // Event-sourced turns classify their own errors (a stale commit stays retryable).
+    call.reject(this.services.freezeState ? explainFrozenState(error) : error);
   }
 
   /** Called by the event-sourced turn executor when a reentrant call's turn starts. */
