@@ -27,7 +27,15 @@ import { Connection } from "./internal/connection.js";
 import { type EventStatements, eventStatements, type TombstoneRow, toTombstone } from "./internal/event-statements.js";
 import { FeedChanges } from "./internal/feed-changes.js";
 import type { GroupCommitStats } from "./internal/group-commit.js";
-import { decodeEventRow, type EventRow, encodeEvents, refOf } from "./internal/row-codec.js";
+import {
+  decodeEventRow,
+  decodeStreamEventRow,
+  type EventRow,
+  encodeEvents,
+  refOf,
+  type StreamEventRow,
+  streamRefOf,
+} from "./internal/row-codec.js";
 import {
   type PostgresEventStoreOptions,
   type ResolvedPostgresOptions,
@@ -222,7 +230,7 @@ export class PostgresEventStore implements EventStore {
   async #readStream(stream: string, fromVersion: number, limit: number | undefined): Promise<ReadWithErrorsResult> {
     validateRead(stream, fromVersion, limit);
     return this.#db.run(async () => {
-      const { rows } = await this.#db.pool.query<EventRow>({
+      const { rows } = await this.#db.pool.query<StreamEventRow>({
         ...this.#sql.readStream,
         values: [this.#namespace, stream, fromVersion, limit ?? null],
       });
@@ -235,7 +243,12 @@ export class PostgresEventStore implements EventStore {
         const tombstone = tombstones[0];
         if (tombstone) throw new StreamPurgedError(stream, tombstone.purged_at, tombstone.purge_reason);
       }
-      return decodeRows(rows, refOf, decodeEventRow, this.#upcasters);
+      return decodeRows(
+        rows,
+        (row) => streamRefOf(row, stream),
+        (row) => decodeStreamEventRow(row, stream),
+        this.#upcasters,
+      );
     });
   }
 }
