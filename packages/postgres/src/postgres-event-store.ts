@@ -35,6 +35,7 @@ import {
   refOf,
   type StreamEventRow,
   streamRefOf,
+  type TombstoneMarkerRow,
 } from "./internal/row-codec.js";
 import {
   type PostgresEventStoreOptions,
@@ -230,21 +231,14 @@ export class PostgresEventStore implements EventStore {
   async #readStream(stream: string, fromVersion: number, limit: number | undefined): Promise<ReadWithErrorsResult> {
     validateRead(stream, fromVersion, limit);
     return this.#db.run(async () => {
-      const { rows } = await this.#db.pool.query<StreamEventRow>({
+      const { rows } = await this.#db.pool.query<StreamEventRow | TombstoneMarkerRow>({
         ...this.#sql.readStream,
         values: [this.#namespace, stream, fromVersion, limit ?? null],
       });
-      // A purged stream has no events left, so only an empty result needs the tombstone check.
-      if (rows.length === 0) {
-        const { rows: tombstones } = await this.#db.pool.query<TombstoneRow>(this.#sql.tombstone, [
-          this.#namespace,
-          stream,
-        ]);
-        const tombstone = tombstones[0];
-        if (tombstone) throw new StreamPurgedError(stream, tombstone.purged_at, tombstone.purge_reason);
-      }
+      const last = rows[rows.length - 1];
+      if (last !== undefined && last[0] === null) throw new StreamPurgedError(stream, last[7], last[3]);
       return decodeRows(
-        rows,
+        rows as readonly StreamEventRow[],
         (row) => streamRefOf(row, stream),
         (row) => decodeStreamEventRow(row, stream),
         this.#upcasters,

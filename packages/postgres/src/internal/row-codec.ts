@@ -34,6 +34,18 @@ export type StreamEventRow = readonly [
   timestamp: string,
 ];
 
+/** The last row of a stream read when the stream was purged: [null, null, null, reason, …, purgedAt]. */
+export type TombstoneMarkerRow = readonly [
+  position: null,
+  version: null,
+  id: null,
+  reason: string,
+  schemaVersion: null,
+  data: null,
+  metadata: null,
+  purgedAt: string,
+];
+
 /** The select list matching {@link StreamEventRow}, for table alias `e`. */
 export function streamEventColumns(s: string): string {
   return `e.position, e.version, e.id, e.type, e.schema_version, e.data, e.metadata, ${s}.iso8601(e."timestamp") AS "timestamp"`;
