@@ -11,6 +11,7 @@ import {
   NotOwnerError,
   type RecordedEvent,
   type ReminderInfo,
+  type Snapshot,
   type ReminderOptions,
   streamOf,
   type TimerOptions,
@@ -26,7 +27,7 @@ import { type ActorTypeInfo, isReadOnly } from "./actor-type-info.js";
 import { explainFrozenState, wireDataRefusal } from "./call-boundary.js";
 import { EventSourcedTurnExecutor } from "./event-sourced-turn-executor.js";
 import { Mailbox, type PendingCall } from "./mailbox.js";
-import { rehydrate } from "./rehydration.js";
+import { prefetchSnapshot, rehydrate } from "./rehydration.js";
 import { Snapshotter } from "./snapshotter.js";
 import { asTurnError, callPlainMethod, PlainTurnExecutor, type TurnExecutor } from "./turn-executor.js";
 
@@ -280,6 +281,8 @@ export class Activation extends Mailbox implements ActorHost {
       const queued = slots?.acquire();
       if (queued) await queued;
       holdsSlot = slots !== undefined;
+      // Read while the directory registers: one round trip less before the first call runs.
+      const snapshot = this.purgeOnly ? undefined : prefetchSnapshot(this.info, this.key, services);
       const entry = await services.directory.register(this.key, services.siloId, this.activationId);
       if (entry.activationId !== this.activationId) throw new NotOwnerError(this.key);
       this.#epoch = entry.epoch;
@@ -288,7 +291,7 @@ export class Activation extends Mailbox implements ActorHost {
       const instance = new this.info.cls();
       instance[bindHost](this);
       this.#instance = instance;
-      this.#executor = await this.#createExecutor(instance, entry.epoch);
+      this.#executor = await this.#createExecutor(instance, entry.epoch, snapshot);
       releaseSlot();
       if (instance.onActivate) await instance.onActivate();
       this.#state = "active";
@@ -316,7 +319,11 @@ export class Activation extends Mailbox implements ActorHost {
     }
   }
 
-  async #createExecutor(instance: Actor, epoch: number): Promise<TurnExecutor> {
+  async #createExecutor(
+    instance: Actor,
+    epoch: number,
+    snapshot: Promise<Snapshot | undefined> | undefined,
+  ): Promise<TurnExecutor> {
     if (!this.info.eventSourced) return new PlainTurnExecutor(this.info, instance);
     const esInstance = instance as EventSourcedActor<unknown, { type: string }>;
     // One handle on the actor's event sourcing for the snapshotter and the executor.
@@ -325,7 +332,7 @@ export class Activation extends Mailbox implements ActorHost {
       attributes: { "granary.actor": this.key },
     });
     try {
-      const snapshotVersion = await rehydrate(this.info, esInstance, this.key, this.services);
+      const snapshotVersion = await rehydrate(this.info, esInstance, this.key, this.services, undefined, snapshot);
       this.#snapshotter = new Snapshotter(this.info, esInstance, this.key, this.services, snapshotVersion, control);
       span.setAttribute("granary.version", esInstance.version);
     } finally {
