@@ -353,12 +353,7 @@ export class EventSourcedTurnExecutor extends OpenTurns implements TurnExecutor 
    * discard meanwhile waits for it), then the events are committed or discarded, then the turn
    * closes and replies.
    */
-  #commitAlone(
-    context: CallContext,
-    result: unknown,
-    pending: readonly PendingEvent[],
-    outcome: Outcome,
-  ): void {
+  #commitAlone(context: CallContext, result: unknown, pending: readonly PendingEvent[], outcome: Outcome): void {
     const control = this.#control;
     const count = pending.length;
     const expectedVersion = control.durableVersion;

@@ -1,11 +1,11 @@
 import {
   CorruptHistoryError,
-  type Snapshot,
   type EventSourcedActor,
   type EventSourcingControl,
   isGranaryError,
   messageOf,
   type RecordedEvent,
+  type Snapshot,
 } from "@granary/core";
 import { eventSourcing } from "@granary/core/internal";
 import type { ActivationServices } from "./activation-services.js";
