@@ -51,7 +51,12 @@ function withIdempotency(events: EventEnvelope[], record: IdempotencyRecord): vo
   for (let i = 0; i < events.length; i++) {
     const event = events[i] as EventEnvelope;
     const last = i === events.length - 1;
-    events[i] = { ...event, metadata: { ...event.metadata, idempotency: last && reply !== undefined ? record : rest } };
+    // Copied with Object.assign, then set: properties after a spread take V8's slow path on Node 20.
+    const metadata: EventMetadata = Object.assign({}, event.metadata);
+    metadata.idempotency = last && reply !== undefined ? record : rest;
+    const keyed: { -readonly [K in keyof EventEnvelope]: EventEnvelope[K] } = Object.assign({}, event);
+    keyed.metadata = metadata;
+    events[i] = keyed;
   }
 }
 
