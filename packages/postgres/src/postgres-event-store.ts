@@ -27,7 +27,16 @@ import { Connection } from "./internal/connection.js";
 import { type EventStatements, eventStatements, type TombstoneRow, toTombstone } from "./internal/event-statements.js";
 import { FeedChanges } from "./internal/feed-changes.js";
 import type { GroupCommitStats } from "./internal/group-commit.js";
-import { decodeEventRow, type EventRow, encodeEvents, refOf } from "./internal/row-codec.js";
+import {
+  decodeEventRow,
+  decodeStreamEventRow,
+  type EventRow,
+  encodeEvents,
+  refOf,
+  type StreamEventRow,
+  streamRefOf,
+  type TombstoneMarkerRow,
+} from "./internal/row-codec.js";
 import {
   type PostgresEventStoreOptions,
   type ResolvedPostgresOptions,
@@ -222,20 +231,18 @@ export class PostgresEventStore implements EventStore {
   async #readStream(stream: string, fromVersion: number, limit: number | undefined): Promise<ReadWithErrorsResult> {
     validateRead(stream, fromVersion, limit);
     return this.#db.run(async () => {
-      const { rows } = await this.#db.pool.query<EventRow>({
+      const { rows } = await this.#db.pool.query<StreamEventRow | TombstoneMarkerRow>({
         ...this.#sql.readStream,
         values: [this.#namespace, stream, fromVersion, limit ?? null],
       });
-      // A purged stream has no events left, so only an empty result needs the tombstone check.
-      if (rows.length === 0) {
-        const { rows: tombstones } = await this.#db.pool.query<TombstoneRow>(this.#sql.tombstone, [
-          this.#namespace,
-          stream,
-        ]);
-        const tombstone = tombstones[0];
-        if (tombstone) throw new StreamPurgedError(stream, tombstone.purged_at, tombstone.purge_reason);
-      }
-      return decodeRows(rows, refOf, decodeEventRow, this.#upcasters);
+      const last = rows[rows.length - 1];
+      if (last !== undefined && last[0] === null) throw new StreamPurgedError(stream, last[7], last[3]);
+      return decodeRows(
+        rows as readonly StreamEventRow[],
+        (row) => streamRefOf(row, stream),
+        (row) => decodeStreamEventRow(row, stream),
+        this.#upcasters,
+      );
     });
   }
 }

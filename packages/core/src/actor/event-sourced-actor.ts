@@ -194,8 +194,7 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
     // so no actor carries a bag of closures of its own.
     ops = {
       reset: (actor, state, version) => actor.#reset(state, version),
-      replay: (actor, type, data) =>
-        actor.#reset(actor.apply(actor.state, { ...data, type } as DomainEvent), actor.#version + 1),
+      replay: (actor, type, data) => actor.#reset(actor.apply(actor.state, eventOf(type, data)), actor.#version + 1),
       beginTurn: (actor) => {
         actor.#openTurns++;
       },
@@ -218,7 +217,7 @@ export abstract class EventSourcedActor<State, Event extends DomainEvent> extend
         let durable = actor.#durableState;
         for (let i = 0; i < count; i++) {
           const { type, data } = pending[i] as PendingEvent;
-          durable = actor.apply(durable, { ...data, type } as unknown as DomainEvent);
+          durable = actor.apply(durable, eventOf(type, data));
         }
         actor.#durableState = actor.host.freezeState ? deepFreeze(durable) : durable;
         actor.#pending = pending.slice(count);
@@ -276,6 +275,18 @@ class EventSourcingController implements EventSourcingControl {
   get durableVersion(): number {
     return ops.version(this.actor) - ops.pending(this.actor).length;
   }
+}
+
+/**
+ * The event `apply` receives: the stored data with its `type` (which wins over a `type` field in
+ * the data). Not `{ ...data, type }`, nor a spread and then a store: on Node 20 adding a property
+ * to an object made by a spread takes V8's slow path, ~0.55 µs per event (more than the rest of a
+ * replay's work per event), where `Object.assign` and one store cost ~30 ns.
+ */
+function eventOf(type: string, data: JsonObject): DomainEvent {
+  const event = Object.assign({}, data) as Record<string, unknown>;
+  event.type = type;
+  return event as unknown as DomainEvent;
 }
 
 let lastMs = 0;

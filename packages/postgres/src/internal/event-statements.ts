@@ -1,5 +1,5 @@
 import type { Tombstone } from "@granary/core";
-import { eventColumns } from "./row-codec.js";
+import { eventColumns, streamEventColumns } from "./row-codec.js";
 
 /** A tombstone as the `tombstone` and `purge` statements return it. */
 export interface TombstoneRow {
@@ -24,11 +24,20 @@ export function eventStatements(s: string, schema: string) {
       `SELECT version, "position", duplicate, rejected, detail
        FROM ${s}.append_many($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)`,
     ),
-    readStream: named(
-      "read",
-      `SELECT ${eventColumns(s)} FROM ${s}.events e
-       WHERE e.namespace = $1 AND e.stream = $2 AND e.version >= $3 ORDER BY e.version LIMIT $4`,
-    ),
+    readStream: {
+      ...named(
+        "read-stream",
+        // The tombstone comes with the events, as a last row whose position is NULL (a purge deletes
+        // the events in its transaction, so it comes alone): a read of an empty or finished stream
+        // then needs no second round trip to learn whether it was purged.
+        `(SELECT ${streamEventColumns(s)} FROM ${s}.events e
+          WHERE e.namespace = $1 AND e.stream = $2 AND e.version >= $3 ORDER BY e.version LIMIT $4)
+         UNION ALL
+         SELECT NULL, NULL, NULL, st.purge_reason, NULL, NULL, NULL, ${s}.iso8601(st.purged_at)
+         FROM ${s}.streams st WHERE st.namespace = $1 AND st.stream = $2 AND st.purged_at IS NOT NULL`,
+      ),
+      rowMode: "array" as const,
+    },
     readAll: named(
       "read-all",
       `SELECT ${eventColumns(s)} FROM ${s}.events e

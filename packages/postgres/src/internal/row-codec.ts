@@ -18,6 +18,48 @@ export function eventColumns(s: string): string {
   return `e.position, e.stream, e.version, e.id, e.type, e.schema_version, e.data, e.metadata, ${s}.iso8601(e."timestamp") AS "timestamp"`;
 }
 
+/**
+ * A row of a one-stream read, as an array (`rowMode: "array"`), in {@link streamEventColumns}
+ * order. The stream is the one asked for, so it is not selected: with pg building an object per row
+ * by column name, the stream column and object rows cost ~20% of the client's time per event.
+ */
+export type StreamEventRow = readonly [
+  position: string,
+  version: string,
+  id: string,
+  type: string,
+  schemaVersion: number,
+  data: unknown,
+  metadata: unknown,
+  timestamp: string,
+];
+
+/** The last row of a stream read when the stream was purged: [null, null, null, reason, …, purgedAt]. */
+export type TombstoneMarkerRow = readonly [
+  position: null,
+  version: null,
+  id: null,
+  reason: string,
+  schemaVersion: null,
+  data: null,
+  metadata: null,
+  purgedAt: string,
+];
+
+/** The select list matching {@link StreamEventRow}, for table alias `e`. */
+export function streamEventColumns(s: string): string {
+  return `e.position, e.version, e.id, e.type, e.schema_version, e.data, e.metadata, ${s}.iso8601(e."timestamp") AS "timestamp"`;
+}
+
+/** {@link decodeEventRow} for a row of `stream`'s read. */
+export function decodeStreamEventRow(row: StreamEventRow, stream: string): RecordedEvent {
+  return decodeEvent(row[0], stream, row[1], row[2], row[3], row[4], row[5], row[6], row[7]);
+}
+
+export function streamRefOf(row: StreamEventRow, stream: string): RawEventRef {
+  return { stream, version: Number(row[1]), position: Number(row[0]), eventId: row[2] };
+}
+
 /** The jsonb array `append` takes: what is stored per event, in order. */
 export function encodeEvents(events: readonly EventEnvelope[]): string {
   return JSON.stringify(
@@ -38,22 +80,46 @@ export function refOf(row: EventRow): RawEventRef {
 
 /** Checks the shape a row must have; a row written around the store's API may not have it. */
 export function decodeEventRow(row: EventRow): RecordedEvent {
-  if (!isObject(row.data)) throw new Error(`event data is ${describeJson(row.data)}, not a JSON object`);
-  if (!isObject(row.metadata)) throw new Error(`event metadata is ${describeJson(row.metadata)}, not a JSON object`);
-  if (!Number.isInteger(row.schema_version) || row.schema_version < 1) {
-    throw new Error(`schema version ${row.schema_version} is not an integer >= 1`);
+  return decodeEvent(
+    row.position,
+    row.stream,
+    row.version,
+    row.id,
+    row.type,
+    row.schema_version,
+    row.data,
+    row.metadata,
+    row.timestamp,
+  );
+}
+
+function decodeEvent(
+  rawPosition: string,
+  stream: string,
+  version: string,
+  id: string,
+  type: string,
+  schemaVersion: number,
+  data: unknown,
+  metadata: unknown,
+  timestamp: string,
+): RecordedEvent {
+  if (!isObject(data)) throw new Error(`event data is ${describeJson(data)}, not a JSON object`);
+  if (!isObject(metadata)) throw new Error(`event metadata is ${describeJson(metadata)}, not a JSON object`);
+  if (!Number.isInteger(schemaVersion) || schemaVersion < 1) {
+    throw new Error(`schema version ${schemaVersion} is not an integer >= 1`);
   }
-  const position = Number(row.position);
-  if (!Number.isSafeInteger(position)) throw new Error(`position ${row.position} exceeds JavaScript's safe integers`);
+  const position = Number(rawPosition);
+  if (!Number.isSafeInteger(position)) throw new Error(`position ${rawPosition} exceeds JavaScript's safe integers`);
   return {
-    id: row.id,
-    type: row.type,
-    stream: row.stream,
-    version: Number(row.version),
-    schemaVersion: row.schema_version,
-    data: row.data,
-    metadata: row.metadata as unknown as EventMetadata,
-    timestamp: row.timestamp,
+    id,
+    type,
+    stream,
+    version: Number(version),
+    schemaVersion,
+    data,
+    metadata: metadata as unknown as EventMetadata,
+    timestamp,
     position,
   };
 }

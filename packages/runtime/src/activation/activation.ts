@@ -12,6 +12,7 @@ import {
   type RecordedEvent,
   type ReminderInfo,
   type ReminderOptions,
+  type Snapshot,
   streamOf,
   type TimerOptions,
   type Tombstone,
@@ -26,7 +27,7 @@ import { type ActorTypeInfo, isReadOnly } from "./actor-type-info.js";
 import { explainFrozenState, wireDataRefusal } from "./call-boundary.js";
 import { EventSourcedTurnExecutor } from "./event-sourced-turn-executor.js";
 import { Mailbox, type PendingCall } from "./mailbox.js";
-import { rehydrate } from "./rehydration.js";
+import { prefetchSnapshot, rehydrate } from "./rehydration.js";
 import { Snapshotter } from "./snapshotter.js";
 import { asTurnError, callPlainMethod, PlainTurnExecutor, type TurnExecutor } from "./turn-executor.js";
 
@@ -280,6 +281,8 @@ export class Activation extends Mailbox implements ActorHost {
       const queued = slots?.acquire();
       if (queued) await queued;
       holdsSlot = slots !== undefined;
+      // Read while the directory registers: one round trip less before the first call runs.
+      const snapshot = this.purgeOnly ? undefined : prefetchSnapshot(this.info, this.key, services);
       const entry = await services.directory.register(this.key, services.siloId, this.activationId);
       if (entry.activationId !== this.activationId) throw new NotOwnerError(this.key);
       this.#epoch = entry.epoch;
@@ -288,7 +291,7 @@ export class Activation extends Mailbox implements ActorHost {
       const instance = new this.info.cls();
       instance[bindHost](this);
       this.#instance = instance;
-      this.#executor = await this.#createExecutor(instance, entry.epoch);
+      this.#executor = await this.#createExecutor(instance, entry.epoch, snapshot);
       releaseSlot();
       if (instance.onActivate) await instance.onActivate();
       this.#state = "active";
@@ -316,7 +319,11 @@ export class Activation extends Mailbox implements ActorHost {
     }
   }
 
-  async #createExecutor(instance: Actor, epoch: number): Promise<TurnExecutor> {
+  async #createExecutor(
+    instance: Actor,
+    epoch: number,
+    snapshot: Promise<Snapshot | undefined> | undefined,
+  ): Promise<TurnExecutor> {
     if (!this.info.eventSourced) return new PlainTurnExecutor(this.info, instance);
     const esInstance = instance as EventSourcedActor<unknown, { type: string }>;
     // One handle on the actor's event sourcing for the snapshotter and the executor.
@@ -325,7 +332,7 @@ export class Activation extends Mailbox implements ActorHost {
       attributes: { "granary.actor": this.key },
     });
     try {
-      const snapshotVersion = await rehydrate(this.info, esInstance, this.key, this.services);
+      const snapshotVersion = await rehydrate(this.info, esInstance, this.key, this.services, undefined, snapshot);
       this.#snapshotter = new Snapshotter(this.info, esInstance, this.key, this.services, snapshotVersion, control);
       span.setAttribute("granary.version", esInstance.version);
     } finally {
@@ -363,6 +370,16 @@ export class Activation extends Mailbox implements ActorHost {
     // its own calls continue) only once its turn starts, so calls its caller makes meanwhile keep
     // their own chain.
     if (!reentrant || !executor.defersStart) this.started(request.context);
+    if (this.info.eventSourced && !readOnly && call.body === undefined && request.idempotencyKey === undefined) {
+      // An ordinary command: the executor answers through commandSucceeded / commandFailed.
+      try {
+        (executor as EventSourcedTurnExecutor).executeCommand(call, reentrant);
+      } catch (error) {
+        // Settled a reaction later, as a rejected turn would be: never inside enqueue's caller.
+        Promise.reject(error).then(undefined, (failure: unknown) => this.commandFailed(call, failure));
+      }
+      return;
+    }
     let turn: Promise<unknown>;
     try {
       // A plain actor's ordinary call needs only the instance: the executor object is not touched.
@@ -472,6 +489,21 @@ export class Activation extends Mailbox implements ActorHost {
   onPurged(cause: unknown): void {
     this.services.logger.info({ actor: this.key, err: messageOf(cause) }, "stream was purged; deactivating");
     void this.deactivate("purged");
+  }
+
+  /** Called by the event-sourced turn executor when a command it ran with `executeCommand` ends. */
+  commandSucceeded(call: PendingCall, value: unknown): void {
+    this.#finished(call, false);
+    const refused = wireDataRefusal(value, this.info.type, call.request.method);
+    if (refused) call.reject(refused);
+    else call.resolve(value);
+  }
+
+  /** Called by the event-sourced turn executor when a command it ran with `executeCommand` fails. */
+  commandFailed(call: PendingCall, error: unknown): void {
+    this.#finished(call, false);
+    // Event-sourced turns classify their own errors (a stale commit stays retryable).
+    call.reject(this.services.freezeState ? explainFrozenState(error) : error);
   }
 
   /** Called by the event-sourced turn executor when a reentrant call's turn starts. */

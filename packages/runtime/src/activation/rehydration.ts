@@ -5,6 +5,7 @@ import {
   isGranaryError,
   messageOf,
   type RecordedEvent,
+  type Snapshot,
 } from "@granary/core";
 import { eventSourcing } from "@granary/core/internal";
 import type { ActivationServices } from "./activation-services.js";
@@ -21,6 +22,7 @@ const REPLAY_PAGE = 1_000;
  * With `target`, rebuilds the state right after that version instead (stateAt): from the newest
  * snapshot at or below it, replaying up to it and no further.
  *
+ * @param snapshot the newest snapshot, already being read ({@link prefetchSnapshot}); only without `target`
  * @returns the version the loaded snapshot had (0 when replay started from the beginning)
  */
 export async function rehydrate(
@@ -29,9 +31,10 @@ export async function rehydrate(
   stream: string,
   services: Pick<ActivationServices, "store" | "snapshots" | "logger">,
   target?: number,
+  snapshot?: Promise<Snapshot | undefined>,
 ): Promise<number> {
   const control = instance[eventSourcing];
-  const snapshotVersion = await loadSnapshot(info, instance, control, stream, services, target);
+  const snapshotVersion = await loadSnapshot(info, instance, control, stream, services, target, snapshot);
   for (;;) {
     const limit = target === undefined ? REPLAY_PAGE : Math.min(REPLAY_PAGE, target - control.version);
     if (limit <= 0) return snapshotVersion;
@@ -64,6 +67,7 @@ async function loadSnapshot(
   stream: string,
   services: Pick<ActivationServices, "snapshots" | "logger">,
   target: number | undefined,
+  prefetched: Promise<Snapshot | undefined> | undefined,
 ): Promise<number> {
   const fresh = (): number => {
     control.reset(instance.initialState(), 0);
@@ -73,7 +77,7 @@ async function loadSnapshot(
   if (info.snapshotEvery === 0 && target === undefined) return fresh();
   const snapshot =
     target === undefined
-      ? await services.snapshots.load(stream)
+      ? await (prefetched ?? services.snapshots.load(stream))
       : await services.snapshots.loadAtOrBelow(stream, target, info.snapshotVersion);
   if (!snapshot) return fresh();
   if (snapshot.snapshotVersion !== info.snapshotVersion) {
@@ -93,6 +97,25 @@ async function loadSnapshot(
     );
     return fresh();
   }
+}
+
+/**
+ * Starts reading the newest snapshot of an event-sourced actor before its activation has
+ * registered, so the two round trips overlap (undefined when the class takes no snapshots). Safe
+ * because a snapshot is only where replay starts: the events after it are read once registered,
+ * and an append on top of a stale read fails on its expected version (a purged stream fails the
+ * read). A rejection is kept for {@link rehydrate} to throw; unawaited (registration failed), it is
+ * not reported.
+ */
+export function prefetchSnapshot(
+  info: ActorTypeInfo,
+  stream: string,
+  services: Pick<ActivationServices, "snapshots">,
+): Promise<Snapshot | undefined> | undefined {
+  if (!info.eventSourced || info.snapshotEvery === 0) return undefined;
+  const loading = services.snapshots.load(stream);
+  loading.catch(() => {});
+  return loading;
 }
 
 /** Applies the class's upcasters (a store may already have applied the same ones: then a no-op). */

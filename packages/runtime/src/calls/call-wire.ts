@@ -100,24 +100,20 @@ export function parseCallRequest(payload: unknown): CallRequest {
     throw malformed();
   }
   checkIdempotencyKey(idempotencyKey);
-  const request: CallRequest = {
-    actorType,
-    actorId,
-    method,
-    args,
-    context: withMetadata(
-      callContext(
-        callId,
-        (chain as string[] | undefined) ?? [callId],
-        (correlationId as string | undefined) ?? callId,
-        userId as string | undefined,
-        traceparent as string | undefined,
-      ),
-      metadata as JsonObject | undefined,
+  const context = withMetadata(
+    callContext(
+      callId,
+      (chain as string[] | undefined) ?? [callId],
+      (correlationId as string | undefined) ?? callId,
+      userId as string | undefined,
+      traceparent as string | undefined,
     ),
-    timeoutMs,
-  };
-  return idempotencyKey === undefined ? request : { ...request, idempotencyKey: idempotencyKey as string };
+    metadata as JsonObject | undefined,
+  );
+  // Two literals rather than `{ ...request, idempotencyKey }`: a property after a spread takes V8's
+  // slow path on Node 20 (~0.5 µs), and every client call carries a key.
+  if (idempotencyKey === undefined) return { actorType, actorId, method, args, context, timeoutMs };
+  return { actorType, actorId, method, args, context, timeoutMs, idempotencyKey: idempotencyKey as string };
 }
 
 function optional(value: unknown): unknown {

@@ -1,6 +1,6 @@
 import { context, metrics, ProxyTracerProvider, ROOT_CONTEXT, SpanKind, type Tracer, trace } from "@opentelemetry/api";
 import { type CallRequest, callRequest, callContext as contextOf, withMetadata } from "../calls/call-context.js";
-import { parseTraceparent, traceparentOf } from "./traceparent.js";
+import { parseTraceparent, traceparentOfStarted } from "./traceparent.js";
 
 export { activeTraceparent, parseTraceparent, traceparentOf } from "./traceparent.js";
 
@@ -27,7 +27,7 @@ export function startCallSpan(tracer: Tracer, request: CallRequest): CallRequest
     },
     parent,
   );
-  const traceparent = traceparentOf(span.spanContext());
+  const traceparent = traceparentOfStarted(span.spanContext());
   // No valid span context: a no-op tracer's span, with nothing to record or end.
   if (traceparent === undefined) return request;
   // Built field by field: spreading a request and its context costs more than the span itself.
@@ -47,8 +47,10 @@ export function startCallSpan(tracer: Tracer, request: CallRequest): CallRequest
 
 /** The context in which a turn's code runs: the call's span is active there. */
 export function turnContext(request: CallRequest) {
-  // The span this silo started for the call is at hand: its traceparent need not be parsed again.
-  const spanContext = request.span ? request.span.spanContext() : parseTraceparent(request.context.traceparent);
+  // The span this silo started for the call is at hand: it becomes the active span itself (so user
+  // code can also add to it), and its traceparent need not be parsed again nor wrapped.
+  if (request.span) return trace.setSpan(context.active(), request.span);
+  const spanContext = parseTraceparent(request.context.traceparent);
   return spanContext ? trace.setSpanContext(context.active(), spanContext) : undefined;
 }
 

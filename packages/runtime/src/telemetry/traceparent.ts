@@ -6,6 +6,24 @@ import { isSpanContextValid, type SpanContext, trace } from "@opentelemetry/api"
  */
 export function traceparentOf(spanContext: SpanContext | undefined): string | undefined {
   if (!spanContext || !isSpanContextValid(spanContext)) return undefined;
+  return format(spanContext);
+}
+
+/**
+ * {@link traceparentOf} for the span a tracer just started for a call: a no-op or unsampled
+ * tracer's span has the all-zero ids, an SDK's has ids it generated as hex, so only the all-zero
+ * ids are checked (the two pattern tests of `isSpanContextValid` were 2% of a traced call's CPU). A
+ * tracer that made malformed ids would only start a new trace on the receiving side, whose
+ * {@link parseTraceparent} checks the whole format.
+ */
+export function traceparentOfStarted(spanContext: SpanContext): string | undefined {
+  const { traceId, spanId } = spanContext;
+  if (traceId.length !== 32 || spanId.length !== 16 || traceId === INVALID_TRACE_ID || spanId === INVALID_SPAN_ID)
+    return undefined;
+  return format(spanContext);
+}
+
+function format(spanContext: SpanContext): string {
   const flags = spanContext.traceFlags & 0xff;
   return `00-${spanContext.traceId}-${spanContext.spanId}-${flags === 1 ? "01" : flags < 16 ? `0${flags.toString(16)}` : flags.toString(16)}`;
 }
