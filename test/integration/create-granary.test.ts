@@ -89,6 +89,8 @@ describe("create-granary", () => {
       GRANARY_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       GRANARY_CLUSTER_KEY: "create-granary-test-key-0123456789abcdef",
       GRANARY_PORT: "0",
+      // "silo started" is an info line: never inherit a quieter level from the test process.
+      GRANARY_LOG_LEVEL: "info",
     };
     const silo = start(project, process.execPath, ["dist/silo.js"], env);
     children.push(silo.child);

@@ -1,4 +1,5 @@
 import { Silo, type SiloOptions } from "@granary/runtime";
+import { pino } from "pino";
 
 /**
  * Starts a silo as the benchmarks run it: production settings (no deep-freeze of state, which
@@ -7,8 +8,10 @@ import { Silo, type SiloOptions } from "@granary/runtime";
  * silos (cold activation swaps in fresh ones) must not leave them registered with the process.
  */
 export async function startBenchSilo(options: SiloOptions): Promise<Silo> {
-  process.env.GRANARY_LOG_LEVEL ??= "silent";
-  return Silo.start({ freezeState: false, idleTimeoutMs: 3_600_000, handleSignals: false, ...options });
+  // Silent unless GRANARY_LOG_LEVEL asks for logs; not by setting the variable, which would leak to
+  // every process the bench (or the test worker running its smoke test) starts later.
+  const logger = process.env.GRANARY_LOG_LEVEL ? {} : { logger: pino({ level: "silent" }) };
+  return Silo.start({ freezeState: false, idleTimeoutMs: 3_600_000, handleSignals: false, ...logger, ...options });
 }
 
 /** A tiny xorshift generator: Math.random is fine too, but this is cheaper and repeatable. */
