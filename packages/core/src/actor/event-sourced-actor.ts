@@ -284,6 +284,9 @@ class EventSourcingController implements EventSourcingControl {
  * replay's work per event), where `Object.assign` and one store cost ~30 ns.
  */
 function eventOf(type: string, data: JsonObject): DomainEvent {
+  // `Object.assign` would set the prototype from an own "__proto__" key: raise refuses such keys,
+  // but an event stored before that rule must still replay as it was written.
+  if (Object.hasOwn(data, "__proto__")) return { ...data, type } as unknown as DomainEvent;
   const event = Object.assign({}, data) as Record<string, unknown>;
   event.type = type;
   return event as unknown as DomainEvent;

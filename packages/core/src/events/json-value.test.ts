@@ -29,6 +29,12 @@ describe("assertJsonCompatible", () => {
     for (const [value, message] of cases) expect(() => assertJsonCompatible(value), String(message)).toThrow(message);
   });
 
+  it('json - a "__proto__" key is refused (msgpack renames it, Object.assign reads it as the prototype)', () => {
+    expect(() => assertJsonCompatible(JSON.parse('{"__proto__": 1}'))).toThrow(/\$\.__proto__.*rename the key/);
+    expect(() => assertJsonCompatible(JSON.parse('{"a": [{"__proto__": {"b": 1}}]}'))).toThrow(/\$\.a\[0\]\.__proto__/);
+    expect(() => assertJsonCompatible({ proto: 1, __proto: 2 })).not.toThrow();
+  });
+
   it("json - nested data still goes through the full check", () => {
     expect(() => assertJsonCompatible({ a: { b: [1, { c: "d" }] } })).not.toThrow();
     expect(() => assertJsonCompatible({ a: { b: [1, { c: Number.NaN }] } })).toThrow(/\$\.a\.b\[1\]\.c/);

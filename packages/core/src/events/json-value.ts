@@ -17,8 +17,8 @@ export const MAX_PAYLOAD_DEPTH = 100;
  * store: only strings, finite numbers, booleans, null, arrays and plain objects, without cycles,
  * nested at most {@link MAX_PAYLOAD_DEPTH} deep, and every string and key well-formed Unicode
  * without NUL (a lone surrogate or U+0000 cannot be stored as PostgreSQL jsonb, and a lone
- * surrogate would come back as U+FFFD from UTF-8). What an actor raises must be exactly what it
- * later replays.
+ * surrogate would come back as U+FFFD from UTF-8), and no key named `__proto__`. What an actor
+ * raises must be exactly what it later replays.
  */
 export function assertJsonCompatible(value: unknown, path = "$"): void {
   if (isFlatJson(value)) return;
@@ -38,7 +38,7 @@ function isFlatJson(value: unknown): boolean {
   if (proto !== Object.prototype && proto !== null) return false;
   if (Object.getOwnPropertySymbols(value).length > 0) return false;
   for (const key in value) {
-    if (!isStorableText(key)) return false;
+    if (!isStorableText(key) || key === "__proto__") return false;
     const field = (value as Record<string, unknown>)[key];
     if (field !== null && !isJsonScalar(field)) return false;
   }
@@ -111,12 +111,18 @@ function check(value: unknown, path: (string | number)[], ancestors: object[]): 
     for (const key in object) {
       path.push(key);
       checkText(key, path);
+      if (key === "__proto__") fail(path, PROTO_KEY);
       check((object as Record<string, unknown>)[key], path, ancestors);
       path.pop();
     }
   }
   ancestors.pop();
 }
+
+// An own "__proto__" key is legal JSON, but msgpack decoders rename it and `Object.assign` or an
+// assignment reads it as the prototype: it would not come back as it was raised.
+const PROTO_KEY =
+  'the key "__proto__" does not survive every decoder and copy (msgpack renames it, Object.assign sets the prototype); rename the key';
 
 function checkText(text: string, path: (string | number)[]): void {
   if (!isWellFormed(text)) fail(path, "a string with a lone surrogate (U+D800–U+DFFF) is not well-formed Unicode");
