@@ -9,7 +9,9 @@ import {
   type DocumentOf,
   type DocumentProjectionClass,
   delay,
+  ErrorCode,
   formatAddress,
+  isGranaryError,
   type MemberInfo,
   type Membership,
   messageOf,
@@ -492,6 +494,9 @@ export class Client implements ActorRefFactory, TimeTravelRefFactory, CallInvoke
         return await this.#requestCall(gateway, request, remaining);
       } catch (error) {
         if (error instanceof GatewayTimeout) throw callTimeout(request);
+        // Shed at a door: this attempt did not run, but an earlier one whose connection dropped may
+        // have, so the call's outcome is unknown, not "nothing ran" (a caller would resend it).
+        if (uncertain !== undefined && isGranaryError(error) && error.code === ErrorCode.Overloaded) throw uncertain;
         if (!safeToResend(error)) throw error;
         lastError = error;
         if (!provablyNotExecuted(error)) uncertain = error;
