@@ -26,6 +26,8 @@ export abstract class CallRecord implements PendingCall, Expirable {
   ownerHint: string | undefined = undefined;
   /** The call came from a client (not from another silo or from this process). */
   fromClient = false;
+  /** Silos the call went through before this one: a reroute after a lost directory race keeps it. */
+  hops = 0;
   #settled = false;
 
   constructor(

@@ -34,6 +34,8 @@ const SUSPECT_MS = 2_000;
 export interface RoutedCall extends PendingCall {
   ownerHint?: string | undefined;
   readonly fromClient?: boolean;
+  /** Silos the call went through before this one (0 when unknown: a local call). */
+  hops?: number;
 }
 
 /** Returned by route when it handed the call itself to the catalog: the call answers itself. */
@@ -144,6 +146,7 @@ export class CallRouter {
    * straight to the catalog without a promise or a directory look-up.
    */
   routeCall(call: RoutedCall, hops: number, placedHere: boolean): void {
+    call.hops = hops;
     const request = call.request;
     const local = this.#deps.catalog.find(request.actorType, request.actorId);
     if (local?.state === "active" && this.#deps.agent.leaseValid()) {
@@ -161,7 +164,11 @@ export class CallRouter {
 
   /** Calls whose activation lost the directory race: send them to the winner (and tell their callers). */
   reroute(call: RoutedCall): void {
-    this.#route(call.request, 0, false, call).then(
+    // With the hops it came with: while the directory still names an owner this silo cannot reach
+    // (a crashed silo whose lease has not expired), silos placing the call on each other would
+    // bounce it back and forth at once, a request kept open per bounce. MAX_HOPS ends that with
+    // NOT_OWNER, and the router that forwarded it backs off before trying again.
+    this.#route(call.request, call.hops ?? 0, false, call).then(
       (value) => {
         if (value !== DISPATCHED) call.resolve(value);
       },
