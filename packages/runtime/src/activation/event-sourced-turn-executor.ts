@@ -336,20 +336,23 @@ export class EventSourcedTurnExecutor extends OpenTurns implements TurnExecutor 
       }
     }
     this.#flush(context, { result }).then(
-      () => {
-        const late = this.#aborted?.get(context);
-        if (late !== undefined) {
-          this.#failInto(context, late, outcome);
-          return;
-        }
-        this.#close(context, true);
-        outcome.resolve(result);
-      },
+      () => this.#replyCommitted(context, result, outcome),
       (error: unknown) => {
         this.#close(context, true);
         outcome.reject(error);
       },
     );
+  }
+
+  /** The turn's events are durable: it replies, unless a discard meanwhile failed it. */
+  #replyCommitted(context: CallContext, result: unknown, outcome: Outcome): void {
+    const late = this.#aborted?.get(context);
+    if (late !== undefined) {
+      this.#failInto(context, late, outcome);
+      return;
+    }
+    this.#close(context, true);
+    outcome.resolve(result);
   }
 
   /**
@@ -392,13 +395,7 @@ export class EventSourcedTurnExecutor extends OpenTurns implements TurnExecutor 
           return;
         }
         this.#dequeue();
-        const late = this.#aborted?.get(context);
-        if (late !== undefined) {
-          this.#failInto(context, late, outcome);
-          return;
-        }
-        this.#close(context, true);
-        outcome.resolve(result);
+        this.#replyCommitted(context, result, outcome);
       },
       (error: unknown) => {
         let failure = error;
